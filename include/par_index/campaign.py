@@ -1,0 +1,259 @@
+"""Campaign files (one per province × year): loading, validation, and the facts derived from them."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
+
+from par_index.catalogue import Catalogue, load_catalogue
+from par_index.errors import CampaignError
+from par_index.paths import CAMPAIGNS_DIR
+from par_index.text import nfc
+
+PHASES = ("nominees", "survey", "self_scores", "report")
+UnitKind = Literal["department", "central_agency", "district", "commune"]
+Status = Literal["confirmed", "inferred"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Province(_Model):
+    code: str
+    slug: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name_vi: str
+    short_vi: str
+
+
+class CampaignHead(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    province: Province
+    year: int = Field(ge=2017, le=2100)
+    catalogue: str
+    timezone: str = "Asia/Ho_Chi_Minh"
+    ui_base_url: str = "http://localhost:8080"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)
+        return value
+
+
+class Directive(_Model):
+    issuer_vi: str
+    number: str
+    number_status: Status = "confirmed"
+    title_vi: str
+    issued_on: date
+    issued_on_status: Status = "confirmed"
+    signer: str
+    signer_title_vi: str
+
+
+class Deadline(_Model):
+    due: date | datetime
+    title_vi: str
+    owner: str
+
+
+class NomineeRules(_Model):
+    exactly_one: list[str] = []
+    per_area_min: int = Field(1, ge=0)
+    per_area_max: int = Field(2, ge=1)
+
+
+class Contact(_Model):
+    name: str
+    email: EmailStr
+
+
+class Contacts(_Model):
+    status: Literal["real", "sample"] = "real"
+    coordinators: list[Contact] = Field(min_length=1)
+    snv_leader: Contact
+    ppc_office: Contact
+
+
+class Unit(_Model):
+    code: str = Field(pattern=r"^[A-Z0-9_]+$")
+    name_vi: str
+    kind: UnitKind
+    valid_from: date | None = None
+    valid_until: date | None = None
+    email: EmailStr
+    head_email: EmailStr
+    status: Status = "confirmed"
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until)
+
+
+class Campaign(_Model):
+    """A validated campaign file. ``catalogue`` is loaded with it and checked against the assignments."""
+
+    campaign: CampaignHead
+    directive: Directive
+    deadlines: dict[Literal["nominees", "survey", "self_scores", "report"], Deadline]
+    nominee_rules: NomineeRules = NomineeRules()
+    contacts: Contacts
+    assignments_status: Status = "confirmed"
+    assignments: dict[str, str]
+    units: list[Unit] = Field(min_length=1)
+
+    @field_validator("deadlines")
+    @classmethod
+    def _all_deadlines(cls, value: dict) -> dict:
+        missing = [p for p in PHASES if p not in value]
+        if missing:
+            raise ValueError(f"thiếu hạn: {', '.join(missing)}")
+        return value
+
+    @field_validator("units")
+    @classmethod
+    def _unique_units(cls, value: list[Unit]) -> list[Unit]:
+        seen: set[str] = set()
+        for unit in value:
+            if unit.code in seen:
+                raise ValueError(f"mã đơn vị {unit.code} bị trùng")
+            seen.add(unit.code)
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> Campaign:
+        codes = {u.code for u in self.units}
+        for code, unit in self.assignments.items():
+            if unit not in codes:
+                raise ValueError(f"assignments[{code!r}]: đơn vị {unit!r} không có trong danh sách units")
+        for unit in self.nominee_rules.exactly_one:
+            if unit not in codes:
+                raise ValueError(f"nominee_rules.exactly_one: đơn vị {unit!r} không có trong danh sách units")
+        return self
+
+    # ---- derived facts -------------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.campaign.id
+
+    @property
+    def dag_id(self) -> str:
+        return f"par_{self.campaign.province.slug}_{self.campaign.year}"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.campaign.timezone)
+
+    @property
+    def title_vi(self) -> str:
+        return f"Chỉ số CCHC {self.campaign.year} — {self.campaign.province.name_vi}"
+
+    def deadline_at(self, phase: str) -> datetime:
+        """The deadline as an aware datetime; a bare date means the end of that local day."""
+        due = self.deadlines[phase].due
+        if isinstance(due, datetime):
+            return due if due.tzinfo else due.replace(tzinfo=self.tz)
+        return datetime.combine(due, time(23, 59, 59), tzinfo=self.tz)
+
+    @property
+    def starts_at(self) -> datetime:
+        return datetime.combine(self.directive.issued_on, time(0, 0), tzinfo=self.tz)
+
+    @cached_property
+    def active_units(self) -> list[Unit]:
+        """Units valid on the directive's date, in file order."""
+        return [u for u in self.units if u.valid_on(self.directive.issued_on)]
+
+    @cached_property
+    def unit_by_code(self) -> dict[str, Unit]:
+        return {u.code: u for u in self.active_units}
+
+    def unit_for(self, text: str) -> Unit | None:
+        """Find a unit by code or exact name (case and diacritics as written, NFC)."""
+        text = nfc(text)
+        if text.upper() in self.unit_by_code:
+            return self.unit_by_code[text.upper()]
+        match = re.search(r"\(([A-Za-z0-9_]+)\)\s*$", text)
+        if match and match.group(1).upper() in self.unit_by_code:
+            return self.unit_by_code[match.group(1).upper()]
+        lowered = text.casefold()
+        for unit in self.active_units:
+            if nfc(unit.name_vi).casefold() == lowered:
+                return unit
+        return None
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        return load_catalogue(self.campaign.catalogue)
+
+    @cached_property
+    def assignment_of(self) -> dict[str, str]:
+        """Self-scored leaf code → unit code (Appendix I; the longest matching prefix wins)."""
+        result: dict[str, str] = {}
+        for leaf in self.catalogue.self_scored_leaves:
+            parts = leaf.code.split(".")
+            for n in range(len(parts), 0, -1):
+                unit = self.assignments.get(".".join(parts[:n]))
+                if unit:
+                    result[leaf.code] = unit
+                    break
+        return result
+
+    @cached_property
+    def area_owners(self) -> dict[str, list[str]]:
+        """Unit code → sorted area codes it owns (has at least one assigned leaf in)."""
+        owners: dict[str, set[str]] = {}
+        for code, unit in self.assignment_of.items():
+            owners.setdefault(unit, set()).add(code.split(".")[0])
+        return {unit: sorted(areas, key=int) for unit, areas in owners.items()}
+
+
+def _format_validation_error(path: Path, exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "(gốc)"
+        value = err.get("input")
+        shown = "" if isinstance(value, dict | list) else f", giá trị {value!r}"
+        parts.append(f"trường '{field}'{shown}: {err['msg']}")
+    return f"Tệp chiến dịch {path.name} không hợp lệ — " + "; ".join(parts)
+
+
+def load_campaign(path: str | Path) -> Campaign:
+    """Load and validate a campaign file, including its catalogue and Appendix I coverage."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CampaignError(f"Không tìm thấy tệp chiến dịch {path}.", code="CMP001") from exc
+    except yaml.YAMLError as exc:
+        raise CampaignError(f"Tệp chiến dịch {path.name} sai cú pháp YAML: {exc}", code="CMP002") from exc
+    try:
+        campaign = Campaign.model_validate(data)
+    except ValidationError as exc:
+        raise CampaignError(_format_validation_error(path, exc), code="CMP003") from exc
+    catalogue = campaign.catalogue
+    for code in campaign.assignments:
+        if code not in catalogue:
+            raise CampaignError(f"Tệp chiến dịch {path.name}: trường 'assignments', mã {code!r} không có trong "
+                                f"danh mục {catalogue.code}.", code="CMP004")
+    unassigned = [leaf.code for leaf in catalogue.self_scored_leaves if leaf.code not in campaign.assignment_of]
+    if unassigned:
+        raise CampaignError(f"Tệp chiến dịch {path.name}: trường 'assignments' chưa giao các mã "
+                            f"{', '.join(unassigned)}.", code="CMP005")
+    inactive = sorted({u for u in campaign.assignment_of.values() if u not in campaign.unit_by_code})
+    if inactive:
+        raise CampaignError(f"Tệp chiến dịch {path.name}: đơn vị {', '.join(inactive)} được giao tiêu chí nhưng "
+                            f"không còn hiệu lực ngày {campaign.directive.issued_on:%d/%m/%Y}.", code="CMP006")
+    return campaign
+
+
+def campaign_files(folder: Path = CAMPAIGNS_DIR) -> list[Path]:
+    return sorted(folder.glob("*.yaml"))

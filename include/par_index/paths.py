@@ -1,0 +1,35 @@
+"""Where things live: the project's bundled files and the data folder (inbox, archive, outputs, mail)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+INCLUDE_DIR = PROJECT_ROOT / "include"
+CRITERIA_DIR = INCLUDE_DIR / "criteria"
+CAMPAIGNS_DIR = Path(os.environ.get("PAR_CAMPAIGNS_DIR", INCLUDE_DIR / "campaigns"))
+TEMPLATES_DIR = INCLUDE_DIR / "templates"
+
+
+def data_dir() -> Path:
+    """Base folder for campaign data; ``PAR_DATA_DIR`` or ``<project>/out``."""
+    return Path(os.environ.get("PAR_DATA_DIR", PROJECT_ROOT / "out")).resolve()
+
+
+def inbox_dir(campaign_id: str) -> Path:
+    """Where SNV drops what units send (any file name, any sub-folder)."""
+    return data_dir() / "inbox" / campaign_id
+
+
+def archive_dir(campaign_id: str) -> Path:
+    """Originals of every received file, stored under their SHA-256 (never under a user-given name)."""
+    return data_dir() / "archive" / campaign_id
+
+
+def reports_dir(campaign_id: str) -> Path:
+    return data_dir() / "reports" / campaign_id
+
+
+def mail_dir() -> Path:
+    return data_dir() / "mail"

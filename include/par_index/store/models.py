@@ -1,0 +1,227 @@
+"""Campaign store: SQLAlchemy 2 models. Schema changes go through Alembic migrations (``migrations/``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import DateTime, TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes stored as UTC; read back aware (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the campaign store")
+        return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+Points = Numeric(6, 2)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class CampaignRow(Base):
+    __tablename__ = "campaigns"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dag_id: Mapped[str] = mapped_column(String(128))
+    title_vi: Mapped[str] = mapped_column(String(255))
+    year: Mapped[int]
+    catalogue_code: Mapped[str] = mapped_column(String(64))
+    config_sha256: Mapped[str] = mapped_column(String(64))
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UnitRow(Base):
+    __tablename__ = "units"
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    valid_from: Mapped[date | None]
+    valid_until: Mapped[date | None]
+    email: Mapped[str] = mapped_column(String(255))
+    head_email: Mapped[str] = mapped_column(String(255))
+
+
+class AssignmentRow(Base):
+    __tablename__ = "assignments"
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    criterion_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(32))
+
+
+class ReceivedFile(Base):
+    """Every file received, kept with its SHA-256; ``status`` accepted | rejected | superseded."""
+
+    __tablename__ = "received_files"
+    __table_args__ = (UniqueConstraint("campaign_id", "sha256"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    original_name: Mapped[str] = mapped_column(String(512))
+    archived_as: Mapped[str] = mapped_column(String(512))
+    size_bytes: Mapped[int]
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    form_kind: Mapped[str | None] = mapped_column(String(32))
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    superseded_by: Mapped[int | None] = mapped_column(ForeignKey("received_files.id"))
+    header: Mapped[dict | None] = mapped_column(JSON)
+
+
+class IntakeIssue(Base):
+    """A problem found in a received file: ``severity`` error (file set aside) | warning (kept)."""
+
+    __tablename__ = "intake_issues"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id", ondelete="CASCADE"), index=True)
+    severity: Mapped[str] = mapped_column(String(8))
+    code: Mapped[str] = mapped_column(String(16))
+    sheet: Mapped[str | None] = mapped_column(String(128))
+    row: Mapped[int | None]
+    column: Mapped[str | None] = mapped_column(String(128))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class Nominee(Base):
+    __tablename__ = "nominees"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"))
+    full_name: Mapped[str] = mapped_column(String(255))
+    position: Mapped[str] = mapped_column(String(255))
+    division: Mapped[str | None] = mapped_column(String(255))
+    areas: Mapped[list] = mapped_column(JSON)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str] = mapped_column(String(255))
+    council_member: Mapped[bool]
+    note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_nominees_unit", "campaign_id", "unit_code"),)
+
+
+class SurveyRespondent(Base):
+    """SNV's respondent roster: who is expected to answer MoHA's survey."""
+
+    __tablename__ = "survey_respondents"
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(255))
+    position: Mapped[str | None] = mapped_column(String(255))
+    unit_code: Mapped[str] = mapped_column(String(32), index=True)
+    group: Mapped[str | None] = mapped_column(String(128))
+    file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"))
+
+
+class SurveyProgress(Base):
+    """Latest known progress of one respondent (from the progress export or feed)."""
+
+    __tablename__ = "survey_progress"
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # completed | in_progress | not_started
+    answered: Mapped[int]
+    total: Mapped[int]
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"))
+
+
+class Score(Base):
+    """A self-score as it stands in one source: ``report`` (Appendix II) or ``portal`` (MoHA's software)."""
+
+    __tablename__ = "scores"
+    __table_args__ = (UniqueConstraint("campaign_id", "source", "unit_code", "criterion_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
+    source: Mapped[str] = mapped_column(String(8))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    criterion_code: Mapped[str] = mapped_column(String(32))
+    score: Mapped[Decimal | None] = mapped_column(Points)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    evidence_count: Mapped[int | None]
+    explanation: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"))
+
+
+class Mismatch(Base):
+    """A disagreement found by reconciliation, stored per scope (replaced on each run of that scope)."""
+
+    __tablename__ = "mismatches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
+    scope: Mapped[str] = mapped_column(String(255), index=True)
+    unit_code: Mapped[str] = mapped_column(String(32))
+    criterion_code: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32))
+    report_score: Mapped[Decimal | None] = mapped_column(Points)
+    portal_score: Mapped[Decimal | None] = mapped_column(Points)
+    difference: Mapped[Decimal | None] = mapped_column(Points)
+    message: Mapped[str] = mapped_column(Text)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PhaseOutcome(Base):
+    __tablename__ = "phase_outcomes"
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    phase: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(24))  # complete | closed_incomplete
+    expected_units: Mapped[int]
+    complete_units: Mapped[int]
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LateUnit(Base):
+    """A unit late or incomplete for one deadline (the directive's criticism list)."""
+
+    __tablename__ = "late_units"
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    phase: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(16))  # missing | late | incomplete | invalid
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class Notification(Base):
+    """Ledger of every mail: a key is sent at most once; failures stay for the next run to retry."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    template: Mapped[str] = mapped_column(String(64))
+    phase: Mapped[str | None] = mapped_column(String(32))
+    recipients: Mapped[list] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(String(512))
+    outcome: Mapped[str] = mapped_column(String(16))  # sent | failed
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReportVersion(Base):
+    __tablename__ = "report_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # workbook | docx
+    path: Mapped[str] = mapped_column(String(1024))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,98 @@
+"""Text helpers: Unicode normalisation, header matching keys, Vietnamese date formatting, number parsing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+_SPACES = re.compile(r"\s+")
+
+
+def nfc(value: str) -> str:
+    """Return ``value`` in Unicode NFC with surrounding white space removed."""
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def fold(value: str) -> str:
+    """Key for comparing titles: NFC, case folded, diacritics removed, spaces collapsed.
+
+    ``fold("Điểm  tự chấm") == fold("diem tu cham")``.
+    """
+    text = unicodedata.normalize("NFD", str(value)).replace("đ", "d").replace("Đ", "D")
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    text = text.casefold().replace("\n", " ")
+    return _SPACES.sub(" ", text).strip(" :.*")
+
+
+def vn_date(value: date | datetime | None) -> str:
+    """dd/mm/yyyy, the only date format a user of this project reads."""
+    return "" if value is None else value.strftime("%d/%m/%Y")
+
+
+def vn_datetime(value: datetime | None) -> str:
+    """dd/mm/yyyy HH:MM (local time of ``value``)."""
+    return "" if value is None else value.strftime("%d/%m/%Y %H:%M")
+
+
+def parse_decimal(value: object) -> Decimal | None:
+    """Parse a score written with a comma or a dot as decimal mark; ``None`` for blanks.
+
+    Raises ``ValueError`` for anything that is not a number.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+    if not text:
+        return None
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        number = Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError(value) from exc
+    if not number.is_finite():
+        raise ValueError(value)
+    return number
+
+
+def parse_vn_date(value: object) -> date | None:
+    """Parse dd/mm/yyyy (or a real Excel date); ``None`` for blanks; ``ValueError`` otherwise."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(value)
+
+
+def parse_vn_datetime(value: object) -> datetime | None:
+    """Parse dd/mm/yyyy HH:MM, ISO 8601 or a real Excel date-time; naive results are local time."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    text = str(value).strip()
+    for fmt in ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(value) from exc
