@@ -1,0 +1,355 @@
+"""The forms of FORMS.md: column aliases, detection, and per-form reading with validation.
+
+Single-unit forms (Appendix II, IV) are all-or-nothing: one error sets the file aside. Multi-unit files (the
+scoring software's export, the survey roster and progress) reject only their bad rows; good rows go on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from par_index.campaign import Campaign
+from par_index.intake.sheets import Issue, Sheet, Table, cell_text, find_table, header_values
+from par_index.text import fold, parse_decimal, parse_vn_date, parse_vn_datetime
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^(0\d{9,10}|\+84\d{9,10})$")
+PASSWORD_TITLES = ("mat khau", "password", "mk", "pass", "mat khau dang nhap")
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    kind: str
+    title_vi: str
+    aliases: dict[str, tuple[str, ...]]
+    required: frozenset[str]
+    per_unit: bool  # True: the unit comes from the header block and one error rejects the file
+
+
+SPECS = (
+    FormSpec("portal_export", "Dữ liệu xuất từ phần mềm chấm điểm", {
+        "unit": ("Mã đơn vị",), "criterion": ("Mã tiêu chí",),
+        "score": ("Điểm tự đánh giá", "Điểm tự chấm"), "evidence_count": ("Số tài liệu kiểm chứng", "Số TLKC"),
+        "status": ("Trạng thái",), "updated_at": ("Cập nhật lúc", "Thời gian cập nhật"),
+    }, frozenset({"unit", "criterion", "score", "updated_at"}), False),
+    FormSpec("appendix_ii", "Phụ lục II — Báo cáo kết quả tự chấm điểm", {
+        "criterion": ("Mã tiêu chí", "Mã TC", "Mã tiêu chí/tiêu chí thành phần"), "content": ("Nội dung",),
+        "max_points": ("Điểm tối đa",), "score": ("Điểm tự chấm", "Điểm tự đánh giá"),
+        "evidence": ("Tài liệu kiểm chứng", "TLKC"), "explanation": ("Giải trình",), "note": ("Ghi chú",),
+    }, frozenset({"criterion", "score"}), True),
+    FormSpec("appendix_iii", "Phụ lục III — Danh sách tài khoản", {
+        "unit_name": ("Đơn vị",), "unit": ("Mã đơn vị",), "login": ("Tên đăng nhập", "Tài khoản"),
+        "scope": ("Lĩnh vực/tiêu chí được phân quyền",), "manager": ("Người quản lý tài khoản",),
+        "email": ("Email",),
+    }, frozenset({"unit", "login"}), False),
+    FormSpec("survey_progress", "Tiến độ trả lời phiếu khảo sát", {
+        "email": ("Email",), "status": ("Trạng thái",), "completed_at": ("Hoàn thành lúc",),
+        "answered": ("Số câu đã trả lời",), "total": ("Tổng số câu",),
+    }, frozenset({"email", "status", "answered", "total"}), False),
+    FormSpec("survey_roster", "Danh sách người trả lời phiếu khảo sát", {
+        "name": ("Họ và tên", "Họ tên"), "position": ("Chức vụ",), "unit": ("Mã đơn vị",),
+        "email": ("Email",), "group": ("Nhóm đối tượng",),
+    }, frozenset({"name", "unit", "email", "group"}), False),
+    FormSpec("appendix_iv", "Phụ lục IV — Danh sách công chức đầu mối", {
+        "name": ("Họ và tên", "Họ tên"), "position": ("Chức vụ",), "division": ("Phòng/Ban", "Phòng ban"),
+        "areas": ("Lĩnh vực phụ trách",), "phone": ("Điện thoại", "Số điện thoại"), "email": ("Email",),
+        "council": ("Thành viên Hội đồng thẩm định", "Thành viên HĐTĐ"), "note": ("Ghi chú",),
+    }, frozenset({"name", "position", "areas", "email"}), True),
+)
+SPEC_BY_KIND = {spec.kind: spec for spec in SPECS}
+HEADER_LABELS = {"unit": ("Đơn vị", "Tên đơn vị", "Cơ quan"), "number": ("Số", "Số báo cáo"),
+                 "date": ("Ngày", "Ngày báo cáo"), "signer": ("Người ký",)}
+
+
+@dataclass
+class ParsedForm:
+    kind: str
+    unit_code: str | None = None
+    header: dict[str, object] = field(default_factory=dict)
+    records: list[dict] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def rejected(self) -> bool:
+        """Whether the whole file is set aside."""
+        spec = SPEC_BY_KIND.get(self.kind)
+        return self.kind == "unknown" or bool(self.errors and (spec is None or spec.per_unit)) or any(
+            i.code in ("INT010", "INT011") for i in self.issues)
+
+
+def detect(sheets: list[Sheet]) -> tuple[FormSpec, Table] | None:
+    for spec in SPECS:
+        table = find_table(sheets, spec.aliases, set(spec.required))
+        if table is not None:
+            return spec, table
+    return None
+
+
+def parse_form(sheets: list[Sheet], campaign: Campaign) -> ParsedForm:
+    """Detect which form ``sheets`` hold and read it with every validation rule of FORMS.md."""
+    found = detect(sheets)
+    if found is None:
+        return ParsedForm("unknown", issues=[Issue(
+            "INT007", "Không nhận ra biểu mẫu: không tìm thấy dòng tiêu đề của Phụ lục II, III, IV, dữ liệu xuất "
+                      "phần mềm chấm điểm hay danh sách/tiến độ khảo sát. Dùng đúng biểu mẫu của Sở Nội vụ.")])
+    spec, table = found
+    form = ParsedForm(spec.kind)
+    _refuse_password_columns(table, form)
+    if form.rejected:
+        return form
+    if spec.per_unit:
+        _read_unit_header(table, campaign, form)
+        if form.rejected:
+            return form
+    reader = {"appendix_ii": _appendix_ii, "appendix_iv": _appendix_iv, "portal_export": _portal_export,
+              "survey_roster": _survey_roster, "survey_progress": _survey_progress, "appendix_iii": _appendix_iii}
+    reader[spec.kind](table, campaign, form)
+    return form
+
+
+def _issue(form: ParsedForm, table: Table, code: str, message: str, row: int | None = None,
+           field_name: str | None = None, severity: str = "error") -> None:
+    column = table.titles.get(field_name) if field_name else None
+    form.issues.append(Issue(code, message, severity, table.sheet, row, column))
+
+
+def _refuse_password_columns(table: Table, form: ParsedForm) -> None:
+    header = table.rows[table.header_row]
+    for value in header:
+        if any(fold(cell_text(value)) == t or fold(cell_text(value)).startswith(t + " ") for t in PASSWORD_TITLES):
+            form.issues.append(Issue("INT010", "Tệp có cột mật khẩu: không bao giờ gửi mật khẩu. Tệp bị từ chối và "
+                                               "không được lưu; xóa cột này rồi gửi lại.", "error", table.sheet,
+                                     table.header_row + 1, cell_text(value)))
+
+
+def _read_unit_header(table: Table, campaign: Campaign, form: ParsedForm) -> None:
+    header = header_values(table.header_block(), HEADER_LABELS)
+    form.header = {k: cell_text(v) for k, v in header.items()}
+    unit_text = form.header.get("unit")
+    if not unit_text:
+        form.issues.append(Issue("INT008", "Thiếu dòng “Đơn vị:” ở phần đầu biểu mẫu (ghi tên hoặc mã đơn vị).",
+                                 "error", table.sheet))
+        return
+    unit = campaign.unit_for(unit_text)
+    if unit is None:
+        form.issues.append(Issue("INT009", f"Đơn vị “{unit_text}” không có trong danh sách đơn vị của chiến dịch.",
+                                 "error", table.sheet))
+        return
+    form.unit_code = unit.code
+    if "date" in header:
+        try:
+            signed = parse_vn_date(header["date"])
+            form.header["date"] = signed.isoformat() if signed else None
+        except ValueError:
+            form.issues.append(Issue("INT012", f"Ngày “{cell_text(header['date'])}” không đúng dạng dd/mm/yyyy.",
+                                     "error", table.sheet))
+
+
+def _number(form: ParsedForm, table: Table, raw: object, row: int, field_name: str) -> Decimal | None:
+    try:
+        return parse_decimal(raw)
+    except ValueError:
+        _issue(form, table, "INT013", f"“{cell_text(raw)}” không phải là số.", row, field_name)
+        return None
+
+
+def _appendix_ii(table: Table, campaign: Campaign, form: ParsedForm) -> None:
+    catalogue = campaign.catalogue
+    seen: set[str] = set()
+    scores: dict[str, Decimal] = {}
+    for row, values in table.records():
+        code = cell_text(values.get("criterion"))
+        if not code or fold(code) in ("tong", "tong cong", "cong"):
+            continue
+        if code not in catalogue:
+            _issue(form, table, "INT020", f"Mã tiêu chí “{code}” không có trong Bảng 2.", row, "criterion")
+            continue
+        item = catalogue[code]
+        score = _number(form, table, values.get("score"), row, "score")
+        maximum = _number(form, table, values.get("max_points"), row, "max_points")
+        if maximum is not None and maximum != item.max_points:
+            _issue(form, table, "INT021", f"Điểm tối đa của {code} ghi {maximum}, Bảng 2 là {item.max_points}.", row,
+                   "max_points")
+        if not item.is_leaf:
+            if score is not None:
+                scores[code] = score
+            continue
+        if code in seen:
+            _issue(form, table, "INT022", f"Mã tiêu chí {code} xuất hiện nhiều lần.", row, "criterion")
+            continue
+        seen.add(code)
+        if item.method == "survey":
+            if score is not None:
+                _issue(form, table, "INT023", f"{code} do Bộ Nội vụ chấm qua điều tra xã hội học, đơn vị không tự "
+                                              "chấm.", row, "score")
+            continue
+        assigned = campaign.assignment_of.get(code)
+        if assigned != form.unit_code:
+            _issue(form, table, "INT024", f"{code} không được giao cho đơn vị này (Phụ lục I giao cho "
+                                          f"{assigned}).", row, "criterion")
+            continue
+        if score is None:
+            _issue(form, table, "INT025", f"Thiếu điểm tự chấm của {code}.", row, "score")
+            continue
+        if not Decimal(0) <= score <= item.max_points:
+            _issue(form, table, "INT026", f"Điểm {score} của {code} ngoài khoảng 0–{item.max_points}.", row, "score")
+            continue
+        if item.step and (score / item.step) % 1 != 0:
+            _issue(form, table, "INT027", f"Điểm {score} của {code} không theo bước {item.step}.", row, "score")
+            continue
+        evidence = cell_text(values.get("evidence")) or None
+        explanation = cell_text(values.get("explanation")) or None
+        if not evidence and not explanation:
+            _issue(form, table, "INT028", f"{code} không có tài liệu kiểm chứng và không có giải trình.", row,
+                   "evidence", severity="warning")
+        scores[code] = score
+        form.records.append({"criterion": code, "score": score, "evidence": evidence,
+                             "evidence_count": len([e for e in (evidence or "").split(";") if e.strip()]),
+                             "explanation": explanation, "row": row})
+    for code, stated in scores.items():
+        item = catalogue[code]
+        if item.is_leaf:
+            continue
+        children = [scores[c] for c in _leaves_under(catalogue, code) if c in scores]
+        if children and sum(children, Decimal(0)) != stated:
+            _issue(form, table, "INT029", f"Tổng của {code} ghi {stated}, cộng các mục con được "
+                                          f"{sum(children, Decimal(0))}.", None, "score")
+    if not form.records and not form.errors:
+        _issue(form, table, "INT030", "Báo cáo không có điểm tự chấm nào.", None)
+
+
+def _leaves_under(catalogue, code: str) -> list[str]:
+    return [leaf.code for leaf in catalogue.leaves if leaf.code.startswith(code + ".")]
+
+
+def _appendix_iv(table: Table, campaign: Campaign, form: ParsedForm) -> None:
+    owned = set(campaign.area_owners.get(form.unit_code or "", []))
+    if not owned:
+        _issue(form, table, "INT040", "Đơn vị không được giao lĩnh vực nào (Phụ lục I) nên không cử đầu mối.", None)
+        return
+    for row, values in table.records():
+        name = cell_text(values.get("name"))
+        if fold(name) in ("", "tong", "tong cong"):
+            continue
+        position = cell_text(values.get("position"))
+        email = cell_text(values.get("email")).lower()
+        phone = re.sub(r"[\s.\-]", "", cell_text(values.get("phone")))
+        areas = [a.strip() for a in re.split(r"[,;\s]+", cell_text(values.get("areas"))) if a.strip()]
+        ok = True
+        if not position:
+            _issue(form, table, "INT041", "Thiếu chức vụ.", row, "position")
+            ok = False
+        if not EMAIL.match(email):
+            _issue(form, table, "INT042", f"Email “{email}” không hợp lệ.", row, "email")
+            ok = False
+        if phone and not PHONE.match(phone):
+            _issue(form, table, "INT043", f"Số điện thoại “{phone}” không hợp lệ (0xxxxxxxxx hoặc +84…).", row,
+                   "phone")
+            ok = False
+        bad = [a for a in areas if a not in owned]
+        if not areas or bad:
+            _issue(form, table, "INT044", f"Lĩnh vực “{', '.join(bad) or '(trống)'}” không thuộc các lĩnh vực đơn vị "
+                                          f"phụ trách ({', '.join(sorted(owned, key=int))}).", row, "areas")
+            ok = False
+        if ok:
+            form.records.append({"name": name, "position": position,
+                                 "division": cell_text(values.get("division")) or None, "areas": areas,
+                                 "phone": phone or None, "email": email,
+                                 "council": fold(cell_text(values.get("council"))) in ("x", "co", "yes", "1"),
+                                 "note": cell_text(values.get("note")) or None, "row": row})
+
+
+def _portal_export(table: Table, campaign: Campaign, form: ParsedForm) -> None:
+    for row, values in table.records():
+        unit = campaign.unit_for(cell_text(values.get("unit")))
+        code = cell_text(values.get("criterion"))
+        if unit is None:
+            _issue(form, table, "INT050", f"Mã đơn vị “{cell_text(values.get('unit'))}” không có trong chiến dịch.",
+                   row, "unit")
+            continue
+        if code not in campaign.catalogue:
+            _issue(form, table, "INT020", f"Mã tiêu chí “{code}” không có trong Bảng 2.", row, "criterion")
+            continue
+        score = _number(form, table, values.get("score"), row, "score")
+        count = _number(form, table, values.get("evidence_count"), row, "evidence_count")
+        try:
+            updated = parse_vn_datetime(values.get("updated_at"))
+        except ValueError:
+            _issue(form, table, "INT051", f"Thời gian “{cell_text(values.get('updated_at'))}” không đúng dạng "
+                                          "dd/mm/yyyy HH:MM.", row, "updated_at")
+            continue
+        if updated is not None and updated.tzinfo is None:
+            updated = updated.replace(tzinfo=campaign.tz)
+        status = fold(cell_text(values.get("status")))
+        form.records.append({"unit": unit.code, "criterion": code, "score": score,
+                             "evidence_count": int(count) if count is not None else None,
+                             "status": "submitted" if status in ("da nop", "submitted") else "draft",
+                             "updated_at": updated, "row": row})
+
+
+def _survey_roster(table: Table, campaign: Campaign, form: ParsedForm) -> None:
+    seen: set[str] = set()
+    for row, values in table.records():
+        unit = campaign.unit_for(cell_text(values.get("unit")))
+        email = cell_text(values.get("email")).lower()
+        if unit is None:
+            _issue(form, table, "INT050", f"Mã đơn vị “{cell_text(values.get('unit'))}” không có trong chiến dịch.",
+                   row, "unit")
+            continue
+        if not EMAIL.match(email):
+            _issue(form, table, "INT042", f"Email “{email}” không hợp lệ.", row, "email")
+            continue
+        if email in seen:
+            _issue(form, table, "INT052", f"Email {email} lặp lại trong danh sách.", row, "email")
+            continue
+        seen.add(email)
+        form.records.append({"name": cell_text(values.get("name")), "position": cell_text(values.get("position")),
+                             "unit": unit.code, "email": email, "group": cell_text(values.get("group")),
+                             "row": row})
+
+
+SURVEY_STATUS = {"da hoan thanh": "completed", "completed": "completed", "dang tra loi": "in_progress",
+                 "in_progress": "in_progress", "chua tra loi": "not_started", "not_started": "not_started"}
+
+
+def _survey_progress(table: Table, campaign: Campaign, form: ParsedForm) -> None:
+    for row, values in table.records():
+        email = cell_text(values.get("email")).lower()
+        status = SURVEY_STATUS.get(fold(cell_text(values.get("status"))))
+        if status is None:
+            _issue(form, table, "INT053", f"Trạng thái “{cell_text(values.get('status'))}” không hợp lệ.", row,
+                   "status")
+            continue
+        answered = _number(form, table, values.get("answered"), row, "answered")
+        total = _number(form, table, values.get("total"), row, "total")
+        try:
+            completed_at = parse_vn_datetime(values.get("completed_at"))
+        except ValueError:
+            _issue(form, table, "INT051", f"Thời gian “{cell_text(values.get('completed_at'))}” không đúng dạng "
+                                          "dd/mm/yyyy HH:MM.", row, "completed_at")
+            continue
+        if answered is None or total is None:
+            continue
+        if completed_at is not None and completed_at.tzinfo is None:
+            completed_at = completed_at.replace(tzinfo=campaign.tz)
+        form.records.append({"email": email, "status": status, "answered": int(answered), "total": int(total),
+                             "completed_at": completed_at, "row": row})
+
+
+def _appendix_iii(table: Table, campaign: Campaign, form: ParsedForm) -> None:
+    for row, values in table.records():
+        unit = campaign.unit_for(cell_text(values.get("unit")))
+        if unit is None:
+            _issue(form, table, "INT050", f"Mã đơn vị “{cell_text(values.get('unit'))}” không có trong chiến dịch.",
+                   row, "unit")
+            continue
+        form.records.append({"unit": unit.code, "login": cell_text(values.get("login")),
+                             "scope": cell_text(values.get("scope")), "manager": cell_text(values.get("manager")),
+                             "email": cell_text(values.get("email")).lower(), "row": row})
+

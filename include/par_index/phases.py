@@ -1,0 +1,182 @@
+"""Phase state computed from the campaign store: who is expected, who has complied, who is late.
+
+Everything that judges lateness (sensors, closing tasks, alerts, the report) calls :func:`evaluate`, so they agree.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from par_index.campaign import Campaign
+from par_index.store.models import LateUnit, Nominee, PhaseOutcome, ReceivedFile, Score, SurveyProgress, \
+    SurveyRespondent
+
+PHASE_TITLES = {
+    "nominees": "Cử công chức đầu mối (Phụ lục IV)",
+    "survey": "Trả lời phiếu khảo sát xã hội học",
+    "self_scores": "Tự chấm điểm và báo cáo (Phụ lục II)",
+}
+REASON_TITLES = {"ok": "Đã hoàn thành", "pending": "Chưa nộp (còn hạn)", "missing": "Không nộp",
+                 "late": "Nộp muộn", "invalid": "Không đạt yêu cầu", "incomplete": "Chưa đầy đủ"}
+
+
+@dataclass
+class UnitStatus:
+    unit_code: str
+    reason: str  # ok | pending | missing | late | invalid | incomplete
+    detail: str = ""
+    done: int = 0
+    expected: int = 0
+
+
+@dataclass
+class PhaseState:
+    phase: str
+    deadline: datetime
+    now: datetime
+    units: dict[str, UnitStatus] = field(default_factory=dict)
+
+    @property
+    def deadline_passed(self) -> bool:
+        return self.now > self.deadline
+
+    @property
+    def complete(self) -> bool:
+        return all(s.reason == "ok" for s in self.units.values())
+
+    @property
+    def done(self) -> bool:
+        """The phase may close: everyone complied, or the deadline has passed."""
+        return self.complete or self.deadline_passed
+
+    @property
+    def laggards(self) -> list[UnitStatus]:
+        return [s for s in self.units.values() if s.reason != "ok"]
+
+
+def _current_files(session: Session, campaign: Campaign, kind: str) -> dict[str | None, ReceivedFile]:
+    files = session.scalars(select(ReceivedFile).where(
+        ReceivedFile.campaign_id == campaign.id, ReceivedFile.form_kind == kind, ReceivedFile.status == "accepted"))
+    return {f.unit_code: f for f in files}
+
+
+def _missing(state: PhaseState, code: str, detail: str) -> UnitStatus:
+    return UnitStatus(code, "missing" if state.deadline_passed else "pending", detail)
+
+
+def evaluate(session: Session, campaign: Campaign, phase: str, now: datetime | None = None) -> PhaseState:
+    now = now or datetime.now(UTC)
+    state = PhaseState(phase, campaign.deadline_at(phase), now)
+    {"nominees": _nominees, "survey": _survey, "self_scores": _self_scores}[phase](session, campaign, state)
+    return state
+
+
+def _nominees(session: Session, campaign: Campaign, state: PhaseState) -> None:
+    files = _current_files(session, campaign, "appendix_iv")
+    people: dict[str, list[Nominee]] = defaultdict(list)
+    for nominee in session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)):
+        people[nominee.unit_code].append(nominee)
+    rules = campaign.nominee_rules
+    for code, areas in campaign.area_owners.items():
+        file = files.get(code)
+        if file is None:
+            state.units[code] = _missing(state, code, "Chưa gửi danh sách công chức đầu mối.")
+            continue
+        nominees = people[code]
+        problems = []
+        if code in rules.exactly_one:
+            if len(nominees) != 1:
+                problems.append(f"cử {len(nominees)} người, quy định đúng 01 người")
+        else:
+            per_area = Counter(a for n in nominees for a in n.areas)
+            for area in areas:
+                count = per_area.get(area, 0)
+                if not rules.per_area_min <= count <= rules.per_area_max:
+                    problems.append(f"lĩnh vực {area}: {count} người (quy định {rules.per_area_min:02d}–"
+                                    f"{rules.per_area_max:02d})")
+        if problems:
+            state.units[code] = UnitStatus(code, "invalid", "; ".join(problems) + ".", len(nominees))
+        elif file.arrived_at > state.deadline:
+            state.units[code] = UnitStatus(code, "late", f"Nộp ngày {file.arrived_at.astimezone(campaign.tz):%d/%m/%Y}.",
+                                           len(nominees))
+        else:
+            state.units[code] = UnitStatus(code, "ok", f"{len(nominees)} người.", len(nominees))
+
+
+def _survey(session: Session, campaign: Campaign, state: PhaseState) -> None:
+    roster = session.scalars(select(SurveyRespondent).where(SurveyRespondent.campaign_id == campaign.id)).all()
+    progress = {p.email: p for p in session.scalars(select(SurveyProgress).where(
+        SurveyProgress.campaign_id == campaign.id))}
+    by_unit: dict[str, list[SurveyRespondent]] = defaultdict(list)
+    for person in roster:
+        by_unit[person.unit_code].append(person)
+    cutoff = min(state.now, state.deadline)
+    for unit in campaign.active_units:
+        people = by_unit.get(unit.code, [])
+        if not people:
+            state.units[unit.code] = _missing(state, unit.code, "Chưa có trong danh sách người trả lời khảo sát.")
+            continue
+        done_in_time = done_late = 0
+        missing_names = []
+        for person in people:
+            p = progress.get(person.email)
+            finished = p is not None and p.status == "completed" and p.total > 0 and p.answered >= p.total
+            if finished and (p.completed_at is None or p.completed_at <= cutoff):
+                done_in_time += 1
+            elif finished:
+                done_late += 1
+            else:
+                missing_names.append(person.full_name)
+        expected = len(people)
+        rate = f"{done_in_time}/{expected}"
+        if done_in_time == expected:
+            state.units[unit.code] = UnitStatus(unit.code, "ok", f"Hoàn thành {rate}.", done_in_time, expected)
+        elif not state.deadline_passed:
+            state.units[unit.code] = UnitStatus(unit.code, "pending", f"Hoàn thành {rate}; còn thiếu: "
+                                                f"{', '.join(missing_names)}.", done_in_time, expected)
+        elif done_late and not missing_names:
+            state.units[unit.code] = UnitStatus(unit.code, "late", f"Hoàn thành {rate} đúng hạn; {done_late} người "
+                                                "trả lời sau hạn.", done_in_time, expected)
+        else:
+            late = f"; {done_late} người trả lời sau hạn" if done_late else ""
+            state.units[unit.code] = UnitStatus(unit.code, "incomplete", f"Hoàn thành {rate}{late}; chưa trả lời "
+                                                f"đầy đủ: {', '.join(missing_names)}.", done_in_time, expected)
+
+
+def _self_scores(session: Session, campaign: Campaign, state: PhaseState) -> None:
+    reports = _current_files(session, campaign, "appendix_ii")
+    portal_units = set(session.scalars(select(Score.unit_code).where(
+        Score.campaign_id == campaign.id, Score.source == "portal").distinct()))
+    assigned: dict[str, int] = Counter(campaign.assignment_of.values())
+    for code, expected in assigned.items():
+        report = reports.get(code)
+        if report is None:
+            state.units[code] = _missing(state, code, "Chưa gửi báo cáo tự chấm điểm (Phụ lục II).")
+        elif code not in portal_units:
+            state.units[code] = _missing(state, code, "Đã gửi báo cáo nhưng chưa có điểm trên phần mềm chấm điểm.")
+        elif report.arrived_at > state.deadline:
+            state.units[code] = UnitStatus(code, "late", "Nộp báo cáo ngày "
+                                           f"{report.arrived_at.astimezone(campaign.tz):%d/%m/%Y}.", expected=expected)
+        else:
+            state.units[code] = UnitStatus(code, "ok", "Đã gửi báo cáo và cập nhật phần mềm.", expected=expected)
+
+
+def close(session: Session, campaign: Campaign, phase: str, now: datetime | None = None) -> PhaseState:
+    """Record the phase's outcome and its late units (replacing any earlier record: reruns are idempotent)."""
+    state = evaluate(session, campaign, phase, now)
+    session.execute(delete(PhaseOutcome).where(PhaseOutcome.campaign_id == campaign.id, PhaseOutcome.phase == phase))
+    session.execute(delete(LateUnit).where(LateUnit.campaign_id == campaign.id, LateUnit.phase == phase))
+    session.add(PhaseOutcome(campaign_id=campaign.id, phase=phase,
+                             status="complete" if state.complete else "closed_incomplete",
+                             expected_units=len(state.units), complete_units=len(state.units) - len(state.laggards),
+                             closed_at=state.now))
+    for s in state.laggards:
+        session.add(LateUnit(campaign_id=campaign.id, phase=phase, unit_code=s.unit_code, reason=s.reason,
+                             detail=s.detail))
+    session.flush()
+    return state

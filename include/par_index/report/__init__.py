@@ -1,0 +1,1 @@
+"""The consolidated self-assessment report for the PPC."""

@@ -1,0 +1,118 @@
+"""Campaign operations, one function per DAG task. Plain Python: the DAGs, the tools and the tests call these.
+
+Each function takes a :class:`Runtime` (where the store is, how to send mail) and returns a small JSON-able dict
+that the task logs and pushes to XCom.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import delete, func, select
+
+from par_index import phases
+from par_index.campaign import PHASES, Campaign
+from par_index.intake.inbox import ingest
+from par_index.notify import SmtpSettings, send_once
+from par_index.paths import CAMPAIGNS_DIR, reports_dir
+from par_index.reconcile import reconcile
+from par_index.report.workbook import build_workbook
+from par_index.store import default_url, migrate, session_scope
+from par_index.store.models import AssignmentRow, CampaignRow, UnitRow
+
+
+@dataclass(frozen=True)
+class Runtime:
+    store_url: str
+    smtp: SmtpSettings | None = None
+
+    @classmethod
+    def local(cls, smtp: SmtpSettings | None = None) -> Runtime:
+        return cls(default_url(), smtp)
+
+
+def prepare(campaign: Campaign, rt: Runtime) -> dict:
+    """Upgrade the store's schema and write the campaign's units and Appendix I assignments into it."""
+    migrate(rt.store_url)
+    source = CAMPAIGNS_DIR / f"{campaign.id}.yaml"
+    digest = hashlib.sha256(source.read_bytes()).hexdigest() if source.exists() else ""
+    with session_scope(rt.store_url) as s:
+        s.merge(CampaignRow(id=campaign.id, dag_id=campaign.dag_id, title_vi=campaign.title_vi,
+                            year=campaign.campaign.year, catalogue_code=campaign.catalogue.code,
+                            config_sha256=digest, synced_at=datetime.now(UTC)))
+        s.flush()
+        s.execute(delete(UnitRow).where(UnitRow.campaign_id == campaign.id))
+        s.execute(delete(AssignmentRow).where(AssignmentRow.campaign_id == campaign.id))
+        for u in campaign.active_units:
+            s.add(UnitRow(campaign_id=campaign.id, code=u.code, name_vi=u.name_vi, kind=u.kind,
+                          valid_from=u.valid_from, valid_until=u.valid_until, email=u.email, head_email=u.head_email))
+        for code, unit in campaign.assignment_of.items():
+            s.add(AssignmentRow(campaign_id=campaign.id, criterion_code=code, unit_code=unit))
+    return {"units": len(campaign.active_units), "assigned_leaves": len(campaign.assignment_of)}
+
+
+def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None) -> dict:
+    """Read the phase's new inbox files and report whether the phase may close (complete or past its deadline)."""
+    with session_scope(rt.store_url) as s:
+        results = ingest(s, campaign, phase)
+        state = phases.evaluate(s, campaign, phase, now)
+    return {
+        "phase": phase, "new_files": len(results),
+        "rejected": [r.name for r in results if r.status == "rejected"],
+        "complete": state.complete, "deadline_passed": state.deadline_passed, "done": state.done,
+        "waiting_for": sorted(s.unit_code for s in state.laggards),
+    }
+
+
+def close_phase(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None) -> dict:
+    """Record the phase's outcome and late units, and tell the coordinators (once per phase)."""
+    now = now or datetime.now(UTC)
+    with session_scope(rt.store_url) as s:
+        state = phases.close(s, campaign, phase, now)
+        outcomes = [
+            send_once(s, campaign, rt.smtp, key=f"{campaign.id}:{phase}:closed:{c.email}", template="phase_closed",
+                      recipients=[c.email], phase=phase, recipient_name=c.name, state=state,
+                      phase_title=phases.PHASE_TITLES[phase], deadline=campaign.deadline_at(phase),
+                      closed_at=now.astimezone(campaign.tz),
+                      unit_names={u.code: u.name_vi for u in campaign.active_units},
+                      reason_titles=phases.REASON_TITLES,
+                      ui_url=f"{campaign.campaign.ui_base_url}/dags/{campaign.dag_id}")
+            for c in campaign.contacts.coordinators
+        ]
+    return {"phase": phase, "complete": state.complete, "expected": len(state.units),
+            "late": {u.unit_code: u.reason for u in state.laggards}, "mail": dict(Counter(outcomes))}
+
+
+def reconcile_scores(campaign: Campaign, rt: Runtime, units: list[str] | None = None,
+                     tolerance: Decimal = Decimal("0.01")) -> dict:
+    """Mismatch detection between the scoring software and the units' reports (replaces the scope's result)."""
+    with session_scope(rt.store_url) as s:
+        findings = reconcile(s, campaign, units, tolerance)
+    return {"mismatches": len(findings), "by_category": dict(Counter(f.category for f in findings))}
+
+
+def assemble_report(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
+    """Build the consolidated workbook for the PPC from the store."""
+    with session_scope(rt.store_url) as s:
+        path = build_workbook(s, campaign, reports_dir(campaign.id), now)
+    return {"workbook": str(path)}
+
+
+def run_campaign(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
+    """Every phase in order, without a scheduler (tests, command line). The DAG runs the same functions."""
+    out = {"prepare": prepare(campaign, rt)}
+    for phase in PHASES[:3]:
+        out[f"collect_{phase}"] = collect(campaign, rt, phase, now)
+        out[f"close_{phase}"] = close_phase(campaign, rt, phase, now)
+    out["reconcile"] = reconcile_scores(campaign, rt)
+    out["report"] = assemble_report(campaign, rt, now)
+    return out
+
+
+def count_rows(rt: Runtime, model) -> int:
+    with session_scope(rt.store_url) as s:
+        return s.scalar(select(func.count()).select_from(model))
