@@ -13,8 +13,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from par_index.campaign import Campaign
-from par_index.store.models import LateUnit, Nominee, PhaseOutcome, ReceivedFile, Score, SurveyProgress, \
-    SurveyRespondent
+from par_index.store.models import (
+    LateUnit,
+    Nominee,
+    PhaseOutcome,
+    ReceivedFile,
+    Score,
+    SurveyProgress,
+    SurveyRespondent,
+)
 
 PHASE_TITLES = {
     "nominees": "Cử công chức đầu mối (Phụ lục IV)",
@@ -22,7 +29,7 @@ PHASE_TITLES = {
     "self_scores": "Tự chấm điểm và báo cáo (Phụ lục II)",
 }
 REASON_TITLES = {"ok": "Đã hoàn thành", "pending": "Chưa nộp (còn hạn)", "missing": "Không nộp",
-                 "late": "Nộp muộn", "invalid": "Không đạt yêu cầu", "incomplete": "Chưa đầy đủ"}
+                 "late": "Hoàn thành sau hạn", "invalid": "Không đạt yêu cầu", "incomplete": "Chưa đầy đủ"}
 
 
 @dataclass

@@ -1,9 +1,8 @@
 """Alembic environment for the campaign store; the connection comes from ``par_index.store.db.migrate``."""
 
 from alembic import context
-from sqlalchemy import create_engine
-
 from par_index.store.models import Base
+from sqlalchemy import create_engine
 
 config = context.config
 connection = config.attributes.get("connection")

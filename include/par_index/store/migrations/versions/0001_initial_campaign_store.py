@@ -1,13 +1,12 @@
 """initial campaign store
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 07:29:33.770424
 """
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,38 @@
+# PAR Index campaign orchestrator — the two commands of the README, and the stack for the UI.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint up down clean
+
+## Create .venv from the committed lock (uv bootstrapped with pip when missing).
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep -E '^uv==' requirements.lock)"
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+## Run the 2023 Hà Tĩnh campaign on the sample inbox on an embedded Airflow, print the summary, stop.
+demo: install
+	$(BIN)/python tools/stack.py demo
+
+## Lint, then the whole test suite.
+test: install lint
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+## Keep the stack running for the UI at http://localhost:8080 (make down stops it).
+up: install
+	$(BIN)/python tools/stack.py up
+
+down:
+	@test -x $(BIN)/python && $(BIN)/python tools/stack.py down || true
+
+clean: down
+	rm -rf out .airflow

@@ -1,0 +1,55 @@
+"""Build a :class:`~par_index.service.Runtime` from Airflow connections (secrets stay in Airflow)."""
+
+from __future__ import annotations
+
+import logging
+
+from par_index.notify import SmtpSettings
+from par_index.service import Runtime
+from par_index.store import default_url
+
+log = logging.getLogger(__name__)
+STORE_CONN_ID = "par_campaign_db"
+SMTP_CONN_ID = "par_smtp"
+
+
+def _connection(conn_id: str):
+    from airflow.sdk import BaseHook
+
+    try:
+        return BaseHook.get_connection(conn_id)
+    except Exception:  # noqa: BLE001 - AirflowNotFoundException's module differs between contexts
+        return None
+
+
+def store_url() -> str:
+    """SQLAlchemy URL of the campaign store: connection ``par_campaign_db`` or the default SQLite file."""
+    conn = _connection(STORE_CONN_ID)
+    if conn is None:
+        return default_url()
+    if conn.extra_dejson.get("sqlalchemy_url"):
+        return conn.extra_dejson["sqlalchemy_url"]
+    if conn.conn_type == "sqlite":
+        return f"sqlite:///{conn.host}"
+    from sqlalchemy.engine import URL
+
+    driver = {"postgres": "postgresql+psycopg2", "postgresql": "postgresql+psycopg2"}.get(conn.conn_type,
+                                                                                         conn.conn_type)
+    return URL.create(driver, username=conn.login, password=conn.password, host=conn.host, port=conn.port,
+                      database=conn.schema).render_as_string(hide_password=False)
+
+
+def smtp_settings() -> SmtpSettings | None:
+    """SMTP settings from connection ``par_smtp``; ``None`` (mail recorded as not sent) when it is missing."""
+    conn = _connection(SMTP_CONN_ID)
+    if conn is None:
+        log.warning("Connection %s is not defined: notifications are recorded but not sent.", SMTP_CONN_ID)
+        return None
+    extra = conn.extra_dejson
+    return SmtpSettings(host=conn.host or "localhost", port=int(conn.port or 25), user=conn.login or None,
+                        password=conn.password or None, sender=extra.get("from_email", "cchc@localhost"),
+                        starttls=bool(extra.get("starttls", False)), timeout=float(extra.get("timeout", 20)))
+
+
+def runtime() -> Runtime:
+    return Runtime(store_url(), smtp_settings())

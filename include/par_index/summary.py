@@ -1,0 +1,72 @@
+"""Plain-text summary of a campaign's state, in Vietnamese: what the demo prints and a coordinator reads."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select
+
+from par_index.campaign import Campaign
+from par_index.phases import PHASE_TITLES, REASON_TITLES
+from par_index.reconcile import CATEGORY_TITLES
+from par_index.store import session_scope
+from par_index.store.models import (
+    IntakeIssue,
+    LateUnit,
+    Mismatch,
+    Notification,
+    PhaseOutcome,
+    ReceivedFile,
+    ReportVersion,
+)
+from par_index.text import vn_datetime
+
+
+def campaign_summary(campaign: Campaign, store_url: str) -> str:
+    lines = [f"=== {campaign.title_vi} ==="]
+    with session_scope(store_url) as s:
+        outcomes = {o.phase: o for o in s.scalars(select(PhaseOutcome).where(PhaseOutcome.campaign_id == campaign.id))}
+        late = s.scalars(select(LateUnit).where(LateUnit.campaign_id == campaign.id)).all()
+        mismatches = s.scalars(select(Mismatch).where(Mismatch.campaign_id == campaign.id,
+                                                      Mismatch.scope == "campaign")).all()
+        files = s.scalars(select(ReceivedFile).where(ReceivedFile.campaign_id == campaign.id)).all()
+        issues = s.scalars(select(IntakeIssue).join(ReceivedFile).where(
+            ReceivedFile.campaign_id == campaign.id, ReceivedFile.status == "rejected")).all()
+        mails = s.scalars(select(Notification).where(Notification.campaign_id == campaign.id)).all()
+        reports = s.scalars(select(ReportVersion).where(ReportVersion.campaign_id == campaign.id)
+                            .order_by(ReportVersion.id.desc())).all()
+
+        lines.append("\nCác nội dung:")
+        for phase, title in PHASE_TITLES.items():
+            o = outcomes.get(phase)
+            state = "chưa khép lại" if o is None else (
+                f"{'hoàn thành' if o.status == 'complete' else 'khép lại khi chưa đủ'}, "
+                f"{o.complete_units}/{o.expected_units} đơn vị đạt")
+            lines.append(f"  - {title} (hạn {vn_datetime(campaign.deadline_at(phase))}): {state}")
+
+        lines.append("\nĐơn vị chậm hoặc chưa đạt:")
+        for lu in sorted(late, key=lambda x: (list(PHASE_TITLES).index(x.phase), x.unit_code)):
+            lines.append(f"  - [{lu.phase}] {lu.unit_code}: {REASON_TITLES.get(lu.reason, lu.reason)} — {lu.detail}")
+        if not late:
+            lines.append("  (không có)")
+
+        lines.append(f"\nSai lệch phần mềm ↔ báo cáo: {len(mismatches)}")
+        for category, count in sorted(Counter(m.category for m in mismatches).items()):
+            lines.append(f"  - {CATEGORY_TITLES.get(category, category)}: {count}")
+
+        rejected = [f for f in files if f.status == "rejected"]
+        lines.append(f"\nTệp nhận: {len(files)}; bị từ chối: {len(rejected)}")
+        for f in rejected:
+            for issue in (i for i in issues if i.file_id == f.id):
+                where = ", ".join(p for p in (issue.sheet and f"trang {issue.sheet}",
+                                              issue.row and f"dòng {issue.row}",
+                                              issue.column and f"cột {issue.column}") if p)
+                lines.append(f"  - {f.original_name}: [{issue.code}] {where + ': ' if where else ''}{issue.message}")
+
+        by_outcome = Counter(m.outcome for m in mails)
+        lines.append(f"\nThư: đã gửi {by_outcome.get('sent', 0)}, lỗi {by_outcome.get('failed', 0)}, "
+                     f"chưa cấu hình gửi {by_outcome.get('disabled', 0)}")
+        lines.append("\nKết quả:")
+        for r in reports[:1]:
+            lines.append(f"  - Bảng tổng hợp: {r.path}")
+    return "\n".join(lines)

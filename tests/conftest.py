@@ -1,0 +1,67 @@
+"""Shared fixtures: an isolated data folder and store per test, and one sample campaign run per session."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from par_index.campaign import Campaign, load_campaign
+from par_index.paths import CAMPAIGNS_DIR
+from par_index.service import Runtime
+
+HA_TINH_2023 = CAMPAIGNS_DIR / "ha_tinh_2023.yaml"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def campaign() -> Campaign:
+    return load_campaign(HA_TINH_2023)
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "data"
+    monkeypatch.setenv("PAR_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def runtime(data_dir) -> Runtime:
+    from par_index.store import migrate
+
+    rt = Runtime(f"sqlite:///{data_dir / 'store.sqlite'}")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(rt.store_url)
+    return rt
+
+
+@dataclass
+class SampleRun:
+    data_dir: Path
+    runtime: Runtime
+    result: dict
+    workbook: Path
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory, campaign) -> SampleRun:
+    """The sample inbox generated and the whole campaign run once, without a scheduler."""
+    from par_index.sample_data import generate_inbox
+    from par_index.service import run_campaign
+
+    folder = tmp_path_factory.mktemp("sample") / "data"
+    previous = os.environ.get("PAR_DATA_DIR")
+    os.environ["PAR_DATA_DIR"] = str(folder)
+    try:
+        generate_inbox(campaign)
+        rt = Runtime(f"sqlite:///{folder / 'store.sqlite'}")
+        result = run_campaign(campaign, rt)
+    finally:
+        if previous is None:
+            os.environ.pop("PAR_DATA_DIR", None)
+        else:
+            os.environ["PAR_DATA_DIR"] = previous
+    return SampleRun(folder, rt, result, Path(result["report"]["workbook"]))

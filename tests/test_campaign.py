@@ -1,0 +1,74 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from par_index.campaign import load_campaign
+from par_index.errors import CampaignError
+from tests.conftest import HA_TINH_2023
+
+SHARED_UNITS = HA_TINH_2023.parents[3] / "shared" / "domain" / "ha_tinh_units_2023.yaml"
+
+
+def test_deadlines_are_the_end_of_the_local_day(campaign):
+    hcm = ZoneInfo("Asia/Ho_Chi_Minh")
+    assert campaign.deadline_at("nominees") == datetime(2023, 12, 30, 23, 59, 59, tzinfo=hcm)
+    assert campaign.deadline_at("survey") == datetime(2023, 12, 31, 23, 59, 59, tzinfo=hcm)
+    assert campaign.deadline_at("self_scores") == datetime(2024, 1, 16, 23, 59, 59, tzinfo=hcm)
+    assert campaign.deadline_at("report") == datetime(2024, 1, 20, 23, 59, 59, tzinfo=hcm)
+
+
+def test_units_appendix_i_and_inferred_markers(campaign):
+    assert len(campaign.active_units) == 40
+    assert campaign.unit_by_code["448"].valid_until.isoformat() == "2024-12-31"
+    if SHARED_UNITS.exists():  # ../shared beside the checkout (developers and CI have it)
+        shared = yaml.safe_load(SHARED_UNITS.read_text(encoding="utf-8"))
+        assert {u["code"] for u in shared["units"]} == {u.code for u in campaign.units}
+    assert campaign.assignments_status == "inferred"
+    assert campaign.directive.issued_on_status == "inferred"
+    assert set(campaign.assignment_of) == {leaf.code for leaf in campaign.catalogue.self_scored_leaves}
+    assert campaign.area_owners["SKHDT"] == ["6", "8"]
+    assert campaign.dag_id == "par_ha_tinh_2023"
+
+
+def test_unit_found_by_code_or_exact_name(campaign):
+    assert campaign.unit_for("Sở Tư pháp").code == "STP"
+    assert campaign.unit_for("Sở Tư pháp (STP)").code == "STP"
+    assert campaign.unit_for("stp").code == "STP"
+    assert campaign.unit_for("Sở Tư Pháp Hà Nội") is None
+
+
+def _refusal(tmp_path, mutate) -> str:
+    data = yaml.safe_load(HA_TINH_2023.read_text(encoding="utf-8"))
+    mutate(data)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CampaignError) as info:
+        load_campaign(path)
+    return str(info.value)
+
+
+def test_error_names_field_and_value_for_a_bad_email(tmp_path):
+    message = _refusal(tmp_path, lambda d: d["units"][2].update(email="khong-phai-email"))
+    assert "units.2.email" in message and "khong-phai-email" in message
+
+
+def test_error_names_field_and_value_for_a_bad_deadline(tmp_path):
+    message = _refusal(tmp_path, lambda d: d["deadlines"]["survey"].update(due="31/12/2023"))
+    assert "deadlines.survey.due" in message and "31/12/2023" in message
+
+
+def test_error_for_a_missing_deadline(tmp_path):
+    message = _refusal(tmp_path, lambda d: d["deadlines"].pop("report"))
+    assert "deadlines" in message and "report" in message
+
+
+def test_error_for_an_assignment_to_an_unknown_unit(tmp_path):
+    message = _refusal(tmp_path, lambda d: d["assignments"].update({"2": "SXYZ"}))
+    assert "assignments['2']" in message and "SXYZ" in message
+
+
+def test_error_for_an_unassigned_criterion(tmp_path):
+    message = _refusal(tmp_path, lambda d: d["assignments"].pop("4"))
+    assert "assignments" in message and "4.p1.1" in message

@@ -1,0 +1,37 @@
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from par_index.text import fold, nfc, parse_decimal, parse_vn_date, parse_vn_datetime, vn_date
+
+
+def test_fold_matches_titles_without_diacritics_case_or_spacing():
+    assert fold("Điểm  tự chấm") == fold("diem tu cham") == fold("ĐIỂM TỰ CHẤM:")
+    assert fold("Mã tiêu chí") != fold("Mã đơn vị")
+
+
+def test_nfc_recomposes_decomposed_text():
+    decomposed = "Tie\u0302\u0301u chi\u0301"
+    assert nfc(decomposed) == "Tiếu chí"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1,5", "1.5"), ("1.5", "1.5"), (2, "2"), (0.75, "0.75"),
+                                               (" 0,25 ", "0.25"), ("", None), (None, None)])
+def test_parse_decimal_accepts_comma_or_dot(raw, expected):
+    assert parse_decimal(raw) == (Decimal(expected) if expected else None)
+
+
+@pytest.mark.parametrize("raw", ["1,5,0", "abc", "NaN", True])
+def test_parse_decimal_refuses_non_numbers(raw):
+    with pytest.raises(ValueError):
+        parse_decimal(raw)
+
+
+def test_dates_are_read_and_written_dd_mm_yyyy():
+    assert parse_vn_date("05/01/2024") == date(2024, 1, 5)
+    assert parse_vn_date(datetime(2024, 1, 5, 8)) == date(2024, 1, 5)
+    assert vn_date(date(2024, 1, 5)) == "05/01/2024"
+    assert parse_vn_datetime("12/01/2024 09:30") == datetime(2024, 1, 12, 9, 30)
+    with pytest.raises(ValueError):
+        parse_vn_date("2024-13-01")

@@ -1,0 +1,239 @@
+"""Embedded Airflow for one machine: ``demo`` (run the sample campaign end to end and stop), ``up``, ``down``.
+
+Each component (api-server, scheduler, dag-processor, triggerer) and the SMTP sink runs in its own process group,
+so ``down`` stops everything it started. Airflow's metadata DB is SQLite under ``.airflow/`` (project-local).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+HOME = Path(os.environ.get("PAR_AIRFLOW_HOME", ROOT / ".airflow")).resolve()
+OUT = Path(os.environ.get("PAR_DATA_DIR", ROOT / "out")).resolve()
+PIDS = HOME / "pids.json"
+SECRETS = HOME / "stack-secrets.json"
+API = os.environ.get("PAR_API_URL", "http://localhost:8080")
+SMTP_PORT = int(os.environ.get("PAR_SMTP_PORT", "8025"))
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+BIN = Path(sys.executable).parent
+_children: dict[int, subprocess.Popen] = {}  # processes started by this process (reaped on stop)
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def stack_env() -> dict[str, str]:
+    HOME.mkdir(parents=True, exist_ok=True)
+    if not SECRETS.exists():  # generated per machine, never committed
+        SECRETS.write_text(json.dumps({"jwt": secrets.token_urlsafe(32), "api": secrets.token_urlsafe(32)}))
+        SECRETS.chmod(0o600)
+    keys = json.loads(SECRETS.read_text())
+    env = dict(os.environ)
+    env.update({
+        "AIRFLOW_HOME": str(HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{API}/execution/",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{HOME / 'airflow.db'}",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+        "AIRFLOW__API__BASE_URL": API,
+        "AIRFLOW__API__PORT": API.rsplit(":", 1)[-1],
+        "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt"],
+        "AIRFLOW__API__SECRET_KEY": keys["api"],
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "PAR_DATA_DIR": str(OUT),
+        "AIRFLOW_CONN_PAR_SMTP": json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": SMTP_PORT,
+                                            "extra": {"from_email": "cchc.snv@hatinh.example"}}),
+        "PYTHONPATH": str(ROOT / "include"),
+    })
+    return env
+
+
+def _spawn(name: str, args: list[str], env: dict[str, str]) -> int:
+    log = (HOME / "logs").joinpath(f"{name}.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    handle = log.open("ab")
+    proc = subprocess.Popen(args, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+                            cwd=ROOT)
+    _children[proc.pid] = proc
+    return proc.pid
+
+
+def _alive(pid: int) -> bool:
+    if pid in _children:
+        return _children[pid].poll() is None
+    try:
+        os.killpg(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def start(env: dict[str, str]) -> None:
+    if PIDS.exists():
+        stop()
+    subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+    pids = {"smtp-sink": _spawn("smtp-sink", [sys.executable, "-m", "par_index.mail_sink", "--folder",
+                                              str(OUT / "mail"), "--port", str(SMTP_PORT)], env)}
+    for component in COMPONENTS:
+        pids[component] = _spawn(component, [str(BIN / "airflow"), component], env)
+    PIDS.write_text(json.dumps(pids))
+    say(f"Started {', '.join(pids)}; logs in {HOME / 'logs'}")
+
+
+def stop() -> None:
+    if not PIDS.exists():
+        return
+    pids = json.loads(PIDS.read_text())
+    for pid in pids.values():
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+    deadline = time.time() + 30
+    while time.time() < deadline and any(_alive(pid) for pid in pids.values()):
+        time.sleep(0.3)
+    for name, pid in pids.items():
+        if _alive(pid):
+            say(f"{name} did not stop within 30 s: killed")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+    PIDS.unlink()
+    say("Stopped every process the stack started.")
+
+
+def admin_password() -> str:
+    return json.loads((HOME / "simple_auth_manager_passwords.json.generated").read_text())["admin"]
+
+
+class Api:
+    """Airflow's REST API v2, logged in as a person would (``POST /auth/token``)."""
+
+    def __init__(self, base: str = API, timeout: float = 180):
+        self.base = base
+        self._wait(f"{base}/api/v2/monitor/health", timeout)
+        deadline = time.time() + 60
+        while not (HOME / "simple_auth_manager_passwords.json.generated").exists() and time.time() < deadline:
+            time.sleep(1)
+        token = requests.post(f"{base}/auth/token", json={"username": "admin", "password": admin_password()},
+                              timeout=30)
+        token.raise_for_status()
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+
+    @staticmethod
+    def _wait(url: str, timeout: float) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if requests.get(url, timeout=5).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(1)
+        raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+    def call(self, method: str, path: str, **kwargs):
+        response = self.session.request(method, f"{self.base}/api/v2{path}", timeout=30, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 180) -> dict:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            response = self.session.get(f"{self.base}/api/v2/dags/{dag_id}", timeout=30)
+            if response.status_code == 200:
+                return response.json()
+            time.sleep(2)
+        raise TimeoutError(f"DAG {dag_id} was not parsed within {timeout:.0f} s")
+
+    def run_dag(self, dag_id: str, logical_date: str | None, timeout: float = 480) -> tuple[str, list[dict]]:
+        """Unpause, trigger and wait; returns the run's final state and its task instances."""
+        self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        run = self.call("POST", f"/dags/{dag_id}/dagRuns",
+                        json={"logical_date": logical_date, "note": "Chạy thử với dữ liệu mẫu"})
+        run_id = run["dag_run_id"]
+        say(f"Triggered {dag_id} run {run_id}")
+        deadline, state, seen = time.time() + timeout, run["state"], {}
+        while time.time() < deadline:
+            state = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
+            tasks = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
+            for ti in tasks:
+                if ti["state"] and seen.get(ti["task_id"]) != ti["state"]:
+                    seen[ti["task_id"]] = ti["state"]
+                    say(f"  {ti['task_id']}: {ti['state']}")
+            if state in ("success", "failed"):
+                return state, tasks
+            time.sleep(3)
+        raise TimeoutError(f"run {run_id} did not finish within {timeout:.0f} s (state {state})")
+
+
+def demo(campaign_file: Path) -> int:
+    """Fresh stack, sample inbox, one campaign run through the REST API, the summary; then stop everything."""
+    sys.path.insert(0, str(ROOT / "include"))
+    os.environ["PAR_DATA_DIR"] = str(OUT)
+    from par_index.campaign import load_campaign
+    from par_index.sample_data import generate_inbox
+    from par_index.service import Runtime
+    from par_index.summary import campaign_summary
+
+    started = time.time()
+    stop()
+    shutil.rmtree(OUT, ignore_errors=True)
+    (HOME / "airflow.db").unlink(missing_ok=True)
+    campaign = load_campaign(campaign_file)
+    inbox = generate_inbox(campaign)
+    say(f"Sample inbox: {len(list(inbox.iterdir()))} files in {inbox}")
+    env = stack_env()
+    try:
+        start(env)
+        api = Api()
+        api.wait_for_dag(campaign.dag_id)
+        state, tasks = api.run_dag(campaign.dag_id, campaign.starts_at.isoformat())
+        print()
+        print(campaign_summary(campaign, Runtime.local().store_url))
+        mails = sorted((OUT / "mail").glob("*.eml"))
+        print(f"  - Thư đã lưu: {len(mails)} tệp .eml trong {OUT / 'mail'}")
+        print(f"\nLần chạy DAG {campaign.dag_id}: {state}; "
+              f"{sum(t['state'] == 'success' for t in tasks)}/{len(tasks)} tác vụ thành công; "
+              f"{time.time() - started:.0f} giây.")
+        return 0 if state == "success" else 1
+    finally:
+        stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["demo", "up", "down"])
+    parser.add_argument("--campaign", type=Path, default=ROOT / "include" / "campaigns" / "ha_tinh_2023.yaml")
+    args = parser.parse_args()
+    if args.command == "demo":
+        return demo(args.campaign)
+    if args.command == "up":
+        start(stack_env())
+        Api()
+        say(f"Airflow UI: {API} — user admin, password: {admin_password()} "
+            f"(from {HOME / 'simple_auth_manager_passwords.json.generated'})")
+        return 0
+    stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
