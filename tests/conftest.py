@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+# Airflow reads its home at import: give the tests their own, never the developer's.
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="par-airflow-home-")
+os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 from par_index.campaign import Campaign, load_campaign
 from par_index.paths import CAMPAIGNS_DIR
 from par_index.service import Runtime

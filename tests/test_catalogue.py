@@ -3,7 +3,6 @@ from decimal import Decimal
 
 import pytest
 import yaml
-
 from par_index.catalogue import load_catalogue, parse_catalogue
 from par_index.errors import CatalogueError
 from par_index.paths import CRITERIA_DIR

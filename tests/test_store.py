@@ -1,10 +1,9 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
-
 from par_index.store import migrate
 from par_index.store.db import engine_for
 from par_index.store.models import Base
+from sqlalchemy import inspect
 
 
 def test_migrations_build_exactly_the_models_schema(runtime):

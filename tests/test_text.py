@@ -2,7 +2,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-
 from par_index.text import fold, nfc, parse_decimal, parse_vn_date, parse_vn_datetime, vn_date
 
 

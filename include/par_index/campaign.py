@@ -18,6 +18,11 @@ from par_index.paths import CAMPAIGNS_DIR
 from par_index.text import nfc
 
 PHASES = ("nominees", "survey", "self_scores", "report")
+PHASE_TITLES = {  # phases that collect from units (the report phase is SNV's own)
+    "nominees": "Cử công chức đầu mối (Phụ lục IV)",
+    "survey": "Trả lời phiếu khảo sát xã hội học",
+    "self_scores": "Tự chấm điểm và báo cáo (Phụ lục II)",
+}
 UnitKind = Literal["department", "central_agency", "district", "commune"]
 Status = Literal["confirmed", "inferred"]
 

@@ -23,11 +23,6 @@ from par_index.store.models import (
     SurveyRespondent,
 )
 
-PHASE_TITLES = {
-    "nominees": "Cử công chức đầu mối (Phụ lục IV)",
-    "survey": "Trả lời phiếu khảo sát xã hội học",
-    "self_scores": "Tự chấm điểm và báo cáo (Phụ lục II)",
-}
 REASON_TITLES = {"ok": "Đã hoàn thành", "pending": "Chưa nộp (còn hạn)", "missing": "Không nộp",
                  "late": "Hoàn thành sau hạn", "invalid": "Không đạt yêu cầu", "incomplete": "Chưa đầy đủ"}
 

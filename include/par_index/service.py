@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import delete, func, select
 
 from par_index import phases
-from par_index.campaign import PHASES, Campaign
+from par_index.campaign import PHASE_TITLES, PHASES, Campaign
 from par_index.intake.inbox import ingest
 from par_index.notify import SmtpSettings, send_once
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
@@ -76,7 +76,7 @@ def close_phase(campaign: Campaign, rt: Runtime, phase: str, now: datetime | Non
         outcomes = [
             send_once(s, campaign, rt.smtp, key=f"{campaign.id}:{phase}:closed:{c.email}", template="phase_closed",
                       recipients=[c.email], phase=phase, recipient_name=c.name, state=state,
-                      phase_title=phases.PHASE_TITLES[phase], deadline=campaign.deadline_at(phase),
+                      phase_title=PHASE_TITLES[phase], deadline=campaign.deadline_at(phase),
                       closed_at=now.astimezone(campaign.tz),
                       unit_names={u.code: u.name_vi for u in campaign.active_units},
                       reason_titles=phases.REASON_TITLES,

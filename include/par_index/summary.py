@@ -6,8 +6,8 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from par_index.campaign import Campaign
-from par_index.phases import PHASE_TITLES, REASON_TITLES
+from par_index.campaign import PHASE_TITLES, Campaign
+from par_index.phases import REASON_TITLES
 from par_index.reconcile import CATEGORY_TITLES
 from par_index.store import session_scope
 from par_index.store.models import (

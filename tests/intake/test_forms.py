@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-
 from par_index.intake.forms import parse_form
 from par_index.intake.sheets import UnreadableFile, read_sheets
 from par_index.intake.writer import write_csv, write_xlsx

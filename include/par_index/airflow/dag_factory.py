@@ -8,8 +8,7 @@ from pathlib import Path
 from airflow.sdk import DAG, task
 
 from par_index.airflow.sensors import PhaseSensor
-from par_index.campaign import Campaign, campaign_files, load_campaign
-from par_index.phases import PHASE_TITLES
+from par_index.campaign import PHASE_TITLES, Campaign, campaign_files, load_campaign
 from par_index.text import vn_date
 
 OWNER = "so-noi-vu-cchc"

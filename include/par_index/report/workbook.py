@@ -15,8 +15,8 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from par_index.campaign import Campaign
-from par_index.phases import PHASE_TITLES, REASON_TITLES, evaluate
+from par_index.campaign import PHASE_TITLES, Campaign
+from par_index.phases import REASON_TITLES, evaluate
 from par_index.reconcile import CATEGORY_TITLES
 from par_index.store.models import (
     IntakeIssue,

@@ -1,0 +1,44 @@
+"""The README's first command, on real Airflow components (api-server, scheduler, dag-processor, triggerer) and a
+real SMTP sink, isolated in temporary folders and free ports."""
+
+import email
+import os
+import socket
+import subprocess
+import sys
+from email import policy
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from par_index import sample_data as sd
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_demo_runs_the_sample_campaign_through_the_rest_api(tmp_path, campaign):
+    env = {**os.environ, "PAR_AIRFLOW_HOME": str(tmp_path / "airflow"), "PAR_DATA_DIR": str(tmp_path / "out"),
+           "PAR_API_URL": f"http://localhost:{_free_port()}", "PAR_SMTP_PORT": str(_free_port())}
+    env.pop("AIRFLOW_HOME", None)
+    out = subprocess.run([sys.executable, str(ROOT / "tools" / "stack.py"), "demo"], env=env, capture_output=True,
+                         text=True, timeout=900)
+    print(out.stdout[-4000:])
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert f"Lần chạy DAG {campaign.dag_id}: success; 9/9 tác vụ thành công" in out.stdout
+    assert f"[nominees] {sd.NOMINEES_NEVER_SENT}: Không nộp" in out.stdout
+    assert sd.UNREADABLE_FILE in out.stdout and "[INT001]" in out.stdout
+    assert "Điểm khác nhau: 2" in out.stdout
+    mails = sorted((tmp_path / "out" / "mail").glob("*.eml"))
+    subjects = {email.message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"] for p in mails}
+    assert len(mails) == 3 and any("Cử công chức đầu mối" in s for s in subjects)
+    workbook = tmp_path / "out" / "reports" / campaign.id / f"bao_cao_tu_danh_gia_{campaign.id}.xlsx"
+    assert load_workbook(workbook).sheetnames[0] == "Bảng điểm"
+    assert "Stopped every process the stack started." in out.stdout
