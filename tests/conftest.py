@@ -8,18 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-# Airflow reads its home at import: give the tests their own, never the developer's.
-_AIRFLOW_HOME = tempfile.mkdtemp(prefix="par-airflow-home-")
-os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
-os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 from par_index.campaign import Campaign, load_campaign
 from par_index.paths import CAMPAIGNS_DIR
 from par_index.service import Runtime
 
+# Airflow reads its home when first imported (by the tests that need it): give the tests their own.
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="par-airflow-home-")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+
 HA_TINH_2023 = CAMPAIGNS_DIR / "ha_tinh_2023.yaml"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-
 from par_index import sample_data as sd
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -104,3 +104,21 @@ def test_file_with_passwords_is_refused_and_not_kept(runtime, campaign):
     [file] = _files(runtime, campaign)
     assert file.status == "rejected" and file.archived_as == ""
     assert not archive_dir(campaign.id).exists() or not any(archive_dir(campaign.id).iterdir())
+
+
+def test_concurrent_phases_register_each_file_once(runtime, campaign):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _prepare(runtime, campaign)
+    (inbox_dir(campaign.id)).mkdir(parents=True, exist_ok=True)
+    for n in range(5):
+        (inbox_dir(campaign.id) / f"unknown_{n}.xlsx").write_bytes(b"garbage %d" % n)
+
+    def run(phase):
+        with session_scope(runtime.store_url) as s:
+            return len(ingest(s, campaign, phase))
+
+    with ThreadPoolExecutor(3) as pool:
+        registered = list(pool.map(run, ["nominees", "survey", "self_scores"]))
+    assert sum(registered) == 5
+    assert len(_files(runtime, campaign)) == 5

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from par_index.campaign import Campaign
@@ -74,7 +75,11 @@ def ingest(session: Session, campaign: Campaign, phase: str | None = None) -> li
             form = ParsedForm("unreadable", issues=[exc.issue])
         if form.kind in ALL_FORMS and form.kind not in wanted:
             continue
-        results.append(_register(session, campaign, path, digest, form))
+        try:
+            with session.begin_nested():  # another task may register the same file at the same moment
+                results.append(_register(session, campaign, path, digest, form))
+        except IntegrityError:
+            pass
         known.add(digest)
     session.flush()
     return results

@@ -27,13 +27,20 @@ def default_url() -> str:
 def engine_for(url: str) -> Engine:
     engine = create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
+        # Several tasks write at once: take SQLite's write lock at the start of each transaction (BEGIN
+        # IMMEDIATE) so that a transaction never reads a state that another writer changes before it commits.
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every SQLite test
+        def _sqlite_connect(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # SQLAlchemy, not pysqlite, issues BEGIN
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA busy_timeout=60000")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
     return engine
 
 
