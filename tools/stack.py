@@ -228,8 +228,8 @@ def main() -> int:
     if args.command == "up":
         start(stack_env())
         Api()
-        say(f"Airflow UI: {API} — user admin, password: {admin_password()} "
-            f"(from {HOME / 'simple_auth_manager_passwords.json.generated'})")
+        say(f"Airflow UI: {API} — user admin; password: "
+            f"cat {HOME / 'simple_auth_manager_passwords.json.generated'}")
         return 0
     stop()
     return 0
