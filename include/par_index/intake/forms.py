@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from par_index.campaign import Campaign
-from par_index.intake.sheets import Issue, Sheet, Table, cell_text, find_table, header_values
+from par_index.intake.issue import Issue
+from par_index.intake.sheets import Sheet, Table, cell_ref, cell_text, find_table, header_values
 from par_index.text import fold, parse_decimal, parse_vn_date, parse_vn_datetime
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -100,6 +101,7 @@ def parse_form(sheets: list[Sheet], campaign: Campaign) -> ParsedForm:
                       "phần mềm chấm điểm hay danh sách/tiến độ khảo sát. Dùng đúng biểu mẫu của Sở Nội vụ.")])
     spec, table = found
     form = ParsedForm(spec.kind)
+    form.issues += [i for sheet in sheets for i in sheet.issues if sheet.name == table.sheet or i.sheet is None]
     _refuse_password_columns(table, form)
     if form.rejected:
         return form
@@ -116,7 +118,8 @@ def parse_form(sheets: list[Sheet], campaign: Campaign) -> ParsedForm:
 def _issue(form: ParsedForm, table: Table, code: str, message: str, row: int | None = None,
            field_name: str | None = None, severity: str = "error") -> None:
     column = table.titles.get(field_name) if field_name else None
-    form.issues.append(Issue(code, message, severity, table.sheet, row, column))
+    cell = cell_ref(row, table.columns[field_name]) if row and field_name in table.columns else None
+    form.issues.append(Issue(code, message, severity, table.sheet, row, column, cell))
 
 
 def _refuse_password_columns(table: Table, form: ParsedForm) -> None:

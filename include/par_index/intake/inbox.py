@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from par_index.campaign import Campaign
 from par_index.intake.forms import ParsedForm, parse_form
-from par_index.intake.sheets import Issue, UnreadableFile, read_sheets
+from par_index.intake.issue import Issue
+from par_index.intake.sheets import UnreadableFile, read_sheets
 from par_index.paths import archive_dir, inbox_dir
 from par_index.store.models import (
     IntakeIssue,
@@ -105,7 +106,7 @@ def _register(session: Session, campaign: Campaign, path: Path, digest: str, for
     session.flush()
     for issue in form.issues:
         session.add(IntakeIssue(file_id=row.id, severity=issue.severity, code=issue.code, sheet=issue.sheet,
-                                row=issue.row, column=issue.column, message=issue.message))
+                                row=issue.row, column=issue.column, cell=issue.cell, message=issue.message))
     if row.status == "accepted":
         _apply(session, campaign, row, form)
     return IntakeResult(row.id, row.original_name, form.kind, form.unit_code, row.status, form.issues)

@@ -8,32 +8,13 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from par_index.intake import legacy, ooxml
+from par_index.intake.issue import Issue
 from par_index.text import fold, nfc
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 HEADER_SCAN_ROWS = 30
-
-
-@dataclass
-class Issue:
-    """One problem, located as precisely as possible, with a stable code and a Vietnamese message."""
-
-    code: str
-    message: str
-    severity: str = "error"
-    sheet: str | None = None
-    row: int | None = None  # 1-based, as Excel shows it
-    column: str | None = None
-
-    def where(self) -> str:
-        parts = [p for p in (f"trang {self.sheet}" if self.sheet else "", f"dòng {self.row}" if self.row else "",
-                             f"cột “{self.column}”" if self.column else "") if p]
-        return ", ".join(parts)
-
-    def __str__(self) -> str:
-        where = self.where()
-        return f"[{self.code}] {where + ': ' if where else ''}{self.message}"
+SKIPPED_SHEETS = ("vi du", "danh muc", "huong dan")  # the templates' example, code lists and instructions
 
 
 class UnreadableFile(Exception):
@@ -42,10 +23,42 @@ class UnreadableFile(Exception):
         self.issue = issue
 
 
+def cell_ref(row: int, col: int) -> str:
+    """A1 reference of a 1-based row and a 0-based column index."""
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row}"
+
+
 @dataclass
 class Sheet:
     name: str
     rows: list[list[object]] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)  # legacy-font text converted or refused, formulas
+
+
+def _fix_legacy_text(sheet: Sheet) -> Sheet:
+    """Convert cells typed in TCVN3/VNI fonts to Unicode (a warning names each cell); refuse what cannot be read."""
+    for r, row in enumerate(sheet.rows):
+        for c, value in enumerate(row):
+            if not isinstance(value, str) or value.isascii():
+                continue
+            try:
+                text, encoding = legacy.decode(value)
+            except legacy.LegacyTextError:
+                sheet.issues.append(Issue("INT016", f"Ô có chữ không đọc được (không phải Unicode, TCVN3 hay VNI): "
+                                                    f"“{value[:40]}”. Gõ lại bằng phông Unicode.", "error",
+                                          sheet.name, r + 1, None, cell_ref(r + 1, c)))
+                continue
+            row[c] = text
+            if encoding:
+                sheet.issues.append(Issue("INT015", f"Chữ gõ bằng bảng mã {encoding} đã được chuyển sang Unicode: "
+                                                    f"“{text[:40]}”.", "warning", sheet.name, r + 1, None,
+                                          cell_ref(r + 1, c)))
+    return sheet
 
 
 def read_sheets(path: Path) -> list[Sheet]:
@@ -59,9 +72,9 @@ def read_sheets(path: Path) -> list[Sheet]:
         raise UnreadableFile(Issue("INT002", "Định dạng Excel 97-2003 (.xls) không được hỗ trợ: mở tệp và lưu lại "
                                              "dưới dạng .xlsx rồi gửi lại."))
     if suffix == ".csv":
-        return [Sheet(path.stem, _read_csv(path.read_bytes()))]
+        return [_fix_legacy_text(Sheet(path.stem, _read_csv(path.read_bytes())))]
     if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
+        return [_fix_legacy_text(sheet) for sheet in _read_xlsx(path)]
     raise UnreadableFile(Issue("INT004", f"Loại tệp “{suffix or '(không có đuôi)'}” không được nhận; chỉ nhận "
                                          ".xlsx, .xlsm hoặc .csv."))
 
@@ -79,21 +92,27 @@ def _read_csv(data: bytes) -> list[list[object]]:
 def _read_xlsx(path: Path) -> list[Sheet]:
     try:
         with zipfile.ZipFile(path) as archive:
-            unzipped = sum(info.file_size for info in archive.infolist())
+            checks = ooxml.inspect(archive)
     except zipfile.BadZipFile as exc:
         raise UnreadableFile(Issue("INT001", "Tệp không mở được: không phải tệp Excel .xlsx hợp lệ (có thể bị hỏng "
                                              "hoặc đổi đuôi). Mở lại bằng Excel, lưu .xlsx và gửi lại.")) from exc
-    if unzipped > MAX_UNZIPPED_BYTES:
-        raise UnreadableFile(Issue("INT006", "Tệp nén có nội dung giải nén quá lớn (nghi tệp độc hại); từ chối."))
+    if checks.refusal:
+        raise UnreadableFile(checks.refusal)
     from python_calamine import CalamineWorkbook
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        return [Sheet(name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
-                for name in workbook.sheet_names]
+        sheets = [Sheet(name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
+                  for name in workbook.sheet_names]
     except Exception as exc:  # noqa: BLE001 - calamine raises several types for broken files
         raise UnreadableFile(Issue("INT001", "Tệp không mở được: nội dung Excel bị hỏng. Mở lại bằng Excel, lưu "
                                              ".xlsx và gửi lại.")) from exc
+    by_name = {sheet.name: sheet for sheet in sheets}
+    for issue in checks.issues:
+        target = by_name.get(issue.sheet or "", sheets[0] if sheets else None)
+        if target is not None:
+            target.issues.append(issue)
+    return sheets
 
 
 def cell_text(value: object) -> str:
@@ -111,11 +130,14 @@ class Table:
     columns: dict[str, int]  # field → column index
     titles: dict[str, str]  # field → title as written
     rows: list[list[object]]
+    skip_rows: frozenset[int] = frozenset()  # Excel row numbers with a cell that could not be read
 
     def records(self) -> list[tuple[int, dict[str, object]]]:
-        """(Excel row number, field → raw value) for each non-blank row below the header."""
+        """(Excel row number, field → raw value) for each readable non-blank row below the header."""
         out = []
         for index in range(self.header_row + 1, len(self.rows)):
+            if index + 1 in self.skip_rows:
+                continue
             row = self.rows[index]
             values = {f: (row[c] if c < len(row) else None) for f, c in self.columns.items()}
             if all(cell_text(v) == "" for v in values.values()):
@@ -131,6 +153,8 @@ def find_table(sheets: list[Sheet], aliases: dict[str, tuple[str, ...]], require
     """The first sheet and row whose titles cover every required field (titles compared folded)."""
     folded = {f: {fold(a) for a in names} for f, names in aliases.items()}
     for sheet in sheets:
+        if fold(sheet.name).startswith(SKIPPED_SHEETS):
+            continue
         for index, row in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
             columns: dict[str, int] = {}
             titles: dict[str, str] = {}
@@ -144,7 +168,8 @@ def find_table(sheets: list[Sheet], aliases: dict[str, tuple[str, ...]], require
                         titles[field_name] = cell_text(value)
                         break
             if required <= columns.keys():
-                return Table(sheet.name, index, columns, titles, sheet.rows)
+                bad = frozenset(i.row for i in sheet.issues if i.severity == "error" and i.row)
+                return Table(sheet.name, index, columns, titles, sheet.rows, bad)
     return None
 
 

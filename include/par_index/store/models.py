@@ -97,6 +97,7 @@ class IntakeIssue(Base):
     sheet: Mapped[str | None] = mapped_column(String(128))
     row: Mapped[int | None]
     column: Mapped[str | None] = mapped_column(String(128))
+    cell: Mapped[str | None] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text)
 
 
