@@ -1,0 +1,178 @@
+"""Blank, fillable templates of each form for a campaign (drop-down lists for unit, area and criterion codes;
+locked headers; a filled example), written to ``include/templates/forms/<campaign>/``.
+
+    python -m par_index.intake.templates include/campaigns/ha_tinh_2023.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from par_index.campaign import Campaign, load_campaign
+from par_index.paths import TEMPLATES_DIR
+
+INPUT_ROWS = 200
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+INPUT_FILL = PatternFill("solid", fgColor="FFFFF0")
+UNLOCKED = Protection(locked=False)
+
+
+@dataclass(frozen=True)
+class Template:
+    kind: str
+    file_name: str
+    title: str
+    header_labels: tuple[str, ...]  # 'Label:' lines above the table (the first is the unit)
+    columns: tuple[tuple[str, int], ...]  # (title, width)
+    code_lists: dict[int, str]  # column index → list name in the "Danh mục" sheet
+    example_header: tuple[str, ...]
+    example_rows: tuple[tuple, ...]
+
+
+def _templates(campaign: Campaign) -> list[Template]:
+    stp = campaign.unit_by_code.get("STP") or campaign.active_units[0]
+    stp_label = f"{stp.name_vi} ({stp.code})"
+    leaves = [c for c, u in campaign.assignment_of.items() if u == stp.code][:2]
+    cat = campaign.catalogue
+    return [
+        Template("appendix_ii", "phu_luc_ii_bao_cao_tu_cham_diem.xlsx", "PHỤ LỤC II — BÁO CÁO KẾT QUẢ TỰ CHẤM ĐIỂM",
+                 ("Đơn vị", "Số", "Ngày", "Người ký"),
+                 (("STT", 6), ("Mã tiêu chí", 12), ("Nội dung", 60), ("Điểm tối đa", 10), ("Điểm tự chấm", 10),
+                  ("Tài liệu kiểm chứng", 45), ("Giải trình", 35), ("Ghi chú", 20)),
+                 {1: "criteria"},
+                 (stp_label, f"12/BC-{stp.code}", "15/01/2024", "Nguyễn Văn A"),
+                 tuple((n, code, cat[code].name_vi, float(cat[code].max_points), float(cat[code].max_points),
+                        f"Số {n}/KH-UBND ngày 0{n}/02/2023", None, None) for n, code in enumerate(leaves, 1))),
+        Template("appendix_iv", "phu_luc_iv_cong_chuc_dau_moi.xlsx", "PHỤ LỤC IV — DANH SÁCH CÔNG CHỨC ĐẦU MỐI",
+                 ("Đơn vị",),
+                 (("STT", 6), ("Họ và tên", 26), ("Chức vụ", 22), ("Phòng/Ban", 24), ("Lĩnh vực phụ trách", 14),
+                  ("Điện thoại", 14), ("Email", 30), ("Thành viên Hội đồng thẩm định", 14), ("Ghi chú", 20)),
+                 {4: "areas", 7: "yes"},
+                 (stp_label,),
+                 ((1, "Nguyễn Văn A", "Trưởng phòng", "Phòng Văn bản", ",".join(campaign.area_owners.get(stp.code,
+                                                                                                   ["2"])),
+                   "0912345678", "nva@hatinh.example", "x", None),)),
+        Template("appendix_iii", "phu_luc_iii_tai_khoan_phan_mem.xlsx", "PHỤ LỤC III — DANH SÁCH TÀI KHOẢN PHẦN MỀM",
+                 (),
+                 (("STT", 6), ("Đơn vị", 36), ("Mã đơn vị", 12), ("Tên đăng nhập", 20),
+                  ("Lĩnh vực/tiêu chí được phân quyền", 30), ("Người quản lý tài khoản", 26), ("Email", 30)),
+                 {2: "units"},
+                 (),
+                 ((1, stp.name_vi, stp.code, f"{stp.code.lower()}.cchc", "2", "Nguyễn Văn A",
+                   "nva@hatinh.example"),)),
+        Template("survey_roster", "khao_sat_danh_sach_nguoi_tra_loi.xlsx",
+                 "DANH SÁCH NGƯỜI TRẢ LỜI PHIẾU KHẢO SÁT XÃ HỘI HỌC", (),
+                 (("STT", 6), ("Họ và tên", 26), ("Chức vụ", 22), ("Mã đơn vị", 12), ("Email", 30),
+                  ("Nhóm đối tượng", 24)),
+                 {3: "units"},
+                 (),
+                 ((1, "Nguyễn Văn A", "Giám đốc", stp.code, "nva@hatinh.example", "Lãnh đạo, quản lý"),)),
+    ]
+
+
+def _lists_sheet(wb: Workbook, campaign: Campaign) -> dict[str, str]:
+    """The 'Danh mục' sheet; returns list name → absolute range formula for data validation."""
+    ws = wb.create_sheet("Danh mục")
+    columns = {
+        "units": [u.code for u in campaign.active_units],
+        "unit_names": [f"{u.name_vi} ({u.code})" for u in campaign.active_units],
+        "criteria": list(campaign.assignment_of),
+        "criteria_names": [campaign.catalogue[c].name_vi for c in campaign.assignment_of],
+        "areas": [a.code for a in campaign.catalogue.areas],
+        "yes": ["x"],
+    }
+    titles = {"units": "Mã đơn vị", "unit_names": "Đơn vị", "criteria": "Mã tiêu chí (tự chấm)",
+              "criteria_names": "Nội dung", "areas": "Lĩnh vực", "yes": "Có"}
+    ranges = {}
+    for col, (name, values) in enumerate(columns.items(), 1):
+        letter = get_column_letter(col)
+        ws.cell(1, col, titles[name]).font = Font(bold=True)
+        for row, value in enumerate(values, 2):
+            ws.cell(row, col, value)
+        ws.column_dimensions[letter].width = 14 if name not in ("unit_names", "criteria_names") else 50
+        ranges[name] = f"'Danh mục'!${letter}$2:${letter}${len(values) + 1}"
+    ws.protection.sheet = True
+    return ranges
+
+
+def _form_sheet(ws, template: Template, ranges: dict[str, str], header: tuple = (), rows: tuple = ()) -> None:
+    ws.cell(1, 1, template.title).font = Font(bold=True, size=13)
+    for i, label in enumerate(template.header_labels, 2):
+        ws.cell(i, 1, f"{label}:").font = Font(bold=True)
+        cell = ws.cell(i, 2, header[i - 2] if header else None)
+        cell.protection, cell.fill = UNLOCKED, INPUT_FILL
+    if template.header_labels:
+        unit_list = DataValidation(type="list", formula1=ranges["unit_names"], allow_blank=True,
+                                   error="Chọn đơn vị trong danh sách.", errorTitle="Đơn vị")
+        ws.add_data_validation(unit_list)
+        unit_list.add(ws.cell(2, 2))
+    head_row = len(template.header_labels) + 3
+    for col, (title, width) in enumerate(template.columns, 1):
+        cell = ws.cell(head_row, col, title)
+        cell.font, cell.fill = Font(bold=True), HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(col)].width = width
+    first, last = head_row + 1, head_row + max(INPUT_ROWS, len(rows))
+    for r in range(first, last + 1):
+        for c in range(1, len(template.columns) + 1):
+            cell = ws.cell(r, c)
+            cell.protection = UNLOCKED
+    for offset, values in enumerate(rows):
+        for c, value in enumerate(values, 1):
+            ws.cell(first + offset, c, value)
+    for col, list_name in template.code_lists.items():
+        strict = list_name in ("criteria", "units")
+        dv = DataValidation(type="list", formula1=ranges[list_name], allow_blank=True,
+                            errorStyle="stop" if strict else "information",
+                            error="Chọn mã trong danh sách (trang “Danh mục”).", errorTitle="Mã không hợp lệ")
+        ws.add_data_validation(dv)
+        letter = get_column_letter(col + 1)
+        dv.add(f"{letter}{first}:{letter}{last}")
+    ws.freeze_panes = ws.cell(first, 1)
+    ws.print_title_rows = f"{head_row}:{head_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False  # clerks may widen columns
+
+
+def build(campaign: Campaign, template: Template, path: Path) -> Path:
+    wb = Workbook()
+    form = wb.active
+    form.title = "Biểu mẫu"
+    ranges = _lists_sheet(wb, campaign)
+    _form_sheet(form, template, ranges)
+    example = wb.create_sheet("Ví dụ", 1)
+    _form_sheet(example, template, ranges, template.example_header, template.example_rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def write_templates(campaign: Campaign, folder: Path | None = None) -> dict[str, Path]:
+    """Write every form template of ``campaign``; returns form kind → path."""
+    folder = folder or TEMPLATES_DIR / "forms" / campaign.id
+    return {t.kind: build(campaign, t, folder / t.file_name) for t in _templates(campaign)}
+
+
+def template_path(campaign: Campaign, kind: str) -> Path:
+    return TEMPLATES_DIR / "forms" / campaign.id / next(t.file_name for t in _templates(campaign) if t.kind == kind)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Write the blank form templates of a campaign")
+    parser.add_argument("campaign", type=Path)
+    args = parser.parse_args()
+    for kind, path in write_templates(load_campaign(args.campaign)).items():
+        print(f"{kind}: {path}")
+
+
+if __name__ == "__main__":
+    main()
