@@ -16,7 +16,8 @@ from sqlalchemy import delete, func, select
 
 from par_index import phases
 from par_index.campaign import PHASE_TITLES, PHASES, Campaign
-from par_index.intake.inbox import ingest
+from par_index.intake.feeds import PROGRESS_COLUMNS, SCORE_COLUMNS, PortalClient
+from par_index.intake.inbox import ingest, ingest_feed
 from par_index.notify import SmtpSettings, send_once
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
 from par_index.reconcile import reconcile
@@ -29,6 +30,7 @@ from par_index.store.models import AssignmentRow, CampaignRow, UnitRow
 class Runtime:
     store_url: str
     smtp: SmtpSettings | None = None
+    portal: PortalClient | None = None  # MoHA's software over HTTP, when the par_portal connection exists
 
     @classmethod
     def local(cls, smtp: SmtpSettings | None = None) -> Runtime:
@@ -56,9 +58,19 @@ def prepare(campaign: Campaign, rt: Runtime) -> dict:
 
 
 def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None) -> dict:
-    """Read the phase's new inbox files and report whether the phase may close (complete or past its deadline)."""
+    """Read the phase's new inbox files (and its feed, when one is configured), then report whether the phase may
+    close (complete or past its deadline). Files are stored before the feed is read: a failing feed loses
+    nothing."""
     with session_scope(rt.store_url) as s:
         results = ingest(s, campaign, phase)
+    feed = FEEDS.get(phase) if rt.portal else None
+    if feed:
+        name, columns, fetch = feed
+        rows = fetch(rt.portal, campaign)
+        with session_scope(rt.store_url) as s:
+            snapshot = ingest_feed(s, campaign, name, columns, rows, datetime.now(UTC))
+        results += [snapshot] if snapshot else []
+    with session_scope(rt.store_url) as s:
         state = phases.evaluate(s, campaign, phase, now)
     return {
         "phase": phase, "new_files": len(results),
@@ -66,6 +78,14 @@ def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = 
         "complete": state.complete, "deadline_passed": state.deadline_passed, "done": state.done,
         "waiting_for": sorted(s.unit_code for s in state.laggards),
     }
+
+
+FEEDS = {
+    "self_scores": ("Phần mềm chấm điểm CCHC", SCORE_COLUMNS,
+                    lambda portal, c: portal.scores(c.campaign.year, sorted(set(c.assignment_of.values())))),
+    "survey": ("Phần mềm điều tra xã hội học", PROGRESS_COLUMNS,
+               lambda portal, c: portal.survey_progress(c.campaign.year)),
+}
 
 
 def close_phase(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None) -> dict:

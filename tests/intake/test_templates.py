@@ -4,7 +4,6 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-
 from par_index.intake.forms import parse_form
 from par_index.intake.sheets import read_sheets
 from par_index.intake.templates import template_path, write_templates

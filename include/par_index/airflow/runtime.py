@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from par_index.intake.feeds import FeedSettings, PortalClient
 from par_index.notify import SmtpSettings
 from par_index.service import Runtime
 from par_index.store import default_url
@@ -11,6 +12,7 @@ from par_index.store import default_url
 log = logging.getLogger(__name__)
 STORE_CONN_ID = "par_campaign_db"
 SMTP_CONN_ID = "par_smtp"
+PORTAL_CONN_ID = "par_portal"
 
 
 def _connection(conn_id: str):
@@ -51,5 +53,19 @@ def smtp_settings() -> SmtpSettings | None:
                         starttls=bool(extra.get("starttls", False)), timeout=float(extra.get("timeout", 20)))
 
 
+def portal_client() -> PortalClient | None:
+    """Client of MoHA's software from connection ``par_portal`` (base URL in host, token in password)."""
+    conn = _connection(PORTAL_CONN_ID)
+    if conn is None:
+        return None
+    extra = conn.extra_dejson
+    host = conn.host or ""
+    base = host if "://" in host else f"{conn.schema or 'https'}://{host}{f':{conn.port}' if conn.port else ''}"
+    return PortalClient(FeedSettings(base_url=base, token=conn.password or extra.get("token"),
+                                     read_timeout=float(extra.get("timeout", 30)),
+                                     retries=int(extra.get("retries", 3)),
+                                     backoff=float(extra.get("backoff", 0.5))))
+
+
 def runtime() -> Runtime:
-    return Runtime(store_url(), smtp_settings())
+    return Runtime(store_url(), smtp_settings(), portal_client())

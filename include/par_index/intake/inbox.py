@@ -4,7 +4,7 @@ what it holds. Re-running changes nothing; a newer file from the same unit super
 from __future__ import annotations
 
 import hashlib
-import shutil
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from par_index.campaign import Campaign
 from par_index.intake.forms import ParsedForm, parse_form
 from par_index.intake.issue import Issue
-from par_index.intake.sheets import UnreadableFile, read_sheets
+from par_index.intake.sheets import Sheet, UnreadableFile, fix_legacy_text, read_sheets
 from par_index.paths import archive_dir, inbox_dir
 from par_index.store.models import (
     IntakeIssue,
@@ -76,29 +76,55 @@ def ingest(session: Session, campaign: Campaign, phase: str | None = None) -> li
             form = ParsedForm("unreadable", issues=[exc.issue])
         if form.kind in ALL_FORMS and form.kind not in wanted:
             continue
-        try:
-            with session.begin_nested():  # another task may register the same file at the same moment
-                results.append(_register(session, campaign, path, digest, form))
-        except IntegrityError:
-            pass
+        arrived = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        result = _register_once(session, campaign, path.name, path.suffix.lower(), path.read_bytes(), digest,
+                                arrived, form)
+        if result:
+            results.append(result)
         known.add(digest)
     session.flush()
     return results
 
 
-def _register(session: Session, campaign: Campaign, path: Path, digest: str, form: ParsedForm) -> IntakeResult:
-    arrived = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+def ingest_feed(session: Session, campaign: Campaign, feed: str, columns: list[str], rows: list[list[object]],
+                fetched_at: datetime) -> IntakeResult | None:
+    """Store a feed's records like a received file: a canonical JSON snapshot (SHA-256, archived), read by the
+    same reader as the matching export. The same snapshot twice changes nothing."""
+    content = json.dumps({"columns": columns, "rows": rows}, ensure_ascii=False, sort_keys=True,
+                         default=str).encode()
+    digest = hashlib.sha256(content).hexdigest()
+    if session.scalar(select(ReceivedFile.id).where(ReceivedFile.campaign_id == campaign.id,
+                                                    ReceivedFile.sha256 == digest)):
+        return None
+    form = parse_form([fix_legacy_text(Sheet(feed, [list(columns), *rows]))], campaign)
+    name = f"{feed} ({fetched_at.astimezone(campaign.tz):%d/%m/%Y %H:%M})"
+    return _register_once(session, campaign, name, ".json", content, digest, fetched_at, form)
+
+
+def _register_once(session: Session, campaign: Campaign, name: str, suffix: str, content: bytes, digest: str,
+                   arrived: datetime, form: ParsedForm) -> IntakeResult | None:
+    try:
+        with session.begin_nested():  # another task may register the same content at the same moment
+            return _register(session, campaign, name, suffix, content, digest, arrived, form)
+    except IntegrityError:
+        return None
+
+
+def _register(session: Session, campaign: Campaign, name: str, suffix: str, content: bytes, digest: str,
+              arrived: datetime, form: ParsedForm) -> IntakeResult:
     password_refused = any(i.code == "INT010" for i in form.issues)
     archived = ""
     if not password_refused:  # a file holding passwords is never kept
-        target = archive_dir(campaign.id) / f"{digest}{path.suffix.lower()}"
+        target = archive_dir(campaign.id) / f"{digest}{suffix}"
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            shutil.copyfile(path, target)
+            tmp = target.with_name(target.name + ".part")
+            tmp.write_bytes(content)
+            tmp.replace(target)
         archived = target.name
     row = ReceivedFile(
-        campaign_id=campaign.id, sha256=digest, original_name=path.name[:512], archived_as=archived,
-        size_bytes=path.stat().st_size, arrived_at=arrived, registered_at=datetime.now(UTC),
+        campaign_id=campaign.id, sha256=digest, original_name=name[:512], archived_as=archived,
+        size_bytes=len(content), arrived_at=arrived, registered_at=datetime.now(UTC),
         form_kind=form.kind, unit_code=form.unit_code, status="rejected" if form.rejected else "accepted",
         header=form.header or None,
     )

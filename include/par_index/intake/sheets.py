@@ -40,7 +40,7 @@ class Sheet:
     issues: list[Issue] = field(default_factory=list)  # legacy-font text converted or refused, formulas
 
 
-def _fix_legacy_text(sheet: Sheet) -> Sheet:
+def fix_legacy_text(sheet: Sheet) -> Sheet:
     """Convert cells typed in TCVN3/VNI fonts to Unicode (a warning names each cell); refuse what cannot be read."""
     for r, row in enumerate(sheet.rows):
         for c, value in enumerate(row):
@@ -72,9 +72,9 @@ def read_sheets(path: Path) -> list[Sheet]:
         raise UnreadableFile(Issue("INT002", "Định dạng Excel 97-2003 (.xls) không được hỗ trợ: mở tệp và lưu lại "
                                              "dưới dạng .xlsx rồi gửi lại."))
     if suffix == ".csv":
-        return [_fix_legacy_text(Sheet(path.stem, _read_csv(path.read_bytes())))]
+        return [fix_legacy_text(Sheet(path.stem, _read_csv(path.read_bytes())))]
     if suffix in (".xlsx", ".xlsm"):
-        return [_fix_legacy_text(sheet) for sheet in _read_xlsx(path)]
+        return [fix_legacy_text(sheet) for sheet in _read_xlsx(path)]
     raise UnreadableFile(Issue("INT004", f"Loại tệp “{suffix or '(không có đuôi)'}” không được nhận; chỉ nhận "
                                          ".xlsx, .xlsm hoặc .csv."))
 
