@@ -76,6 +76,24 @@ class NomineeRules(_Model):
     per_area_max: int = Field(2, ge=1)
 
 
+class CouncilMember(_Model):
+    name: str
+    email: EmailStr
+    unit: str
+
+
+class Council(_Model):
+    """The provincial PAR appraisal council; nominees should be members (a warning otherwise)."""
+
+    decision: str = ""
+    status: Status = "confirmed"
+    members: list[CouncilMember] = []
+
+    def has(self, name: str, email: str) -> bool:
+        key = nfc(name).casefold()
+        return any(m.email.lower() == email.lower() or nfc(m.name).casefold() == key for m in self.members)
+
+
 class Contact(_Model):
     name: str
     email: EmailStr
@@ -110,6 +128,7 @@ class Campaign(_Model):
     directive: Directive
     deadlines: dict[Literal["nominees", "survey", "self_scores", "report"], Deadline]
     nominee_rules: NomineeRules = NomineeRules()
+    council: Council = Council()
     contacts: Contacts
     assignments_status: Status = "confirmed"
     assignments: dict[str, str]
@@ -139,6 +158,9 @@ class Campaign(_Model):
         for code, unit in self.assignments.items():
             if unit not in codes:
                 raise ValueError(f"assignments[{code!r}]: đơn vị {unit!r} không có trong danh sách units")
+        for member in self.council.members:
+            if member.unit not in codes:
+                raise ValueError(f"council.members: đơn vị {member.unit!r} của {member.name} không có trong units")
         for unit in self.nominee_rules.exactly_one:
             if unit not in codes:
                 raise ValueError(f"nominee_rules.exactly_one: đơn vị {unit!r} không có trong danh sách units")

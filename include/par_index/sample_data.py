@@ -18,6 +18,7 @@ from par_index.paths import inbox_dir
 NOMINEES_NEVER_SENT = "STTTT"
 NOMINEES_TOO_MANY = ("STP", "2")  # three people for area 2
 NOMINEES_LATE = "CTHUE"  # arrives 03/01/2024
+NOMINEE_NOT_ON_COUNCIL = "SNV"  # its first nominee is not a council member (a warning, not a refusal)
 SURVEY_INCOMPLETE = {"443": 2, "SYT": 1}  # unit → respondents who never finish
 SURVEY_IN_PROGRESS_UNIT = "SYT"  # its missing respondent answered only part of the questions
 SURVEY_LATE_UNIT = "SNGV"  # one respondent completes on 02/01/2024
@@ -80,8 +81,12 @@ class _Gen:
                 for area in areas:
                     count = 3 if (unit_code, area) == NOMINEES_TOO_MANY else self.rng.choice([1, 2])
                     plan += [area] * count
+            members = [m for m in self.c.council.members if m.unit == unit_code]
             for i, covered in enumerate(plan, 1):
-                name, email = self.person(unit_code)
+                if i <= len(members) and not (unit_code == NOMINEE_NOT_ON_COUNCIL and i == 1):
+                    name, email = members[i - 1].name, members[i - 1].email
+                else:
+                    name, email = self.person(unit_code)
                 rows.append([i, name, self.rng.choice(POSITIONS[2:]), "Phòng Cải cách hành chính", covered,
                              f"09{self.rng.randrange(10**7, 10**8)}", email, "x", None])
             path = write_xlsx(self.folder / f"PL4_{unit_code}.xlsx", "PHỤ LỤC IV — DANH SÁCH CÔNG CHỨC ĐẦU MỐI",

@@ -9,12 +9,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from sqlalchemy import select
-
 from par_index.intake.feeds import FeedError, FeedSettings, PortalClient
 from par_index.service import Runtime, collect, prepare
 from par_index.store import session_scope
 from par_index.store.models import ReceivedFile, Score, SurveyProgress
+from sqlalchemy import select
 
 RECORDED = Path(__file__).parent / "recorded"
 

@@ -112,7 +112,18 @@ def test_appendix_iv_checks_areas_email_and_phone(tmp_path, campaign):
     ])
     form = _parse(path, campaign)
     assert form.rejected
-    assert sorted((i.code, i.row) for i in form.issues) == [("INT042", 7), ("INT043", 7), ("INT044", 6)]
+    assert sorted((i.code, i.row) for i in form.errors) == [("INT042", 7), ("INT043", 7), ("INT044", 6)]
+    [warning] = [i for i in form.issues if i.severity == "warning"]
+    assert (warning.code, warning.cell) == ("INT045", "B5")  # Lê Văn A is not on the council roster
+
+
+def test_council_member_nominee_has_no_warning(tmp_path, campaign):
+    member = next(m for m in campaign.council.members if m.unit == "STP")
+    path = write_xlsx(tmp_path / "pl4.xlsx", "PHỤ LỤC IV", [("Đơn vị", "STP")],
+                      ["STT", "Họ và tên", "Chức vụ", "Lĩnh vực phụ trách", "Email"],
+                      [[1, member.name, "Trưởng phòng", "2", member.email.upper()]])
+    form = _parse(path, campaign)
+    assert form.issues == [] and form.records[0]["email"] == member.email
 
 
 def test_multi_unit_export_keeps_good_rows_and_reports_bad_ones(tmp_path, campaign):

@@ -260,6 +260,9 @@ def _appendix_iv(table: Table, campaign: Campaign, form: ParsedForm) -> None:
             _issue(form, table, "INT044", f"Lĩnh vực “{', '.join(bad) or '(trống)'}” không thuộc các lĩnh vực đơn vị "
                                           f"phụ trách ({', '.join(sorted(owned, key=int))}).", row, "areas")
             ok = False
+        if ok and campaign.council.members and not campaign.council.has(name, email):
+            _issue(form, table, "INT045", f"{name} không có trong danh sách Hội đồng thẩm định "
+                                          f"({campaign.council.decision}).", row, "name", severity="warning")
         if ok:
             form.records.append({"name": name, "position": position,
                                  "division": cell_text(values.get("division")) or None, "areas": areas,
