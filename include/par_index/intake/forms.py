@@ -124,11 +124,11 @@ def _issue(form: ParsedForm, table: Table, code: str, message: str, row: int | N
 
 def _refuse_password_columns(table: Table, form: ParsedForm) -> None:
     header = table.rows[table.header_row]
-    for value in header:
+    for col, value in enumerate(header):
         if any(fold(cell_text(value)) == t or fold(cell_text(value)).startswith(t + " ") for t in PASSWORD_TITLES):
             form.issues.append(Issue("INT010", "Tệp có cột mật khẩu: không bao giờ gửi mật khẩu. Tệp bị từ chối và "
                                                "không được lưu; xóa cột này rồi gửi lại.", "error", table.sheet,
-                                     table.header_row + 1, cell_text(value)))
+                                     table.header_row + 1, cell_text(value), cell_ref(table.header_row + 1, col)))
 
 
 def _read_unit_header(table: Table, campaign: Campaign, form: ParsedForm) -> None:
@@ -174,8 +174,11 @@ def _appendix_ii(table: Table, campaign: Campaign, form: ParsedForm) -> None:
             _issue(form, table, "INT020", f"Mã tiêu chí “{code}” không có trong Bảng 2.", row, "criterion")
             continue
         item = catalogue[code]
+        known = len(form.issues)
         score = _number(form, table, values.get("score"), row, "score")
         maximum = _number(form, table, values.get("max_points"), row, "max_points")
+        if len(form.issues) > known:  # a value that is not a number: already reported
+            continue
         if maximum is not None and maximum != item.max_points:
             _issue(form, table, "INT021", f"Điểm tối đa của {code} ghi {maximum}, Bảng 2 là {item.max_points}.", row,
                    "max_points")
