@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
 
-from par_index.catalogue import Catalogue, load_catalogue
+from par_index.catalogue import YAML_LOADER, Catalogue, load_catalogue
 from par_index.errors import CampaignError
 from par_index.paths import CAMPAIGNS_DIR
 from par_index.text import nfc
@@ -257,7 +257,7 @@ def load_campaign(path: str | Path) -> Campaign:
     """Load and validate a campaign file, including its catalogue and Appendix I coverage."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except FileNotFoundError as exc:
         raise CampaignError(f"Không tìm thấy tệp chiến dịch {path}.", code="CMP001") from exc
     except yaml.YAMLError as exc:

@@ -15,6 +15,7 @@ import yaml
 from par_index.errors import CatalogueError
 from par_index.paths import CRITERIA_DIR
 
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 METHODS = ("self", "survey")
 PROVENANCE = ("confirmed", "provisional")
 
@@ -192,7 +193,7 @@ def load_catalogue(name_or_path: str | Path) -> Catalogue:
     if not path.suffix:
         path = CRITERIA_DIR / f"{name_or_path}.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except FileNotFoundError as exc:
         raise CatalogueError(f"Không tìm thấy danh mục tiêu chí {path.name}.", code="CAT012") from exc
     return parse_catalogue(data, origin=path.name)

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 
@@ -15,6 +16,7 @@ def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value).strip()
 
 
+@lru_cache(maxsize=16384)
 def fold(value: str) -> str:
     """Key for comparing titles: NFC, case folded, diacritics removed, spaces collapsed.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # TCVN3 (TCVN 5712:1993, VN3): one byte per accented letter. Capitals with tone marks do not exist in VN3
 # (".VnTimeH" fonts draw the lower-case codes as capitals), so they decode to lower case.
@@ -97,7 +98,7 @@ def to_vni(text: str) -> str:
 def _anomalies(text: str) -> int:
     """How un-Vietnamese a text looks: foreign characters, capitals inside lower-case words, syllables with
     more than one tone mark."""
-    score = sum(1 for ch in text if ch not in _ALLOWED)
+    score = len(set(text) - _ALLOWED) and sum(1 for ch in text if ch not in _ALLOWED)
     for word in re.findall(r"\w+", text):
         score += sum(1 for a, b in zip(word, word[1:], strict=False) if a.islower() and b.isupper())
         tones = sum(1 for ch in unicodedata.normalize("NFD", word) if ch in _TONE_MARKS)
@@ -105,6 +106,7 @@ def _anomalies(text: str) -> int:
     return score
 
 
+@lru_cache(maxsize=65536)
 def decode(text: str) -> tuple[str, str | None]:
     text = unicodedata.normalize("NFC", text)
     if _anomalies(text) == 0:

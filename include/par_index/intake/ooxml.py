@@ -53,11 +53,12 @@ def inspect(archive: zipfile.ZipFile) -> PackageChecks:
         checks.issues.append(Issue("INT017", "Tệp có macro: macro không bao giờ được chạy, chỉ đọc dữ liệu.",
                                    "warning"))
     try:
-        sheet_names = _sheet_paths(archive)
-        for sheet, member in sheet_names.items():
-            data = archive.read(member)
-            if b"<f" in data:
-                checks.issues += _formulas_without_values(sheet, data)
+        with_formulas = {n: data for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")
+                         and b"<f" in (data := archive.read(n))}
+        if with_formulas:
+            for sheet, member in _sheet_paths(archive).items():
+                if member in with_formulas:
+                    checks.issues += _formulas_without_values(sheet, with_formulas[member])
     except (DefusedXmlException, ElementTree.ParseError, KeyError) as exc:
         checks.refusal = Issue("INT001", f"Tệp không mở được: cấu trúc Excel bị hỏng ({type(exc).__name__}).")
     return checks

@@ -14,6 +14,7 @@ from par_index.text import fold, nfc
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 HEADER_SCAN_ROWS = 30
+MAX_TITLE = 80  # longer text is never a column title
 SKIPPED_SHEETS = ("vi du", "danh muc", "huong dan")  # the templates' example, code lists and instructions
 
 
@@ -38,6 +39,7 @@ class Sheet:
     name: str
     rows: list[list[object]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)  # legacy-font text converted or refused, formulas
+    title_keys: list[list[tuple[int, str]]] | None = field(default=None, repr=False)
 
 
 def fix_legacy_text(sheet: Sheet) -> Sheet:
@@ -151,26 +153,33 @@ class Table:
 
 def find_table(sheets: list[Sheet], aliases: dict[str, tuple[str, ...]], required: set[str]) -> Table | None:
     """The first sheet and row whose titles cover every required field (titles compared folded)."""
-    folded = {f: {fold(a) for a in names} for f, names in aliases.items()}
+    wanted = {fold(a): f for f, names in aliases.items() for a in names}
     for sheet in sheets:
         if fold(sheet.name).startswith(SKIPPED_SHEETS):
             continue
-        for index, row in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
+        for index, keys in enumerate(title_keys(sheet)):
+            if len(keys) < len(required):
+                continue
             columns: dict[str, int] = {}
             titles: dict[str, str] = {}
-            for col, value in enumerate(row):
-                key = fold(cell_text(value))
-                if not key:
-                    continue
-                for field_name, names in folded.items():
-                    if key in names and field_name not in columns:
-                        columns[field_name] = col
-                        titles[field_name] = cell_text(value)
-                        break
+            for col, key in keys:
+                field_name = wanted.get(key)
+                if field_name and field_name not in columns:
+                    columns[field_name] = col
+                    titles[field_name] = cell_text(sheet.rows[index][col])
             if required <= columns.keys():
                 bad = frozenset(i.row for i in sheet.issues if i.severity == "error" and i.row)
                 return Table(sheet.name, index, columns, titles, sheet.rows, bad)
     return None
+
+
+def title_keys(sheet: Sheet) -> list[list[tuple[int, str]]]:
+    """Folded text of the cells that could be column titles, for each of the sheet's first rows (cached)."""
+    if sheet.title_keys is None:
+        sheet.title_keys = [
+            [(col, fold(v)) for col, v in enumerate(row) if isinstance(v, str) and 0 < len(v) <= MAX_TITLE]
+            for row in sheet.rows[:HEADER_SCAN_ROWS]]
+    return sheet.title_keys
 
 
 def header_values(block: list[list[object]], labels: dict[str, tuple[str, ...]]) -> dict[str, object]:
