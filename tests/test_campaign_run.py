@@ -11,7 +11,7 @@ from par_index.intake.forms import parse_form
 from par_index.intake.sheets import read_sheets
 from par_index.service import run_campaign
 from par_index.store import session_scope
-from par_index.store.models import LateUnit, Mismatch, ReceivedFile
+from par_index.store.models import IntakeIssue, LateUnit, Mismatch, ReceivedFile
 from sqlalchemy import select
 
 
@@ -113,3 +113,18 @@ def test_rerun_is_idempotent(sample_run, campaign, monkeypatch):
         after = (len(s.scalars(select(ReceivedFile)).all()), len(s.scalars(select(Mismatch)).all()),
                  sorted((lu.phase, lu.unit_code) for lu in s.scalars(select(LateUnit))))
     assert after == before
+
+
+def test_planted_intake_faults_are_reported_where_they_are(sample_run):
+    with session_scope(sample_run.runtime.store_url) as s:
+        files = {f.original_name: f for f in s.scalars(select(ReceivedFile))}
+        issues = {(f.original_name, i.code, i.severity) for f, i in s.execute(
+            select(ReceivedFile, IntakeIssue).join(IntakeIssue, IntakeIssue.file_id == ReceivedFile.id))}
+    password = files[sd.PASSWORD_FILE]
+    assert (password.status, password.archived_as) == ("rejected", "")
+    assert (sd.PASSWORD_FILE, "INT010", "error") in issues
+    legacy = files[f"PL2_{sd.LEGACY_FONT_UNIT}.xlsx"]
+    assert (legacy.status, legacy.unit_code) == ("accepted", sd.LEGACY_FONT_UNIT)
+    assert (legacy.original_name, "INT015", "warning") in issues
+    assert (f"PL4_{sd.NOMINEE_NOT_ON_COUNCIL}.xlsx", "INT045", "warning") in issues
+    assert (f"PL2_{sd.MISSING_EVIDENCE[0]}.xlsx", "INT028", "warning") in issues

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from par_index.campaign import Campaign
+from par_index.intake.legacy import to_tcvn3
 from par_index.intake.writer import write_csv, write_xlsx
 from par_index.paths import inbox_dir
 
@@ -29,6 +30,8 @@ MISSING_EVIDENCE = ("SNV", "5.p2.2")
 SELF_SCORES_LATE = "SKHDT"  # report arrives 18/01/2024
 SUPERSEDED_REPORT_UNIT = "STC"  # sends a first version on 10/01, corrected on 14/01
 UNREADABLE_FILE = "SCT_bao_cao_tu_cham.xlsx"
+PASSWORD_FILE = "PL3_tai_khoan_co_mat_khau.xlsx"  # refused and never kept
+LEGACY_FONT_UNIT = "STTTT"  # its Appendix II names the unit in the TCVN3 font (converted, with a warning)
 SURVEY_QUESTIONS = 40
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
@@ -144,7 +147,8 @@ class _Gen:
                     updated = self.at(f"{self.rng.randint(8, 12)}/01/2024", self.rng.randint(8, 17))
                     portal.append([unit_code, leaf.code, float(portal_score), 0 if evidence is None else 1,
                                    "Đã nộp", updated.strftime("%d/%m/%Y %H:%M")])
-            header = [("Đơn vị", f"{unit.name_vi} ({unit.code})"), ("Số", f"{self.rng.randint(10, 300)}/BC-{unit_code}"),
+            unit_label = to_tcvn3(unit.name_vi) if unit_code == LEGACY_FONT_UNIT else f"{unit.name_vi} ({unit.code})"
+            header = [("Đơn vị", unit_label), ("Số", f"{self.rng.randint(10, 300)}/BC-{unit_code}"),
                       ("Ngày", "15/01/2024"), ("Người ký", self.person(unit_code)[0])]
             title = "PHỤ LỤC II — BÁO CÁO KẾT QUẢ TỰ CHẤM ĐIỂM"
             if unit_code == SUPERSEDED_REPORT_UNIT:
@@ -158,6 +162,19 @@ class _Gen:
                          ["Mã đơn vị", "Mã tiêu chí", "Điểm tự đánh giá", "Số tài liệu kiểm chứng", "Trạng thái",
                           "Cập nhật lúc"], portal)
         self.stamp(path, self.at("17/01/2024", 8))
+
+    def accounts(self) -> None:
+        """Appendix III: SNV's list of portal accounts, and a copy someone sent with passwords in it."""
+        rows = [[n, self.c.unit_by_code[u].name_vi, u, f"{u.lower()}.cchc", ", ".join(areas),
+                 self.c.unit_by_code[u].name_vi, self.c.unit_by_code[u].email]
+                for n, (u, areas) in enumerate(self.c.area_owners.items(), 1)]
+        columns = ["STT", "Đơn vị", "Mã đơn vị", "Tên đăng nhập", "Lĩnh vực/tiêu chí được phân quyền",
+                   "Người quản lý tài khoản", "Email"]
+        path = write_xlsx(self.folder / "PL3_tai_khoan.xlsx", "PHỤ LỤC III — DANH SÁCH TÀI KHOẢN", [], columns, rows)
+        self.stamp(path, self.at("20/12/2023"))
+        path = write_xlsx(self.folder / PASSWORD_FILE, "PHỤ LỤC III", [], [*columns[:4], "Mật khẩu"],
+                          [[*r[:4], f"Hatinh@{self.rng.randint(1000, 9999)}"] for r in rows[:2]])
+        self.stamp(path, self.at("21/12/2023"))
 
     def unreadable(self) -> None:
         path = self.folder / UNREADABLE_FILE
@@ -180,6 +197,7 @@ def generate_inbox(campaign: Campaign, folder: Path | None = None, seed: int = 2
     gen.nominees()
     gen.survey()
     gen.self_scores()
+    gen.accounts()
     gen.unreadable()
     return folder
 

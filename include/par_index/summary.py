@@ -7,6 +7,7 @@ from collections import Counter
 from sqlalchemy import select
 
 from par_index.campaign import PHASE_TITLES, Campaign
+from par_index.intake.issue import location
 from par_index.phases import REASON_TITLES
 from par_index.reconcile import CATEGORY_TITLES
 from par_index.store import session_scope
@@ -58,10 +59,17 @@ def campaign_summary(campaign: Campaign, store_url: str) -> str:
         lines.append(f"\nTệp nhận: {len(files)}; bị từ chối: {len(rejected)}")
         for f in rejected:
             for issue in (i for i in issues if i.file_id == f.id):
-                where = ", ".join(p for p in (issue.sheet and f"trang {issue.sheet}",
-                                              issue.row and f"dòng {issue.row}",
-                                              issue.column and f"cột {issue.column}") if p)
+                where = location(issue.sheet, issue.row, issue.column, issue.cell)
                 lines.append(f"  - {f.original_name}: [{issue.code}] {where + ': ' if where else ''}{issue.message}")
+
+        warnings = s.scalars(select(IntakeIssue).join(ReceivedFile).where(
+            ReceivedFile.campaign_id == campaign.id, ReceivedFile.status != "rejected",
+            IntakeIssue.severity == "warning")).all()
+        if warnings:
+            lines.append(f"Cảnh báo trong các tệp đã nhận: {len(warnings)} (trang “Lỗi tiếp nhận” của bảng tổng hợp)")
+            for code, count in sorted(Counter(w.code for w in warnings).items()):
+                example = next(w.message for w in warnings if w.code == code)
+                lines.append(f"  - [{code}] ×{count}, ví dụ: {example}")
 
         by_outcome = Counter(m.outcome for m in mails)
         lines.append(f"\nThư: đã gửi {by_outcome.get('sent', 0)}, lỗi {by_outcome.get('failed', 0)}, "

@@ -18,11 +18,15 @@ class Issue:
     cell: str | None = None  # A1 reference, where one cell is at fault
 
     def where(self) -> str:
-        parts = [p for p in (f"trang {self.sheet}" if self.sheet else "", f"ô {self.cell}" if self.cell else "",
-                             f"dòng {self.row}" if self.row and not self.cell else "",
-                             f"cột “{self.column}”" if self.column else "") if p]
-        return ", ".join(parts)
+        return location(self.sheet, self.row, self.column, self.cell)
 
     def __str__(self) -> str:
         where = self.where()
         return f"[{self.code}] {where + ': ' if where else ''}{self.message}"
+
+
+def location(sheet: str | None, row: int | None, column: str | None, cell: str | None) -> str:
+    """“trang Biểu mẫu, ô E8, cột “Điểm tự chấm”” — where a problem is, as a clerk finds it in Excel."""
+    parts = [f"trang {sheet}" if sheet else "", f"ô {cell}" if cell else "",
+             f"dòng {row}" if row and not cell else "", f"cột “{column}”" if column else ""]
+    return ", ".join(p for p in parts if p)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from par_index.campaign import PHASE_TITLES, Campaign
+from par_index.intake.issue import location
 from par_index.phases import REASON_TITLES, evaluate
 from par_index.reconcile import CATEGORY_TITLES
 from par_index.store.models import (
@@ -203,8 +204,7 @@ def _rejected_sheet(ws, session: Session, campaign: Campaign) -> None:
                              .where(ReceivedFile.campaign_id == campaign.id)
                              .order_by(ReceivedFile.id, IntakeIssue.id)).all()
     for f, issue in issues:
-        where = ", ".join(p for p in (issue.sheet and f"trang {issue.sheet}", issue.row and f"dòng {issue.row}",
-                                      issue.column and f"cột {issue.column}") if p)
+        where = location(issue.sheet, issue.row, issue.column, issue.cell)
         for col, value in enumerate([f.original_name, vn_datetime(f.arrived_at.astimezone(campaign.tz)), f.unit_code,
                                      "Lỗi" if issue.severity == "error" else "Cảnh báo", issue.code, where,
                                      issue.message], 1):
