@@ -81,7 +81,7 @@ class ParsedForm:
         """Whether the whole file is set aside."""
         spec = SPEC_BY_KIND.get(self.kind)
         return self.kind == "unknown" or bool(self.errors and (spec is None or spec.per_unit)) or any(
-            i.code in ("INT010", "INT011") for i in self.issues)
+            i.code == "INT010" for i in self.issues)
 
 
 def detect(sheets: list[Sheet]) -> tuple[FormSpec, Table] | None:
