@@ -12,17 +12,35 @@ from openpyxl import load_workbook
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
+# Airflow 3.3.2's dag.test() crashes at the very end of a *successful* run of a DAG that has ``deadline=``:
+# DagRun.update_state() looks the alerts up by id, but dag.test()'s in-memory scheduler DAG holds them as dicts
+# ("'dict' object has no attribute 'hex'"; apache/airflow#73428, fix proposed in #73430). The script below lets
+# exactly that error through and nothing else, and the test then judges the run by its task instances as stored
+# in the metadata DB, so any real failure still fails the test.
 RUN = """
 import json, sys
 sys.path.insert(0, {include!r})
+from sqlalchemy import select
+from sqlalchemy.exc import StatementError
+from airflow.dag_processing.dagbag import DagBag
+from airflow.models import TaskInstance
+from airflow.utils.session import create_session
 from par_index.campaign import load_campaign
 from par_index.sample_data import generate_inbox
-from airflow.dag_processing.dagbag import DagBag
 campaign = load_campaign({campaign!r})
 generate_inbox(campaign)
 dag = DagBag(dag_folder={dags!r}).dags[campaign.dag_id]
-run = dag.test(logical_date=campaign.starts_at)
-print(json.dumps({{"state": str(run.state), "tasks": {{ti.task_id: str(ti.state) for ti in run.get_task_instances()}}}}))
+known_upstream_crash = False
+try:
+    dag.test(logical_date=campaign.starts_at)
+except StatementError as exc:
+    if "deadline_alert" not in str(exc) or "hex" not in str(exc):
+        raise
+    known_upstream_crash = True
+with create_session() as session:
+    tis = session.scalars(select(TaskInstance).where(TaskInstance.dag_id == dag.dag_id)).all()
+    print(json.dumps({{"known_upstream_crash": known_upstream_crash,
+                      "tasks": {{ti.task_id: str(ti.state) for ti in tis}}}}))
 """
 
 
@@ -38,7 +56,6 @@ def test_campaign_dag_runs_end_to_end_with_dag_test(tmp_path, campaign):
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result["state"].endswith("success"), result
     assert len(result["tasks"]) == 9
     assert {state.rsplit(".", 1)[-1].lower() for state in result["tasks"].values()} == {"success"}, result
     workbook = tmp_path / "data" / "reports" / campaign.id / f"bao_cao_tu_danh_gia_{campaign.id}.xlsx"

@@ -64,7 +64,8 @@ def test_a_second_campaign_file_yields_a_second_dag_without_code_change(tmp_path
     (tmp_path / "ha_tinh_2023.yaml").write_text(HA_TINH_2023.read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "ha_tinh_2024.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     dags = {d.dag_id: d for d in build_campaign_dags(tmp_path)}
-    assert set(dags) == {"par_ha_tinh_2023", "par_ha_tinh_2024"}
+    assert set(dags) == {"par_ha_tinh_2023", "par_ha_tinh_2024", "par_ha_tinh_2023_reminders",
+                         "par_ha_tinh_2024_reminders"}
     assert dags["par_ha_tinh_2024"].start_date.year == 2024
 
 

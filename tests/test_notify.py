@@ -6,7 +6,7 @@ from email import policy
 import pytest
 from par_index import mail_sink
 from par_index.notify import SmtpSettings
-from par_index.service import close_phase, prepare
+from par_index.service import close_phase, notify_phase_closed, prepare
 from par_index.store import session_scope
 from par_index.store.models import Notification
 from sqlalchemy import select
@@ -27,8 +27,9 @@ def test_phase_close_mails_coordinators_once_in_vietnamese(runtime, campaign, si
     controller, folder = sink
     rt = type(runtime)(runtime.store_url, SmtpSettings("127.0.0.1", controller.port, sender="cchc@hatinh.example"))
     prepare(campaign, rt)
-    first = close_phase(campaign, rt, "nominees")
-    second = close_phase(campaign, rt, "nominees")
+    close_phase(campaign, rt, "nominees")
+    first = notify_phase_closed(campaign, rt, "nominees")
+    second = notify_phase_closed(campaign, rt, "nominees")
     assert first["mail"] == {"sent": 1} and second["mail"] == {"already_sent": 1}
     [message] = _messages(folder)
     assert message["To"] == campaign.contacts.coordinators[0].email
@@ -43,11 +44,11 @@ def test_smtp_failure_is_recorded_and_retried_next_run(runtime, campaign, tmp_pa
     down = mail_sink._free_port("127.0.0.1")  # nothing listens there
     rt_down = type(runtime)(runtime.store_url, SmtpSettings("127.0.0.1", down, timeout=2))
     prepare(campaign, rt_down)
-    assert close_phase(campaign, rt_down, "survey")["mail"] == {"failed": 1}
+    assert notify_phase_closed(campaign, rt_down, "survey")["mail"] == {"failed": 1}
     controller = mail_sink.start(tmp_path / "mail")
     try:
         rt_up = type(runtime)(runtime.store_url, SmtpSettings("127.0.0.1", controller.port))
-        assert close_phase(campaign, rt_up, "survey")["mail"] == {"sent": 1}
+        assert notify_phase_closed(campaign, rt_up, "survey")["mail"] == {"sent": 1}
     finally:
         controller.stop()
     assert len(_messages(tmp_path / "mail")) == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -64,10 +64,69 @@ class Directive(_Model):
     signer_title_vi: str
 
 
+DURATION = re.compile(r"^(\d+)([dhm])$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """'7d', '12h', '5m' → timedelta."""
+    match = DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"thời lượng {text!r} không hợp lệ (ví dụ: 7d, 12h, 5m)")
+    amount, unit = int(match.group(1)), match.group(2)
+    return {"d": timedelta(days=amount), "h": timedelta(hours=amount), "m": timedelta(minutes=amount)}[unit]
+
+
+class Ladder(_Model):
+    """When reminders go out for one deadline. Durations are '7d', '12h' or '5m'."""
+
+    at_start: bool = True  # a first notice when the campaign starts, with the blank form attached
+    before: list[str] = ["7d", "3d", "1d"]  # before the due day (before the deadline itself for a date-time)
+    on_due_day: bool = True
+    overdue_every: str = "1d"
+    overdue_times: int = Field(3, ge=0)
+    escalate: bool = True  # after the overdue reminders: the unit's head and SNV's leader
+
+    @field_validator("before")
+    @classmethod
+    def _durations(cls, value: list[str]) -> list[str]:
+        for item in value:
+            parse_duration(item)
+        return value
+
+    @field_validator("overdue_every")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
 class Deadline(_Model):
     due: date | datetime
     title_vi: str
     owner: str
+    ladder: Ladder | None = None  # default: the campaign's reminders.ladder
+
+
+class Reminders(_Model):
+    schedule: str = "0 8 * * *"  # cron, in the campaign's time zone
+    min_gap: str = "20h"  # between two reminders to the same person for the same deadline
+    max_per_recipient: int = Field(8, ge=1)  # per deadline
+    alerts_before: list[str] = ["3d", "1d"]  # deadline alerts to the coordinators, and one at the deadline
+    sensor_poke: str = "5m"  # how often a phase checks its inbox
+    ladder: Ladder = Ladder()
+
+    @field_validator("min_gap", "sensor_poke")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("alerts_before")
+    @classmethod
+    def _durations(cls, value: list[str]) -> list[str]:
+        for item in value:
+            parse_duration(item)
+        return value
 
 
 class NomineeRules(_Model):
@@ -128,6 +187,7 @@ class Campaign(_Model):
     directive: Directive
     deadlines: dict[Literal["nominees", "survey", "self_scores", "report"], Deadline]
     nominee_rules: NomineeRules = NomineeRules()
+    reminders: Reminders = Reminders()
     council: Council = Council()
     contacts: Contacts
     assignments_status: Status = "confirmed"
@@ -182,6 +242,25 @@ class Campaign(_Model):
     @property
     def title_vi(self) -> str:
         return f"Chỉ số CCHC {self.campaign.year} — {self.campaign.province.name_vi}"
+
+    def ladder_for(self, phase: str) -> Ladder:
+        return self.deadlines[phase].ladder or self.reminders.ladder
+
+    def due_anchor(self, phase: str) -> datetime:
+        """Start of the due day for a date deadline (the deadline itself for a date-time): the 'before' steps of
+        the reminder ladder count back from here."""
+        due = self.deadlines[phase].due
+        if isinstance(due, datetime):
+            return self.deadline_at(phase)
+        return datetime.combine(due, time(0, 0), tzinfo=self.tz)
+
+    @property
+    def ends_at(self) -> datetime:
+        """When nothing is left to remind: the last deadline plus the longest overdue ladder."""
+        last = max(self.deadline_at(p) for p in PHASES)
+        tail = max(parse_duration(self.ladder_for(p).overdue_every) * (self.ladder_for(p).overdue_times + 1)
+                   for p in PHASES)
+        return last + tail
 
     def deadline_at(self, phase: str) -> datetime:
         """The deadline as an aware datetime; a bare date means the end of that local day."""

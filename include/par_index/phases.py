@@ -61,10 +61,17 @@ class PhaseState:
         return [s for s in self.units.values() if s.reason != "ok"]
 
 
-def _current_files(session: Session, campaign: Campaign, kind: str) -> dict[str | None, ReceivedFile]:
-    files = session.scalars(select(ReceivedFile).where(
-        ReceivedFile.campaign_id == campaign.id, ReceivedFile.form_kind == kind, ReceivedFile.status == "accepted"))
-    return {f.unit_code: f for f in files}
+def _first_arrivals(session: Session, campaign: Campaign, kind: str, now: datetime) -> dict[str | None, datetime]:
+    """Unit → when it first sent this form in a readable version (an on-time first version counts even if a
+    correction came later), as of ``now``."""
+    files = session.execute(select(ReceivedFile.unit_code, ReceivedFile.arrived_at).where(
+        ReceivedFile.campaign_id == campaign.id, ReceivedFile.form_kind == kind,
+        ReceivedFile.status.in_(("accepted", "superseded")), ReceivedFile.arrived_at <= now))
+    first: dict[str | None, datetime] = {}
+    for unit, arrived in files:
+        if unit not in first or arrived < first[unit]:
+            first[unit] = arrived
+    return first
 
 
 def _missing(state: PhaseState, code: str, detail: str) -> UnitStatus:
@@ -79,14 +86,14 @@ def evaluate(session: Session, campaign: Campaign, phase: str, now: datetime | N
 
 
 def _nominees(session: Session, campaign: Campaign, state: PhaseState) -> None:
-    files = _current_files(session, campaign, "appendix_iv")
+    files = _first_arrivals(session, campaign, "appendix_iv", state.now)
     people: dict[str, list[Nominee]] = defaultdict(list)
     for nominee in session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)):
         people[nominee.unit_code].append(nominee)
     rules = campaign.nominee_rules
     for code, areas in campaign.area_owners.items():
-        file = files.get(code)
-        if file is None:
+        arrived = files.get(code)
+        if arrived is None:
             state.units[code] = _missing(state, code, "Chưa gửi danh sách công chức đầu mối.")
             continue
         nominees = people[code]
@@ -103,8 +110,8 @@ def _nominees(session: Session, campaign: Campaign, state: PhaseState) -> None:
                                     f"{rules.per_area_max:02d})")
         if problems:
             state.units[code] = UnitStatus(code, "invalid", "; ".join(problems) + ".", len(nominees))
-        elif file.arrived_at > state.deadline:
-            state.units[code] = UnitStatus(code, "late", f"Nộp ngày {file.arrived_at.astimezone(campaign.tz):%d/%m/%Y}.",
+        elif arrived > state.deadline:
+            state.units[code] = UnitStatus(code, "late", f"Nộp ngày {arrived.astimezone(campaign.tz):%d/%m/%Y}.",
                                            len(nominees))
         else:
             state.units[code] = UnitStatus(code, "ok", f"{len(nominees)} người.", len(nominees))
@@ -151,19 +158,19 @@ def _survey(session: Session, campaign: Campaign, state: PhaseState) -> None:
 
 
 def _self_scores(session: Session, campaign: Campaign, state: PhaseState) -> None:
-    reports = _current_files(session, campaign, "appendix_ii")
+    reports = _first_arrivals(session, campaign, "appendix_ii", state.now)
     portal_units = set(session.scalars(select(Score.unit_code).where(
-        Score.campaign_id == campaign.id, Score.source == "portal").distinct()))
+        Score.campaign_id == campaign.id, Score.source == "portal", Score.updated_at <= state.now).distinct()))
     assigned: dict[str, int] = Counter(campaign.assignment_of.values())
     for code, expected in assigned.items():
-        report = reports.get(code)
-        if report is None:
+        arrived = reports.get(code)
+        if arrived is None:
             state.units[code] = _missing(state, code, "Chưa gửi báo cáo tự chấm điểm (Phụ lục II).")
         elif code not in portal_units:
             state.units[code] = _missing(state, code, "Đã gửi báo cáo nhưng chưa có điểm trên phần mềm chấm điểm.")
-        elif report.arrived_at > state.deadline:
+        elif arrived > state.deadline:
             state.units[code] = UnitStatus(code, "late", "Nộp báo cáo ngày "
-                                           f"{report.arrived_at.astimezone(campaign.tz):%d/%m/%Y}.", expected=expected)
+                                           f"{arrived.astimezone(campaign.tz):%d/%m/%Y}.", expected=expected)
         else:
             state.units[code] = UnitStatus(code, "ok", "Đã gửi báo cáo và cập nhật phần mềm.", expected=expected)
 

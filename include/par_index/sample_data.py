@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -51,12 +52,16 @@ def _ascii(text: str) -> str:
 
 
 class _Gen:
-    def __init__(self, campaign: Campaign, folder: Path, seed: int):
+    def __init__(self, campaign: Campaign, folder: Path, seed: int, clock: Callable[[datetime], datetime] | None):
         self.c, self.folder, self.rng = campaign, folder, random.Random(seed)
+        self.clock = clock or (lambda moment: moment)
+        # a compressed clock (live demo) needs seconds in the exports' times
+        self.time_format = "%d/%m/%Y %H:%M" if clock is None else "%d/%m/%Y %H:%M:%S"
         self.used_emails: set[str] = set()
 
     def at(self, day: str, hour: int = 9) -> datetime:
-        return datetime.strptime(day, "%d/%m/%Y").replace(hour=hour, tzinfo=self.c.tz)
+        """A moment of the 2023 calendar (local time), through the generator's clock."""
+        return self.clock(datetime.strptime(day, "%d/%m/%Y").replace(hour=hour, tzinfo=self.c.tz))
 
     def stamp(self, path: Path, when: datetime) -> None:
         os.utime(path, (when.timestamp(), when.timestamp()))
@@ -109,19 +114,28 @@ class _Gen:
                 roster.append([len(roster) + 1, name, POSITIONS[min(i, 3)], unit.code, email, "Lãnh đạo, quản lý"])
                 if i >= len(people) - never:
                     partial = unit.code == SURVEY_IN_PROGRESS_UNIT
-                    progress.append([email, "Đang trả lời" if partial else "Chưa trả lời", "",
-                                     25 if partial else 0, SURVEY_QUESTIONS])
+                    progress.append((email, None, 25 if partial else 0))
                     continue
                 done = self.at("02/01/2024", 10) if unit.code == SURVEY_LATE_UNIT and i == 0 else \
                     self.at(f"{self.rng.randint(22, 30)}/12/2023", self.rng.randint(8, 17))
-                progress.append([email, "Đã hoàn thành", done.strftime("%d/%m/%Y %H:%M"), SURVEY_QUESTIONS,
-                                 SURVEY_QUESTIONS])
+                progress.append((email, done, SURVEY_QUESTIONS))
         path = write_xlsx(self.folder / "khao_sat_danh_sach.xlsx", "DANH SÁCH NGƯỜI TRẢ LỜI PHIẾU KHẢO SÁT", [],
                           ["STT", "Họ và tên", "Chức vụ", "Mã đơn vị", "Email", "Nhóm đối tượng"], roster)
         self.stamp(path, self.at("21/12/2023"))
-        path = write_csv(self.folder / "khao_sat_tien_do.csv",
-                         ["Email", "Trạng thái", "Hoàn thành lúc", "Số câu đã trả lời", "Tổng số câu"], progress)
-        self.stamp(path, self.at("03/01/2024", 8))
+        # SNV downloads the progress twice: on the evening of the deadline, and after it
+        for name, taken in (("khao_sat_tien_do_31-12.csv", self.at("31/12/2023", 20)),
+                            ("khao_sat_tien_do.csv", self.at("03/01/2024", 8))):
+            rows = []
+            for email, done, answered in progress:
+                if done is not None and done <= taken:
+                    rows.append([email, "Đã hoàn thành", done.strftime(self.time_format), SURVEY_QUESTIONS,
+                                 SURVEY_QUESTIONS])
+                else:
+                    rows.append([email, "Đang trả lời" if answered else "Chưa trả lời", "",
+                                 min(answered, SURVEY_QUESTIONS - 1) if answered else 0, SURVEY_QUESTIONS])
+            path = write_csv(self.folder / name, ["Email", "Trạng thái", "Hoàn thành lúc", "Số câu đã trả lời",
+                                                  "Tổng số câu"], rows)
+            self.stamp(path, taken)
 
     # ---- Appendix II and the scoring software's export ----
     def self_scores(self) -> None:
@@ -146,7 +160,7 @@ class _Gen:
                 if (unit_code, leaf.code) != ONLY_IN_REPORT:
                     updated = self.at(f"{self.rng.randint(8, 12)}/01/2024", self.rng.randint(8, 17))
                     portal.append([unit_code, leaf.code, float(portal_score), 0 if evidence is None else 1,
-                                   "Đã nộp", updated.strftime("%d/%m/%Y %H:%M")])
+                                   "Đã nộp", updated.strftime(self.time_format)])
             unit_label = to_tcvn3(unit.name_vi) if unit_code == LEGACY_FONT_UNIT else f"{unit.name_vi} ({unit.code})"
             header = [("Đơn vị", unit_label), ("Số", f"{self.rng.randint(10, 300)}/BC-{unit_code}"),
                       ("Ngày", "15/01/2024"), ("Người ký", self.person(unit_code)[0])]
@@ -161,7 +175,7 @@ class _Gen:
         path = write_csv(self.folder / "phan_mem_cham_diem_xuat.csv",
                          ["Mã đơn vị", "Mã tiêu chí", "Điểm tự đánh giá", "Số tài liệu kiểm chứng", "Trạng thái",
                           "Cập nhật lúc"], portal)
-        self.stamp(path, self.at("17/01/2024", 8))
+        self.stamp(path, self.at("16/01/2024", 20))  # SNV downloads the software's export on the due evening
 
     def accounts(self) -> None:
         """Appendix III: SNV's list of portal accounts, and a copy someone sent with passwords in it."""
@@ -187,13 +201,17 @@ def _one_step_lower(score: str, step: Decimal) -> str:
     return str(value - step if value >= step else value).replace(".", ",")
 
 
-def generate_inbox(campaign: Campaign, folder: Path | None = None, seed: int = 2023) -> Path:
-    """(Re)write the sample inbox of ``campaign``; the same seed always gives the same files and contents."""
+def generate_inbox(campaign: Campaign, folder: Path | None = None, seed: int = 2023,
+                   clock: Callable[[datetime], datetime] | None = None) -> Path:
+    """(Re)write the sample inbox of ``campaign``; the same seed always gives the same files and contents.
+
+    ``clock`` maps the 2023 calendar onto another one (the live demo compresses it into minutes); every arrival
+    time and every time written in the files goes through it."""
     folder = folder or inbox_dir(campaign.id)
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    gen = _Gen(campaign, folder, seed)
+    gen = _Gen(campaign, folder, seed, clock)
     gen.nominees()
     gen.survey()
     gen.self_scores()

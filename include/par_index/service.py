@@ -9,21 +9,22 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import delete, func, select
 
-from par_index import phases
-from par_index.campaign import PHASE_TITLES, PHASES, Campaign
+from par_index import phases, reminders
+from par_index.campaign import PHASE_TITLES, Campaign, parse_duration
 from par_index.intake.feeds import PROGRESS_COLUMNS, SCORE_COLUMNS, PortalClient
 from par_index.intake.inbox import ingest, ingest_feed
-from par_index.notify import SmtpSettings, send_once
+from par_index.notify import SmtpSettings, retry_failed, send_once
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
 from par_index.reconcile import reconcile
 from par_index.report.workbook import build_workbook
 from par_index.store import default_url, migrate, session_scope
-from par_index.store.models import AssignmentRow, CampaignRow, UnitRow
+from par_index.store.models import AssignmentRow, CampaignRow, ReportVersion, UnitRow
+from par_index.text import duration_vi
 
 
 @dataclass(frozen=True)
@@ -89,22 +90,103 @@ FEEDS = {
 
 
 def close_phase(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None) -> dict:
-    """Record the phase's outcome and late units, and tell the coordinators (once per phase)."""
-    now = now or datetime.now(UTC)
+    """Record the phase's outcome and its late units (the PPC's list for this deadline)."""
     with session_scope(rt.store_url) as s:
         state = phases.close(s, campaign, phase, now)
+    return {"phase": phase, "complete": state.complete, "expected": len(state.units),
+            "late": {u.unit_code: u.reason for u in state.laggards}}
+
+
+def notify_phase_closed(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None) -> dict:
+    """Tell the coordinators how the phase closed and who is late (once per phase and coordinator)."""
+    now = now or datetime.now(UTC)
+    with session_scope(rt.store_url) as s:
+        state = phases.evaluate(s, campaign, phase, now)
         outcomes = [
             send_once(s, campaign, rt.smtp, key=f"{campaign.id}:{phase}:closed:{c.email}", template="phase_closed",
-                      recipients=[c.email], phase=phase, recipient_name=c.name, state=state,
+                      recipients=[c.email], phase=phase, now=now, recipient_name=c.name, state=state,
                       phase_title=PHASE_TITLES[phase], deadline=campaign.deadline_at(phase),
-                      closed_at=now.astimezone(campaign.tz),
-                      unit_names={u.code: u.name_vi for u in campaign.active_units},
-                      reason_titles=phases.REASON_TITLES,
-                      ui_url=f"{campaign.campaign.ui_base_url}/dags/{campaign.dag_id}")
+                      closed_at=now.astimezone(campaign.tz), **_unit_context(campaign))
             for c in campaign.contacts.coordinators
         ]
-    return {"phase": phase, "complete": state.complete, "expected": len(state.units),
-            "late": {u.unit_code: u.reason for u in state.laggards}, "mail": dict(Counter(outcomes))}
+    return {"phase": phase, "complete": state.complete, "mail": dict(Counter(outcomes))}
+
+
+def deadline_alert(campaign: Campaign, rt: Runtime, phase: str, before: str | None, now: datetime | None = None) -> dict:
+    """A deadline alert (``before`` = '3d', '1d', … or ``None`` at the deadline): read what is in the inbox
+    first, then mail the coordinators only what is still missing, naming the units. ``now`` is the alert's own
+    time, so a replayed campaign judges each alert as of its moment."""
+    now = now or datetime.now(UTC)
+    if phase in PHASE_TITLES:
+        collect(campaign, rt, phase, now)
+    label = before or "due"
+    with session_scope(rt.store_url) as s:
+        state = _report_state(s, campaign, now) if phase == "report" else phases.evaluate(s, campaign, phase, now)
+        outcomes = [
+            send_once(s, campaign, rt.smtp, key=f"{campaign.id}:{phase}:alert:{label}:{c.email}",
+                      template="deadline_alert", recipients=[c.email], phase=phase, rung=f"alert-{label}", now=now,
+                      recipient_name=c.name, state=state, passed=before is None,
+                      left=duration_vi(parse_duration(before)) if before else "",
+                      phase_title=REPORT_TITLE if phase == "report" else PHASE_TITLES[phase],
+                      deadline=campaign.deadline_at(phase), as_of=now.astimezone(campaign.tz),
+                      **_unit_context(campaign))
+            for c in campaign.contacts.coordinators
+        ]
+    return {"phase": phase, "alert": label, "late": [u.unit_code for u in state.laggards],
+            "mail": dict(Counter(outcomes))}
+
+
+REPORT_TITLE = "Sở Nội vụ trình UBND tỉnh báo cáo tự đánh giá"
+
+
+def _report_state(session, campaign: Campaign, now: datetime) -> phases.PhaseState:
+    """The report deadline is SNV's own: done when a consolidated report exists."""
+    state = phases.PhaseState("report", campaign.deadline_at("report"), now)
+    made = session.scalar(select(func.count()).select_from(ReportVersion).where(
+        ReportVersion.campaign_id == campaign.id, ReportVersion.created_at <= now))
+    state.units["SNV"] = phases.UnitStatus("SNV", "ok" if made else ("missing" if state.deadline_passed else "pending"),
+                                           "Đã lập báo cáo tổng hợp." if made else "Chưa lập báo cáo tổng hợp.")
+    return state
+
+
+def _unit_context(campaign: Campaign) -> dict:
+    return {"unit_names": {u.code: u.name_vi for u in campaign.active_units},
+            "reason_titles": phases.REASON_TITLES,
+            "ui_url": f"{campaign.campaign.ui_base_url}/dags/{campaign.dag_id}"}
+
+
+def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
+    """One run of the reminder DAG: read the inbox, retry failed mails, then send every reminder, notice and
+    escalation due now."""
+    now = now or datetime.now(UTC)
+    with session_scope(rt.store_url) as s:
+        for phase in PHASE_TITLES:
+            ingest(s, campaign, phase)
+        retried = retry_failed(s, campaign, rt.smtp)
+        outcomes = Counter()
+        by_template = Counter()
+        for mail in reminders.plan(s, campaign, now):
+            outcome = send_once(s, campaign, rt.smtp, key=mail.key, template=mail.template,
+                                recipients=mail.recipients, phase=mail.phase, unit_code=mail.unit_code,
+                                rung=mail.rung, attachments=mail.attachments, now=now, **mail.context)
+            outcomes[outcome] += 1
+            by_template[mail.template] += 1
+    return {"retried": retried, "mail": dict(outcomes), "by_template": dict(by_template)}
+
+
+def replay_notices(campaign: Campaign, rt: Runtime, until: datetime | None = None) -> dict:
+    """Walk the campaign's calendar, one reminder run per scheduled day, as if the reminder DAG had run each
+    morning (a past campaign, or the demo). The ledger keeps every mail to one send."""
+    from croniter import croniter
+
+    until = min(until or datetime.now(UTC), campaign.ends_at)
+    schedule = croniter(campaign.reminders.schedule, campaign.starts_at - timedelta(seconds=1))
+    totals: Counter = Counter()
+    runs = 0
+    while (moment := schedule.get_next(datetime)) <= until:
+        totals.update(send_notices(campaign, rt, moment)["by_template"])
+        runs += 1
+    return {"runs": runs, "by_template": dict(totals)}
 
 
 def reconcile_scores(campaign: Campaign, rt: Runtime, units: list[str] | None = None,
@@ -125,9 +207,10 @@ def assemble_report(campaign: Campaign, rt: Runtime, now: datetime | None = None
 def run_campaign(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
     """Every phase in order, without a scheduler (tests, command line). The DAG runs the same functions."""
     out = {"prepare": prepare(campaign, rt)}
-    for phase in PHASES[:3]:
+    for phase in PHASE_TITLES:
         out[f"collect_{phase}"] = collect(campaign, rt, phase, now)
         out[f"close_{phase}"] = close_phase(campaign, rt, phase, now)
+        out[f"notify_{phase}"] = notify_phase_closed(campaign, rt, phase, now)
     out["reconcile"] = reconcile_scores(campaign, rt)
     out["report"] = assemble_report(campaign, rt, now)
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -98,3 +98,13 @@ def parse_vn_datetime(value: object) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(value) from exc
+
+
+def duration_vi(delta: timedelta) -> str:
+    """'7 ngày', '5 giờ', '3 phút' (the largest whole unit)."""
+    seconds = int(delta.total_seconds())
+    if seconds >= 86400:
+        return f"{seconds // 86400} ngày"
+    if seconds >= 3600:
+        return f"{seconds // 3600} giờ"
+    return f"{max(seconds // 60, 0)} phút"

@@ -5,11 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from airflow.sdk import DAG, task
+from airflow.sdk import (
+    DAG,
+    AsyncCallback,
+    CronTriggerTimetable,
+    DeadlineAlert,
+    DeadlineReference,
+    Param,
+    task,
+)
 
+from par_index.airflow.notifiers import PhaseClosedNotifier
 from par_index.airflow.sensors import PhaseSensor
-from par_index.campaign import PHASE_TITLES, Campaign, campaign_files, load_campaign
-from par_index.text import vn_date
+from par_index.campaign import PHASE_TITLES, PHASES, Campaign, campaign_files, load_campaign, parse_duration
+from par_index.text import vn_date, vn_datetime
 
 OWNER = "so-noi-vu-cchc"
 
@@ -33,8 +42,23 @@ def _doc(campaign: Campaign) -> str:
     return "\n".join(lines)
 
 
-def build_campaign_dag(path: Path) -> DAG:
-    campaign = load_campaign(path)
+def deadline_alerts(campaign: Campaign, campaign_file: str) -> list[DeadlineAlert]:
+    """Before each deadline of the directive (default 3 days and 1 day) and at it: mail the coordinators what is
+    still missing. The callback lives in an importable module: the triggerer never imports DAG files."""
+    alerts = []
+    for phase in PHASES:
+        deadline = campaign.deadline_at(phase)
+        for before in [*campaign.reminders.alerts_before, None]:
+            moment = deadline - parse_duration(before) if before else deadline
+            alerts.append(DeadlineAlert(
+                reference=DeadlineReference.FIXED_DATETIME(moment), interval=timedelta(0),
+                name=f"{phase}:{before or 'due'}",
+                callback=AsyncCallback("par_index.airflow.callbacks.deadline_alert",
+                                       kwargs={"campaign_file": campaign_file, "phase": phase, "before": before})))
+    return alerts
+
+
+def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
     campaign_file = str(path)
     with DAG(
         dag_id=campaign.dag_id,
@@ -47,6 +71,7 @@ def build_campaign_dag(path: Path) -> DAG:
         max_active_runs=1,
         tags=["par-index", campaign.campaign.province.slug, str(campaign.campaign.year)],
         default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=2)},
+        deadline=deadline_alerts(campaign, campaign_file),
     ) as dag:
 
         @task(task_display_name="Chuẩn bị: cơ sở dữ liệu, đơn vị, phân công")
@@ -79,14 +104,16 @@ def build_campaign_dag(path: Path) -> DAG:
             deadline = campaign.deadline_at(phase)
             sensor = PhaseSensor(
                 task_id=f"collect_{phase}", campaign_file=campaign_file, phase=phase,
+                poke_interval=parse_duration(campaign.reminders.sensor_poke).total_seconds(),
                 task_display_name=f"Thu nhận: {title} (hạn {vn_date(deadline)})",
                 doc_md=f"Đọc hộp thư đến, kiểm tra biểu mẫu, ghi vào kho dữ liệu; chờ đến khi đủ hoặc hết hạn "
                        f"{vn_date(deadline)}.",
             )
 
-            @task(task_id=f"close_{phase}", task_display_name=f"Khép lại: {title}")
+            @task(task_id=f"close_{phase}", task_display_name=f"Khép lại: {title}",
+                  on_success_callback=PhaseClosedNotifier(campaign_file=campaign_file, phase=phase))
             def close(phase: str = phase):
-                """Record the phase's outcome and late units, and mail the coordinators."""
+                """Record the phase's outcome and late units (the PPC's list); a notifier mails the coordinators."""
                 from par_index.airflow.runtime import runtime
                 from par_index.service import close_phase
 
@@ -101,5 +128,50 @@ def build_campaign_dag(path: Path) -> DAG:
     return dag
 
 
+def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
+    campaign_file = str(path)
+    ladder = campaign.reminders.ladder
+    with DAG(
+        dag_id=f"{campaign.dag_id}_reminders",
+        dag_display_name=f"Nhắc việc — {campaign.title_vi}",
+        description="Nhắc hạn, quá hạn, báo cáo lãnh đạo; thông báo tài khoản phần mềm cho đầu mối",
+        doc_md=(f"# Nhắc việc — {campaign.title_vi}\n"
+                f"Chạy theo lịch `{campaign.reminders.schedule}` (giờ Việt Nam) từ {vn_date(campaign.starts_at)} đến "
+                f"{vn_datetime(campaign.ends_at)}. Mỗi lần chạy: đọc hộp thư đến, gửi lại thư lỗi lần trước, rồi gửi "
+                f"bước nhắc đến hạn cho ai chưa hoàn thành: khi bắt đầu (kèm biểu mẫu), trước hạn "
+                f"{', '.join(ladder.before)}, ngày hạn, quá hạn mỗi {ladder.overdue_every} tối đa "
+                f"{ladder.overdue_times} lần, rồi báo cáo thủ trưởng đơn vị và lãnh đạo Sở Nội vụ. Không gửi trùng, "
+                f"không gửi cho người đã hoàn thành hay địa chỉ bị trả lại.\n\n"
+                "Tham số `replay`: chạy lại cả lịch của một chiến dịch đã qua (mỗi ngày một lần như DAG đã chạy)."),
+        schedule=CronTriggerTimetable(campaign.reminders.schedule, timezone=campaign.campaign.timezone),
+        start_date=campaign.starts_at,
+        end_date=campaign.ends_at,
+        catchup=False,
+        max_active_runs=1,
+        params={"replay": Param(False, type="boolean", title="Chạy lại cả lịch nhắc việc",
+                                description="Cho chiến dịch đã qua hoặc bản chạy thử")},
+        tags=["par-index", "reminders", campaign.campaign.province.slug, str(campaign.campaign.year)],
+        default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=5)},
+    ) as dag:
+
+        @task(task_display_name="Gửi nhắc việc và thông báo đến hạn")
+        def send_notices(params=None):
+            """Send every reminder, notice and escalation due now (or the whole calendar when replaying)."""
+            from par_index.airflow.runtime import runtime
+            from par_index.service import replay_notices
+            from par_index.service import send_notices as run
+
+            campaign = load_campaign(campaign_file)
+            return replay_notices(campaign, runtime()) if (params or {}).get("replay") else run(campaign, runtime())
+
+        send_notices()
+    return dag
+
+
 def build_campaign_dags(folder: Path | None = None) -> list[DAG]:
-    return [build_campaign_dag(path) for path in (campaign_files(folder) if folder else campaign_files())]
+    """The campaign DAG and its reminder DAG, for each campaign file."""
+    dags = []
+    for path in campaign_files(folder) if folder else campaign_files():
+        campaign = load_campaign(path)
+        dags += [build_campaign_dag(campaign, path), build_reminder_dag(campaign, path)]
+    return dags

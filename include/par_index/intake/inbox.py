@@ -21,6 +21,7 @@ from par_index.paths import archive_dir, inbox_dir
 from par_index.store.models import (
     IntakeIssue,
     Nominee,
+    PortalAccount,
     ReceivedFile,
     Score,
     SurveyProgress,
@@ -189,6 +190,11 @@ def _store_records(session: Session, campaign: Campaign, row: ReceivedFile, form
             session.add(SurveyRespondent(campaign_id=cid, email=r["email"], full_name=r["name"],
                                          position=r["position"], unit_code=r["unit"], group=r["group"],
                                          file_id=row.id))
+    elif form.kind == "appendix_iii":
+        session.execute(delete(PortalAccount).where(PortalAccount.campaign_id == cid))
+        for r in {r["login"]: r for r in form.records if r["login"]}.values():
+            session.add(PortalAccount(campaign_id=cid, login=r["login"], unit_code=r["unit"], scope=r["scope"] or None,
+                                      manager=r["manager"] or None, email=r["email"] or None, file_id=row.id))
     elif form.kind == "survey_progress":
         session.execute(delete(SurveyProgress).where(SurveyProgress.campaign_id == cid))
         for r in {r["email"]: r for r in form.records}.values():

@@ -212,10 +212,39 @@ class Notification(Base):
     phase: Mapped[str | None] = mapped_column(String(32))
     recipients: Mapped[list] = mapped_column(JSON)
     subject: Mapped[str] = mapped_column(String(512))
-    outcome: Mapped[str] = mapped_column(String(16))  # sent | failed
+    outcome: Mapped[str] = mapped_column(String(16))  # sent | failed | disabled
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
     last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # what was rendered, so that a failed send is retried exactly as it was meant
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list | None] = mapped_column(JSON)
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    rung: Mapped[str | None] = mapped_column(String(32))  # the reminder ladder's step, e.g. "-3d" or "overdue-1"
+
+
+class BouncedAddress(Base):
+    """An address the mail server refused: no reminder goes there again."""
+
+    __tablename__ = "bounced_addresses"
+    email: Mapped[str] = mapped_column(String(255), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PortalAccount(Base):
+    """A unit's account on MoHA's scoring software (Appendix III). Never a password."""
+
+    __tablename__ = "portal_accounts"
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    login: Mapped[str] = mapped_column(String(128), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(32), index=True)
+    scope: Mapped[str | None] = mapped_column(String(255))
+    manager: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(255))
+    file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"))
 
 
 class ReportVersion(Base):

@@ -1,0 +1,198 @@
+"""The reminder ladder: who is reminded of what, when, from the campaign store (never from memory).
+
+For each deadline, the ladder's steps are: a first notice at the campaign's start (with the blank form), reminders
+before the due day (default 7, 3 and 1 day), one on the due day, then overdue reminders (default daily, 3 times),
+then an escalation to the unit's head and SNV's leader. At each run the latest step already due is sent to
+everyone who has not complied, once (the notification ledger keeps each key to one send), never closer than the
+minimum gap to the previous reminder of that person for that deadline, never more than the maximum count, and
+never to an address known to bounce.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from par_index.campaign import PHASE_TITLES, Campaign, parse_duration
+from par_index.intake.templates import template_path
+from par_index.notify import DONE, bounced
+from par_index.phases import REASON_TITLES, PhaseState, evaluate
+from par_index.store.models import Nominee, Notification, PortalAccount, SurveyProgress, SurveyRespondent
+from par_index.text import duration_vi, vn_datetime
+
+FORM_OF_PHASE = {"nominees": "appendix_iv", "self_scores": "appendix_ii"}
+
+
+@dataclass(frozen=True)
+class Rung:
+    name: str  # start | before-7d | due | overdue-1 | escalation
+    at: datetime
+
+    @property
+    def kind(self) -> str:
+        return self.name.split("-")[0]
+
+
+@dataclass
+class Mail:
+    key: str
+    template: str
+    recipients: list[str]
+    phase: str | None
+    unit_code: str | None
+    rung: str | None
+    context: dict = field(default_factory=dict)
+    attachments: list[Path] = field(default_factory=list)
+
+
+def rungs(campaign: Campaign, phase: str) -> list[Rung]:
+    ladder = campaign.ladder_for(phase)
+    anchor, deadline = campaign.due_anchor(phase), campaign.deadline_at(phase)
+    steps = [Rung("start", campaign.starts_at)] if ladder.at_start else []
+    steps += [Rung(f"before-{b}", anchor - parse_duration(b)) for b in ladder.before]
+    if ladder.on_due_day:
+        steps.append(Rung("due", anchor))
+    every = parse_duration(ladder.overdue_every)
+    steps += [Rung(f"overdue-{k}", deadline + every * (k - 1)) for k in range(1, ladder.overdue_times + 1)]
+    if ladder.escalate:
+        steps.append(Rung("escalation", deadline + every * ladder.overdue_times))
+    return sorted((r for r in steps if r.at >= campaign.starts_at), key=lambda r: r.at)
+
+
+class _History:
+    """What the ledger says was already sent, per (deadline, recipient)."""
+
+    def __init__(self, session: Session, campaign: Campaign):
+        self.sent: dict[tuple[str | None, str], list[datetime]] = defaultdict(list)
+        self.keys: set[str] = set()
+        for n in session.scalars(select(Notification).where(Notification.campaign_id == campaign.id)):
+            if n.outcome in DONE:
+                self.keys.add(n.key)
+            if n.outcome == "sent":
+                for r in n.recipients:
+                    self.sent[(n.phase, r.lower())].append(n.sent_at or n.last_attempt_at)
+        self.bounced = bounced(session)
+
+    def allows(self, campaign: Campaign, phase: str, recipient: str, now: datetime) -> bool:
+        times = self.sent[(phase, recipient.lower())]
+        if recipient.lower() in self.bounced or len(times) >= campaign.reminders.max_per_recipient:
+            return False
+        gap = parse_duration(campaign.reminders.min_gap)
+        return not times or now - max(times) >= gap
+
+
+def plan(session: Session, campaign: Campaign, now: datetime) -> list[Mail]:
+    """Every reminder, notice and escalation due at ``now`` and not sent yet."""
+    history = _History(session, campaign)
+    mails: list[Mail] = []
+    for phase in PHASE_TITLES:
+        due = [r for r in rungs(campaign, phase) if r.at <= now]
+        if not due:
+            continue
+        rung = due[-1]
+        state = evaluate(session, campaign, phase, now)
+        builder = _survey_mails if phase == "survey" else _unit_mails
+        for mail in builder(session, campaign, state, rung):
+            if mail.key in history.keys:
+                continue
+            mail.recipients = [r for r in mail.recipients if history.allows(campaign, phase, r, now)]
+            if mail.recipients:
+                mails.append(mail)
+    mails += _portal_account_notices(session, campaign, history)
+    return mails
+
+
+def rung_sentence(campaign: Campaign, phase: str, rung: Rung) -> str:
+    title, deadline = PHASE_TITLES[phase], f"{vn_datetime(campaign.deadline_at(phase))} (giờ Việt Nam)"
+    if rung.kind == "start":
+        subject = campaign.directive.title_vi.removeprefix("V/v").strip()
+        return f"Thực hiện văn bản của {campaign.directive.issuer_vi} về việc {subject}, đề nghị đơn vị hoàn " \
+               f"thành nội dung “{title}” trước {deadline}."
+    if rung.kind == "before":
+        return f"Còn {duration_vi(campaign.due_anchor(phase) - rung.at)} nữa là đến hạn “{title}”: {deadline}."
+    if rung.kind == "due":
+        return f"Hôm nay là hạn cuối của nội dung “{title}”: {deadline}."
+    return f"Nội dung “{title}” đã quá hạn ({deadline})."
+
+
+def _base(campaign: Campaign, phase: str, rung: Rung) -> dict:
+    return {"phase_title": PHASE_TITLES[phase], "deadline": campaign.deadline_at(phase), "rung_kind": rung.kind,
+            "rung_sentence": rung_sentence(campaign, phase, rung),
+            "ui_url": f"{campaign.campaign.ui_base_url}/dags/{campaign.dag_id}"}
+
+
+def _unit_mails(session: Session, campaign: Campaign, state: PhaseState, rung: Rung) -> list[Mail]:
+    phase = state.phase
+    nominees: dict[str, list[str]] = defaultdict(list)
+    if phase == "self_scores":
+        for n in session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)):
+            nominees[n.unit_code].append(n.email)
+    form = FORM_OF_PHASE.get(phase)
+    attachments = [template_path(campaign, form)] if rung.kind == "start" and form else []
+    mails = []
+    for status in state.laggards:
+        unit = campaign.unit_by_code[status.unit_code]
+        if rung.kind == "escalation":
+            recipients = [unit.head_email, campaign.contacts.snv_leader.email]
+            template = "escalation"
+        else:
+            recipients = [unit.email, *nominees.get(unit.code, [])]
+            template = "reminder"
+        for recipient in recipients:
+            mails.append(Mail(f"{campaign.id}:{phase}:{rung.name}:{unit.code}:{recipient}", template, [recipient],
+                              phase, unit.code, rung.name,
+                              _base(campaign, phase, rung) | {"unit": unit, "status": status,
+                                                              "reason": REASON_TITLES[status.reason]},
+                              attachments))
+    return mails
+
+
+def _survey_mails(session: Session, campaign: Campaign, state: PhaseState, rung: Rung) -> list[Mail]:
+    """A personal reminder to each leader who has not finished, and a notice to the unit's head naming them."""
+    done = {p.email for p in session.scalars(select(SurveyProgress).where(SurveyProgress.campaign_id == campaign.id))
+            if p.status == "completed" and p.answered >= p.total > 0 and
+            (p.completed_at is None or p.completed_at <= state.now)}
+    missing: dict[str, list[SurveyRespondent]] = defaultdict(list)
+    for person in session.scalars(select(SurveyRespondent).where(SurveyRespondent.campaign_id == campaign.id)
+                                  .order_by(SurveyRespondent.unit_code, SurveyRespondent.full_name)):
+        if person.email not in done:
+            missing[person.unit_code].append(person)
+    mails = []
+    for status in state.laggards:
+        unit = campaign.unit_by_code[status.unit_code]
+        people = missing.get(unit.code, [])
+        context = _base(campaign, "survey", rung) | {"unit": unit, "status": status, "people": people}
+        if rung.kind != "escalation":
+            for person in people:
+                mails.append(Mail(f"{campaign.id}:survey:{rung.name}:{unit.code}:{person.email}", "survey_person",
+                                  [person.email], "survey", unit.code, rung.name, context | {"person": person}))
+        heads = [unit.head_email] + ([campaign.contacts.snv_leader.email] if rung.kind == "escalation" else [])
+        for head in heads:
+            mails.append(Mail(f"{campaign.id}:survey:{rung.name}:{unit.code}:{head}", "survey_unit_notice", [head],
+                              "survey", unit.code, rung.name, context))
+    return mails
+
+
+def _portal_account_notices(session: Session, campaign: Campaign, history: _History) -> list[Mail]:
+    """Each accepted nominee receives the unit's account names on MoHA's software (never a password)."""
+    accounts: dict[str, list[PortalAccount]] = defaultdict(list)
+    for account in session.scalars(select(PortalAccount).where(PortalAccount.campaign_id == campaign.id)
+                                   .order_by(PortalAccount.login)):
+        accounts[account.unit_code].append(account)
+    mails = []
+    for nominee in session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)):
+        if not accounts.get(nominee.unit_code) or nominee.email.lower() in history.bounced:
+            continue
+        key = f"{campaign.id}:accounts:{nominee.unit_code}:{nominee.email}"
+        if key in history.keys:
+            continue
+        mails.append(Mail(key, "portal_accounts", [nominee.email], "nominees", nominee.unit_code, None,
+                          {"unit": campaign.unit_by_code[nominee.unit_code], "nominee": nominee,
+                           "accounts": accounts[nominee.unit_code],
+                           "ui_url": f"{campaign.campaign.ui_base_url}/dags/{campaign.dag_id}"}))
+    return mails
