@@ -15,11 +15,18 @@ from aiosmtpd.controller import Controller
 class SaveToFolder:
     """aiosmtpd handler: one ``NNNN-<timestamp>.eml`` file per message, in arrival order."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, refuse: frozenset[str] = frozenset()):
         self.folder = folder
+        self.refuse = {a.lower() for a in refuse}  # addresses answered "550 no such user" (a bounce)
         self.folder.mkdir(parents=True, exist_ok=True)
         self._numbers = itertools.count(len(list(self.folder.glob("*.eml"))) + 1)
         self._lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook
+        if address.lower() in self.refuse:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         with self._lock:
@@ -31,9 +38,9 @@ class SaveToFolder:
         return "250 Message accepted for delivery"
 
 
-def start(folder: Path, host: str = "127.0.0.1", port: int = 0) -> Controller:
+def start(folder: Path, host: str = "127.0.0.1", port: int = 0, refuse: frozenset[str] = frozenset()) -> Controller:
     """Start the sink in a background thread; ``port=0`` picks a free port (read ``controller.port``)."""
-    controller = Controller(SaveToFolder(folder), hostname=host, port=port or _free_port(host))
+    controller = Controller(SaveToFolder(folder, refuse), hostname=host, port=port or _free_port(host))
     controller.start()
     return controller
 

@@ -3,6 +3,7 @@ successful send (a failed send stays in the ledger and is retried by the next ru
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,9 @@ from par_index.paths import TEMPLATES_DIR
 from par_index.store.models import BouncedAddress, Notification
 from par_index.text import vn_date, vn_datetime
 
+# Python folds long non-ASCII subjects into encoded words and loses the spaces between them ("phầnmềm"): keep
+# each header on one line (RFC 5322 allows 998 characters).
+MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
 DONE = ("sent", "disabled")  # a key in one of these states is never sent again ("failed" is retried)
 XLSX_SUBTYPE = "vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -51,7 +55,7 @@ def render(template: str, **context) -> tuple[str, str, str]:
 
 def build_message(settings: SmtpSettings, recipients: list[str], subject: str, text: str, html: str,
                   attachments: list[Path] = ()) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["Subject"] = subject
     message["From"] = formataddr(("Sở Nội vụ — Chiến dịch CCHC", settings.sender))
     message["To"] = ", ".join(recipients)

@@ -78,10 +78,12 @@ class _History:
                     self.sent[(n.phase, r.lower())].append(n.sent_at or n.last_attempt_at)
         self.bounced = bounced(session)
 
-    def allows(self, campaign: Campaign, phase: str, recipient: str, now: datetime) -> bool:
+    def allows(self, campaign: Campaign, phase: str, recipient: str, now: datetime, rung: Rung) -> bool:
         times = self.sent[(phase, recipient.lower())]
-        if recipient.lower() in self.bounced or len(times) >= campaign.reminders.max_per_recipient:
+        if recipient.lower() in self.bounced:
             return False
+        if rung.kind != "escalation" and len(times) >= campaign.reminders.max_per_recipient:
+            return False  # the escalation, the last resort, is not held back by the count
         gap = parse_duration(campaign.reminders.min_gap)
         return not times or now - max(times) >= gap
 
@@ -97,10 +99,13 @@ def plan(session: Session, campaign: Campaign, now: datetime) -> list[Mail]:
         rung = due[-1]
         state = evaluate(session, campaign, phase, now)
         builder = _survey_mails if phase == "survey" else _unit_mails
-        for mail in builder(session, campaign, state, rung):
+        planned: set[str] = set()  # one mail per person and deadline in one run
+        for mail in builder(session, campaign, state, rung) + _leader_digest(campaign, state, rung):
             if mail.key in history.keys:
                 continue
-            mail.recipients = [r for r in mail.recipients if history.allows(campaign, phase, r, now)]
+            mail.recipients = [r for r in mail.recipients
+                               if r.lower() not in planned and history.allows(campaign, phase, r, now, rung)]
+            planned.update(r.lower() for r in mail.recipients)
             if mail.recipients:
                 mails.append(mail)
     mails += _portal_account_notices(session, campaign, history)
@@ -138,7 +143,7 @@ def _unit_mails(session: Session, campaign: Campaign, state: PhaseState, rung: R
     for status in state.laggards:
         unit = campaign.unit_by_code[status.unit_code]
         if rung.kind == "escalation":
-            recipients = [unit.head_email, campaign.contacts.snv_leader.email]
+            recipients = [unit.head_email]  # SNV's leader gets one digest for all units (_leader_digest)
             template = "escalation"
         else:
             recipients = [unit.email, *nominees.get(unit.code, [])]
@@ -166,16 +171,28 @@ def _survey_mails(session: Session, campaign: Campaign, state: PhaseState, rung:
     for status in state.laggards:
         unit = campaign.unit_by_code[status.unit_code]
         people = missing.get(unit.code, [])
+        if not people:  # the unit is not on SNV's roster yet: nobody to remind (the coordinators' alerts say so)
+            continue
         context = _base(campaign, "survey", rung) | {"unit": unit, "status": status, "people": people}
         if rung.kind != "escalation":
             for person in people:
                 mails.append(Mail(f"{campaign.id}:survey:{rung.name}:{unit.code}:{person.email}", "survey_person",
                                   [person.email], "survey", unit.code, rung.name, context | {"person": person}))
-        heads = [unit.head_email] + ([campaign.contacts.snv_leader.email] if rung.kind == "escalation" else [])
-        for head in heads:
-            mails.append(Mail(f"{campaign.id}:survey:{rung.name}:{unit.code}:{head}", "survey_unit_notice", [head],
-                              "survey", unit.code, rung.name, context))
+        mails.append(Mail(f"{campaign.id}:survey:{rung.name}:{unit.code}:{unit.head_email}", "survey_unit_notice",
+                          [unit.head_email], "survey", unit.code, rung.name, context))
     return mails
+
+
+def _leader_digest(campaign: Campaign, state: PhaseState, rung: Rung) -> list[Mail]:
+    """At the escalation step, one mail to SNV's leader listing every unit still not done."""
+    if rung.kind != "escalation" or not state.laggards:
+        return []
+    leader = campaign.contacts.snv_leader
+    return [Mail(f"{campaign.id}:{state.phase}:{rung.name}:leader:{leader.email}", "escalation_digest",
+                 [leader.email], state.phase, None, rung.name,
+                 _base(campaign, state.phase, rung) | {"state": state, "recipient_name": leader.name,
+                                                       "unit_names": {u.code: u.name_vi for u in campaign.active_units},
+                                                       "reason_titles": REASON_TITLES})]
 
 
 def _portal_account_notices(session: Session, campaign: Campaign, history: _History) -> list[Mail]:

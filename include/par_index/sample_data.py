@@ -122,9 +122,10 @@ class _Gen:
         path = write_xlsx(self.folder / "khao_sat_danh_sach.xlsx", "DANH SÁCH NGƯỜI TRẢ LỜI PHIẾU KHẢO SÁT", [],
                           ["STT", "Họ và tên", "Chức vụ", "Mã đơn vị", "Email", "Nhóm đối tượng"], roster)
         self.stamp(path, self.at("21/12/2023"))
-        # SNV downloads the progress twice: on the evening of the deadline, and after it
-        for name, taken in (("khao_sat_tien_do_31-12.csv", self.at("31/12/2023", 20)),
-                            ("khao_sat_tien_do.csv", self.at("03/01/2024", 8))):
+        # SNV downloads the progress the evening before each reminder day, on the deadline's evening, and after it
+        snapshots = [(f"khao_sat_tien_do_{day[:5].replace('/', '-')}.csv", self.at(day, 20))
+                     for day in ("23/12/2023", "27/12/2023", "29/12/2023", "31/12/2023")]
+        for name, taken in [*snapshots, ("khao_sat_tien_do.csv", self.at("03/01/2024", 8))]:
             rows = []
             for email, done, answered in progress:
                 if done is not None and done <= taken:
