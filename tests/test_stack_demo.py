@@ -36,8 +36,13 @@ def test_demo_runs_the_sample_campaign_through_the_rest_api(tmp_path, campaign):
     assert sd.UNREADABLE_FILE in out.stdout and "[INT001]" in out.stdout
     assert "Điểm khác nhau: 2" in out.stdout
     mails = sorted((tmp_path / "out" / "mail").glob("*.eml"))
-    subjects = {email.message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"] for p in mails}
-    assert len(mails) == 3 and any("Cử công chức đầu mối" in s for s in subjects)
+    subjects = [str(email.message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"]) for p in mails]
+    assert f"Thư: đã gửi {len(mails)}, lỗi 0" in out.stdout  # every mail in the ledger reached the SMTP sink
+    # the deadline alerts fired by the scheduler and the triggerer: 4 deadlines × (3 days, 1 day, at the deadline)
+    assert sum(s.startswith("[Cảnh báo hạn") for s in subjects) == 12
+    assert sum(s.startswith("[Báo cáo lãnh đạo]") for s in subjects) > 0  # escalations
+    assert sum(s.startswith("[Quá hạn]") for s in subjects) > 0  # overdue reminders (the replayed calendar)
+    assert sum("Cử công chức đầu mối" in s and "hạn 30/12/2023" in s for s in subjects) > 0
     workbook = tmp_path / "out" / "reports" / campaign.id / f"bao_cao_tu_danh_gia_{campaign.id}.xlsx"
     assert load_workbook(workbook).sheetnames[0] == "Bảng điểm"
     assert "Stopped every process the stack started." in out.stdout

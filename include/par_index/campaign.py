@@ -64,16 +64,16 @@ class Directive(_Model):
     signer_title_vi: str
 
 
-DURATION = re.compile(r"^(\d+)([dhm])$")
+DURATION = re.compile(r"^(\d+)([dhms])$")
+DURATION_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 
 def parse_duration(text: str) -> timedelta:
-    """'7d', '12h', '5m' → timedelta."""
+    """'7d', '12h', '5m', '30s' → timedelta."""
     match = DURATION.match(text.strip())
     if not match:
-        raise ValueError(f"thời lượng {text!r} không hợp lệ (ví dụ: 7d, 12h, 5m)")
-    amount, unit = int(match.group(1)), match.group(2)
-    return {"d": timedelta(days=amount), "h": timedelta(hours=amount), "m": timedelta(minutes=amount)}[unit]
+        raise ValueError(f"thời lượng {text!r} không hợp lệ (ví dụ: 7d, 12h, 5m, 30s)")
+    return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
 
 
 class Ladder(_Model):

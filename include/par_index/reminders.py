@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from par_index.campaign import PHASE_TITLES, Campaign, parse_duration
-from par_index.intake.templates import template_path
+from par_index.intake.templates import template_for
 from par_index.notify import DONE, bounced
 from par_index.phases import REASON_TITLES, PhaseState, evaluate
 from par_index.store.models import Nominee, Notification, PortalAccount, SurveyProgress, SurveyRespondent
@@ -138,7 +138,7 @@ def _unit_mails(session: Session, campaign: Campaign, state: PhaseState, rung: R
         for n in session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)):
             nominees[n.unit_code].append(n.email)
     form = FORM_OF_PHASE.get(phase)
-    attachments = [template_path(campaign, form)] if rung.kind == "start" and form else []
+    attachments = [template_for(campaign, form)] if rung.kind == "start" and form else []
     mails = []
     for status in state.laggards:
         unit = campaign.unit_by_code[status.unit_code]

@@ -22,6 +22,13 @@ from par_index.store.models import (
 )
 from par_index.text import vn_datetime
 
+MAIL_KINDS = {
+    "reminder": "nhắc việc đơn vị", "survey_person": "nhắc từng người trả lời khảo sát",
+    "survey_unit_notice": "thông báo thủ trưởng về khảo sát", "escalation": "báo cáo thủ trưởng đơn vị (quá hạn)",
+    "escalation_digest": "báo cáo lãnh đạo Sở Nội vụ", "deadline_alert": "cảnh báo hạn cho điều phối viên",
+    "phase_closed": "kết quả từng nội dung", "portal_accounts": "tài khoản phần mềm cho đầu mối",
+}
+
 
 def campaign_summary(campaign: Campaign, store_url: str) -> str:
     lines = [f"=== {campaign.title_vi} ==="]
@@ -74,6 +81,8 @@ def campaign_summary(campaign: Campaign, store_url: str) -> str:
         by_outcome = Counter(m.outcome for m in mails)
         lines.append(f"\nThư: đã gửi {by_outcome.get('sent', 0)}, lỗi {by_outcome.get('failed', 0)}, "
                      f"chưa cấu hình gửi {by_outcome.get('disabled', 0)}")
+        for template, count in Counter(m.template for m in mails).most_common():
+            lines.append(f"  - {MAIL_KINDS.get(template, template)}: {count}")
         lines.append("\nKết quả:")
         for r in reports[:1]:
             lines.append(f"  - Bảng tổng hợp: {r.path}")

@@ -91,3 +91,13 @@ def test_filled_appendix_iv_template_reads_back_exactly(tmp_path, campaign):
     assert form.errors == [] and form.unit_code == "SNV"
     assert [(r["name"], r["position"], r["division"], ",".join(r["areas"]), r["phone"], r["email"], r["council"])
             for r in form.records] == [(*p[:6], p[6] == "x") for p in people]
+
+
+def test_a_campaign_without_committed_templates_gets_them_written_once(data_dir, campaign):
+    from par_index.intake.templates import template_for
+
+    other = campaign.model_copy(update={"campaign": campaign.campaign.model_copy(update={"id": "ha_tinh_2099"})})
+    path = template_for(other, "appendix_iv")
+    assert path.is_relative_to(data_dir) and path.exists()
+    assert template_for(other, "appendix_iv") == path
+    assert template_for(campaign, "appendix_iv") == template_path(campaign, "appendix_iv")

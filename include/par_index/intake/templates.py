@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from par_index.campaign import Campaign, load_campaign
-from par_index.paths import TEMPLATES_DIR
+from par_index.paths import TEMPLATES_DIR, data_dir
 
 INPUT_ROWS = 200
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -163,7 +163,19 @@ def write_templates(campaign: Campaign, folder: Path | None = None) -> dict[str,
 
 
 def template_path(campaign: Campaign, kind: str) -> Path:
+    """The committed template of a form (``include/templates/forms/<campaign>/``)."""
     return TEMPLATES_DIR / "forms" / campaign.id / next(t.file_name for t in _templates(campaign) if t.kind == kind)
+
+
+def template_for(campaign: Campaign, kind: str) -> Path:
+    """The template to send: the committed one, or one written once into the data folder for a campaign whose
+    templates are not committed (a new campaign file, the live demo)."""
+    committed = template_path(campaign, kind)
+    if committed.exists():
+        return committed
+    template = next(t for t in _templates(campaign) if t.kind == kind)
+    path = data_dir() / "forms" / campaign.id / template.file_name
+    return path if path.exists() else build(campaign, template, path)
 
 
 def main() -> None:
