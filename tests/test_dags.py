@@ -65,8 +65,28 @@ def test_a_second_campaign_file_yields_a_second_dag_without_code_change(tmp_path
     (tmp_path / "ha_tinh_2024.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     dags = {d.dag_id: d for d in build_campaign_dags(tmp_path)}
     assert set(dags) == {"par_ha_tinh_2023", "par_ha_tinh_2024", "par_ha_tinh_2023_reminders",
-                         "par_ha_tinh_2024_reminders"}
+                         "par_ha_tinh_2024_reminders", "par_reconcile"}
     assert dags["par_ha_tinh_2024"].start_date.year == 2024
+    assert dags["par_reconcile"].params.get_param("campaign").schema["enum"] == ["ha_tinh_2023", "ha_tinh_2024"]
+
+
+def test_reconcile_form_is_validated_and_runs_on_new_self_scores(dagbag, campaign):
+    import copy
+
+    from airflow.sdk.exceptions import ParamValidationError
+
+    dag = dagbag.dags["par_reconcile"]
+    assert dag.params.get_param("units").schema["items"]["enum"] == sorted(u.code for u in campaign.active_units)
+    form = copy.deepcopy(dag.params)
+    for key, value in {"units": ["STC"], "areas": ["6"], "tolerance": 0.05}.items():
+        form[key] = value  # validated on assignment, as the trigger form does
+    for key, value in {"units": ["XYZ"], "areas": ["9"], "tolerance": -1, "campaign": "ha_noi_2023"}.items():
+        with pytest.raises(ParamValidationError):
+            copy.deepcopy(dag.params)[key] = value
+    reminders = dagbag.dags[f"{campaign.dag_id}_reminders"]
+    outlet = reminders.get_task("announce").outlets[0]
+    assert outlet.uri == f"par://{campaign.id}/self_scores"
+    assert outlet.uri in {a.uri for a in dag.timetable.asset_condition.objects}
 
 
 @pytest.mark.parametrize("dag_file", DAG_FILES, ids=lambda p: p.name)

@@ -20,10 +20,11 @@ from par_index.intake.feeds import PROGRESS_COLUMNS, SCORE_COLUMNS, PortalClient
 from par_index.intake.inbox import ingest, ingest_feed
 from par_index.notify import SmtpSettings, retry_failed, send_once
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
-from par_index.reconcile import reconcile
+from par_index.reconcile import CATEGORY_TITLES, Scope, reconcile
+from par_index.report.unit_notice import write_unit_notice
 from par_index.report.workbook import build_workbook
 from par_index.store import default_url, migrate, session_scope
-from par_index.store.models import AssignmentRow, CampaignRow, ReportVersion, UnitRow
+from par_index.store.models import AssignmentRow, CampaignRow, Nominee, ReportVersion, UnitRow
 from par_index.text import duration_vi
 
 
@@ -160,8 +161,7 @@ def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -
     escalation due now."""
     now = now or datetime.now(UTC)
     with session_scope(rt.store_url) as s:
-        for phase in PHASE_TITLES:
-            ingest(s, campaign, phase)
+        arrived = [r for phase in PHASE_TITLES for r in ingest(s, campaign, phase) if r.status == "accepted"]
         retried = retry_failed(s, campaign, rt.smtp)
         outcomes = Counter()
         by_template = Counter()
@@ -171,7 +171,9 @@ def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -
                                 rung=mail.rung, attachments=mail.attachments, now=now, **mail.context)
             outcomes[outcome] += 1
             by_template[mail.template] += 1
-    return {"retried": retried, "mail": dict(outcomes), "by_template": dict(by_template)}
+    new_scores = {r.unit_code or "*" for r in arrived if r.kind in ("appendix_ii", "portal_export")}
+    return {"retried": retried, "mail": dict(outcomes), "by_template": dict(by_template),
+            "new_self_scores": sorted(new_scores)}
 
 
 def replay_notices(campaign: Campaign, rt: Runtime, until: datetime | None = None) -> dict:
@@ -190,11 +192,43 @@ def replay_notices(campaign: Campaign, rt: Runtime, until: datetime | None = Non
 
 
 def reconcile_scores(campaign: Campaign, rt: Runtime, units: list[str] | None = None,
-                     tolerance: Decimal = Decimal("0.01")) -> dict:
-    """Mismatch detection between the scoring software and the units' reports (replaces the scope's result)."""
+                     areas: list[str] | None = None, tolerance: Decimal = Decimal("0.01"),
+                     collect_first: bool = False, now: datetime | None = None) -> dict:
+    """Mismatch detection between MoHA's software and the units' reports for a scope (the campaign, some units,
+    some areas): store it (replacing that scope's previous result), write each unit's table of what to correct,
+    and send it to the unit (once per distinct result)."""
+    now = now or datetime.now(UTC)
+    if collect_first:
+        collect(campaign, rt, "self_scores", now)
+    scope = Scope(tuple(sorted(units or ())), tuple(sorted(areas or ())))
+    mails = Counter()
     with session_scope(rt.store_url) as s:
-        findings = reconcile(s, campaign, units, tolerance)
-    return {"mismatches": len(findings), "by_category": dict(Counter(f.category for f in findings))}
+        result = reconcile(s, campaign, scope, tolerance, now)
+        nominees = _nominee_emails(s, campaign)
+        for unit_code, findings in result.findings.groupby("unit"):
+            if unit_code not in campaign.unit_by_code:
+                continue
+            path = write_unit_notice(campaign, unit_code, findings, reports_dir(campaign.id) / "doi_chieu", now)
+            digest = hashlib.sha256(findings.sort_values(["criterion", "category"])[
+                ["criterion", "category", "report_score", "portal_score"]].to_csv(index=False).encode()).hexdigest()
+            unit = campaign.unit_by_code[unit_code]
+            for recipient in [unit.email, *nominees.get(unit_code, [])]:
+                mails[send_once(s, campaign, rt.smtp, key=f"{campaign.id}:mismatch:{unit_code}:{digest[:16]}:{recipient}",
+                                template="mismatch_notice", recipients=[recipient], phase="self_scores",
+                                unit_code=unit_code, attachments=[path], now=now, unit=unit, count=len(findings),
+                                categories=dict(Counter(CATEGORY_TITLES[c] for c in findings["category"])),
+                                deadline=campaign.deadline_at("self_scores"),
+                                ui_url=f"{campaign.campaign.ui_base_url}/dags/par_reconcile")] += 1
+    return {"scope": scope.label, "rows_compared": result.rows_compared, "equal": result.equal,
+            "mismatches": len(result.findings), "by_category": result.counts, "largest": result.largest,
+            "mail": dict(mails)}
+
+
+def _nominee_emails(session, campaign: Campaign) -> dict[str, list[str]]:
+    emails: dict[str, list[str]] = {}
+    for n in session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)):
+        emails.setdefault(n.unit_code, []).append(n.email)
+    return emails
 
 
 def assemble_report(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:

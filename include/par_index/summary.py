@@ -35,8 +35,7 @@ def campaign_summary(campaign: Campaign, store_url: str) -> str:
     with session_scope(store_url) as s:
         outcomes = {o.phase: o for o in s.scalars(select(PhaseOutcome).where(PhaseOutcome.campaign_id == campaign.id))}
         late = s.scalars(select(LateUnit).where(LateUnit.campaign_id == campaign.id)).all()
-        mismatches = s.scalars(select(Mismatch).where(Mismatch.campaign_id == campaign.id,
-                                                      Mismatch.scope == "campaign")).all()
+        mismatches = s.scalars(select(Mismatch).where(Mismatch.campaign_id == campaign.id)).all()
         files = s.scalars(select(ReceivedFile).where(ReceivedFile.campaign_id == campaign.id)).all()
         issues = s.scalars(select(IntakeIssue).join(ReceivedFile).where(
             ReceivedFile.campaign_id == campaign.id, ReceivedFile.status == "rejected")).all()

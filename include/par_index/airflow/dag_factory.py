@@ -7,6 +7,8 @@ from pathlib import Path
 
 from airflow.sdk import (
     DAG,
+    Asset,
+    AssetAny,
     AsyncCallback,
     CronTriggerTimetable,
     DeadlineAlert,
@@ -155,23 +157,93 @@ def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
     ) as dag:
 
         @task(task_display_name="Gửi nhắc việc và thông báo đến hạn")
-        def send_notices(params=None):
-            """Send every reminder, notice and escalation due now (or the whole calendar when replaying)."""
+        def send_notices(params=None, logical_date=None):
+            """Send every reminder, notice and escalation due at this run's scheduled time (or the whole calendar
+            when replaying)."""
             from par_index.airflow.runtime import runtime
             from par_index.service import replay_notices
             from par_index.service import send_notices as run
 
             campaign = load_campaign(campaign_file)
-            return replay_notices(campaign, runtime()) if (params or {}).get("replay") else run(campaign, runtime())
+            if (params or {}).get("replay"):
+                return replay_notices(campaign, runtime())
+            return run(campaign, runtime(), logical_date)  # the cron tick: the ladder's steps fall on schedule
 
-        send_notices()
+        @task.short_circuit(task_display_name="Có điểm tự chấm mới?")
+        def new_self_scores(result: dict) -> bool:
+            """Go on only when this run read new self-score files."""
+            return bool(result.get("new_self_scores"))
+
+        @task(task_display_name="Báo có điểm tự chấm mới (đối chiếu tự chạy)", outlets=[self_scores_asset(campaign)])
+        def announce(result: dict, outlet_events=None):
+            """Emit the campaign's self-scores asset event: par_reconcile runs for the units concerned."""
+            units = result["new_self_scores"]
+            outlet_events[self_scores_asset(campaign)].extra = {"units": [] if "*" in units else units}
+
+        notices = send_notices()
+        new_self_scores(notices) >> announce(notices)
+    return dag
+
+
+def self_scores_asset(campaign: Campaign) -> Asset:
+    return Asset(name=f"{campaign.id}_self_scores", uri=f"par://{campaign.id}/self_scores")
+
+
+def build_reconcile_dag(campaigns: list[tuple[Campaign, Path]]) -> DAG:
+    """``par_reconcile``: mismatch detection on demand (a validated form) and whenever new self-scores land."""
+    ids = [c.id for c, _ in campaigns]
+    files = {c.id: str(p) for c, p in campaigns}
+    units = sorted({u.code for c, _ in campaigns for u in c.active_units})
+    areas = sorted({a.code for c, _ in campaigns for a in c.catalogue.areas}, key=int)
+    with DAG(
+        dag_id="par_reconcile",
+        dag_display_name="Đối chiếu phần mềm chấm điểm với báo cáo",
+        description="Chạy lại đối chiếu sau khi đơn vị sửa dữ liệu; tự chạy khi có điểm tự chấm mới",
+        doc_md=("# Đối chiếu phần mềm chấm điểm với báo cáo tự chấm điểm\n"
+                "Điểm trên phần mềm của Bộ Nội vụ phải trùng khớp với báo cáo (Phụ lục II). Chạy theo yêu cầu "
+                "(chọn chiến dịch, đơn vị, lĩnh vực, dung sai) hoặc tự động khi có điểm tự chấm mới. Kết quả của "
+                "phạm vi đã chọn thay kết quả cũ của đúng phạm vi đó; mỗi đơn vị có sai lệch nhận bảng cần sửa."),
+        schedule=AssetAny(*(self_scores_asset(c) for c, _ in campaigns)),
+        start_date=min(c.starts_at for c, _ in campaigns),
+        catchup=False,
+        max_active_runs=1,
+        params={
+            "campaign": Param(ids[0], type="string", enum=ids, title="Chiến dịch"),
+            "units": Param([], type="array", items={"type": "string", "enum": units}, title="Đơn vị",
+                           description="Để trống: mọi đơn vị", uniqueItems=True),
+            "areas": Param([], type="array", items={"type": "string", "enum": areas}, title="Lĩnh vực",
+                           description="Để trống: mọi lĩnh vực", uniqueItems=True),
+            "tolerance": Param(0.01, type="number", minimum=0, maximum=1, title="Dung sai (điểm)"),
+        },
+        tags=["par-index", "reconcile"],
+        default_args={"owner": OWNER, "retries": 1, "retry_delay": timedelta(minutes=1)},
+    ) as dag:
+
+        @task(task_display_name="Đối chiếu và gửi bảng cần sửa")
+        def reconcile(params=None, triggering_asset_events=None):
+            """Read new self-score files, compare the scope, store the result, and notify the units concerned."""
+            from decimal import Decimal
+
+            from par_index.airflow.runtime import runtime
+            from par_index.service import reconcile_scores
+
+            chosen = dict(params or {})
+            for asset, events in (triggering_asset_events or {}).items():  # started by new self-scores
+                chosen["campaign"] = asset.uri.split("/")[2]
+                chosen["units"] = sorted({u for e in events for u in (e.extra or {}).get("units", [])})
+                chosen["areas"] = []
+            campaign = load_campaign(files[chosen["campaign"]])
+            return reconcile_scores(campaign, runtime(), units=chosen.get("units") or None,
+                                    areas=chosen.get("areas") or None,
+                                    tolerance=Decimal(str(chosen.get("tolerance", 0.01))), collect_first=True)
+
+        reconcile()
     return dag
 
 
 def build_campaign_dags(folder: Path | None = None) -> list[DAG]:
-    """The campaign DAG and its reminder DAG, for each campaign file."""
-    dags = []
-    for path in campaign_files(folder) if folder else campaign_files():
-        campaign = load_campaign(path)
-        dags += [build_campaign_dag(campaign, path), build_reminder_dag(campaign, path)]
-    return dags
+    """The campaign DAG and its reminder DAG for each campaign file, and the on-demand reconciliation DAG."""
+    campaigns = [(load_campaign(path), path) for path in (campaign_files(folder) if folder else campaign_files())]
+    dags = [dag for campaign, path in campaigns
+            for dag in (build_campaign_dag(campaign, path), build_reminder_dag(campaign, path))]
+    return dags + ([build_reconcile_dag(campaigns)] if campaigns else [])

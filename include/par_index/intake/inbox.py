@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -34,6 +35,7 @@ PHASE_FORMS = {
     "self_scores": {"appendix_ii", "portal_export"},
 }
 ALL_FORMS = set().union(*PHASE_FORMS.values())
+EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -156,6 +158,14 @@ def _apply(session: Session, campaign: Campaign, row: ReceivedFile, form: Parsed
     _store_records(session, campaign, row, form)
 
 
+def _signed_at(campaign: Campaign, form: ParsedForm) -> datetime | None:
+    """The report's signing date (its 'Ngày:' line) as the end of that local day."""
+    signed = form.header.get("date")
+    if not signed:
+        return None
+    return datetime.combine(date.fromisoformat(signed), time(23, 59, 59), tzinfo=campaign.tz)
+
+
 def _store_records(session: Session, campaign: Campaign, row: ReceivedFile, form: ParsedForm) -> None:
     cid = campaign.id
     if form.kind == "appendix_iv":
@@ -167,23 +177,24 @@ def _store_records(session: Session, campaign: Campaign, row: ReceivedFile, form
     elif form.kind == "appendix_ii":
         session.execute(delete(Score).where(Score.campaign_id == cid, Score.source == "report",
                                             Score.unit_code == row.unit_code))
+        signed = _signed_at(campaign, form) or row.arrived_at
         for r in form.records:
             session.add(Score(campaign_id=cid, source="report", unit_code=row.unit_code, criterion_code=r["criterion"],
                               score=r["score"], evidence=r["evidence"], evidence_count=r["evidence_count"],
-                              explanation=r["explanation"], status="signed", updated_at=row.arrived_at,
-                              file_id=row.id))
+                              explanation=r["explanation"], status="signed", updated_at=signed, file_id=row.id))
     elif form.kind == "portal_export":
         session.execute(delete(Score).where(Score.campaign_id == cid, Score.source == "portal"))
         latest: dict[tuple[str, str], dict] = {}
-        for r in form.records:  # the export may list a key twice: keep the latest update
+        count: Counter = Counter()
+        for r in form.records:  # the export may list a key twice: keep the latest update, count the rows
             key = (r["unit"], r["criterion"])
-            if key not in latest or (r["updated_at"] or datetime.min.replace(tzinfo=UTC)) >= (
-                    latest[key]["updated_at"] or datetime.min.replace(tzinfo=UTC)):
+            count[key] += 1
+            if key not in latest or (r["updated_at"] or EPOCH) >= (latest[key]["updated_at"] or EPOCH):
                 latest[key] = r
-        for r in latest.values():
+        for key, r in latest.items():
             session.add(Score(campaign_id=cid, source="portal", unit_code=r["unit"], criterion_code=r["criterion"],
                               score=r["score"], evidence_count=r["evidence_count"], status=r["status"],
-                              updated_at=r["updated_at"], file_id=row.id))
+                              updated_at=r["updated_at"], duplicates=count[key], file_id=row.id))
     elif form.kind == "survey_roster":
         session.execute(delete(SurveyRespondent).where(SurveyRespondent.campaign_id == cid))
         for r in form.records:

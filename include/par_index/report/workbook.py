@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from par_index.campaign import PHASE_TITLES, Campaign
 from par_index.intake.issue import location
 from par_index.phases import REASON_TITLES, evaluate
-from par_index.reconcile import CATEGORY_TITLES
+from par_index.reconcile import CATEGORY_TITLES, DISAGREEMENTS
 from par_index.store.models import (
     IntakeIssue,
     LateUnit,
@@ -38,7 +38,7 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _put(ws, row: int, col: int, value, **style):
+def put_cell(ws, row: int, col: int, value, **style):
     """Write a cell; text that Excel could run as a formula is stored as plain text."""
     if isinstance(value, Decimal):
         value = float(value)
@@ -52,7 +52,7 @@ def _put(ws, row: int, col: int, value, **style):
 
 def _table(ws, start_row: int, headers: list[str], widths: list[int]) -> int:
     for col, (title, width) in enumerate(zip(headers, widths, strict=True), 1):
-        _put(ws, start_row, col, title, font=BOLD, fill=HEADER_FILL, alignment=WRAP)
+        put_cell(ws, start_row, col, title, font=BOLD, fill=HEADER_FILL, alignment=WRAP)
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = ws.cell(row=start_row + 1, column=1)
     ws.print_title_rows = f"{start_row}:{start_row}"
@@ -88,19 +88,18 @@ def build_workbook(session: Session, campaign: Campaign, out_dir: Path, now: dat
 def _scores_sheet(ws, session: Session, campaign: Campaign, now: datetime) -> None:
     ws.title = "Bảng điểm"
     catalogue = campaign.catalogue
-    _put(ws, 1, 1, f"BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CCHC NĂM {campaign.campaign.year} — "
+    put_cell(ws, 1, 1, f"BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CCHC NĂM {campaign.campaign.year} — "
                    f"{campaign.campaign.province.name_vi.upper()}", font=Font(bold=True, size=14))
-    _put(ws, 2, 1, f"Lập lúc {vn_datetime(now.astimezone(campaign.tz))} (giờ Việt Nam). {catalogue.note_vi}")
+    put_cell(ws, 2, 1, f"Lập lúc {vn_datetime(now.astimezone(campaign.tz))} (giờ Việt Nam). {catalogue.note_vi}")
     if catalogue.has_provisional:
-        _put(ws, 3, 1, "Các dòng tô cam là mục TẠM TÍNH (suy luận), chưa đối chiếu Bảng 2 chính thức.",
+        put_cell(ws, 3, 1, "Các dòng tô cam là mục TẠM TÍNH (suy luận), chưa đối chiếu Bảng 2 chính thức.",
              font=Font(bold=True, color="C00000"))
     scores = session.scalars(select(Score).where(Score.campaign_id == campaign.id)).all()
     report = {s.criterion_code: s for s in scores if s.source == "report"}
     portal = {s.criterion_code: s for s in scores if s.source == "portal"
               and campaign.assignment_of.get(s.criterion_code) == s.unit_code}
     open_keys = {m.criterion_code for m in session.scalars(select(Mismatch).where(
-        Mismatch.campaign_id == campaign.id, Mismatch.scope == "campaign",
-        Mismatch.category.in_(("value_differs", "only_portal", "only_report"))))}
+        Mismatch.campaign_id == campaign.id, Mismatch.category.in_(DISAGREEMENTS)))}
     row = _table(ws, 5, ["Mã", "Nội dung", "Phương pháp", "Điểm tối đa", "Điểm tự chấm", "Điểm trên phần mềm",
                          "Phần mềm khớp báo cáo", "Tài liệu kiểm chứng", "Giải trình", "Đơn vị phụ trách",
                          "Nguồn gốc"], [10, 60, 14, 10, 10, 12, 12, 40, 30, 12, 14])
@@ -125,7 +124,7 @@ def _scores_sheet(ws, session: Session, campaign: Campaign, now: datetime) -> No
             values += [totals.get(item.code, Decimal(0)), None, None, None, None, None]
         values.append("Tạm tính" if item.provisional else "Đã xác nhận")
         for col, value in enumerate(values, 1):
-            cell = _put(ws, row, col, value, alignment=WRAP)
+            cell = put_cell(ws, row, col, value, alignment=WRAP)
             if item.level == 1:
                 cell.font, cell.fill = BOLD, AREA_FILL
             elif item.level == 2:
@@ -134,12 +133,12 @@ def _scores_sheet(ws, session: Session, campaign: Campaign, now: datetime) -> No
                 cell.fill = PROVISIONAL_FILL
         row += 1
     self_total = sum(totals.get(a.code, Decimal(0)) for a in catalogue.areas)
-    _put(ws, row + 1, 2, f"Tổng điểm tự chấm (trên {catalogue.totals.get('self_points', '')} điểm)", font=BOLD)
-    _put(ws, row + 1, 4, catalogue.totals.get("self_points"), font=BOLD)
-    _put(ws, row + 1, 5, self_total, font=BOLD)
-    _put(ws, row + 2, 2, "Điểm điều tra xã hội học (Bộ Nội vụ chấm)", font=BOLD)
-    _put(ws, row + 2, 4, catalogue.totals.get("survey_points"), font=BOLD)
-    _put(ws, row + 2, 5, "Bộ Nội vụ chấm", font=BOLD)
+    put_cell(ws, row + 1, 2, f"Tổng điểm tự chấm (trên {catalogue.totals.get('self_points', '')} điểm)", font=BOLD)
+    put_cell(ws, row + 1, 4, catalogue.totals.get("self_points"), font=BOLD)
+    put_cell(ws, row + 1, 5, self_total, font=BOLD)
+    put_cell(ws, row + 2, 2, "Điểm điều tra xã hội học (Bộ Nội vụ chấm)", font=BOLD)
+    put_cell(ws, row + 2, 4, catalogue.totals.get("survey_points"), font=BOLD)
+    put_cell(ws, row + 2, 5, "Bộ Nội vụ chấm", font=BOLD)
 
 
 def _prefixes(code: str) -> list[str]:
@@ -156,18 +155,18 @@ def _survey_sheet(ws, session: Session, campaign: Campaign, now: datetime) -> No
         rate = round(100 * s.done / s.expected, 1) if s.expected else 0.0
         for col, value in enumerate([unit.code, unit.name_vi, s.expected, s.done, rate, REASON_TITLES[s.reason],
                                      s.detail], 1):
-            _put(ws, row, col, value, alignment=WRAP)
+            put_cell(ws, row, col, value, alignment=WRAP)
         row += 1
 
 
 def _mismatch_sheet(ws, session: Session, campaign: Campaign) -> None:
     row = _table(ws, 1, ["Mã đơn vị", "Mã tiêu chí", "Loại sai lệch", "Điểm báo cáo", "Điểm phần mềm", "Chênh lệch",
                          "Cần sửa"], [10, 12, 30, 10, 10, 10, 80])
-    for m in session.scalars(select(Mismatch).where(Mismatch.campaign_id == campaign.id, Mismatch.scope == "campaign")
+    for m in session.scalars(select(Mismatch).where(Mismatch.campaign_id == campaign.id)
                              .order_by(Mismatch.unit_code, Mismatch.criterion_code, Mismatch.category)):
         for col, value in enumerate([m.unit_code, m.criterion_code, CATEGORY_TITLES.get(m.category, m.category),
                                      m.report_score, m.portal_score, m.difference, m.message], 1):
-            _put(ws, row, col, value, alignment=WRAP)
+            put_cell(ws, row, col, value, alignment=WRAP)
         row += 1
 
 
@@ -182,7 +181,7 @@ def _late_sheet(ws, session: Session, campaign: Campaign) -> None:
         for col, value in enumerate([PHASE_TITLES[lu.phase], vn_date(campaign.deadline_at(lu.phase)), lu.unit_code,
                                      unit.name_vi if unit else lu.unit_code, REASON_TITLES.get(lu.reason, lu.reason),
                                      lu.detail], 1):
-            _put(ws, row, col, value, alignment=WRAP)
+            put_cell(ws, row, col, value, alignment=WRAP)
         row += 1
 
 
@@ -193,7 +192,7 @@ def _nominee_sheet(ws, session: Session, campaign: Campaign) -> None:
                              .order_by(Nominee.unit_code, Nominee.id)):
         for col, value in enumerate([n.unit_code, n.full_name, n.position, n.division, ", ".join(n.areas), n.phone,
                                      n.email, "Có" if n.council_member else ""], 1):
-            _put(ws, row, col, value, alignment=WRAP)
+            put_cell(ws, row, col, value, alignment=WRAP)
         row += 1
 
 
@@ -208,5 +207,5 @@ def _rejected_sheet(ws, session: Session, campaign: Campaign) -> None:
         for col, value in enumerate([f.original_name, vn_datetime(f.arrived_at.astimezone(campaign.tz)), f.unit_code,
                                      "Lỗi" if issue.severity == "error" else "Cảnh báo", issue.code, where,
                                      issue.message], 1):
-            _put(ws, row, col, value, alignment=WRAP)
+            put_cell(ws, row, col, value, alignment=WRAP)
         row += 1

@@ -159,19 +159,39 @@ class Score(Base):
     evidence_count: Mapped[int | None]
     explanation: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str | None] = mapped_column(String(16))
-    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # report: when it was signed
+    duplicates: Mapped[int] = mapped_column(default=1)  # rows the source had for this key (the latest is kept)
     file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"))
 
 
+class Reconciliation(Base):
+    """One run of mismatch detection: its scope, tolerance and summary."""
+
+    __tablename__ = "reconciliations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
+    scope: Mapped[str] = mapped_column(String(255))
+    units: Mapped[list] = mapped_column(JSON)
+    areas: Mapped[list] = mapped_column(JSON)
+    tolerance: Mapped[Decimal] = mapped_column(Points)
+    rows_compared: Mapped[int]
+    equal: Mapped[int]
+    counts: Mapped[dict] = mapped_column(JSON)
+    largest: Mapped[list] = mapped_column(JSON)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Mismatch(Base):
-    """A disagreement found by reconciliation, stored per scope (replaced on each run of that scope)."""
+    """A disagreement found by reconciliation; a run replaces the rows of the units and areas of its scope."""
 
     __tablename__ = "mismatches"
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("reconciliations.id"))
     scope: Mapped[str] = mapped_column(String(255), index=True)
-    unit_code: Mapped[str] = mapped_column(String(32))
+    unit_code: Mapped[str] = mapped_column(String(32), index=True)
     criterion_code: Mapped[str] = mapped_column(String(32))
+    area: Mapped[str | None] = mapped_column(String(8))
     category: Mapped[str] = mapped_column(String(32))
     report_score: Mapped[Decimal | None] = mapped_column(Points)
     portal_score: Mapped[Decimal | None] = mapped_column(Points)

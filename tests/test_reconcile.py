@@ -1,0 +1,164 @@
+"""Reconciliation: a planted case for every category, scopes that replace only their own results, reruns."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from par_index import mail_sink
+from par_index.notify import SmtpSettings
+from par_index.reconcile import FRAME_COLUMNS, Rules, Scope, find_mismatches, reconcile
+from par_index.service import Runtime, prepare, reconcile_scores
+from par_index.store import session_scope
+from par_index.store.models import Mismatch, Notification, ReceivedFile, Reconciliation, Score
+from sqlalchemy import select
+
+SIGNED = datetime(2024, 1, 15, 16, 59, 59, tzinfo=UTC)
+
+
+def _frame(rows):
+    """rows: (unit, criterion, score, evidence, explanation, updated_at, duplicates) with defaults."""
+    full = [(u, c, s, *rest, *(True, False, SIGNED, 1)[len(rest):]) for u, c, s, *rest in rows]
+    frame = pd.DataFrame(full, columns=FRAME_COLUMNS)
+    frame["updated_at"] = pd.to_datetime(frame["updated_at"], utc=True)
+    return frame
+
+
+PLANTED = {  # category → (report rows, portal rows, the key that must be found)
+    "value_differs": ([("STC", "6.p1.2", 1.0)], [("STC", "6.p1.2", 0.75)], ("STC", "6.p1.2")),
+    "only_portal": ([], [("STP", "2.p1.1", 0.5)], ("STP", "2.p1.1")),
+    "only_report": ([("SKHDT", "8.p2.1", 3.0)], [], ("SKHDT", "8.p2.1")),
+    "above_maximum": ([("STP", "2.p1.2", 1.0)], [("STP", "2.p1.2", 1.0)], ("STP", "2.p1.2")),
+    "survey_self_scored": ([("STP", "2.p5.1", 1.5)], [], ("STP", "2.p5.1")),
+    "not_assigned": ([], [("STP", "3.p1.1", 1.0)], ("STP", "3.p1.1")),
+    "evidence_one_side": ([("SNV", "4.p1.1", 0.5, True)], [("SNV", "4.p1.1", 0.5, False)], ("SNV", "4.p1.1")),
+    "no_evidence": ([("SNV", "5.p2.2", 0.5, False, False)], [("SNV", "5.p2.2", 0.5, False)], ("SNV", "5.p2.2")),
+    "stale_report": ([("VPUBND", "3.p2.1", 0.5)],
+                     [("VPUBND", "3.p2.1", 0.5, True, False, SIGNED + timedelta(hours=20))], ("VPUBND", "3.p2.1")),
+    "subtotal_inconsistent": ([("STTTT", "7.p1", 3.0), ("STTTT", "7.p1.1", 1.5), ("STTTT", "7.p1.2", 1.0)],
+                              [("STTTT", "7.p1.1", 1.5), ("STTTT", "7.p1.2", 1.0)], ("STTTT", "7.p1")),
+    "duplicate_rows": ([("CTHUE", "8.p2.3", 3.0)], [("CTHUE", "8.p2.3", 3.0, True, False, SIGNED, 2)],
+                       ("CTHUE", "8.p2.3")),
+}
+
+
+@pytest.mark.parametrize("category", sorted(PLANTED))
+def test_each_category_is_found_alone(campaign, category):
+    report, portal, key = PLANTED[category]
+    found = find_mismatches(_frame(report), _frame(portal), Rules.of(campaign))
+    assert set(zip(found["unit"], found["criterion"], found["category"], strict=True)) == {(*key, category)}
+    assert found["message"].str.len().gt(10).all()
+
+
+def test_all_planted_cases_together_with_values(campaign):
+    report = _frame([r for rep, _, _ in PLANTED.values() for r in rep])
+    portal = _frame([p for _, por, _ in PLANTED.values() for p in por])
+    found = find_mismatches(report, portal, Rules.of(campaign))
+    assert set(found["category"]) == set(PLANTED)
+    row = found[found["category"] == "value_differs"].iloc[0]
+    assert (row.report_score, row.portal_score, row.difference) == (1.0, 0.75, -0.25)
+    assert "chênh -0,25" in row.message
+
+
+def test_tolerance_is_configurable(campaign):
+    report, portal = _frame([("STC", "6.p1.2", 1.0)]), _frame([("STC", "6.p1.2", 0.75)])
+    assert find_mismatches(report, portal, Rules.of(campaign), tolerance=0.3).empty
+    assert len(find_mismatches(report, portal, Rules.of(campaign), tolerance=0.1)) == 1
+
+
+def _store_scores(rt, campaign, rows, source):
+    with session_scope(rt.store_url) as s:
+        file = ReceivedFile(campaign_id=campaign.id, sha256=f"{source}{len(rows)}{datetime.now().timestamp()}",
+                            original_name="test", archived_as="", size_bytes=0, arrived_at=SIGNED,
+                            registered_at=SIGNED, form_kind="test", status="accepted")
+        s.add(file)
+        s.flush()
+        for unit, code, score in rows:
+            s.merge(Score(campaign_id=campaign.id, source=source, unit_code=unit, criterion_code=code,
+                          score=Decimal(str(score)), evidence="Số 1", evidence_count=1, updated_at=SIGNED,
+                          file_id=file.id))
+
+
+@pytest.fixture
+def two_units(runtime, campaign):
+    prepare(campaign, runtime)
+    _store_scores(runtime, campaign, [("STC", "6.p1.2", 1.0), ("STP", "2.p1.1", 0.5)], "report")
+    _store_scores(runtime, campaign, [("STC", "6.p1.2", 0.75), ("STP", "2.p1.1", 0.25)], "portal")
+    with session_scope(runtime.store_url) as s:
+        reconcile(s, campaign)
+    return runtime
+
+
+def _mismatches(rt):
+    with session_scope(rt.store_url) as s:
+        return {(m.unit_code, m.criterion_code, m.category): (m.id, m.portal_score)
+                for m in s.scalars(select(Mismatch))}
+
+
+def test_rerun_for_one_unit_changes_only_that_unit(two_units, campaign):
+    before = _mismatches(two_units)
+    with session_scope(two_units.store_url) as s:  # STC corrects the software
+        s.scalar(select(Score).where(Score.source == "portal", Score.unit_code == "STC")).score = Decimal("1.0")
+    with session_scope(two_units.store_url) as s:
+        result = reconcile(s, campaign, Scope(units=("STC",)))
+    after = _mismatches(two_units)
+    assert result.rows_compared == 1 and result.equal == 1 and result.findings.empty
+    assert after == {k: v for k, v in before.items() if k[0] == "STP"}  # STP's rows untouched, same ids
+
+
+def test_rerun_of_the_same_scope_is_idempotent(two_units, campaign):
+    before = {k: v[1] for k, v in _mismatches(two_units).items()}
+    for _ in range(2):
+        with session_scope(two_units.store_url) as s:
+            reconcile(s, campaign)
+    assert {k: v[1] for k, v in _mismatches(two_units).items()} == before
+    with session_scope(two_units.store_url) as s:
+        runs = s.scalars(select(Reconciliation)).all()
+    assert len(runs) == 3 and runs[-1].counts == {"value_differs": 2} and runs[-1].rows_compared == 2
+
+
+def test_area_scope_replaces_only_that_area(two_units, campaign):
+    with session_scope(two_units.store_url) as s:
+        reconcile(s, campaign, Scope(areas=("2",)), tolerance=Decimal("0.5"))
+    assert set(_mismatches(two_units)) == {("STC", "6.p1.2", "value_differs")}
+
+
+def test_units_receive_their_table_once_per_distinct_result(two_units, campaign, tmp_path):
+    sink = mail_sink.start(tmp_path / "mail")
+    try:
+        rt = Runtime(two_units.store_url, SmtpSettings("127.0.0.1", sink.port))
+        first = reconcile_scores(campaign, rt)
+        again = reconcile_scores(campaign, rt)
+        with session_scope(rt.store_url) as s:
+            s.scalar(select(Score).where(Score.source == "portal", Score.unit_code == "STP")).score = Decimal("0")
+        changed = reconcile_scores(campaign, rt, units=["STP"])
+    finally:
+        sink.stop()
+    assert first["mail"] == {"sent": 2} and again["mail"] == {"already_sent": 2} and changed["mail"] == {"sent": 1}
+    assert first["by_category"] == {"value_differs": 2} and first["largest"][0]["difference"] == -0.25
+    book = load_workbook(two_units.store_url.replace("sqlite:///", "").rsplit("/", 1)[0]
+                         + f"/reports/{campaign.id}/doi_chieu/doi_chieu_STP.xlsx")["Cần sửa"]
+    assert book["A5"].value == "2.p1.1" and book["C5"].value == "Điểm khác nhau" and book["E5"].value == 0.0
+    with session_scope(rt.store_url) as s:
+        notices = s.scalars(select(Notification).where(Notification.template == "mismatch_notice")).all()
+    assert {n.recipients[0] for n in notices} == {campaign.unit_by_code["STC"].email, campaign.unit_by_code["STP"].email}
+
+
+def test_duplicates_and_stale_reports_come_through_intake(runtime, campaign):
+    from par_index.intake.inbox import ingest
+    from par_index.intake.writer import write_csv, write_xlsx
+    from par_index.paths import inbox_dir
+
+    prepare(campaign, runtime)
+    write_xlsx(inbox_dir(campaign.id) / "pl2.xlsx", "PHỤ LỤC II", [("Đơn vị", "STP"), ("Ngày", "10/01/2024")],
+               ["Mã tiêu chí", "Điểm tự chấm", "Tài liệu kiểm chứng"], [["2.p1.1", "0,5", "Số 1"]])
+    write_csv(inbox_dir(campaign.id) / "export.csv", ["Mã đơn vị", "Mã tiêu chí", "Điểm tự đánh giá",
+                                                       "Số tài liệu kiểm chứng", "Trạng thái", "Cập nhật lúc"],
+              [["STP", "2.p1.1", "0,5", 1, "Đã nộp", "09/01/2024 10:00"],
+               ["STP", "2.p1.1", "0,5", 1, "Đã nộp", "12/01/2024 10:00"]])
+    with session_scope(runtime.store_url) as s:
+        ingest(s, campaign)
+        found = reconcile(s, campaign).findings
+    assert set(found["category"]) == {"duplicate_rows", "stale_report"}
+    assert "12/01/2024 10:00" in found[found["category"] == "stale_report"].iloc[0]["message"]
