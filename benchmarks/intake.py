@@ -8,7 +8,6 @@ the same values; prints files per second and peak memory (max RSS of each reader
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import random
 import resource
 import sys
@@ -19,6 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from harness import in_fresh_process  # noqa: E402
+
 CAMPAIGN = ROOT / "include" / "campaigns" / "ha_tinh_2023.yaml"
 COLUMNS = ["STT", "Mã tiêu chí", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Tài liệu kiểm chứng", "Giải trình"]
 
@@ -79,22 +81,12 @@ def plain_openpyxl(paths: list[str]) -> list[tuple]:
     return out
 
 
-def _measure(name: str, paths: list[str], queue) -> None:
+def measure(name: str, paths: list[str]) -> tuple[float, float, list]:
     reader = {"ours": ours, "openpyxl": plain_openpyxl}[name]
     start = time.perf_counter()
     values = reader(paths)
     elapsed = time.perf_counter() - start
-    queue.put((elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, values))
-
-
-def run(name: str, paths: list[str]) -> tuple[float, float, list]:
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_measure, args=(name, paths, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result
+    return elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, values
 
 
 def main() -> int:
@@ -103,7 +95,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         paths = [str(p) for p in generate(Path(tmp), args.files)]
-        results = {name: run(name, paths) for name in ("ours", "openpyxl")}
+        results = {name: in_fresh_process(measure, name, paths) for name in ("ours", "openpyxl")}
     same = results["ours"][2] == results["openpyxl"][2]
     print(f"Intake of {args.files} Appendix II workbooks (read + validate)")
     print(f"{'reader':<32}{'seconds':>10}{'files/s':>10}{'peak RSS MB':>14}")

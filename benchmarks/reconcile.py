@@ -8,7 +8,6 @@ memory of each (each in its own process) and checks that both find the same set 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import resource
 import sys
 import time
@@ -16,7 +15,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from harness import in_fresh_process  # noqa: E402
+
 CODES_PER_UNIT = 200
+CODES = [f"{j % 8 + 1}.p{j // 8 + 1}.1" for j in range(CODES_PER_UNIT)]
 
 
 def synthetic(rows: int, seed: int = 876):
@@ -27,7 +30,7 @@ def synthetic(rows: int, seed: int = 876):
 
     rng = np.random.default_rng(seed)
     units = np.repeat(np.array([f"U{i:05d}" for i in range(rows // CODES_PER_UNIT)]), CODES_PER_UNIT)
-    codes = np.tile(np.array([f"{j % 8 + 1}.p{j // 8 + 1}.1" for j in range(CODES_PER_UNIT)]), rows // CODES_PER_UNIT)
+    codes = np.tile(np.array(CODES), rows // CODES_PER_UNIT)
     scores = rng.integers(0, 40, size=len(units)) * 0.25
     report = pd.DataFrame({"unit": units, "criterion": codes, "score": scores})
     portal = report.copy()
@@ -44,7 +47,7 @@ def synthetic(rows: int, seed: int = 876):
 def ours(report, portal) -> set:
     from par_index.reconcile import DISAGREEMENTS, Rules, find_mismatches
 
-    codes = sorted(set(report["criterion"].unique()) | set(portal["criterion"].unique()))
+    codes = CODES  # what Table 2 would say: known in advance, not read from the data
     rules = Rules(max_points=dict.fromkeys(codes, 10.0), method=dict.fromkeys(codes, "self"),
                   leaves=frozenset(codes), ancestors={c: () for c in codes}, assigned=None)
     found = find_mismatches(report, portal, rules, tolerance=0.01)
@@ -63,41 +66,24 @@ def with_datacompy(report, portal) -> set:
     return keys
 
 
-def _measure(name: str, rows: int, queue) -> None:
-    try:
-        queue.put(_compare(name, rows))
-    except BaseException as exc:  # report it instead of leaving the parent waiting
-        queue.put(exc)
-        raise
-
-
-def _compare(name: str, rows: int):
+def measure(name: str, rows: int):
+    """Time and peak memory of one contender, on data generated in its own process."""
     report, portal = synthetic(rows)
+    contender = {"ours": ours, "datacompy": with_datacompy}[name]
+    contender(report.head(2000), portal.head(2000))  # warm-up: first-call imports and caches, for both alike
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()
-    keys = {"ours": ours, "datacompy": with_datacompy}[name](report, portal)
+    keys = contender(report, portal)
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return elapsed, peak, peak - baseline, sorted(keys)
-
-
-def run(name: str, rows: int):
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_measure, args=(name, rows, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    if isinstance(result, BaseException):
-        raise SystemExit(f"{name} failed: {result!r}")
-    return result
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
-    results = {name: run(name, args.rows) for name in ("ours", "datacompy")}
+    results = {name: in_fresh_process(measure, name, args.rows) for name in ("ours", "datacompy")}
     same = results["ours"][3] == results["datacompy"][3]
     print(f"Reconciliation of {args.rows:,} score rows per source".replace(",", "."))
     print(f"{'method':<28}{'seconds':>10}{'peak RSS MB':>14}{'of which compare':>18}")

@@ -68,3 +68,19 @@ def sample_run(tmp_path_factory, campaign) -> SampleRun:
         else:
             os.environ["PAR_DATA_DIR"] = previous
     return SampleRun(folder, rt, result, Path(result["report"]["workbook"]))
+
+
+@pytest.fixture
+def stack_env(tmp_path) -> dict[str, str]:
+    """Environment for tools/stack.py in temporary folders, on free ports (never the developer's stack)."""
+    import socket
+
+    def free_port() -> int:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+
+    env = {**os.environ, "PAR_AIRFLOW_HOME": str(tmp_path / "airflow"), "PAR_DATA_DIR": str(tmp_path / "out"),
+           "PAR_API_URL": f"http://localhost:{free_port()}", "PAR_SMTP_PORT": str(free_port())}
+    env.pop("AIRFLOW_HOME", None)
+    return env

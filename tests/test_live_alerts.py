@@ -3,8 +3,6 @@ api-server) with a temporary SQLite home: the deadline alerts, sensors and the r
 passes, and their mail arrives at a real SMTP sink. This is ``make demo-live`` with a three-minute calendar."""
 
 import email
-import os
-import socket
 import subprocess
 import sys
 from email import policy
@@ -16,19 +14,11 @@ from par_index import sample_data as sd
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.mark.slow
-def test_alerts_and_reminders_arrive_as_live_deadlines_pass(tmp_path):
-    env = {**os.environ, "PAR_AIRFLOW_HOME": str(tmp_path / "airflow"), "PAR_DATA_DIR": str(tmp_path / "out"),
-           "PAR_API_URL": f"http://localhost:{_free_port()}", "PAR_SMTP_PORT": str(_free_port())}
-    env.pop("AIRFLOW_HOME", None)
+def test_alerts_and_reminders_arrive_as_live_deadlines_pass(tmp_path, stack_env):
     out = subprocess.run([sys.executable, str(ROOT / "tools" / "stack.py"), "demo", "--live", "--window", "3"],
-                         env=env, capture_output=True, text=True, timeout=1200)
+                         env=stack_env, capture_output=True, text=True, timeout=1200)
     print(out.stdout[-5000:])
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     mails = [email.message_from_bytes(p.read_bytes(), policy=policy.default)

@@ -2,8 +2,6 @@
 real SMTP sink, isolated in temporary folders and free ports."""
 
 import email
-import os
-import socket
 import subprocess
 import sys
 from email import policy
@@ -16,18 +14,10 @@ from par_index import sample_data as sd
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.mark.slow
-def test_demo_runs_the_sample_campaign_through_the_rest_api(tmp_path, campaign):
-    env = {**os.environ, "PAR_AIRFLOW_HOME": str(tmp_path / "airflow"), "PAR_DATA_DIR": str(tmp_path / "out"),
-           "PAR_API_URL": f"http://localhost:{_free_port()}", "PAR_SMTP_PORT": str(_free_port())}
-    env.pop("AIRFLOW_HOME", None)
-    out = subprocess.run([sys.executable, str(ROOT / "tools" / "stack.py"), "demo"], env=env, capture_output=True,
+def test_demo_runs_the_sample_campaign_through_the_rest_api(tmp_path, campaign, stack_env):
+    out = subprocess.run([sys.executable, str(ROOT / "tools" / "stack.py"), "demo"], env=stack_env, capture_output=True,
                          text=True, timeout=900)
     print(out.stdout[-4000:])
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
