@@ -92,7 +92,10 @@ def _scatter(values: np.ndarray, positions: np.ndarray, size: int, fill) -> np.n
 
 def _utc_ns(frame: pd.DataFrame) -> np.ndarray:
     """The 'updated_at' column as naive UTC nanoseconds (NaT where unknown), without touching each value."""
-    return pd.DatetimeIndex(pd.to_datetime(frame["updated_at"], utc=True)).as_unit("ns").asi8.view("datetime64[ns]")
+    column = frame["updated_at"]
+    if not isinstance(column.dtype, pd.DatetimeTZDtype):
+        column = pd.to_datetime(column, utc=True)
+    return column.array.as_unit("ns").asi8.view("datetime64[ns]")
 
 
 def _local(moment: np.datetime64) -> pd.Timestamp:
@@ -197,8 +200,9 @@ def find_mismatches(report: pd.DataFrame, portal: pd.DataFrame, rules: Rules,
     add((dup_r > 1) | (dup_p > 1), "duplicate_rows", each(
         lambda r, i: f"{r.criterion} có {max(dup_p[i], dup_r[i])} dòng cho cùng đơn vị "
                      f"{'trên phần mềm' if dup_p[i] > 1 else 'trong báo cáo'}: chỉ giữ một dòng."))
-    for source, frame in (("báo cáo", report), ("phần mềm", portal)):
-        out += _subtotals(source, frame, rules, tolerance)
+    if not is_leaf.all():  # some rows are criteria or areas: check their subtotals
+        for source, frame in (("báo cáo", report), ("phần mềm", portal)):
+            out += _subtotals(source, frame, rules, tolerance)
     if not out:
         return pd.DataFrame(columns=["unit", "criterion", "category", "report_score", "portal_score", "difference",
                                      "message"])

@@ -133,10 +133,7 @@ def _base(campaign: Campaign, phase: str, rung: Rung) -> dict:
 
 def _unit_mails(session: Session, campaign: Campaign, state: PhaseState, rung: Rung) -> list[Mail]:
     phase = state.phase
-    nominees: dict[str, list[str]] = defaultdict(list)
-    if phase == "self_scores":
-        for n in session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)):
-            nominees[n.unit_code].append(n.email)
+    nominees = nominee_emails(session, campaign) if phase == "self_scores" else {}
     form = FORM_OF_PHASE.get(phase)
     attachments = [template_for(campaign, form)] if rung.kind == "start" and form else []
     mails = []
@@ -155,6 +152,14 @@ def _unit_mails(session: Session, campaign: Campaign, state: PhaseState, rung: R
                                                               "reason": REASON_TITLES[status.reason]},
                               attachments))
     return mails
+
+
+def nominee_emails(session: Session, campaign: Campaign) -> dict[str, list[str]]:
+    """Unit → the e-mail addresses of its accepted nominees (Appendix IV)."""
+    emails: dict[str, list[str]] = defaultdict(list)
+    for n in session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id).order_by(Nominee.id)):
+        emails[n.unit_code].append(n.email)
+    return emails
 
 
 def _survey_mails(session: Session, campaign: Campaign, state: PhaseState, rung: Rung) -> list[Mail]:

@@ -24,7 +24,7 @@ from par_index.reconcile import CATEGORY_TITLES, Scope, reconcile
 from par_index.report.unit_notice import write_unit_notice
 from par_index.report.workbook import build_workbook
 from par_index.store import default_url, migrate, session_scope
-from par_index.store.models import AssignmentRow, CampaignRow, Nominee, ReportVersion, UnitRow
+from par_index.store.models import AssignmentRow, CampaignRow, ReportVersion, UnitRow
 from par_index.text import duration_vi
 
 
@@ -204,7 +204,7 @@ def reconcile_scores(campaign: Campaign, rt: Runtime, units: list[str] | None = 
     mails = Counter()
     with session_scope(rt.store_url) as s:
         result = reconcile(s, campaign, scope, tolerance, now)
-        nominees = _nominee_emails(s, campaign)
+        nominees = reminders.nominee_emails(s, campaign)
         for unit_code, findings in result.findings.groupby("unit"):
             if unit_code not in campaign.unit_by_code:
                 continue
@@ -224,13 +224,6 @@ def reconcile_scores(campaign: Campaign, rt: Runtime, units: list[str] | None = 
             "mail": dict(mails)}
 
 
-def _nominee_emails(session, campaign: Campaign) -> dict[str, list[str]]:
-    emails: dict[str, list[str]] = {}
-    for n in session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)):
-        emails.setdefault(n.unit_code, []).append(n.email)
-    return emails
-
-
 def assemble_report(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
     """Build the consolidated workbook for the PPC from the store."""
     with session_scope(rt.store_url) as s:
@@ -248,8 +241,3 @@ def run_campaign(campaign: Campaign, rt: Runtime, now: datetime | None = None) -
     out["reconcile"] = reconcile_scores(campaign, rt)
     out["report"] = assemble_report(campaign, rt, now)
     return out
-
-
-def count_rows(rt: Runtime, model) -> int:
-    with session_scope(rt.store_url) as s:
-        return s.scalar(select(func.count()).select_from(model))
