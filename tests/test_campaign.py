@@ -72,3 +72,8 @@ def test_error_for_an_assignment_to_an_unknown_unit(tmp_path):
 def test_error_for_an_unassigned_criterion(tmp_path):
     message = _refusal(tmp_path, lambda d: d["assignments"].pop("4"))
     assert "assignments" in message and "4.p1.1" in message
+
+
+def test_error_for_a_bad_reminder_duration(tmp_path):
+    message = _refusal(tmp_path, lambda d: d.setdefault("reminders", {}).update(min_gap="hai ngày"))
+    assert "reminders.min_gap" in message and "hai ngày" in message

@@ -6,11 +6,20 @@ import re
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from par_index.catalogue import YAML_LOADER, Catalogue, load_catalogue
 from par_index.errors import CampaignError
@@ -76,28 +85,23 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
 
 
+def _valid_duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_valid_duration)]
+
+
 class Ladder(_Model):
     """When reminders go out for one deadline. Durations are '7d', '12h' or '5m'."""
 
     at_start: bool = True  # a first notice when the campaign starts, with the blank form attached
-    before: list[str] = ["7d", "3d", "1d"]  # before the due day (before the deadline itself for a date-time)
+    before: list[Duration] = ["7d", "3d", "1d"]  # before the due day (before the deadline for a date-time)
     on_due_day: bool = True
-    overdue_every: str = "1d"
+    overdue_every: Duration = "1d"
     overdue_times: int = Field(3, ge=0)
     escalate: bool = True  # after the overdue reminders: the unit's head and SNV's leader
-
-    @field_validator("before")
-    @classmethod
-    def _durations(cls, value: list[str]) -> list[str]:
-        for item in value:
-            parse_duration(item)
-        return value
-
-    @field_validator("overdue_every")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
 
 
 class Deadline(_Model):
@@ -109,24 +113,11 @@ class Deadline(_Model):
 
 class Reminders(_Model):
     schedule: str = "0 8 * * *"  # cron, in the campaign's time zone
-    min_gap: str = "20h"  # between two reminders to the same person for the same deadline
+    min_gap: Duration = "20h"  # between two reminders to the same person for the same deadline
     max_per_recipient: int = Field(8, ge=1)  # per deadline
-    alerts_before: list[str] = ["3d", "1d"]  # deadline alerts to the coordinators, and one at the deadline
-    sensor_poke: str = "5m"  # how often a phase checks its inbox
+    alerts_before: list[Duration] = ["3d", "1d"]  # deadline alerts to the coordinators, and one at the deadline
+    sensor_poke: Duration = "5m"  # how often a phase checks its inbox
     ladder: Ladder = Ladder()
-
-    @field_validator("min_gap", "sensor_poke")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
-
-    @field_validator("alerts_before")
-    @classmethod
-    def _durations(cls, value: list[str]) -> list[str]:
-        for item in value:
-            parse_duration(item)
-        return value
 
 
 class NomineeRules(_Model):

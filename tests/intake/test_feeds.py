@@ -2,6 +2,7 @@
 malformed JSON and a page loop."""
 
 import json
+import secrets
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,7 @@ from par_index.store.models import ReceivedFile, Score, SurveyProgress
 from sqlalchemy import select
 
 RECORDED = Path(__file__).parent / "recorded"
+TOKEN = secrets.token_hex(8)  # made per run: the fake server checks the client sends it
 
 
 class FakeMoha:
@@ -39,7 +41,7 @@ class FakeMoha:
 
             def do_GET(self):  # noqa: N802 - http.server's hook name
                 fake.hits += 1
-                if self.headers.get("Authorization") != "Bearer test-token":
+                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                     return self._send(401, b"{}")
                 url = urlparse(self.path)
                 page = int(parse_qs(url.query).get("page", ["1"])[0])
@@ -77,7 +79,7 @@ def moha():
 
 
 def _client(moha, **kw):
-    return PortalClient(FeedSettings(moha.url, token="test-token", read_timeout=kw.pop("read_timeout", 5),
+    return PortalClient(FeedSettings(moha.url, token=TOKEN, read_timeout=kw.pop("read_timeout", 5),
                                      retries=kw.pop("retries", 2), backoff=0.01, **kw))
 
 
