@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME = Path(os.environ.get("PAR_AIRFLOW_HOME", ROOT / ".airflow")).resolve()
@@ -138,6 +140,11 @@ class Api:
         token.raise_for_status()
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        # On SQLite the API server answers 500 when the metadata DB stays locked past its busy timeout (a busy
+        # scheduler); such a request changed nothing, so it is safe to send again.
+        retry = Retry(total=5, status_forcelist=(500, 502, 503), backoff_factor=1, raise_on_status=False,
+                      allowed_methods=frozenset({"GET", "POST", "PATCH"}))
+        self.session.mount("http://", HTTPAdapter(max_retries=retry))
 
     @staticmethod
     def _wait(url: str, timeout: float) -> None:
