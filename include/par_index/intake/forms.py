@@ -162,6 +162,31 @@ def _number(form: ParsedForm, table: Table, raw: object, row: int, field_name: s
         return None
 
 
+_BAD = object()  # a value already reported as an issue
+
+
+def _row_unit(form: ParsedForm, table: Table, campaign: Campaign, values: dict, row: int):
+    """The unit a multi-unit row names, or None after reporting INT050."""
+    unit = campaign.unit_for(cell_text(values.get("unit")))
+    if unit is None:
+        _issue(form, table, "INT050", f"Mã đơn vị “{cell_text(values.get('unit'))}” không có trong chiến dịch.",
+               row, "unit")
+    return unit
+
+
+def _moment(form: ParsedForm, table: Table, campaign: Campaign, values: dict, row: int, field_name: str):
+    """A local date-time (naive values are the campaign's time zone), None when blank, or _BAD after INT051."""
+    try:
+        moment = parse_vn_datetime(values.get(field_name))
+    except ValueError:
+        _issue(form, table, "INT051", f"Thời gian “{cell_text(values.get(field_name))}” không đúng dạng "
+                                      "dd/mm/yyyy HH:MM.", row, field_name)
+        return _BAD
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=campaign.tz)
+    return moment
+
+
 def _appendix_ii(table: Table, campaign: Campaign, form: ParsedForm) -> None:
     catalogue = campaign.catalogue
     seen: set[str] = set()
@@ -276,25 +301,18 @@ def _appendix_iv(table: Table, campaign: Campaign, form: ParsedForm) -> None:
 
 def _portal_export(table: Table, campaign: Campaign, form: ParsedForm) -> None:
     for row, values in table.records():
-        unit = campaign.unit_for(cell_text(values.get("unit")))
+        unit = _row_unit(form, table, campaign, values, row)
         code = cell_text(values.get("criterion"))
         if unit is None:
-            _issue(form, table, "INT050", f"Mã đơn vị “{cell_text(values.get('unit'))}” không có trong chiến dịch.",
-                   row, "unit")
             continue
         if code not in campaign.catalogue:
             _issue(form, table, "INT020", f"Mã tiêu chí “{code}” không có trong Bảng 2.", row, "criterion")
             continue
         score = _number(form, table, values.get("score"), row, "score")
         count = _number(form, table, values.get("evidence_count"), row, "evidence_count")
-        try:
-            updated = parse_vn_datetime(values.get("updated_at"))
-        except ValueError:
-            _issue(form, table, "INT051", f"Thời gian “{cell_text(values.get('updated_at'))}” không đúng dạng "
-                                          "dd/mm/yyyy HH:MM.", row, "updated_at")
+        updated = _moment(form, table, campaign, values, row, "updated_at")
+        if updated is _BAD:
             continue
-        if updated is not None and updated.tzinfo is None:
-            updated = updated.replace(tzinfo=campaign.tz)
         status = fold(cell_text(values.get("status")))
         form.records.append({"unit": unit.code, "criterion": code, "score": score,
                              "evidence_count": int(count) if count is not None else None,
@@ -305,11 +323,9 @@ def _portal_export(table: Table, campaign: Campaign, form: ParsedForm) -> None:
 def _survey_roster(table: Table, campaign: Campaign, form: ParsedForm) -> None:
     seen: set[str] = set()
     for row, values in table.records():
-        unit = campaign.unit_for(cell_text(values.get("unit")))
+        unit = _row_unit(form, table, campaign, values, row)
         email = cell_text(values.get("email")).lower()
         if unit is None:
-            _issue(form, table, "INT050", f"Mã đơn vị “{cell_text(values.get('unit'))}” không có trong chiến dịch.",
-                   row, "unit")
             continue
         if not EMAIL.match(email):
             _issue(form, table, "INT042", f"Email “{email}” không hợp lệ.", row, "email")
@@ -337,26 +353,17 @@ def _survey_progress(table: Table, campaign: Campaign, form: ParsedForm) -> None
             continue
         answered = _number(form, table, values.get("answered"), row, "answered")
         total = _number(form, table, values.get("total"), row, "total")
-        try:
-            completed_at = parse_vn_datetime(values.get("completed_at"))
-        except ValueError:
-            _issue(form, table, "INT051", f"Thời gian “{cell_text(values.get('completed_at'))}” không đúng dạng "
-                                          "dd/mm/yyyy HH:MM.", row, "completed_at")
+        completed_at = _moment(form, table, campaign, values, row, "completed_at")
+        if completed_at is _BAD or answered is None or total is None:
             continue
-        if answered is None or total is None:
-            continue
-        if completed_at is not None and completed_at.tzinfo is None:
-            completed_at = completed_at.replace(tzinfo=campaign.tz)
         form.records.append({"email": email, "status": status, "answered": int(answered), "total": int(total),
                              "completed_at": completed_at, "row": row})
 
 
 def _appendix_iii(table: Table, campaign: Campaign, form: ParsedForm) -> None:
     for row, values in table.records():
-        unit = campaign.unit_for(cell_text(values.get("unit")))
+        unit = _row_unit(form, table, campaign, values, row)
         if unit is None:
-            _issue(form, table, "INT050", f"Mã đơn vị “{cell_text(values.get('unit'))}” không có trong chiến dịch.",
-                   row, "unit")
             continue
         form.records.append({"unit": unit.code, "login": cell_text(values.get("login")),
                              "scope": cell_text(values.get("scope")), "manager": cell_text(values.get("manager")),
