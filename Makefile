@@ -25,8 +25,9 @@ demo: install
 demo-live: install
 	$(BIN)/python tools/stack.py demo --live
 
-## Lint, then the whole test suite.
+## Lint, then the whole test suite (installs the Debian packages the tests drive: LibreOffice, Chromium, ...).
 test: install lint
+	tools/debian_packages.sh
 	$(BIN)/python -m pytest
 
 lint: install

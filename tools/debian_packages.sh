@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install the Debian packages the test suite drives for real, when missing (needs root or sudo):
+#   libreoffice-writer-nogui, poppler-utils, fonts-liberation: the Word report rendered to PDF and PNG;
+#   chromium: the dashboard's browser test.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+need=()
+for pkg in "$@" libreoffice-writer-nogui poppler-utils fonts-liberation chromium; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+((${#need[@]})) || exit 0
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo="sudo"
+echo "Installing Debian packages: ${need[*]}"
+$sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
