@@ -50,6 +50,9 @@ def test_campaign_dag_shape(dagbag, campaign):
         assert dag.get_task(f"close_{phase}").upstream_task_ids == {f"collect_{phase}"}
     assert dag.get_task("reconcile").upstream_task_ids == {"close_self_scores"}
     assert dag.get_task("assemble_report").upstream_task_ids == {"close_nominees", "close_survey", "reconcile"}
+    approve = dag.get_task("approve_report")
+    assert approve.upstream_task_ids == {"assemble_report"} and approve.options == ["Phê duyệt", "Từ chối"]
+    assert dag.get_task("deliver_report").upstream_task_ids == {"approve_report"}
 
 
 def test_a_second_campaign_file_yields_a_second_dag_without_code_change(tmp_path):

@@ -172,9 +172,9 @@ class Api:
             time.sleep(2)
         raise TimeoutError(f"DAG {dag_id} was not parsed within {timeout:.0f} s")
 
-    def run_dag(self, dag_id: str, logical_date: str | None, timeout: float = 480,
-                conf: dict | None = None) -> tuple[str, list[dict]]:
-        """Trigger, unpause and wait; returns the run's final state and its task instances.
+    def run_dag(self, dag_id: str, logical_date: str | None, timeout: float = 480, conf: dict | None = None,
+                on_input=None) -> tuple[str, str, list[dict]]:
+        """Trigger, unpause and wait; returns the run id, its final state and its task instances.
 
         The run is created while the DAG is still paused, with the logical date of the DAG's own @once run, so
         unpausing does not add a second run."""
@@ -187,9 +187,12 @@ class Api:
             response.raise_for_status()
             run = response.json()
         self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
-        run_id = run["dag_run_id"]
-        say(f"Triggered {dag_id} run {run_id}")
-        deadline, state, seen = time.time() + timeout, run["state"], {}
+        say(f"Triggered {dag_id} run {run['dag_run_id']}")
+        return run["dag_run_id"], *self.wait(dag_id, run["dag_run_id"], timeout, on_input)
+
+    def wait(self, dag_id: str, run_id: str, timeout: float = 480, on_input=None) -> tuple[str, list[dict]]:
+        """Follow a run to its end; ``on_input(dag_id, run_id, ti)`` answers each task that awaits a person."""
+        deadline, state, seen, answered = time.time() + timeout, "queued", {}, set()
         while time.time() < deadline:
             state = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
             tasks = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
@@ -197,10 +200,45 @@ class Api:
                 if ti["state"] and seen.get(ti["task_id"]) != ti["state"]:
                     seen[ti["task_id"]] = ti["state"]
                     say(f"  {ti['task_id']}: {ti['state']}")
+                if ti["state"] == "awaiting_input" and on_input and (ti["task_id"], ti["try_number"]) not in answered:
+                    answered.add((ti["task_id"], ti["try_number"]))
+                    on_input(dag_id, run_id, ti)
             if state in ("success", "failed"):
                 return state, tasks
             time.sleep(3)
         raise TimeoutError(f"run {run_id} did not finish within {timeout:.0f} s (state {state})")
+
+    def clear(self, dag_id: str, run_id: str, task_id: str, note: str) -> None:
+        """Clear a task and everything after it in a run (what a coordinator does in the UI to redo them)."""
+        self.call("POST", f"/dags/{dag_id}/clearTaskInstances", json={
+            "dry_run": False, "dag_run_id": run_id, "task_ids": [task_id], "include_downstream": True,
+            "only_failed": False, "note": note})
+
+
+class Leader:
+    """SNV's leader answering the report approval through the REST API, as in the UI's Required Actions page:
+    with ``reject_first``, rejects the first build with that reason, then approves the rebuilt one."""
+
+    def __init__(self, api: Api, reject_first: str | None = None):
+        self.api, self.reject_first, self.decisions = api, reject_first, []
+
+    def __call__(self, dag_id: str, run_id: str, ti: dict) -> None:
+        reject = bool(self.reject_first) and not self.decisions
+        option, reason = ("Từ chối", self.reject_first) if reject else ("Phê duyệt", "")
+        self.api.call("PATCH", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/-1/hitlDetails",
+                      json={"chosen_options": [option], "params_input": {"reason": reason}})
+        self.decisions.append(option)
+        say(f"  Lãnh đạo Sở: {option}{f' — lý do: {reason}' if reason else ''}")
+
+    def run(self, dag_id: str, logical_date: str, timeout: float = 480) -> tuple[str, list[dict]]:
+        """The campaign run to its end; after a rejection the coordinator rebuilds the report (clears the
+        assembly) and the leader decides again."""
+        run_id, state, tasks = self.api.run_dag(dag_id, logical_date, timeout, on_input=self)
+        if state == "success" and self.decisions == ["Từ chối"]:
+            say("Phòng CCHC sửa theo lý do từ chối và lập lại báo cáo (Clear tác vụ tổng hợp)")
+            self.api.clear(dag_id, run_id, "assemble_report", "Lập lại báo cáo sau khi lãnh đạo từ chối")
+            state, tasks = self.api.wait(dag_id, run_id, timeout, on_input=self)
+        return state, tasks
 
 
 def _library():
@@ -229,9 +267,10 @@ def _print_outcome(campaign, state: str, tasks: list[dict], started: float) -> N
           f"{time.time() - started:.0f} giây.")
 
 
-def demo(campaign_file: Path) -> int:
-    """Fresh stack, sample inbox, one campaign run and one replay of the reminder calendar through the REST API,
-    the summary; then stop everything."""
+def demo(campaign_file: Path, reject_first: str | None = None) -> int:
+    """Fresh stack, sample inbox, one campaign run (the leader approves the report through the REST API; with
+    ``reject_first`` it is rejected once and rebuilt) and one replay of the reminder calendar, the summary; then
+    stop everything."""
     _library()
     from par_index.campaign import load_campaign
     from par_index.sample_data import generate_inbox
@@ -246,10 +285,10 @@ def demo(campaign_file: Path) -> int:
         start(env)
         api = Api()
         api.wait_for_dag(campaign.dag_id)
-        state, tasks = api.run_dag(campaign.dag_id, campaign.starts_at.isoformat())
+        state, tasks = Leader(api, reject_first).run(campaign.dag_id, campaign.starts_at.isoformat())
         reminders = f"{campaign.dag_id}_reminders"
         api.wait_for_dag(reminders)
-        replay_state, _ = api.run_dag(reminders, None, conf={"replay": True})
+        _, replay_state, _ = api.run_dag(reminders, None, conf={"replay": True})
         say(f"Reminder calendar replayed: {replay_state}")
         _print_outcome(campaign, state, tasks, started)
         return 0 if state == replay_state == "success" else 1
@@ -329,8 +368,8 @@ def demo_live(base: Path, window_minutes: float) -> int:
         api.wait_for_dag(reminders)
         api.call("PATCH", f"/dags/{reminders}", json={"is_paused": False})
         threading.Thread(target=deliver, daemon=True).start()
-        state, tasks = api.run_dag(campaign.dag_id, campaign.starts_at.isoformat(),
-                                   timeout=window_minutes * 60 + 300)
+        state, tasks = Leader(api).run(campaign.dag_id, campaign.starts_at.isoformat(),
+                                       timeout=window_minutes * 60 + 300)
         while datetime.now(UTC) < campaign.ends_at + timedelta(seconds=70):  # the last overdue step, escalation
             time.sleep(5)
         _print_outcome(campaign, state, tasks, started)
@@ -346,9 +385,11 @@ def main() -> int:
     parser.add_argument("--campaign", type=Path, default=ROOT / "include" / "campaigns" / "ha_tinh_2023.yaml")
     parser.add_argument("--live", action="store_true", help="compress the campaign's calendar into minutes")
     parser.add_argument("--window", type=float, default=5.0, help="minutes from the directive to the report (live)")
+    parser.add_argument("--reject-first", metavar="REASON",
+                        help="the leader rejects the first report with this reason, then approves the rebuilt one")
     args = parser.parse_args()
     if args.command == "demo":
-        return demo_live(args.campaign, args.window) if args.live else demo(args.campaign)
+        return demo_live(args.campaign, args.window) if args.live else demo(args.campaign, args.reject_first)
     if args.command == "up":
         start(stack_env())
         Api()

@@ -156,6 +156,39 @@ class Contacts(_Model):
     ppc_office: Contact
 
 
+class Budget(_Model):
+    """The campaign's budget estimate (SNV with the Department of Finance), tracked by its document: the
+    coordinator fills in the reference and date when the document is issued."""
+
+    title_vi: str = "Dự toán kinh phí triển khai xác định Chỉ số CCHC"
+    prepared_by: str = "SNV"
+    with_unit: str = "STC"
+    status: Literal["not_started", "drafting", "submitted", "approved"] = "not_started"
+    document: str | None = None  # e.g. "Tờ trình số 15/TTr-SNV"
+    dated: date | None = None
+    note_vi: str = ""
+
+
+BUDGET_STATUS_TITLES = {"not_started": "Chưa lập", "drafting": "Đang lập", "submitted": "Đã trình",
+                        "approved": "Đã được phê duyệt"}
+
+
+class ReportText(_Model):
+    """What the Word report says beyond the figures (Decree 30/2020/NĐ-CP layout): the agency header, number,
+    place, addressee, signature block, recipients ("Nơi nhận") and the proposals staff write."""
+
+    parent_agency_vi: str
+    agency_vi: str
+    number: str = "…/BC-SNV"  # the clerk gives the number when the report is issued
+    place_vi: str
+    addressee_vi: str = "Ủy ban nhân dân tỉnh"
+    signer_title_vi: list[str] = ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"]
+    signer: str = ""
+    recipients_vi: list[str] = Field(min_length=1)
+    difficulties_vi: list[str] = []  # beyond what the data shows (late units, mismatches, missing evidence)
+    proposals_vi: list[str] = []
+
+
 class Unit(_Model):
     code: str = Field(pattern=r"^[A-Z0-9_]+$")
     name_vi: str
@@ -181,6 +214,8 @@ class Campaign(_Model):
     reminders: Reminders = Reminders()
     council: Council = Council()
     contacts: Contacts
+    report: ReportText
+    budget: Budget = Budget()
     assignments_status: Status = "confirmed"
     assignments: dict[str, str]
     units: list[Unit] = Field(min_length=1)
@@ -212,6 +247,9 @@ class Campaign(_Model):
         for member in self.council.members:
             if member.unit not in codes:
                 raise ValueError(f"council.members: đơn vị {member.unit!r} của {member.name} không có trong units")
+        for unit in (self.budget.prepared_by, self.budget.with_unit):
+            if unit not in codes:
+                raise ValueError(f"budget: đơn vị {unit!r} không có trong danh sách units")
         for unit in self.nominee_rules.exactly_one:
             if unit not in codes:
                 raise ValueError(f"nominee_rules.exactly_one: đơn vị {unit!r} không có trong danh sách units")

@@ -24,3 +24,9 @@ class CatalogueError(ParError):
 
 class CampaignError(ParError):
     code = "CMP000"
+
+
+class ReportStateError(ParError):
+    """A decision or delivery asked of a report build that is not in the state it needs."""
+
+    code = "REP000"

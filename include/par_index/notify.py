@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from par_index.campaign import Campaign
 from par_index.paths import TEMPLATES_DIR
 from par_index.store.models import BouncedAddress, Notification
-from par_index.text import vn_date, vn_datetime
+from par_index.text import vn_date, vn_datetime, vn_number
 
 # Python folds long non-ASCII subjects into encoded words and loses the spaces between them ("phầnmềm"): keep
 # each header on one line (RFC 5322 allows 998 characters).
@@ -44,6 +44,7 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES_DIR / "email"), undefined=S
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 _env.filters["vn_date"] = vn_date
 _env.filters["vn_datetime"] = vn_datetime
+_env.filters["points"] = vn_number
 
 
 def render(template: str, **context) -> tuple[str, str, str]:

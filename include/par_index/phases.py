@@ -34,6 +34,7 @@ class UnitStatus:
     detail: str = ""
     done: int = 0
     expected: int = 0
+    missing: list[str] = field(default_factory=list)  # survey: who has not answered (in time)
 
 
 @dataclass
@@ -144,17 +145,17 @@ def _survey(session: Session, campaign: Campaign, state: PhaseState) -> None:
         expected = len(people)
         rate = f"{done_in_time}/{expected}"
         if done_in_time == expected:
-            state.units[unit.code] = UnitStatus(unit.code, "ok", f"Hoàn thành {rate}.", done_in_time, expected)
+            state.units[unit.code] = UnitStatus(unit.code, "ok", f"Hoàn thành {rate}.", done_in_time, expected, missing_names)
         elif not state.deadline_passed:
             state.units[unit.code] = UnitStatus(unit.code, "pending", f"Hoàn thành {rate}; còn thiếu: "
-                                                f"{', '.join(missing_names)}.", done_in_time, expected)
+                                                f"{', '.join(missing_names)}.", done_in_time, expected, missing_names)
         elif done_late and not missing_names:
             state.units[unit.code] = UnitStatus(unit.code, "late", f"Hoàn thành {rate} đúng hạn; {done_late} người "
-                                                "trả lời sau hạn.", done_in_time, expected)
+                                                "trả lời sau hạn.", done_in_time, expected, missing_names)
         else:
             late = f"; {done_late} người trả lời sau hạn" if done_late else ""
             state.units[unit.code] = UnitStatus(unit.code, "incomplete", f"Hoàn thành {rate}{late}; chưa trả lời "
-                                                f"đầy đủ: {', '.join(missing_names)}.", done_in_time, expected)
+                                                f"đầy đủ: {', '.join(missing_names)}.", done_in_time, expected, missing_names)
 
 
 def _self_scores(session: Session, campaign: Campaign, state: PhaseState) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from par_index.campaign import Campaign
 from par_index.store.models import Mismatch, Reconciliation, Score
+from par_index.text import vn_number
 
 CATEGORY_TITLES = {
     "value_differs": "Điểm khác nhau",
@@ -79,10 +80,6 @@ class Scope:
         if self.areas:
             keep &= frame["criterion"].str.split(".", n=1).str[0].isin(self.areas)
         return keep
-
-
-def _fmt(value: float | None) -> str:
-    return "—" if value is None or pd.isna(value) else f"{value:g}".replace(".", ",")
 
 
 def _scatter(values: np.ndarray, positions: np.ndarray, size: int, fill) -> np.ndarray:
@@ -175,7 +172,7 @@ def find_mismatches(report: pd.DataFrame, portal: pd.DataFrame, rules: Rules,
 
     add(survey, "survey_self_scored", each(
         lambda r, i: f"{r.criterion} do Bộ Nội vụ chấm qua điều tra xã hội học: xóa điểm tự chấm "
-                     f"({'phần mềm ' + _fmt(r.portal_score) if has_p[i] else 'báo cáo ' + _fmt(r.report_score)})."))
+                     f"({'phần mềm ' + vn_number(r.portal_score) if has_p[i] else 'báo cáo ' + vn_number(r.report_score)})."))
     add(not_assigned, "not_assigned", each(
         lambda r, i: f"{r.criterion} không giao cho {r.unit}: xóa điểm này khỏi báo cáo và phần mềm."))
     add(ok & has_p & ~has_r, "only_portal", lambda rows, _: (
@@ -189,8 +186,8 @@ def find_mismatches(report: pd.DataFrame, portal: pd.DataFrame, rules: Rules,
         + _fmts(rows["portal_score"]) + " điểm (chênh " + np.where(rows["difference"] > 0, "+", "")
         + _fmts(rows["difference"]) + "): sửa cho trùng khớp."))
     add(above, "above_maximum", each(
-        lambda r, i: f"{r.criterion}: điểm vượt tối đa {_fmt(maximum[i])} (báo cáo {_fmt(r.report_score)}, "
-                     f"phần mềm {_fmt(r.portal_score)})."))
+        lambda r, i: f"{r.criterion}: điểm vượt tối đa {vn_number(maximum[i])} (báo cáo {vn_number(r.report_score)}, "
+                     f"phần mềm {vn_number(r.portal_score)})."))
     add(no_evidence, "no_evidence", each(
         lambda r, i: f"{r.criterion}: không có tài liệu kiểm chứng và không có giải trình trong báo cáo."))
     add(both & ~no_evidence & (ev_r != ev_p), "evidence_one_side", each(
@@ -226,7 +223,7 @@ def _slots(key_r: np.ndarray, key_p: np.ndarray, units: int, width: int) -> tupl
 def _fmts(values: pd.Series) -> pd.Series:
     """:func:`_fmt` of many values, formatting each distinct value once: '1,5', '-0,25'."""
     distinct, inverse = np.unique(values.to_numpy(dtype=float), return_inverse=True)
-    return pd.Series(np.array([_fmt(v) for v in distinct], dtype=object)[inverse], index=values.index)
+    return pd.Series(np.array([vn_number(v) for v in distinct], dtype=object)[inverse], index=values.index)
 
 
 def _subtotals(source: str, frame: pd.DataFrame, rules: Rules, tolerance: float) -> list[pd.DataFrame]:
@@ -249,7 +246,7 @@ def _subtotals(source: str, frame: pd.DataFrame, rules: Rules, tolerance: float)
         "unit": bad["unit"].to_numpy(), "criterion": bad["criterion"].to_numpy(), "category": "subtotal_inconsistent",
         "report_score": bad["score"].to_numpy() if in_report else None,
         "portal_score": None if in_report else bad["score"].to_numpy(), "difference": None,
-        "message": [f"{c}: tổng ghi {_fmt(s)} điểm trên {source}, cộng các mục con được {_fmt(t)}."
+        "message": [f"{c}: tổng ghi {vn_number(s)} điểm trên {source}, cộng các mục con được {vn_number(t)}."
                     for c, s, t in zip(bad["criterion"], bad["score"], bad["sum"], strict=True)]})]
 
 

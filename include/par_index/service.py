@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import delete, func, select
 
@@ -21,11 +22,11 @@ from par_index.intake.inbox import ingest, ingest_feed
 from par_index.notify import SmtpSettings, retry_failed, send_once
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
 from par_index.reconcile import CATEGORY_TITLES, Scope, reconcile
+from par_index.report import builds
 from par_index.report.unit_notice import write_unit_notice
-from par_index.report.workbook import build_workbook
 from par_index.store import default_url, migrate, session_scope
-from par_index.store.models import AssignmentRow, CampaignRow, ReportVersion, UnitRow
-from par_index.text import duration_vi
+from par_index.store.models import AssignmentRow, CampaignRow, ReportBuild, UnitRow
+from par_index.text import duration_vi, vn_datetime
 
 
 @dataclass(frozen=True)
@@ -141,19 +142,32 @@ REPORT_TITLE = "Sở Nội vụ trình UBND tỉnh báo cáo tự đánh giá"
 
 
 def _report_state(session, campaign: Campaign, now: datetime) -> phases.PhaseState:
-    """The report deadline is SNV's own: done when a consolidated report exists."""
+    """The report deadline is SNV's own: met when an approved report has been delivered to the PPC."""
     state = phases.PhaseState("report", campaign.deadline_at("report"), now)
-    made = session.scalar(select(func.count()).select_from(ReportVersion).where(
-        ReportVersion.campaign_id == campaign.id, ReportVersion.created_at <= now))
-    state.units["SNV"] = phases.UnitStatus("SNV", "ok" if made else ("missing" if state.deadline_passed else "pending"),
-                                           "Đã lập báo cáo tổng hợp." if made else "Chưa lập báo cáo tổng hợp.")
+    delivered = session.scalar(select(func.min(ReportBuild.delivered_at)).where(
+        ReportBuild.campaign_id == campaign.id, ReportBuild.delivered_at <= now))
+    build = session.scalar(select(ReportBuild).where(ReportBuild.campaign_id == campaign.id,
+                                                     ReportBuild.created_at <= now)
+                           .order_by(ReportBuild.number.desc()).limit(1))
+    if delivered:
+        reason, detail = "ok", f"Đã gửi UBND tỉnh lúc {vn_datetime(delivered.astimezone(campaign.tz))}."
+    else:
+        reason = "missing" if state.deadline_passed else "pending"
+        detail = (f"Bản lần {build.number}: {builds.STATUS_TITLES[build.status].lower()}"
+                  + (f" (lý do: {build.reason})" if build.status == "rejected" else "") + "."
+                  if build else "Chưa lập báo cáo tổng hợp.")
+    state.units["SNV"] = phases.UnitStatus("SNV", reason, detail)
     return state
 
 
 def _unit_context(campaign: Campaign) -> dict:
     return {"unit_names": {u.code: u.name_vi for u in campaign.active_units},
             "reason_titles": phases.REASON_TITLES,
-            "ui_url": f"{campaign.campaign.ui_base_url}/dags/{campaign.dag_id}"}
+            "ui_url": _ui_url(campaign)}
+
+
+def _ui_url(campaign: Campaign) -> str:
+    return f"{campaign.campaign.ui_base_url}/dags/{campaign.dag_id}"
 
 
 def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
@@ -224,11 +238,76 @@ def reconcile_scores(campaign: Campaign, rt: Runtime, units: list[str] | None = 
             "mail": dict(mails)}
 
 
-def assemble_report(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
-    """Build the consolidated workbook for the PPC from the store."""
+def assemble_report(campaign: Campaign, rt: Runtime, now: datetime | None = None, run_id: str | None = None) -> dict:
+    """Build the consolidated workbook and the Word report from the store, as a new build awaiting approval."""
+    now = now or datetime.now(UTC)
     with session_scope(rt.store_url) as s:
-        path = build_workbook(s, campaign, reports_dir(campaign.id), now)
-    return {"workbook": str(path)}
+        build, figures, files = builds.assemble(s, campaign, now, run_id)
+        return {"build": build.number, "workbook": str(files["workbook"]), "docx": str(files["docx"]),
+                "self_total": float(figures.self_total), "self_max": float(figures.self_max),
+                "open_mismatches": figures.open_mismatches}
+
+
+def request_report_approval(campaign: Campaign, rt: Runtime, link: str, now: datetime | None = None) -> dict:
+    """Mail SNV's leader (copy to the coordinators) the build awaiting approval, with the link to decide in
+    Airflow; once per build."""
+    now = now or datetime.now(UTC)
+    with session_scope(rt.store_url) as s:
+        build = builds.latest(s, campaign)
+        if build is None or build.status != "awaiting":
+            raise builds.ReportStateError("Không có bản báo cáo nào chờ phê duyệt.", code="REP001")
+        files = builds.files_of(s, build)
+        figures = builds.compute(s, campaign, build.created_at)
+        leader = campaign.contacts.snv_leader
+        outcome = send_once(s, campaign, rt.smtp, key=f"{campaign.id}:report:{build.number}:approval",
+                            template="report_approval", phase="report", rung=f"build-{build.number}", now=now,
+                            recipients=[leader.email, *(c.email for c in campaign.contacts.coordinators)],
+                            attachments=[Path(v.path) for v in files.values()], recipient_name=leader.name,
+                            build=build, figures=figures, link=link, deadline=campaign.deadline_at("report"),
+                            ui_url=_ui_url(campaign))
+    return {"build": build.number, "mail": outcome}
+
+
+def record_report_decision(campaign: Campaign, rt: Runtime, approved: bool, by: str, at: datetime,
+                           reason: str | None = None) -> dict:
+    """Record who approved or rejected the build awaiting a decision, when, and why; a rejection is mailed to the
+    coordinators with what to do next."""
+    with session_scope(rt.store_url) as s:
+        build = builds.decide(s, campaign, approved, by, at, reason)
+        outcome = None
+        if not approved:
+            outcome = send_once(s, campaign, rt.smtp, key=f"{campaign.id}:report:{build.number}:rejected",
+                                template="report_rejected", phase="report", rung=f"build-{build.number}",
+                                recipients=[c.email for c in campaign.contacts.coordinators], build=build,
+                                decided_at=at.astimezone(campaign.tz),
+                                ui_url=_ui_url(campaign))
+        return {"build": build.number, "status": build.status, "by": by, "at": at.isoformat(),
+                "reason": build.reason, "mail": outcome}
+
+
+def deliver_report(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
+    """Archive the approved build (SHA-256 in the store) and mail both files to the PPC office; the report
+    deadline is met once the mail is sent. Idempotent: a delivered build is not sent again."""
+    now = now or datetime.now(UTC)
+    with session_scope(rt.store_url) as s:
+        build = builds.latest(s, campaign)
+        if build is None or build.status not in ("approved", "delivered"):
+            raise builds.ReportStateError("Chưa có bản báo cáo được phê duyệt để gửi.", code="REP002")
+        copies = builds.archive(s, campaign, build, now)
+        figures = builds.compute(s, campaign, build.created_at)
+        office = campaign.contacts.ppc_office
+        outcome = send_once(s, campaign, rt.smtp, key=f"{campaign.id}:report:{build.number}:delivery",
+                            template="report_delivery", phase="report", rung=f"build-{build.number}", now=now,
+                            recipients=[office.email, campaign.contacts.snv_leader.email],
+                            attachments=list(copies.values()), recipient_name=office.name, build=build,
+                            figures=figures, deadline=campaign.deadline_at("report"), ui_url=_ui_url(campaign))
+        if outcome not in ("sent", "already_sent"):
+            raise builds.ReportStateError(f"Chưa gửi được báo cáo cho {office.name} ({outcome}); thư được giữ lại "
+                                          "để gửi lại.", code="REP004")
+        if build.status != "delivered":
+            build.status, build.delivered_at = "delivered", now
+        return {"build": build.number, "delivered_at": build.delivered_at.isoformat(),
+                "archive": {kind: str(p) for kind, p in copies.items()}, "mail": outcome}
 
 
 def run_campaign(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:

@@ -10,6 +10,7 @@ from par_index.campaign import PHASE_TITLES, Campaign
 from par_index.intake.issue import location
 from par_index.phases import REASON_TITLES
 from par_index.reconcile import CATEGORY_TITLES
+from par_index.report import builds
 from par_index.store import session_scope
 from par_index.store.models import (
     IntakeIssue,
@@ -18,7 +19,7 @@ from par_index.store.models import (
     Notification,
     PhaseOutcome,
     ReceivedFile,
-    ReportVersion,
+    ReportBuild,
 )
 from par_index.text import vn_datetime
 
@@ -27,6 +28,8 @@ MAIL_KINDS = {
     "survey_unit_notice": "thông báo thủ trưởng về khảo sát", "escalation": "báo cáo thủ trưởng đơn vị (quá hạn)",
     "escalation_digest": "báo cáo lãnh đạo Sở Nội vụ", "deadline_alert": "cảnh báo hạn cho điều phối viên",
     "phase_closed": "kết quả từng nội dung", "portal_accounts": "tài khoản phần mềm cho đầu mối",
+    "mismatch_notice": "bảng cần sửa sau đối chiếu", "report_approval": "trình lãnh đạo phê duyệt báo cáo",
+    "report_rejected": "báo cáo bị từ chối", "report_delivery": "gửi báo cáo UBND tỉnh",
 }
 
 
@@ -40,8 +43,10 @@ def campaign_summary(campaign: Campaign, store_url: str) -> str:
         issues = s.scalars(select(IntakeIssue).join(ReceivedFile).where(
             ReceivedFile.campaign_id == campaign.id, ReceivedFile.status == "rejected")).all()
         mails = s.scalars(select(Notification).where(Notification.campaign_id == campaign.id)).all()
-        reports = s.scalars(select(ReportVersion).where(ReportVersion.campaign_id == campaign.id)
-                            .order_by(ReportVersion.id.desc())).all()
+        build_rows = s.scalars(select(ReportBuild).where(ReportBuild.campaign_id == campaign.id)
+                               .order_by(ReportBuild.number)).all()
+        build_files = {b.id: builds.files_of(s, b) | {f"archived_{k}": v for k, v in builds.files_of(s, b, "archived_").items()}
+                 for b in build_rows}
 
         lines.append("\nCác nội dung:")
         for phase, title in PHASE_TITLES.items():
@@ -82,7 +87,17 @@ def campaign_summary(campaign: Campaign, store_url: str) -> str:
                      f"chưa cấu hình gửi {by_outcome.get('disabled', 0)}")
         for template, count in Counter(m.template for m in mails).most_common():
             lines.append(f"  - {MAIL_KINDS.get(template, template)}: {count}")
-        lines.append("\nKết quả:")
-        for r in reports[:1]:
-            lines.append(f"  - Bảng tổng hợp: {r.path}")
+        lines.append("\nBáo cáo tự đánh giá:")
+        for b in build_rows:
+            decided = f"; {b.decided_by}, {vn_datetime(b.decided_at.astimezone(campaign.tz))}" if b.decided_at else ""
+            why = f"; lý do: {b.reason}" if b.status == "rejected" else ""
+            lines.append(f"  - Bản lần {b.number}: {builds.STATUS_TITLES[b.status]}{decided}{why}")
+        if build_rows:
+            latest = build_files[build_rows[-1].id]
+            for kind, label in (("workbook", "Bảng tổng hợp"), ("docx", "Báo cáo Word"),
+                                ("archived_workbook", "Lưu bản gửi (Excel)"), ("archived_docx", "Lưu bản gửi (Word)")):
+                if kind in latest:
+                    lines.append(f"    {label}: {latest[kind].path} (SHA-256 {latest[kind].sha256[:12]}…)")
+        else:
+            lines.append("  (chưa lập)")
     return "\n".join(lines)

@@ -33,6 +33,20 @@ def vn_date(value: date | datetime | None) -> str:
     return "" if value is None else value.strftime("%d/%m/%Y")
 
 
+def vn_number(value: float | Decimal | None) -> str:
+    """A number as a Vietnamese reader writes it: decimal comma, no trailing zeros ('53,5'); '—' when unknown."""
+    if value is None or value != value:  # None or NaN
+        return "—"
+    return f"{float(value):g}".replace(".", ",")
+
+
+def decree_date(value: date | datetime) -> str:
+    """The date line of an administrative document, 'ngày 05 tháng 01 năm 2024': Decree 30/2020/NĐ-CP writes
+    days below 10 and the months 1 and 2 with a leading zero (and only those)."""
+    month = f"{value.month:02d}" if value.month < 3 else str(value.month)
+    return f"ngày {value.day:02d} tháng {month} năm {value.year}"
+
+
 def vn_datetime(value: datetime | None) -> str:
     """dd/mm/yyyy HH:MM (local time of ``value``)."""
     return "" if value is None else value.strftime("%d/%m/%Y %H:%M")

@@ -17,6 +17,7 @@ from airflow.sdk import (
     task,
 )
 
+from par_index.airflow.approval import ReportApprovalOperator
 from par_index.airflow.notifiers import PhaseClosedNotifier
 from par_index.airflow.sensors import PhaseSensor
 from par_index.campaign import PHASE_TITLES, PHASES, Campaign, campaign_files, load_campaign, parse_duration
@@ -93,10 +94,25 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
             return reconcile_scores(load_campaign(campaign_file), runtime())
 
         @task(task_display_name="Tổng hợp báo cáo tự đánh giá", trigger_rule="all_done")
-        def assemble_report():
-            """Build the consolidated workbook (scores, survey, mismatches, late units, nominees)."""
+        def assemble_report(run_id=None):
+            """Build the workbook and the Word report from the store, as a new build awaiting approval (clear this
+            task after a rejection and fixes: a new build is made and sent for approval)."""
             from par_index.airflow.runtime import runtime
             from par_index.service import assemble_report as run
+
+            return run(load_campaign(campaign_file), runtime(), run_id=run_id)
+
+        approve_report = ReportApprovalOperator(
+            task_id="approve_report", task_display_name="Lãnh đạo Sở phê duyệt báo cáo", campaign=campaign,
+            campaign_file=campaign_file,
+            doc_md="Giám đốc (hoặc Phó Giám đốc) Sở Nội vụ nhận thư kèm báo cáo và đường dẫn; chọn Phê duyệt hoặc "
+                   "Từ chối (ghi lý do). Từ chối thì không gửi; sửa rồi Clear tác vụ tổng hợp để lập lại.")
+
+        @task(task_display_name=f"Gửi UBND tỉnh (hạn {vn_date(campaign.deadline_at('report'))})")
+        def deliver_report():
+            """Archive the approved report (SHA-256 in the store) and mail both files to the PPC office."""
+            from par_index.airflow.runtime import runtime
+            from par_index.service import deliver_report as run
 
             return run(load_campaign(campaign_file), runtime())
 
@@ -126,7 +142,7 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
             closers[phase] = closer
         checked = reconcile()
         closers["self_scores"] >> checked
-        [closers["nominees"], closers["survey"], checked] >> assemble_report()
+        [closers["nominees"], closers["survey"], checked] >> assemble_report() >> approve_report >> deliver_report()
     return dag
 
 

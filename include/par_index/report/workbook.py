@@ -1,15 +1,15 @@
-"""Consolidated workbook: score table in Table 2 order with subtotals, survey completion, mismatches, late units,
-nominees and rejected files. Every value comes from the campaign store."""
+"""Consolidated workbook: a summary (area subtotals, total out of 68, survey points scored by MoHA, key figures,
+budget milestone, chart), the score table in Table 2 order, survey completion with the names still missing (chart),
+mismatches, late units, nominees and rejected files. Every value comes from :mod:`par_index.report.figures`; A4
+landscape with repeated header rows; text that Excel could run as a formula is stored as text."""
 
 from __future__ import annotations
 
-import hashlib
-from collections import defaultdict
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
@@ -17,17 +17,10 @@ from sqlalchemy.orm import Session
 
 from par_index.campaign import PHASE_TITLES, Campaign
 from par_index.intake.issue import location
-from par_index.phases import REASON_TITLES, evaluate
-from par_index.reconcile import CATEGORY_TITLES, DISAGREEMENTS
-from par_index.store.models import (
-    IntakeIssue,
-    LateUnit,
-    Mismatch,
-    Nominee,
-    ReceivedFile,
-    ReportVersion,
-    Score,
-)
+from par_index.phases import REASON_TITLES
+from par_index.reconcile import CATEGORY_TITLES
+from par_index.report.figures import ReportFigures
+from par_index.store.models import IntakeIssue, Mismatch, Nominee, ReceivedFile
 from par_index.text import vn_date, vn_datetime
 
 BOLD = Font(bold=True)
@@ -64,60 +57,109 @@ def _table(ws, start_row: int, headers: list[str], widths: list[int]) -> int:
     return start_row + 1
 
 
-def build_workbook(session: Session, campaign: Campaign, out_dir: Path, now: datetime | None = None) -> Path:
-    now = now or datetime.now(UTC)
+def build_workbook(session: Session, figures: ReportFigures, path: Path) -> Path:
+    """Write the workbook to ``path`` (atomically: a reader never sees half a file)."""
+    campaign, now = figures.campaign, figures.as_of
     wb = Workbook()
-    _scores_sheet(wb.active, session, campaign, now)
-    _survey_sheet(wb.create_sheet("Khảo sát"), session, campaign, now)
+    _summary_sheet(wb.active, figures)
+    _scores_sheet(wb.create_sheet("Bảng điểm"), figures)
+    _survey_sheet(wb.create_sheet("Khảo sát"), figures)
     _mismatch_sheet(wb.create_sheet("Sai lệch"), session, campaign)
-    _late_sheet(wb.create_sheet("Đơn vị chậm"), session, campaign)
+    _late_sheet(wb.create_sheet("Đơn vị chậm"), figures)
     _nominee_sheet(wb.create_sheet("Đầu mối"), session, campaign)
     _rejected_sheet(wb.create_sheet("Lỗi tiếp nhận"), session, campaign)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"bao_cao_tu_danh_gia_{campaign.id}.xlsx"
+    wb.properties.creator = campaign.report.agency_vi
+    wb.properties.title = f"Báo cáo tự đánh giá {campaign.title_vi}"
+    wb.properties.created = now.replace(tzinfo=None)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.xlsx")
     wb.save(tmp)
     tmp.replace(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    session.add(ReportVersion(campaign_id=campaign.id, kind="workbook", path=str(path), sha256=digest,
-                              created_at=now))
-    session.flush()
     return path
 
 
-def _scores_sheet(ws, session: Session, campaign: Campaign, now: datetime) -> None:
-    ws.title = "Bảng điểm"
-    catalogue = campaign.catalogue
-    put_cell(ws, 1, 1, f"BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CCHC NĂM {campaign.campaign.year} — "
-                   f"{campaign.campaign.province.name_vi.upper()}", font=Font(bold=True, size=14))
-    put_cell(ws, 2, 1, f"Lập lúc {vn_datetime(now.astimezone(campaign.tz))} (giờ Việt Nam). {catalogue.note_vi}")
-    if catalogue.has_provisional:
+def _title(ws, figures: ReportFigures, title: str) -> None:
+    campaign = figures.campaign
+    put_cell(ws, 1, 1, f"{title} — CHỈ SỐ CCHC NĂM {campaign.campaign.year} — "
+                       f"{campaign.campaign.province.name_vi.upper()}", font=Font(bold=True, size=14))
+    put_cell(ws, 2, 1, f"Số liệu đến {vn_datetime(figures.as_of.astimezone(campaign.tz))} (giờ Việt Nam). "
+                       f"{campaign.catalogue.note_vi}")
+    if campaign.catalogue.has_provisional:
         put_cell(ws, 3, 1, "Các dòng tô cam là mục TẠM TÍNH (suy luận), chưa đối chiếu Bảng 2 chính thức.",
-             font=Font(bold=True, color="C00000"))
-    scores = session.scalars(select(Score).where(Score.campaign_id == campaign.id)).all()
-    report = {s.criterion_code: s for s in scores if s.source == "report"}
-    portal = {s.criterion_code: s for s in scores if s.source == "portal"
-              and campaign.assignment_of.get(s.criterion_code) == s.unit_code}
-    open_keys = {m.criterion_code for m in session.scalars(select(Mismatch).where(
-        Mismatch.campaign_id == campaign.id, Mismatch.category.in_(DISAGREEMENTS)))}
+                 font=Font(bold=True, color="C00000"))
+
+
+def _summary_sheet(ws, figures: ReportFigures) -> None:
+    ws.title = "Tổng hợp"
+    campaign = figures.campaign
+    _title(ws, figures, "TỔNG HỢP KẾT QUẢ TỰ ĐÁNH GIÁ")
+    row = _table(ws, 5, ["Mã", "Lĩnh vực", "Điểm tự chấm tối đa", "Điểm tự chấm", "Tỷ lệ (%)",
+                         "Điểm điều tra XHH tối đa", "Điểm điều tra XHH", "Nguồn gốc"],
+                 [8, 60, 14, 12, 10, 14, 18, 14])
+    first = row
+    for area in figures.areas:
+        values = [area.code, area.name_vi, area.self_max, area.self_score, area.percent, area.survey_max,
+                  "Bộ Nội vụ chấm" if area.survey_max else "", "Có mục tạm tính" if area.provisional else "Đã xác nhận"]
+        for col, value in enumerate(values, 1):
+            cell = put_cell(ws, row, col, value, alignment=WRAP)
+            if area.provisional and col == 8:
+                cell.fill = PROVISIONAL_FILL
+        row += 1
+    last = row - 1
+    for col, value in enumerate(["", f"Tổng điểm tự chấm (trên {figures.self_max:g} điểm)", figures.self_max,
+                                 figures.self_total, round(float(100 * figures.self_total / figures.self_max), 1)
+                                 if figures.self_max else 0.0, figures.survey_max, "Bộ Nội vụ chấm"], 1):
+        put_cell(ws, row, col, value, font=BOLD)
+    put_cell(ws, row + 1, 2, f"Điểm điều tra xã hội học (trên {figures.survey_max:g} điểm): Bộ Nội vụ chấm, không "
+                             "tự chấm", font=BOLD)
+    row += 3
+    late_total = sum(len(v) for v in figures.late.values())
+    facts = [
+        ("Số cơ quan, đơn vị", len(campaign.active_units)),
+        ("Tiêu chí thành phần đã tự chấm", f"{figures.scored}/{len(figures.leaves)}"),
+        ("Công chức đầu mối đã cử", f"{figures.nominees} người của {figures.nominee_units} đơn vị"),
+        ("Tỷ lệ lãnh đạo trả lời khảo sát đúng hạn (%)", figures.survey_rate),
+        ("Sai lệch giữa phần mềm và báo cáo chưa xử lý", figures.open_mismatches),
+        ("Lượt đơn vị chậm hoặc chưa đầy đủ (các hạn)", late_total),
+        ("Dự toán kinh phí", figures.budget_line),
+    ]
+    put_cell(ws, row, 1, "Thông tin chung", font=BOLD)
+    for label, value in facts:
+        row += 1
+        put_cell(ws, row, 2, label)
+        put_cell(ws, row, 3, value, alignment=WRAP)
+        ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=8)
+    chart = BarChart()
+    chart.type, chart.grouping, chart.overlap = "col", "clustered", 0
+    chart.title = "Điểm tự chấm theo lĩnh vực so với điểm tối đa"
+    chart.y_axis.title, chart.x_axis.title = "Điểm", "Lĩnh vực"
+    chart.add_data(Reference(ws, min_col=3, max_col=4, min_row=first - 1, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+    chart.height, chart.width = 8, 18
+    ws.add_chart(chart, f"B{row + 2}")
+
+
+def _scores_sheet(ws, figures: ReportFigures) -> None:
+    catalogue = figures.campaign.catalogue
+    _title(ws, figures, "BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM")
     row = _table(ws, 5, ["Mã", "Nội dung", "Phương pháp", "Điểm tối đa", "Điểm tự chấm", "Điểm trên phần mềm",
                          "Phần mềm khớp báo cáo", "Tài liệu kiểm chứng", "Giải trình", "Đơn vị phụ trách",
                          "Nguồn gốc"], [10, 60, 14, 10, 10, 12, 12, 40, 30, 12, 14])
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for leaf in catalogue.self_scored_leaves:
-        if leaf.code in report and report[leaf.code].score is not None:
-            for prefix in _prefixes(leaf.code):
-                totals[prefix] += report[leaf.code].score
+    totals = {a.code: a.self_score for a in figures.areas}
+    for item in catalogue.items.values():
+        if item.level == 2:
+            totals[item.code] = sum((leaf.report.score for leaf in figures.leaves.values() if leaf.report
+                                     and leaf.report.score is not None and leaf.code.startswith(item.code + ".")),
+                                    Decimal(0))
     for item in catalogue.items.values():
         method = "Tự chấm" if item.method == "self" else ("Điều tra XHH (Bộ Nội vụ chấm)" if item.method else "")
-        rep, por = report.get(item.code), portal.get(item.code)
         values = [item.code, item.name_vi, method, item.max_points]
-        if item.is_leaf and item.method == "self":
-            agrees = "" if rep is None and por is None else (
-                "Không" if item.code in open_keys else "Có")
+        leaf = figures.leaves.get(item.code)
+        if leaf:
+            rep, por = leaf.report, leaf.portal
+            agrees = "" if rep is None and por is None else ("Không" if leaf.disagrees else "Có")
             values += [rep.score if rep else None, por.score if por else None, agrees,
-                       rep.evidence if rep else None, rep.explanation if rep else None,
-                       campaign.assignment_of.get(item.code)]
+                       rep.evidence if rep else None, rep.explanation if rep else None, leaf.unit_code]
         elif item.method == "survey":
             values += ["Bộ Nội vụ chấm", None, None, None, None, None]
         else:
@@ -132,31 +174,32 @@ def _scores_sheet(ws, session: Session, campaign: Campaign, now: datetime) -> No
             if item.provisional and col == 11:
                 cell.fill = PROVISIONAL_FILL
         row += 1
-    self_total = sum(totals.get(a.code, Decimal(0)) for a in catalogue.areas)
-    put_cell(ws, row + 1, 2, f"Tổng điểm tự chấm (trên {catalogue.totals.get('self_points', '')} điểm)", font=BOLD)
-    put_cell(ws, row + 1, 4, catalogue.totals.get("self_points"), font=BOLD)
-    put_cell(ws, row + 1, 5, self_total, font=BOLD)
+    put_cell(ws, row + 1, 2, f"Tổng điểm tự chấm (trên {figures.self_max:g} điểm)", font=BOLD)
+    put_cell(ws, row + 1, 4, figures.self_max, font=BOLD)
+    put_cell(ws, row + 1, 5, figures.self_total, font=BOLD)
     put_cell(ws, row + 2, 2, "Điểm điều tra xã hội học (Bộ Nội vụ chấm)", font=BOLD)
-    put_cell(ws, row + 2, 4, catalogue.totals.get("survey_points"), font=BOLD)
+    put_cell(ws, row + 2, 4, figures.survey_max, font=BOLD)
     put_cell(ws, row + 2, 5, "Bộ Nội vụ chấm", font=BOLD)
 
 
-def _prefixes(code: str) -> list[str]:
-    parts = code.split(".")
-    return [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
-
-
-def _survey_sheet(ws, session: Session, campaign: Campaign, now: datetime) -> None:
-    state = evaluate(session, campaign, "survey", now)
+def _survey_sheet(ws, figures: ReportFigures) -> None:
     row = _table(ws, 1, ["Mã đơn vị", "Đơn vị", "Số người phải trả lời", "Đã hoàn thành đúng hạn", "Tỷ lệ (%)",
-                         "Tình trạng", "Chi tiết"], [10, 40, 12, 12, 10, 18, 70])
-    for unit in campaign.active_units:
-        s = state.units[unit.code]
+                         "Tình trạng", "Người chưa trả lời (đúng hạn)", "Chi tiết"], [10, 40, 12, 12, 10, 18, 50, 60])
+    for unit in figures.campaign.active_units:
+        s = figures.survey.units[unit.code]
         rate = round(100 * s.done / s.expected, 1) if s.expected else 0.0
         for col, value in enumerate([unit.code, unit.name_vi, s.expected, s.done, rate, REASON_TITLES[s.reason],
-                                     s.detail], 1):
+                                     ", ".join(s.missing), s.detail], 1):
             put_cell(ws, row, col, value, alignment=WRAP)
         row += 1
+    chart = BarChart()
+    chart.type, chart.title = "bar", "Tỷ lệ lãnh đạo trả lời khảo sát theo đơn vị (%)"
+    chart.add_data(Reference(ws, min_col=5, min_row=1, max_row=row - 1), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=row - 1))
+    chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 100
+    chart.legend = None
+    chart.height, chart.width = max(8, 0.45 * (row - 2)), 16
+    ws.add_chart(chart, "J2")
 
 
 def _mismatch_sheet(ws, session: Session, campaign: Campaign) -> None:
@@ -170,19 +213,18 @@ def _mismatch_sheet(ws, session: Session, campaign: Campaign) -> None:
         row += 1
 
 
-def _late_sheet(ws, session: Session, campaign: Campaign) -> None:
+def _late_sheet(ws, figures: ReportFigures) -> None:
+    campaign = figures.campaign
     row = _table(ws, 1, ["Nội dung", "Hạn", "Mã đơn vị", "Đơn vị", "Tình trạng", "Chi tiết"],
                  [36, 12, 10, 40, 18, 70])
-    order = list(PHASE_TITLES)
-    late = sorted(session.scalars(select(LateUnit).where(LateUnit.campaign_id == campaign.id)),
-                  key=lambda lu: (order.index(lu.phase), lu.unit_code))
-    for lu in late:
-        unit = campaign.unit_by_code.get(lu.unit_code)
-        for col, value in enumerate([PHASE_TITLES[lu.phase], vn_date(campaign.deadline_at(lu.phase)), lu.unit_code,
-                                     unit.name_vi if unit else lu.unit_code, REASON_TITLES.get(lu.reason, lu.reason),
-                                     lu.detail], 1):
-            put_cell(ws, row, col, value, alignment=WRAP)
-        row += 1
+    for phase, rows in figures.late.items():
+        for lu in rows:
+            unit = campaign.unit_by_code.get(lu.unit_code)
+            for col, value in enumerate([PHASE_TITLES[phase], vn_date(campaign.deadline_at(phase)), lu.unit_code,
+                                         unit.name_vi if unit else lu.unit_code, REASON_TITLES.get(lu.reason, lu.reason),
+                                         lu.detail], 1):
+                put_cell(ws, row, col, value, alignment=WRAP)
+            row += 1
 
 
 def _nominee_sheet(ws, session: Session, campaign: Campaign) -> None:

@@ -267,11 +267,32 @@ class PortalAccount(Base):
     file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"))
 
 
+class ReportBuild(Base):
+    """One assembly of the provincial report (workbook + Word) and its way to the PPC:
+    ``awaiting`` approval → ``rejected`` (with the reason) or ``approved`` → ``delivered``."""
+
+    __tablename__ = "report_builds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    number: Mapped[int]  # 1, 2, … per campaign
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    run_id: Mapped[str | None] = mapped_column(String(255))  # the Airflow run that built it
+    decided_by: Mapped[str | None] = mapped_column(String(255))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("campaign_id", "number"),)
+
+
 class ReportVersion(Base):
+    """A file of a report build, with its SHA-256: as built, and the archived copy delivered to the PPC."""
+
     __tablename__ = "report_versions"
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # workbook | docx
+    build_id: Mapped[int | None] = mapped_column(ForeignKey("report_builds.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # workbook | docx | archived_workbook | archived_docx
     path: Mapped[str] = mapped_column(String(1024))
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,65 @@
+"""SNV's leader approves or rejects the provincial report inside Airflow (Human-in-the-loop), after a mail with
+the link. The decision (who, when, why) is recorded in the campaign store; a rejection skips the delivery and the
+report is rebuilt by clearing the assembly task after fixes."""
+
+from __future__ import annotations
+
+from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.sdk import BaseNotifier, Param
+
+from par_index.campaign import Campaign, load_campaign
+
+
+class ReportApprovalRequest(BaseNotifier):
+    """Mail the leader (copy to the coordinators) the report awaiting approval with the link to decide."""
+
+    template_fields = ()
+
+    def __init__(self, *, campaign_file: str):
+        super().__init__()
+        self.campaign_file = campaign_file
+
+    def notify(self, context) -> None:
+        from par_index.airflow.runtime import runtime
+        from par_index.service import request_report_approval
+
+        campaign = load_campaign(self.campaign_file)
+        try:
+            link = ApprovalOperator.generate_link_to_ui_from_context(context=context)
+        except ValueError:  # no [api] base_url configured: the campaign file's UI address
+            link = ApprovalOperator.generate_link_to_ui_from_context(context=context,
+                                                                     base_url=campaign.campaign.ui_base_url)
+        result = request_report_approval(campaign, runtime(), link)
+        self.log.info("Approval request for report build %s: %s", result["build"], result["mail"])
+
+
+class ReportApprovalOperator(ApprovalOperator):
+    """'Phê duyệt' lets the delivery run; 'Từ chối' (with a reason) records the reason and skips it."""
+
+    APPROVE = "Phê duyệt"
+    REJECT = "Từ chối"
+
+    def __init__(self, *, campaign: Campaign, campaign_file: str, **kwargs):
+        self.campaign_file = campaign_file
+        super().__init__(
+            subject=f"Phê duyệt báo cáo tự đánh giá {campaign.title_vi}",
+            body=("Xem bảng tổng hợp (Excel) và báo cáo (Word) gửi kèm thư trình duyệt, hoặc trong thư mục báo "
+                  f"cáo của chiến dịch. Phê duyệt: hệ thống gửi cho {campaign.contacts.ppc_office.name} và lưu bản "
+                  "gửi. Từ chối: ghi rõ lý do; Phòng CCHC sửa rồi lập lại báo cáo."),
+            params={"reason": Param("", type="string", title="Lý do (bắt buộc khi từ chối)", maxLength=2000)},
+            notifiers=[ReportApprovalRequest(campaign_file=campaign_file)],
+            **kwargs,
+        )
+
+    def execute_complete(self, context, event):
+        from par_index.airflow.runtime import runtime
+        from par_index.service import record_report_decision
+
+        if "error" not in event:
+            user = event.get("responded_by_user") or {}
+            result = record_report_decision(
+                load_campaign(self.campaign_file), runtime(), approved=event["chosen_options"] == [self.APPROVE],
+                by=user.get("name") or user.get("id") or "?", at=event["responded_at"],
+                reason=(event.get("params_input") or {}).get("reason"))
+            self.log.info("Report build %s: %s by %s", result["build"], result["status"], result["by"])
+        return super().execute_complete(context, event)

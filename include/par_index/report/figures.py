@@ -1,0 +1,139 @@
+"""The figures of the provincial report, computed once from the campaign store: the workbook and the Word report
+both read them, so they always say the same thing."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from par_index.campaign import BUDGET_STATUS_TITLES, PHASE_TITLES, Campaign
+from par_index.phases import PhaseState, evaluate
+from par_index.reconcile import CATEGORY_TITLES, DISAGREEMENTS
+from par_index.store.models import LateUnit, Mismatch, Nominee, Score
+from par_index.text import vn_date
+
+
+@dataclass
+class AreaResult:
+    code: str
+    name_vi: str
+    self_max: Decimal  # points the province scores itself in this area
+    survey_max: Decimal  # points MoHA scores by its survey
+    self_score: Decimal
+    provisional: bool
+
+    @property
+    def percent(self) -> float:
+        return round(float(100 * self.self_score / self.self_max), 1) if self.self_max else 0.0
+
+
+@dataclass
+class LeafResult:
+    code: str
+    name_vi: str
+    max_points: Decimal
+    unit_code: str | None
+    report: Score | None
+    portal: Score | None
+    disagrees: bool
+    provisional: bool
+
+    @property
+    def has_evidence(self) -> bool:
+        return bool(self.report and (self.report.evidence or (self.report.evidence_count or 0) > 0))
+
+
+@dataclass
+class ReportFigures:
+    campaign: Campaign
+    as_of: datetime
+    areas: list[AreaResult]
+    leaves: dict[str, LeafResult]
+    survey: PhaseState
+    nominees: int
+    nominee_units: int
+    late: dict[str, list[LateUnit]]
+    mismatches: Counter = field(default_factory=Counter)
+
+    @property
+    def self_total(self) -> Decimal:
+        return sum((a.self_score for a in self.areas), Decimal(0))
+
+    @property
+    def self_max(self) -> Decimal:
+        return self.campaign.catalogue.totals.get("self_points", sum((a.self_max for a in self.areas), Decimal(0)))
+
+    @property
+    def survey_max(self) -> Decimal:
+        return self.campaign.catalogue.totals.get("survey_points", sum((a.survey_max for a in self.areas), Decimal(0)))
+
+    @property
+    def scored(self) -> int:
+        return sum(1 for leaf in self.leaves.values() if leaf.report and leaf.report.score is not None)
+
+    @property
+    def lacking_evidence(self) -> list[LeafResult]:
+        """Scored items without evidence: the report explains them (or says that no explanation was given)."""
+        return [leaf for leaf in self.leaves.values() if leaf.report and not leaf.has_evidence]
+
+    @property
+    def survey_rate(self) -> float:
+        expected = sum(s.expected for s in self.survey.units.values())
+        return round(100 * sum(s.done for s in self.survey.units.values()) / expected, 1) if expected else 0.0
+
+    @property
+    def open_mismatches(self) -> int:
+        return sum(self.mismatches.values())
+
+    @property
+    def budget_line(self) -> str:
+        b = self.campaign.budget
+        names = self.campaign.unit_by_code
+        who = f"{names[b.prepared_by].name_vi} chủ trì, phối hợp {names[b.with_unit].name_vi}"
+        document = f"{b.document}, ngày {vn_date(b.dated)}" if b.document and b.dated else (
+            b.document or "chưa có số, ngày văn bản")
+        return f"{b.title_vi} ({who}): {BUDGET_STATUS_TITLES[b.status].lower()}; {document}."
+
+
+def leaf_scores(session: Session, campaign: Campaign, source: str) -> dict[str, Score]:
+    """Each self-scored leaf's score from ``source`` ('report' or 'portal'), as sent by the unit it is assigned
+    to (a score sent by another unit is a mismatch, not the province's score)."""
+    rows = session.scalars(select(Score).where(Score.campaign_id == campaign.id, Score.source == source))
+    return {s.criterion_code: s for s in rows if campaign.assignment_of.get(s.criterion_code) == s.unit_code}
+
+
+def compute(session: Session, campaign: Campaign, now: datetime) -> ReportFigures:
+    catalogue = campaign.catalogue
+    report, portal = leaf_scores(session, campaign, "report"), leaf_scores(session, campaign, "portal")
+    open_rows = session.scalars(select(Mismatch).where(Mismatch.campaign_id == campaign.id)).all()
+    disagreeing = {m.criterion_code for m in open_rows if m.category in DISAGREEMENTS}
+    leaves = {
+        leaf.code: LeafResult(leaf.code, leaf.name_vi, leaf.max_points, campaign.assignment_of.get(leaf.code),
+                              report.get(leaf.code), portal.get(leaf.code), leaf.code in disagreeing, leaf.provisional)
+        for leaf in catalogue.self_scored_leaves
+    }
+    self_score: dict[str, Decimal] = defaultdict(Decimal)
+    for leaf in leaves.values():
+        if leaf.report and leaf.report.score is not None:
+            self_score[leaf.code.split(".")[0]] += leaf.report.score
+    areas = []
+    for area in catalogue.areas:
+        inside = [i for i in catalogue.leaves if i.area == area.code]
+        areas.append(AreaResult(
+            area.code, area.name_vi,
+            sum((i.max_points for i in inside if i.method == "self"), Decimal(0)),
+            sum((i.max_points for i in inside if i.method == "survey"), Decimal(0)),
+            self_score[area.code], any(i.provisional for i in [area, *inside])))
+    nominees = session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)).all()
+    late: dict[str, list[LateUnit]] = {phase: [] for phase in PHASE_TITLES}
+    for row in session.scalars(select(LateUnit).where(LateUnit.campaign_id == campaign.id)
+                               .order_by(LateUnit.unit_code)):
+        late.setdefault(row.phase, []).append(row)
+    return ReportFigures(campaign, now, areas, leaves, evaluate(session, campaign, "survey", now), len(nominees),
+                         len({n.unit_code for n in nominees}), late,
+                         Counter(CATEGORY_TITLES.get(m.category, m.category) for m in open_rows))

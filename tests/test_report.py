@@ -1,0 +1,264 @@
+"""The provincial report: workbook cell by cell, the Word report's layout (Decree 30/2020/NĐ-CP) read back from the
+file and rendered by LibreOffice to PDF and PNG, and its way to the PPC (reject, rebuild, approve, deliver)."""
+
+import email
+import hashlib
+import os
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from decimal import Decimal
+from email import policy
+from pathlib import Path
+
+import pytest
+from docx import Document
+from docx.shared import Pt
+from openpyxl import load_workbook
+from par_index import mail_sink
+from par_index import sample_data as sd
+from par_index.errors import ReportStateError
+from par_index.intake.forms import parse_form
+from par_index.intake.sheets import read_sheets
+from par_index.notify import SmtpSettings
+from par_index.phases import evaluate
+from par_index.service import (
+    Runtime,
+    _report_state,
+    assemble_report,
+    deliver_report,
+    record_report_decision,
+    request_report_approval,
+    run_campaign,
+)
+from par_index.store import session_scope
+from par_index.store.models import Nominee, ReportBuild, ReportVersion, Score
+from sqlalchemy import select
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "out" / "test-artifacts"
+BUILT = datetime(2024, 1, 18, 3, 0, tzinfo=UTC)  # 10:00 on 18/01/2024 in Hà Tĩnh
+FORMULA = "=HYPERLINK(\"http://x.example\",\"bấm\")"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, campaign):
+    """The sample campaign run without a scheduler, one formula-like explanation planted, then a report built."""
+    from par_index.sample_data import generate_inbox
+
+    folder = tmp_path_factory.mktemp("report") / "data"
+    os.environ["PAR_DATA_DIR"] = str(folder)
+    generate_inbox(campaign)
+    rt = Runtime(f"sqlite:///{folder / 'store.sqlite'}")
+    run_campaign(campaign, rt, BUILT)
+    with session_scope(rt.store_url) as s:
+        score = s.scalars(select(Score).where(Score.source == "report", Score.criterion_code == "4.p1.1")).one()
+        score.explanation = FORMULA
+    result = assemble_report(campaign, rt, BUILT)
+    yield rt, folder, result
+    os.environ.pop("PAR_DATA_DIR", None)
+
+
+def _accepted_report_scores(folder: Path, campaign) -> dict[str, Decimal]:
+    """Area → the sum of the accepted Appendix II files' scores, read straight from the inbox files."""
+    totals: dict[str, Decimal] = {}
+    for path in sorted((folder / "inbox" / campaign.id).glob("PL2_*.xlsx")):
+        if path.name.endswith("_ban_dau.xlsx"):
+            continue
+        for record in parse_form(read_sheets(path), campaign).records:
+            area = record["criterion"].split(".")[0]
+            totals[area] = totals.get(area, Decimal(0)) + record["score"]
+    return totals
+
+
+def test_summary_sheet_cell_by_cell(report, campaign):
+    rt, folder, result = report
+    wb = load_workbook(result["workbook"])
+    assert wb.sheetnames == ["Tổng hợp", "Bảng điểm", "Khảo sát", "Sai lệch", "Đơn vị chậm", "Đầu mối",
+                             "Lỗi tiếp nhận"]
+    ws = wb["Tổng hợp"]
+    assert ws["A1"].value == "TỔNG HỢP KẾT QUẢ TỰ ĐÁNH GIÁ — CHỈ SỐ CCHC NĂM 2023 — TỈNH HÀ TĨNH"
+    assert ws["A2"].value.startswith("Số liệu đến 18/01/2024 10:00 (giờ Việt Nam).")
+    assert "TẠM TÍNH" in ws["A3"].value
+    assert [c.value for c in ws[5]] == ["Mã", "Lĩnh vực", "Điểm tự chấm tối đa", "Điểm tự chấm", "Tỷ lệ (%)",
+                                         "Điểm điều tra XHH tối đa", "Điểm điều tra XHH", "Nguồn gốc"]
+    sums = _accepted_report_scores(folder, campaign)
+    catalogue = campaign.catalogue
+    for row, area in enumerate(catalogue.areas, 6):
+        leaves = [i for i in catalogue.leaves if i.area == area.code]
+        self_max = sum(i.max_points for i in leaves if i.method == "self")
+        survey_max = sum(i.max_points for i in leaves if i.method == "survey")
+        values = [c.value for c in ws[row]]
+        assert values[:4] == [area.code, area.name_vi, float(self_max), float(sums.get(area.code, 0))], row
+        assert values[4] == round(float(100 * sums.get(area.code, 0) / self_max), 1)
+        assert values[5] == float(survey_max) and values[6] == ("Bộ Nội vụ chấm" if survey_max else None)
+        assert values[7] == "Có mục tạm tính"
+    total_row = 6 + len(catalogue.areas)
+    assert [c.value for c in ws[total_row]][1:7] == [
+        "Tổng điểm tự chấm (trên 68 điểm)", 68, float(sum(sums.values())),
+        round(float(100 * sum(sums.values()) / 68), 1), 32, "Bộ Nội vụ chấm"]
+    assert "Bộ Nội vụ chấm, không tự chấm" in ws.cell(total_row + 1, 2).value
+    facts = {ws.cell(r, 2).value: ws.cell(r, 3).value for r in range(total_row + 4, total_row + 11)}
+    with session_scope(rt.store_url) as s:
+        nominees = s.scalars(select(Nominee)).all()
+        survey = evaluate(s, campaign, "survey", BUILT)
+    expected_rate = round(100 * sum(u.done for u in survey.units.values())
+                          / sum(u.expected for u in survey.units.values()), 1)
+    assert facts["Số cơ quan, đơn vị"] == len(campaign.active_units) == 40
+    assert facts["Công chức đầu mối đã cử"] == f"{len(nominees)} người của {len({n.unit_code for n in nominees})} đơn vị"
+    assert facts["Tỷ lệ lãnh đạo trả lời khảo sát đúng hạn (%)"] == expected_rate
+    assert facts["Sai lệch giữa phần mềm và báo cáo chưa xử lý"] == result["open_mismatches"] == 4
+    assert facts["Dự toán kinh phí"] == ("Dự toán kinh phí triển khai xác định Chỉ số CCHC (Sở Nội vụ chủ trì, phối "
+                                         "hợp Sở Tài chính): đang lập; chưa có số, ngày văn bản.")
+    [chart] = ws._charts
+    assert chart.tagname == "barChart" and len(chart.series) == 2  # maximum and self-score, by area
+    for sheet in wb.worksheets:
+        assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9  # A4
+        assert sheet.print_title_rows, sheet.title
+
+
+def test_survey_sheet_names_who_is_missing_and_charts_completion(report, campaign):
+    _, _, result = report
+    ws = load_workbook(result["workbook"])["Khảo sát"]
+    assert ws["G1"].value == "Người chưa trả lời (đúng hạn)"
+    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    for unit, missing in sd.SURVEY_INCOMPLETE.items():
+        assert len(rows[unit][6].split(", ")) == missing, rows[unit]
+        assert rows[unit][4] == round(100 * (rows[unit][2] - missing) / rows[unit][2], 1)
+    assert rows["SNV"][6] is None and rows["SNV"][4] == 100.0
+    [chart] = ws._charts
+    assert chart.type == "bar" and chart.y_axis.scaling.max == 100
+
+
+def test_formula_like_text_stays_inert_and_provisional_entries_are_marked(report):
+    _, _, result = report
+    ws = load_workbook(result["workbook"])["Bảng điểm"]
+    row = next(r for r in ws.iter_rows(min_row=6) if r[0].value == "4.p1.1")
+    assert row[8].value == FORMULA and row[8].data_type == "s"  # text, never a formula
+    provenance = {r[0]: r[10] for r in ws.iter_rows(min_row=6, values_only=True) if r[0]}
+    assert provenance["2.p1"] == "Tạm tính" and provenance["2"] == "Đã xác nhận"
+
+
+def _texts(container) -> list[str]:
+    return [p.text for p in container.paragraphs]
+
+
+def test_word_report_layout_per_decree_30(report, campaign):
+    _, _, result = report
+    doc = Document(result["docx"])
+    section = doc.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)  # A4 (stored in twips)
+    top, bottom, left, right = (round(m.mm, 1) for m in (section.top_margin, section.bottom_margin,
+                                                          section.left_margin, section.right_margin))
+    assert 20 <= top <= 25 and 20 <= bottom <= 25 and 30 <= left <= 35 and 15 <= right <= 20
+    assert section.different_first_page_header_footer  # page numbers from page 2
+    assert "PAGE" in section.header._element.xml and "PAGE" not in section.first_page_header._element.xml
+    normal = doc.styles["Normal"].font
+    assert normal.name == "Times New Roman" and Pt(13) <= normal.size <= Pt(14)
+    runs = [run for p in doc.paragraphs for run in p.runs] + [
+        run for t in doc.tables for cell in t._cells for p in cell.paragraphs for run in p.runs]
+    assert {run.font.name for run in runs} <= {"Times New Roman", None}
+    body_sizes = {run.font.size for p in doc.paragraphs for run in p.runs if run.text.strip()}
+    assert body_sizes <= {Pt(13), Pt(14)}, body_sizes
+    left, right = doc.tables[0].rows[0].cells
+    assert _texts(left) == ["UBND TỈNH HÀ TĨNH", "SỞ NỘI VỤ", "", "Số: …/BC-SNV"]
+    assert _texts(right) == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "",
+                             "Hà Tĩnh, ngày 18 tháng 01 năm 2024"]
+    assert right.paragraphs[3].runs[0].italic and left.paragraphs[1].runs[0].bold
+    text = _texts(doc)
+    for heading in ("BÁO CÁO", "I. TÌNH HÌNH CHUNG", "II. KẾT QUẢ TỰ ĐÁNH GIÁ THEO TỪNG LĨNH VỰC",
+                    "III. HẠN CHẾ, KHÓ KHĂN VÀ NGUYÊN NHÂN", "IV. ĐỀ XUẤT, KIẾN NGHỊ"):
+        assert heading in text, heading
+    assert "Kính gửi: Ủy ban nhân dân tỉnh." in text
+    assert any("(số, ngày văn bản suy luận)" in p for p in text)  # the directive's inferred number stays marked
+    never_sent = campaign.unit_by_code[sd.NOMINEES_NEVER_SENT].name_vi
+    assert any(p.startswith("- Cử công chức đầu mối") and never_sent in p for p in text)  # late units, by name
+    areas = doc.tables[1]
+    assert [c.text for c in areas.rows[0].cells] == ["TT", "Lĩnh vực", "Điểm tối đa", "Điểm tự chấm", "Tỷ lệ (%)"]
+    assert len(areas.rows) == 2 + len(campaign.catalogue.areas)
+    assert areas.rows[1].cells[1].text == "Công tác chỉ đạo, điều hành cải cách hành chính (có mục tạm tính)"
+    total = [c.text for c in areas.rows[-1].cells]
+    assert total[1:4] == ["Tổng điểm tự chấm", "68", f"{result['self_total']:g}".replace(".", ",")]
+    sign_left, sign_right = doc.tables[2].rows[0].cells
+    assert _texts(sign_left)[:2] == ["Nơi nhận:", "- Như trên;"]
+    assert _texts(sign_right)[:2] == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"]
+
+
+def test_word_report_renders_to_pdf_and_png_with_libreoffice(report, tmp_path):
+    _, _, result = report
+    assert shutil.which("soffice") and shutil.which("pdftoppm"), "make test installs LibreOffice and poppler-utils"
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), result["docx"]],
+                   check=True, capture_output=True, timeout=180)
+    pdf = tmp_path / Path(result["docx"]).with_suffix(".pdf").name
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")
+    assert len([p for p in pages if p.strip()]) >= 2
+    assert "BÁO CÁO" in pages[0] and "ngày 18 tháng 01 năm 2024" in pages[0]
+    assert pages[1].strip().splitlines()[0].strip() == "2"  # the page number heads page 2
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "70", "-png", str(pdf), str(ARTIFACTS / "bao_cao_trang")], check=True)
+    first = ARTIFACTS / "bao_cao_trang-1.png"
+    assert first.stat().st_size > 20_000
+    print(f"rendered pages: {sorted(p.name for p in ARTIFACTS.glob('bao_cao_trang-*.png'))} in {ARTIFACTS}")
+
+
+@pytest.fixture
+def sink(tmp_path):
+    controller = mail_sink.start(tmp_path / "mail")
+    yield controller, tmp_path / "mail"
+    controller.stop()
+
+
+def _mails(folder):
+    return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
+
+
+def test_rejected_then_rebuilt_approved_and_delivered_once(report, campaign, sink):
+    rt, _, _ = report
+    controller, folder = sink
+    rt = Runtime(rt.store_url, SmtpSettings("127.0.0.1", controller.port, sender="cchc.snv@hatinh.example"))
+    first = assemble_report(campaign, rt, BUILT)
+    assert request_report_approval(campaign, rt, "http://airflow.example/x/required_actions")["mail"] == "sent"
+    with pytest.raises(ReportStateError, match="REP002"):
+        deliver_report(campaign, rt)
+    rejected = record_report_decision(campaign, rt, False, "Giám đốc Sở", datetime(2024, 1, 18, 8, tzinfo=UTC),
+                                      "Thiếu giải trình tiêu chí 5.p2.2")
+    assert rejected == {"build": first["build"], "status": "rejected", "by": "Giám đốc Sở",
+                        "at": "2024-01-18T08:00:00+00:00", "reason": "Thiếu giải trình tiêu chí 5.p2.2",
+                        "mail": "sent"}
+    with pytest.raises(ReportStateError, match="REP001"):  # nothing awaits a decision any more
+        record_report_decision(campaign, rt, True, "Giám đốc Sở", datetime(2024, 1, 18, 9, tzinfo=UTC))
+    second = assemble_report(campaign, rt, datetime(2024, 1, 19, 2, tzinfo=UTC))
+    assert second["build"] == first["build"] + 1
+    request_report_approval(campaign, rt, "http://airflow.example/y/required_actions")
+    record_report_decision(campaign, rt, True, "Giám đốc Sở", datetime(2024, 1, 19, 3, tzinfo=UTC))
+    delivered = deliver_report(campaign, rt, datetime(2024, 1, 19, 4, tzinfo=UTC))
+    again = deliver_report(campaign, rt, datetime(2024, 1, 19, 5, tzinfo=UTC))
+    assert delivered["mail"] == "sent" and again["mail"] == "already_sent"
+    mails = _mails(folder)
+    subjects = [m["Subject"] for m in mails]
+    assert sum(s.startswith("[Trình duyệt]") for s in subjects) == 2
+    assert sum(s.startswith("[Báo cáo bị từ chối]") for s in subjects) == 1
+    [delivery] = [m for m in mails if m["To"].startswith(campaign.contacts.ppc_office.email)]
+    attachments = {a.get_filename(): a.get_content() for a in delivery.iter_attachments()}
+    assert set(attachments) == {f"bao_cao_tu_danh_gia_{campaign.id}.xlsx", f"bao_cao_tu_danh_gia_{campaign.id}.docx"}
+    with session_scope(rt.store_url) as s:
+        build = s.scalars(select(ReportBuild).where(ReportBuild.number == second["build"])).one()
+        assert (build.status, build.decided_by) == ("delivered", "Giám đốc Sở")
+        archived = {v.kind: v for v in s.scalars(select(ReportVersion).where(ReportVersion.build_id == build.id))}
+        for kind in ("workbook", "docx"):
+            copy = archived[f"archived_{kind}"]
+            assert hashlib.sha256(Path(copy.path).read_bytes()).hexdigest() == copy.sha256 == archived[kind].sha256
+            assert hashlib.sha256(attachments[Path(copy.path).name]).hexdigest() == copy.sha256
+        assert _report_state(s, campaign, datetime(2024, 1, 20, 16, 59, tzinfo=UTC)).complete
+        assert not _report_state(s, campaign, datetime(2024, 1, 19, 3, 59, tzinfo=UTC)).complete
+
+
+def test_a_report_changed_after_approval_is_not_delivered(report, campaign):
+    rt, _, _ = report
+    result = assemble_report(campaign, rt, BUILT)
+    record_report_decision(campaign, rt, True, "Giám đốc Sở", BUILT)
+    Path(result["docx"]).write_bytes(Path(result["docx"]).read_bytes() + b"\0")
+    with pytest.raises(ReportStateError, match="REP003"):
+        deliver_report(campaign, rt)
