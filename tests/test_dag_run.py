@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from par_index import mail_sink
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -18,10 +19,10 @@ BIN = Path(sys.executable).parent
 # exactly that error through and nothing else, and the test then judges the run by its task instances as stored
 # in the metadata DB, so any real failure still fails the test.
 RUN = """
-import json, sys
+import json, sys, threading, time
 sys.path.insert(0, {include!r})
 from sqlalchemy import select
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import OperationalError, StatementError
 from airflow.dag_processing.dagbag import DagBag
 from airflow.models import TaskInstance
 from airflow.utils.session import create_session
@@ -30,6 +31,33 @@ from par_index.sample_data import generate_inbox
 campaign = load_campaign({campaign!r})
 generate_inbox(campaign)
 dag = DagBag(dag_folder={dags!r}).dags[campaign.dag_id]
+
+
+def leader():
+    # SNV's leader approves the report. dag.test() has no api-server: this records the answer the way the REST
+    # API's PATCH .../hitlDetails does (response on the HITL row, then the task resumes).
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.trigger import handle_event_submit
+    from airflow.triggers.base import TriggerEvent
+    from airflow.utils import timezone
+
+    while True:
+        try:
+            with create_session() as session:
+                detail = session.scalar(select(HITLDetail).where(~HITLDetail.response_received))
+                if detail is not None and str(detail.task_instance.state).endswith("awaiting_input"):
+                    detail.responded_by = {{"id": "leader", "name": "Giám đốc Sở"}}
+                    detail.responded_at = timezone.utcnow()
+                    detail.chosen_options, detail.params_input = ["Phê duyệt"], {{"reason": ""}}
+                    handle_event_submit(TriggerEvent(detail.as_resume_event_payload()),
+                                        task_instance=detail.task_instance, session=session)
+                    return
+        except OperationalError:  # SQLite busy while dag.test() writes: ask again
+            pass
+        time.sleep(1)
+
+
+threading.Thread(target=leader, daemon=True).start()
 known_upstream_crash = False
 try:
     dag.test(logical_date=campaign.starts_at)
@@ -49,14 +77,18 @@ def test_campaign_dag_runs_end_to_end_with_dag_test(tmp_path, campaign):
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"), "PAR_DATA_DIR": str(tmp_path / "data"),
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path / 'airflow' / 'airflow.db'}"}
-    env.pop("AIRFLOW_CONN_PAR_SMTP", None)
+    sink = mail_sink.start(tmp_path / "mail")  # the report is delivered by mail: a real SMTP server on loopback
+    env["AIRFLOW_CONN_PAR_SMTP"] = json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": sink.port})
     subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
     script = RUN.format(include=str(ROOT / "include"), campaign=str(ROOT / "include/campaigns/ha_tinh_2023.yaml"),
                         dags=str(ROOT / "dags"))
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    try:
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    finally:
+        sink.stop()
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert len(result["tasks"]) == 9
+    assert len(result["tasks"]) == 11
     assert {state.rsplit(".", 1)[-1].lower() for state in result["tasks"].values()} == {"success"}, result
-    workbook = tmp_path / "data" / "reports" / campaign.id / f"bao_cao_tu_danh_gia_{campaign.id}.xlsx"
-    assert "Bảng điểm" in load_workbook(workbook).sheetnames
+    archive = tmp_path / "data" / "reports" / campaign.id / "luu_tru" / "lan_01"
+    assert "Bảng điểm" in load_workbook(archive / f"bao_cao_tu_danh_gia_{campaign.id}.xlsx").sheetnames
