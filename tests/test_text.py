@@ -2,7 +2,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from par_index.text import fold, nfc, parse_decimal, parse_vn_date, parse_vn_datetime, vn_date
+from par_index.text import decree_date, fold, nfc, parse_decimal, parse_vn_date, parse_vn_datetime, vn_date
 
 
 def test_fold_matches_titles_without_diacritics_case_or_spacing():
@@ -34,3 +34,13 @@ def test_dates_are_read_and_written_dd_mm_yyyy():
     assert parse_vn_datetime("12/01/2024 09:30") == datetime(2024, 1, 12, 9, 30)
     with pytest.raises(ValueError):
         parse_vn_date("2024-13-01")
+
+
+@pytest.mark.parametrize(("day", "line"), [
+    (date(2024, 1, 18), "ngày 18 tháng 01 năm 2024"),
+    (date(2024, 3, 5), "ngày 05 tháng 3 năm 2024"),
+    (date(2024, 2, 2), "ngày 02 tháng 02 năm 2024"),
+    (date(2023, 12, 30), "ngày 30 tháng 12 năm 2023"),
+])
+def test_decree_date_line_has_leading_zeros_only_where_decree_30_wants_them(day, line):
+    assert decree_date(day) == line
