@@ -25,10 +25,12 @@ demo: install
 demo-live: install
 	$(BIN)/python tools/stack.py demo --live
 
-## Lint, then the whole test suite (installs the Debian packages the tests drive: LibreOffice, Chromium, ...).
+## Lint, then the whole test suite twice: on SQLite with the LocalExecutor, then on a private PostgreSQL (metadata
+## DB and campaign store) with the CeleryExecutor and Redis. Installs the Debian packages the tests drive.
 test: install lint
 	tools/debian_packages.sh
 	$(BIN)/python -m pytest
+	$(BIN)/python tools/postgres_pass.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from databases import fresh_database, stack_settings
 from par_index.campaign import Campaign, load_campaign
 from par_index.paths import CAMPAIGNS_DIR
 from par_index.service import Runtime
@@ -35,7 +36,7 @@ def data_dir(tmp_path, monkeypatch) -> Path:
 def runtime(data_dir) -> Runtime:
     from par_index.store import migrate
 
-    rt = Runtime(f"sqlite:///{data_dir / 'store.sqlite'}")
+    rt = Runtime(fresh_database(data_dir, "store"))
     data_dir.mkdir(parents=True, exist_ok=True)
     migrate(rt.store_url)
     return rt
@@ -60,7 +61,7 @@ def sample_run(tmp_path_factory, campaign) -> SampleRun:
     os.environ["PAR_DATA_DIR"] = str(folder)
     try:
         generate_inbox(campaign)
-        rt = Runtime(f"sqlite:///{folder / 'store.sqlite'}")
+        rt = Runtime(fresh_database(folder, "store"))
         result = run_campaign(campaign, rt)
     finally:
         if previous is None:
@@ -81,6 +82,7 @@ def stack_env(tmp_path) -> dict[str, str]:
             return sock.getsockname()[1]
 
     env = {**os.environ, "PAR_AIRFLOW_HOME": str(tmp_path / "airflow"), "PAR_DATA_DIR": str(tmp_path / "out"),
-           "PAR_API_URL": f"http://localhost:{free_port()}", "PAR_SMTP_PORT": str(free_port())}
+           "PAR_API_URL": f"http://localhost:{free_port()}", "PAR_SMTP_PORT": str(free_port()),
+           **stack_settings(tmp_path / "databases")}
     env.pop("AIRFLOW_HOME", None)
     return env

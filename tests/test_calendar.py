@@ -11,6 +11,7 @@ from email import policy
 import pytest
 import time_machine
 from croniter import croniter
+from databases import fresh_database
 from par_index import mail_sink
 from par_index import sample_data as sd
 from par_index.intake.forms import parse_form
@@ -45,7 +46,7 @@ def calendar(tmp_path_factory, campaign):
     never = [r for r in roster if r["unit"] == "443" and final[r["email"]]["status"] != "completed"]
     bounce, person = never[0]["email"], never[1]
     sink = mail_sink.start(root / "mail", refuse=frozenset({bounce}))
-    rt = Runtime(f"sqlite:///{root / 'store.sqlite'}", SmtpSettings("127.0.0.1", sink.port, sender="cchc@hatinh.example"))
+    rt = Runtime(fresh_database(root, "store"), SmtpSettings("127.0.0.1", sink.port, sender="cchc@hatinh.example"))
     arrivals = sorted(staged.iterdir(), key=lambda p: p.stat().st_mtime)
     inbox_dir(campaign.id).mkdir(parents=True)
     try:

@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from par_index import mail_sink
 from par_index import reconcile as reconcile_module
 from par_index.notify import SmtpSettings
+from par_index.paths import reports_dir
 from par_index.reconcile import FRAME_COLUMNS, Rules, Scope, find_mismatches, reconcile
 from par_index.service import Runtime, prepare, reconcile_scores
 from par_index.store import session_scope
@@ -142,8 +143,7 @@ def test_units_receive_their_table_once_per_distinct_result(two_units, campaign,
         sink.stop()
     assert first["mail"] == {"sent": 2} and again["mail"] == {"already_sent": 2} and changed["mail"] == {"sent": 1}
     assert first["by_category"] == {"value_differs": 2} and first["largest"][0]["difference"] == -0.25
-    book = load_workbook(two_units.store_url.replace("sqlite:///", "").rsplit("/", 1)[0]
-                         + f"/reports/{campaign.id}/doi_chieu/doi_chieu_STP.xlsx")["Cần sửa"]
+    book = load_workbook(reports_dir(campaign.id) / "doi_chieu" / "doi_chieu_STP.xlsx")["Cần sửa"]
     assert book["A5"].value == "2.p1.1" and book["C5"].value == "Điểm khác nhau" and book["E5"].value == 0.0
     with session_scope(rt.store_url) as s:
         notices = s.scalars(select(Notification).where(Notification.template == "mismatch_notice")).all()

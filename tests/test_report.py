@@ -12,6 +12,7 @@ from email import policy
 from pathlib import Path
 
 import pytest
+from databases import fresh_database
 from docx import Document
 from docx.shared import Pt
 from openpyxl import load_workbook
@@ -24,10 +25,10 @@ from par_index.notify import SmtpSettings
 from par_index.phases import evaluate
 from par_index.service import (
     Runtime,
-    _report_state,
     assemble_report,
     deliver_report,
     record_report_decision,
+    report_state,
     request_report_approval,
     run_campaign,
 )
@@ -49,7 +50,7 @@ def report(tmp_path_factory, campaign):
     folder = tmp_path_factory.mktemp("report") / "data"
     os.environ["PAR_DATA_DIR"] = str(folder)
     generate_inbox(campaign)
-    rt = Runtime(f"sqlite:///{folder / 'store.sqlite'}")
+    rt = Runtime(fresh_database(folder, "store"))
     run_campaign(campaign, rt, BUILT)
     with session_scope(rt.store_url) as s:
         score = s.scalars(select(Score).where(Score.source == "report", Score.criterion_code == "4.p1.1")).one()
@@ -251,8 +252,8 @@ def test_rejected_then_rebuilt_approved_and_delivered_once(report, campaign, sin
             copy = archived[f"archived_{kind}"]
             assert hashlib.sha256(Path(copy.path).read_bytes()).hexdigest() == copy.sha256 == archived[kind].sha256
             assert hashlib.sha256(attachments[Path(copy.path).name]).hexdigest() == copy.sha256
-        assert _report_state(s, campaign, datetime(2024, 1, 20, 16, 59, tzinfo=UTC)).complete
-        assert not _report_state(s, campaign, datetime(2024, 1, 19, 3, 59, tzinfo=UTC)).complete
+        assert report_state(s, campaign, datetime(2024, 1, 20, 16, 59, tzinfo=UTC)).complete
+        assert not report_state(s, campaign, datetime(2024, 1, 19, 3, 59, tzinfo=UTC)).complete
 
 
 def test_a_report_changed_after_approval_is_not_delivered(report, campaign):

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite drives for real, when missing (needs root or sudo):
 #   libreoffice-writer-nogui, poppler-utils, fonts-liberation: the Word report rendered to PDF and PNG;
-#   chromium: the dashboard's browser test.
+#   chromium: the dashboard's browser test;
+#   postgresql, redis-server: the second pass (tools/postgres_pass.py); docker-compose: the compose file validated.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for pkg in "$@" libreoffice-writer-nogui poppler-utils fonts-liberation chromium; do
+for pkg in "$@" libreoffice-writer-nogui poppler-utils fonts-liberation chromium postgresql redis-server docker-compose; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 ((${#need[@]})) || exit 0

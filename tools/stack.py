@@ -1,7 +1,9 @@
 """Embedded Airflow for one machine: ``demo`` (run the sample campaign end to end and stop), ``up``, ``down``.
 
 Each component (api-server, scheduler, dag-processor, triggerer) and the SMTP sink runs in its own process group,
-so ``down`` stops everything it started. Airflow's metadata DB is SQLite under ``.airflow/`` (project-local).
+so ``down`` stops everything it started. Airflow's metadata DB is SQLite under ``.airflow/`` (project-local) and the
+executor the LocalExecutor, unless ``PAR_METADATA_DB_URL`` (e.g. PostgreSQL), ``PAR_STORE_URL`` (the campaign store)
+or ``PAR_CELERY_BROKER`` (Redis: the CeleryExecutor, with a Celery worker) say otherwise.
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ PIDS = HOME / "pids.json"
 SECRETS = HOME / "stack-secrets.json"
 API = os.environ.get("PAR_API_URL", "http://localhost:8080")
 SMTP_PORT = int(os.environ.get("PAR_SMTP_PORT", "8025"))
-COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+METADATA_DB = os.environ.get("PAR_METADATA_DB_URL")
+STORE_URL = os.environ.get("PAR_STORE_URL")
+CELERY_BROKER = os.environ.get("PAR_CELERY_BROKER")
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer") + (("celery worker",) if CELERY_BROKER else ())
 BIN = Path(sys.executable).parent
 _children: dict[int, subprocess.Popen] = {}  # processes started by this process (reaped on stop)
 
@@ -52,11 +57,11 @@ def stack_env() -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor" if CELERY_BROKER else "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{API}/execution/",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{HOME / 'airflow.db'}",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": METADATA_DB or f"sqlite:///{HOME / 'airflow.db'}",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
         "AIRFLOW__API__BASE_URL": API,
         "AIRFLOW__API__PORT": API.rsplit(":", 1)[-1],
@@ -68,6 +73,14 @@ def stack_env() -> dict[str, str]:
                                             "extra": {"from_email": "cchc.snv@hatinh.example"}}),
         "PYTHONPATH": str(ROOT / "include"),
     })
+    if STORE_URL:  # the campaign store, as the par_campaign_db connection
+        env["AIRFLOW_CONN_PAR_CAMPAIGN_DB"] = json.dumps({"conn_type": "generic",
+                                                         "extra": {"sqlalchemy_url": STORE_URL}})
+    if CELERY_BROKER:
+        env.update({"AIRFLOW__CELERY__BROKER_URL": CELERY_BROKER,
+                    "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + METADATA_DB.replace("+psycopg2", "")
+                    if METADATA_DB else f"db+sqlite:///{HOME / 'celery.db'}",
+                    "AIRFLOW__CELERY__WORKER_CONCURRENCY": "4"})
     return env
 
 
@@ -98,7 +111,7 @@ def start(env: dict[str, str]) -> None:
     pids = {"smtp-sink": _spawn("smtp-sink", [sys.executable, "-m", "par_index.mail_sink", "--folder",
                                               str(OUT / "mail"), "--port", str(SMTP_PORT)], env)}
     for component in COMPONENTS:
-        pids[component] = _spawn(component, [str(BIN / "airflow"), component], env)
+        pids[component] = _spawn(component.replace(" ", "-"), [str(BIN / "airflow"), *component.split()], env)
     PIDS.write_text(json.dumps(pids))
     say(f"Started {', '.join(pids)}; logs in {HOME / 'logs'}")
 
@@ -259,7 +272,7 @@ def _print_outcome(campaign, state: str, tasks: list[dict], started: float) -> N
     from par_index.summary import campaign_summary
 
     print()
-    print(campaign_summary(campaign, Runtime.local().store_url))
+    print(campaign_summary(campaign, STORE_URL or Runtime.local().store_url))
     mails = sorted((OUT / "mail").glob("*.eml"))
     print(f"  - Thư đã lưu: {len(mails)} tệp .eml trong {OUT / 'mail'}")
     print(f"\nLần chạy DAG {campaign.dag_id}: {state}; "

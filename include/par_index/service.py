@@ -123,7 +123,7 @@ def deadline_alert(campaign: Campaign, rt: Runtime, phase: str, before: str | No
         collect(campaign, rt, phase, now)
     label = before or "due"
     with session_scope(rt.store_url) as s:
-        state = _report_state(s, campaign, now) if phase == "report" else phases.evaluate(s, campaign, phase, now)
+        state = report_state(s, campaign, now) if phase == "report" else phases.evaluate(s, campaign, phase, now)
         outcomes = [
             send_once(s, campaign, rt.smtp, key=f"{campaign.id}:{phase}:alert:{label}:{c.email}",
                       template="deadline_alert", recipients=[c.email], phase=phase, rung=f"alert-{label}", now=now,
@@ -141,7 +141,7 @@ def deadline_alert(campaign: Campaign, rt: Runtime, phase: str, before: str | No
 REPORT_TITLE = "Sở Nội vụ trình UBND tỉnh báo cáo tự đánh giá"
 
 
-def _report_state(session, campaign: Campaign, now: datetime) -> phases.PhaseState:
+def report_state(session, campaign: Campaign, now: datetime) -> phases.PhaseState:
     """The report deadline is SNV's own: met when an approved report has been delivered to the PPC."""
     state = phases.PhaseState("report", campaign.deadline_at("report"), now)
     delivered = session.scalar(select(func.min(ReportBuild.delivered_at)).where(

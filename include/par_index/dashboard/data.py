@@ -1,0 +1,328 @@
+"""A campaign at a glance, as of a moment: each deadline with its countdown and late units, the unit × phase matrix,
+survey completion, open mismatches and the latest mail, read from the campaign file and the store.
+
+Lateness comes from :func:`par_index.phases.evaluate`, as the sensors, alerts and report judge it. Every value is
+JSON-able; every text a person reads is Vietnamese (NFC), dates dd/mm/yyyy in the campaign's time zone."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+
+from sqlalchemy import create_engine, event, func, inspect, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from par_index import phases
+from par_index.campaign import PHASE_TITLES, PHASES, Campaign
+from par_index.store.db import engine_for
+from par_index.store.models import CampaignRow, Mismatch, Notification, PhaseOutcome, Reconciliation, Score
+from par_index.text import vn_date, vn_datetime
+
+RECONCILE_DAG_ID = "par_reconcile"
+DEFAULT_TOLERANCE = 0.01  # par_reconcile's default
+NOTIFICATIONS_SHOWN = 15
+STATUS_OF_REASON = {"ok": "ok", "pending": "pending", "late": "late", "missing": "bad", "invalid": "bad",
+                    "incomplete": "bad"}
+STATUS_ICONS = {"ok": "✓", "pending": "○", "late": "!", "bad": "✗", "none": "–"}
+KIND_TITLES = {"department": "Sở, ban, ngành", "central_agency": "Cơ quan ngành dọc", "district": "Cấp huyện",
+               "commune": "Cấp xã"}
+OUTCOME_TITLES = {"sent": "Đã gửi", "failed": "Gửi lỗi (sẽ gửi lại)", "disabled": "Chưa cấu hình gửi thư",
+                  "pending": "Đang gửi"}
+OUTCOME_STATUS = {"sent": "ok", "failed": "bad", "disabled": "none", "pending": "pending"}
+NOT_APPLICABLE = {"nominees": "Không phụ trách lĩnh vực", "self_scores": "Không được giao tiêu chí",
+                  "survey": "Không có trong danh sách khảo sát"}
+
+
+def vn_points(value: float | Decimal | None) -> str:
+    """'1,5'; '—' when unknown."""
+    return "—" if value is None else f"{float(value):g}".replace(".", ",")
+
+
+def countdown_vi(delta: timedelta) -> str:
+    """'còn 3 ngày 4 giờ', 'còn 45 phút', 'quá hạn 2 ngày' (days and hours, or hours and minutes)."""
+    seconds = int(delta.total_seconds())
+    ahead, seconds = seconds >= 0, abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, minutes = rest // 3600, rest % 3600 // 60
+    if days:
+        span = f"{days} ngày" + (f" {hours} giờ" if hours else "")
+    elif hours:
+        span = f"{hours} giờ" + (f" {minutes} phút" if minutes else "")
+    else:
+        span = f"{minutes} phút"
+    return f"còn {span}" if ahead else f"quá hạn {span}"
+
+
+def nfc_tree(value):
+    """``value`` with every string in Unicode NFC (texts from files and mails may be decomposed)."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {k: nfc_tree(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [nfc_tree(v) for v in value]
+    return value
+
+
+@lru_cache(maxsize=8)
+def read_engine(url: str) -> Engine:
+    """An engine for reading only. On SQLite, the store's own engine takes the write lock at every BEGIN (so that
+    writers never interleave); a reader must not wait for, or hold up, the tasks that write."""
+    if not url.startswith("sqlite"):
+        return engine_for(url)
+    engine = create_engine(url, future=True)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    return engine
+
+
+def describe(campaign: Campaign) -> dict:
+    """The campaign's identity, directive and what in its files is inferred rather than confirmed."""
+    d, catalogue = campaign.directive, campaign.catalogue
+    inferred = []
+    if d.number_status == "inferred":
+        inferred.append("Số hiệu văn bản chỉ đạo")
+    if d.issued_on_status == "inferred":
+        inferred.append("Ngày ban hành văn bản chỉ đạo")
+    if campaign.assignments_status == "inferred":
+        inferred.append("Phân công tiêu chí (Phụ lục I)")
+    if campaign.council.status == "inferred":
+        inferred.append("Danh sách Hội đồng thẩm định")
+    if campaign.contacts.status == "sample":
+        inferred.append("Địa chỉ thư liên hệ (địa chỉ mẫu)")
+    provisional = [item for item in catalogue.items.values() if item.provisional]
+    return {
+        "id": campaign.id, "dag_id": campaign.dag_id, "title_vi": campaign.title_vi, "year": campaign.campaign.year,
+        "province_vi": campaign.campaign.province.name_vi, "timezone": campaign.campaign.timezone,
+        "units": len(campaign.active_units),
+        "directive": {"issuer_vi": d.issuer_vi, "number": d.number, "title_vi": d.title_vi,
+                      "issued_on": d.issued_on.isoformat(), "issued_on_vi": vn_date(d.issued_on),
+                      "signer": d.signer, "signer_title_vi": d.signer_title_vi},
+        "catalogue": {"code": catalogue.code, "name_vi": catalogue.name_vi, "total_items": len(catalogue.items),
+                      "provisional_items": len(provisional), "note_vi": catalogue.note_vi},
+        "inferred_vi": inferred,
+    }
+
+
+def find_campaign(campaigns: list[Campaign], key: str) -> Campaign | None:
+    """A campaign by its id, its DAG id or its reminder DAG's id."""
+    for campaign in campaigns:
+        if key in (campaign.id, campaign.dag_id, f"{campaign.dag_id}_reminders"):
+            return campaign
+    return None
+
+
+def reconcile_conf(campaign: Campaign, unit_code: str, areas: list[str] = ()) -> dict:
+    """The ``par_reconcile`` form's values for rerunning one unit's reconciliation."""
+    return {"campaign": campaign.id, "units": [unit_code], "areas": sorted(areas, key=int),
+            "tolerance": DEFAULT_TOLERANCE}
+
+
+def reconcile_choices(campaigns: list[Campaign]) -> dict:
+    """What ``par_reconcile``'s form accepts (the same lists as the DAG's params), with names."""
+    units = {u.code: u.name_vi for c in campaigns for u in c.active_units}
+    areas = {a.code: a.name_vi for c in campaigns for a in c.catalogue.areas}
+    return {"campaigns": [{"id": c.id, "title_vi": c.title_vi} for c in campaigns],
+            "units": [{"code": code, "name_vi": units[code]} for code in sorted(units)],
+            "areas": [{"code": code, "name_vi": areas[code]} for code in sorted(areas, key=int)],
+            "tolerance": DEFAULT_TOLERANCE}
+
+
+def _has_store(campaign: Campaign, engine: Engine) -> bool:
+    if not inspect(engine).has_table("campaigns"):
+        return False
+    with Session(engine) as s:
+        return s.get(CampaignRow, campaign.id) is not None
+
+
+def _cell(status: phases.UnitStatus | None, phase: str) -> dict:
+    if status is None:
+        return {"applies": False, "reason": "none", "status": "none", "icon": STATUS_ICONS["none"],
+                "reason_vi": NOT_APPLICABLE[phase], "detail": ""}
+    css = STATUS_OF_REASON[status.reason]
+    return {"applies": True, "reason": status.reason, "status": css, "icon": STATUS_ICONS[css],
+            "reason_vi": phases.REASON_TITLES[status.reason], "detail": status.detail}
+
+
+def _deadline(campaign: Campaign, phase: str, state: phases.PhaseState | None, outcome: PhaseOutcome | None,
+              now: datetime) -> dict:
+    due = campaign.deadline_at(phase).astimezone(campaign.tz)
+    passed = now > due
+    entry = {"phase": phase, "title_vi": campaign.deadlines[phase].title_vi, "due": due.isoformat(),
+             "due_vi": vn_datetime(due), "due_date_vi": vn_date(due),
+             "seconds_left": int((due - now).total_seconds()),
+             "countdown_vi": countdown_vi(due - now), "passed": passed, "closed": None, "laggards": [],
+             "expected": 0, "done": 0, "status": "none", "status_vi": "Chưa có dữ liệu"}
+    if outcome is not None:
+        complete = outcome.status == "complete"
+        entry["closed"] = {"status": outcome.status,
+                           "closed_at_vi": vn_datetime(outcome.closed_at.astimezone(campaign.tz)),
+                           "status_vi": "Đã khép lại: đủ" if complete else "Đã khép lại khi chưa đủ"}
+    if state is None:
+        return entry
+    names = {u.code: u.name_vi for u in campaign.units}
+    laggards = state.laggards
+    entry.update(expected=len(state.units), done=len(state.units) - len(laggards), laggards=[
+        {"unit_code": s.unit_code, "unit_name": names.get(s.unit_code, s.unit_code), **_cell(s, phase)}
+        for s in laggards])
+    if not laggards:
+        entry["status"], entry["status_vi"] = "ok", "Đã hoàn thành"
+    elif passed:
+        entry["status"], entry["status_vi"] = "bad", f"Quá hạn: {len(laggards)} đơn vị chưa đạt"
+    else:
+        entry["status"] = "pending"
+        entry["status_vi"] = f"Đang thu nhận: {entry['done']}/{entry['expected']} đơn vị đạt"
+    return entry
+
+
+def build_overview(campaign: Campaign, store_url: str, now: datetime | None = None,
+                   notifications: int = NOTIFICATIONS_SHOWN) -> dict:
+    """Everything the dashboard shows for ``campaign`` as of ``now`` (default: now); JSON-able."""
+    from par_index.reconcile import CATEGORY_TITLES
+    from par_index.summary import MAIL_KINDS
+
+    now = (now or datetime.now(UTC)).astimezone(campaign.tz)
+    overview = {"campaign": describe(campaign), "as_of": now.isoformat(), "as_of_vi": vn_datetime(now),
+                "has_data": False, "units": [], "mismatches": [], "mismatch_groups": [], "reconciliation": None,
+                "notifications": [], "mail_totals": {}}
+    engine = read_engine(store_url)
+    if not _has_store(campaign, engine):
+        overview["deadlines"] = [_deadline(campaign, p, None, None, now) for p in PHASES]
+        return nfc_tree(overview)
+    from par_index.service import report_state  # the report deadline as the alerts judge it
+
+    with Session(engine) as s:
+        states = {phase: phases.evaluate(s, campaign, phase, now) for phase in PHASE_TITLES}
+        states["report"] = report_state(s, campaign, now)
+        outcomes = {o.phase: o for o in s.scalars(
+            select(PhaseOutcome).where(PhaseOutcome.campaign_id == campaign.id))}
+        points = dict(s.execute(select(Score.unit_code, func.sum(Score.score)).where(
+            Score.campaign_id == campaign.id, Score.source == "report").group_by(Score.unit_code)).all())
+        found = s.scalars(select(Mismatch).where(Mismatch.campaign_id == campaign.id, Mismatch.found_at <= now)
+                          .order_by(Mismatch.unit_code, Mismatch.criterion_code, Mismatch.category)).all()
+        last_run = s.scalar(select(Reconciliation).where(Reconciliation.campaign_id == campaign.id,
+                                                          Reconciliation.finished_at <= now)
+                            .order_by(Reconciliation.finished_at.desc()).limit(1))
+        moment = func.coalesce(Notification.sent_at, Notification.last_attempt_at)
+        mails = s.scalars(select(Notification).where(Notification.campaign_id == campaign.id, moment <= now)
+                          .order_by(moment.desc(), Notification.id.desc()).limit(notifications)).all()
+        mail_totals = dict(s.execute(select(Notification.outcome, func.count()).where(
+            Notification.campaign_id == campaign.id, moment <= now).group_by(Notification.outcome)).all())
+
+    overview["has_data"] = True
+    overview["deadlines"] = [_deadline(campaign, p, states[p], outcomes.get(p), now) for p in PHASES]
+    overview["units"] = _matrix(campaign, states, points, found, last_run is not None)
+    overview["mismatches"], overview["mismatch_groups"] = _mismatches(campaign, found, CATEGORY_TITLES)
+    if last_run is not None:
+        overview["reconciliation"] = {"finished_at_vi": vn_datetime(last_run.finished_at.astimezone(campaign.tz)),
+                                      "scope_vi": last_run.scope, "rows_compared": last_run.rows_compared,
+                                      "equal": last_run.equal}
+    overview["notifications"] = [{
+        "time_vi": vn_datetime((m.sent_at or m.last_attempt_at).astimezone(campaign.tz)), "template": m.template,
+        "kind_vi": MAIL_KINDS.get(m.template, m.template), "subject": m.subject, "recipients": list(m.recipients),
+        "phase": m.phase, "unit_code": m.unit_code, "outcome": m.outcome,
+        "outcome_vi": OUTCOME_TITLES.get(m.outcome, m.outcome), "status": OUTCOME_STATUS.get(m.outcome, "none"),
+    } for m in mails]
+    overview["mail_totals"] = {k: {"count": v, "outcome_vi": OUTCOME_TITLES.get(k, k)}
+                               for k, v in mail_totals.items()}
+    return nfc_tree(overview)
+
+
+def _matrix(campaign: Campaign, states: dict[str, phases.PhaseState], points: dict[str, Decimal | None],
+            found: list[Mismatch], reconciled: bool) -> list[dict]:
+    open_by_unit = Counter(m.unit_code for m in found)
+    rows = []
+    for unit in campaign.active_units:
+        survey = states["survey"].units.get(unit.code)
+        nominees = _cell(states["nominees"].units.get(unit.code), "nominees")
+        nominees["count"] = states["nominees"].units[unit.code].done if nominees["applies"] else 0
+        scores = _cell(states["self_scores"].units.get(unit.code), "self_scores")
+        scores["points"] = float(points[unit.code]) if points.get(unit.code) is not None else None
+        scores["points_vi"] = vn_points(scores["points"])
+        scores["criteria"] = states["self_scores"].units[unit.code].expected if scores["applies"] else 0
+        survey_cell = _cell(survey, "survey")
+        done, expected = (survey.done, survey.expected) if survey else (0, 0)
+        survey_cell.update(done=done, expected=expected, percent=round(100 * done / expected) if expected else 0)
+        count = open_by_unit.get(unit.code, 0)
+        owns = scores["applies"]
+        if count:
+            mismatch = {"open": count, "status": "bad", "icon": STATUS_ICONS["bad"], "text_vi": f"{count} sai lệch"}
+        elif reconciled and owns:
+            mismatch = {"open": 0, "status": "ok", "icon": STATUS_ICONS["ok"], "text_vi": "Khớp"}
+        else:
+            mismatch = {"open": 0, "status": "none", "icon": STATUS_ICONS["none"],
+                        "text_vi": "Chưa đối chiếu" if owns else "Không áp dụng"}
+        rows.append({"code": unit.code, "name_vi": unit.name_vi, "kind": unit.kind,
+                     "kind_vi": KIND_TITLES.get(unit.kind, unit.kind), "nominees": nominees, "survey": survey_cell,
+                     "self_scores": scores, "mismatches": mismatch})
+    return rows
+
+
+def _mismatches(campaign: Campaign, found: list[Mismatch], titles: dict[str, str]) -> tuple[list[dict], list[dict]]:
+    catalogue = campaign.catalogue
+    names = {u.code: u.name_vi for u in campaign.units}
+    items, groups = [], defaultdict(list)
+    for m in found:
+        item = catalogue.items.get(m.criterion_code)
+        entry = {
+            "unit_code": m.unit_code, "unit_name": names.get(m.unit_code, m.unit_code),
+            "criterion_code": m.criterion_code, "criterion_name": item.name_vi if item else "",
+            "provisional": bool(item and item.provisional), "area": m.area or m.criterion_code.split(".")[0],
+            "category": m.category, "category_vi": titles.get(m.category, m.category),
+            "report_score": None if m.report_score is None else float(m.report_score),
+            "portal_score": None if m.portal_score is None else float(m.portal_score),
+            "difference": None if m.difference is None else float(m.difference),
+            "report_score_vi": vn_points(m.report_score), "portal_score_vi": vn_points(m.portal_score),
+            "difference_vi": vn_points(m.difference), "message": m.message,
+            "found_at_vi": vn_datetime(m.found_at.astimezone(campaign.tz)),
+        }
+        items.append(entry)
+        groups[m.unit_code].append(entry)
+    return items, [{"unit_code": code, "unit_name": names.get(code, code), "count": len(entries),
+                    "areas": sorted({e["area"] for e in entries}, key=lambda a: (len(a), a)),
+                    "reconcile_conf": reconcile_conf(campaign, code)}
+                   for code, entries in groups.items()]
+
+
+def campaign_list(campaigns: list[Campaign]) -> list[dict]:
+    """The campaigns a coordinator can open, newest first."""
+    return nfc_tree([{"id": c.id, "dag_id": c.dag_id, "title_vi": c.title_vi, "year": c.campaign.year,
+                      "province_vi": c.campaign.province.name_vi,
+                      "deadlines": {p: c.deadline_at(p).isoformat() for p in PHASES}}
+                     for c in sorted(campaigns, key=lambda c: (-c.campaign.year, c.id))])
+
+
+def reconcile_form(campaigns: list[Campaign], campaign: Campaign, unit_code: str, store_url: str) -> dict | None:
+    """``par_reconcile``'s form filled in for one unit of ``campaign``, with the unit's open mismatches;
+    ``None`` for a unit the campaign does not have."""
+    import json
+
+    from par_index.reconcile import CATEGORY_TITLES
+
+    unit = campaign.unit_by_code.get(unit_code)
+    if unit is None:
+        return None
+    found = []
+    engine = read_engine(store_url)
+    if _has_store(campaign, engine):
+        with Session(engine) as s:
+            found = s.scalars(select(Mismatch).where(
+                Mismatch.campaign_id == campaign.id, Mismatch.unit_code == unit.code,
+            ).order_by(Mismatch.criterion_code, Mismatch.category)).all()
+    conf = reconcile_conf(campaign, unit.code)
+    return nfc_tree({
+        "dag_id": RECONCILE_DAG_ID, "campaign": {"id": campaign.id, "title_vi": campaign.title_vi},
+        "unit": {"code": unit.code, "name_vi": unit.name_vi}, "conf": conf,
+        "conf_json": json.dumps(conf, ensure_ascii=False, indent=2),
+        "note": f"Chạy lại đối chiếu từ bảng điều khiển chiến dịch: {unit.name_vi} ({unit.code})",
+        "choices": reconcile_choices(campaigns), "open": _mismatches(campaign, found, CATEGORY_TITLES)[0]})
