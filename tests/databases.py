@@ -38,3 +38,31 @@ def stack_settings(folder: Path) -> dict[str, str]:
     if CELERY_BROKER:
         settings["PAR_CELERY_BROKER"] = CELERY_BROKER
     return settings
+
+
+# Columns whose values depend on when or in which order a run happened, not on what it stored.
+VOLATILE = {"synced_at", "registered_at", "last_attempt_at", "attempts", "sent_at", "finished_at", "found_at",
+            "closed_at", "seen_at", "created_at", "decided_at", "delivered_at"}
+# The report's files carry the moment they were written (Office metadata, zip entry times): equal facts, other bytes.
+VOLATILE_IN = {"report_versions": {"sha256"}}
+
+
+def canonical_dump(url: str, data_dir: Path | None = None) -> dict[str, list[tuple]]:
+    """Every table of the campaign store as sorted rows, without surrogate keys (``id`` and references to other
+    rows' ids: PostgreSQL spends sequence numbers on rolled-back transactions), wall-clock columns and the data folder's own path: two stores holding the same facts give
+    equal dumps."""
+    from par_index.store.models import Base
+
+    engine = create_engine(url)
+    dump = {}
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            keep = [c for c in table.columns if not (
+                c.name == "id" or c.name in VOLATILE | VOLATILE_IN.get(table.name, set())
+                or any(fk.column.table.name != "campaigns" for fk in c.foreign_keys))]
+            rows = []
+            for row in conn.execute(table.select().with_only_columns(*keep)):
+                rows.append(tuple(repr(v).replace(str(data_dir), "<data>") if data_dir else repr(v) for v in row))
+            dump[table.name] = sorted(rows)
+    engine.dispose()
+    return dump

@@ -2,8 +2,11 @@
 real SMTP sink, isolated in temporary folders and free ports."""
 
 import email
+import io
+import json
 import subprocess
 import sys
+import zipfile
 from email import policy
 from pathlib import Path
 
@@ -48,3 +51,40 @@ def test_demo_runs_the_sample_campaign_through_the_rest_api(tmp_path, campaign, 
     assert sum(s.startswith("[Trình duyệt]") for s in subjects) == 2
     assert sum(s.startswith("[Báo cáo bị từ chối]") for s in subjects) == 1
     assert "Stopped every process the stack started." in out.stdout
+    _no_secret_in_logs_mails_or_outputs(tmp_path, campaign, out.stdout + out.stderr)
+
+
+def _no_secret_in_logs_mails_or_outputs(tmp_path, campaign, printed: str) -> None:
+    """The stack's JWT and API secrets, the admin password and the passwords someone sent in a refused Appendix III
+    appear in no log, mail, report, archived file or printed line."""
+    home, out = tmp_path / "airflow", tmp_path / "out"
+    secrets = list(json.loads((home / "stack-secrets.json").read_text()).values())
+    secrets += list(json.loads((home / "simple_auth_manager_passwords.json.generated").read_text()).values())
+    refused = load_workbook(out / "inbox" / campaign.id / sd.PASSWORD_FILE).active
+    header = next(r for r in refused.iter_rows() if any(c.value == "Mật khẩu" for c in r))
+    column = next(c.column for c in header if c.value == "Mật khẩu")
+    secrets += [refused.cell(r, column).value for r in range(header[0].row + 1, refused.max_row + 1)
+                if refused.cell(r, column).value]
+    assert len(secrets) >= 5 and all(len(s) >= 8 for s in secrets)
+    scanned = [p for folder in (home / "logs", out / "mail", out / "reports", out / "archive")
+               for p in folder.rglob("*") if p.is_file()]
+    leaks = [(p.name, s[:3] + "…") for p in scanned for blob in _contents(p.read_bytes()) for s in secrets
+             if s.encode() in blob]
+    leaks += [("stdout", s[:3] + "…") for s in secrets if s in printed]
+    print(f"{len(secrets)} secrets looked for in {len(scanned)} logs, mails and outputs: {len(leaks)} found")
+    assert scanned and leaks == []
+
+
+def _contents(data: bytes):
+    """The bytes a reader can get at: a mail's decoded parts, an Office file's unzipped members, or the file."""
+    if data.startswith(b"PK"):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                yield archive.read(name)
+    elif b"MIME-Version:" in data[:4000]:
+        for part in email.message_from_bytes(data, policy=policy.default).walk():
+            payload = part.get_payload(decode=True)
+            if payload:
+                yield from _contents(payload)
+    else:
+        yield data

@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from par_index.campaign import Campaign
-from par_index.store.models import Mismatch, Reconciliation, Score
+from par_index.store.models import CampaignRow, Mismatch, Reconciliation, Score
 from par_index.text import vn_number
 
 CATEGORY_TITLES = {
@@ -280,6 +280,9 @@ def reconcile(session: Session, campaign: Campaign, scope: Scope = Scope(),
     """Compare the scope's scores and store the result, replacing the previous result for the same units and
     areas (and nothing else)."""
     now = now or datetime.now(UTC)
+    # One reconciliation of a campaign at a time: a second one (an overlapping scope, started at the same moment)
+    # waits here, then reads what the first stored. SQLite already serialises writers (BEGIN IMMEDIATE).
+    session.execute(select(CampaignRow.id).where(CampaignRow.id == campaign.id).with_for_update())
     report, portal = (scores_frame(session, campaign, s) for s in ("report", "portal"))
     report, portal = report[scope.mask(report)], portal[scope.mask(portal)]
     rules = Rules.of(campaign)

@@ -44,8 +44,9 @@ def engine_for(url: str) -> Engine:
     return engine
 
 
-def migrate(url: str) -> None:
-    """Bring the store at ``url`` to the newest schema (idempotent)."""
+def migrate(url: str, revision: str = "head", downgrade: bool = False) -> None:
+    """Bring the store at ``url`` to ``revision`` (default: the newest schema; idempotent). ``downgrade`` goes back
+    instead (an operator undoing a release)."""
     from alembic import command
     from alembic.config import Config
 
@@ -54,7 +55,7 @@ def migrate(url: str) -> None:
     config.attributes["connection_url"] = url
     with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        (command.downgrade if downgrade else command.upgrade)(config, revision)
 
 
 @contextmanager
