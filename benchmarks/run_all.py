@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import resource
 import socket
 import subprocess
 import sys
@@ -39,15 +38,24 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+MEASURE = """
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:]).returncode
+print(f"peak-rss-kb {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}", file=sys.stderr)
+sys.exit(code)
+"""
+
+
 def run(args: list[str], env: dict | None = None, timeout: float = 1800) -> tuple[str, float, float]:
-    """stdout, wall seconds and peak RSS (MB) of the largest process the command ran."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """stdout, wall seconds and peak RSS (MB) of the largest process the command ran (measured by a fresh
+    parent of its own, so earlier commands do not count)."""
     start = time.perf_counter()
-    out = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    out = subprocess.run([PY, "-c", MEASURE, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=timeout)
     elapsed = time.perf_counter() - start
     if out.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
-    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    peak = int(re.search(r"peak-rss-kb (\d+)", out.stderr).group(1)) / 1024
     return out.stdout, elapsed, peak
 
 
@@ -90,7 +98,7 @@ def main() -> int:
     stdout, _, _ = run([PY, "benchmarks/reconcile.py", "--rows", str(rows_per_source)])
     ours = re.search(r"^par_index \(pandas\)\s+(\S+)\s+(\S+)", stdout, re.M)
     theirs = re.search(r"^datacompy\s+(\S+)\s+(\S+)", stdout, re.M)
-    rows.append((f"reconciliation, {rows_per_source:,} rows per source".replace(",", "."),
+    rows.append((f"reconciliation, {rows_per_source:_} rows per source".replace("_", "."),
                  f"{float(ours.group(1)):.2f} s",
                  f"datacompy {float(theirs.group(1)):.2f} s ({_number(SPEEDUP, stdout):.1f}x)",
                  f"{float(ours.group(2)):.0f} MB (datacompy {float(theirs.group(2)):.0f})"))

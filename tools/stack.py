@@ -51,6 +51,10 @@ def stack_env() -> dict[str, str]:
         SECRETS.write_text(json.dumps({"jwt": secrets.token_urlsafe(32), "api": secrets.token_urlsafe(32)}))
         SECRETS.chmod(0o600)
     keys = json.loads(SECRETS.read_text())
+    passwords = HOME / "simple_auth_manager_passwords.json.generated"
+    if not passwords.exists():  # made here, so Airflow does not generate one and print it into its log
+        passwords.write_text(json.dumps({"admin": secrets.token_urlsafe(16)}))
+        passwords.chmod(0o600)
     env = dict(os.environ)
     env.update({
         "AIRFLOW_HOME": str(HOME),
