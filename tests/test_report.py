@@ -256,6 +256,23 @@ def test_rejected_then_rebuilt_approved_and_delivered_once(report, campaign, sin
         assert not report_state(s, campaign, datetime(2024, 1, 19, 3, 59, tzinfo=UTC)).complete
 
 
+def test_a_delivery_the_mail_server_refused_is_kept_and_sent_on_the_retry(report, campaign, sink):
+    rt, _, _ = report
+    controller, folder = sink
+    down = SmtpSettings("127.0.0.1", mail_sink._free_port("127.0.0.1"), timeout=2)
+    assemble_report(campaign, rt, BUILT)
+    record_report_decision(campaign, rt, True, "Giám đốc Sở", BUILT)
+    with pytest.raises(ReportStateError, match="REP004"):
+        deliver_report(campaign, Runtime(rt.store_url, down))
+    with session_scope(rt.store_url) as s:
+        build = s.scalars(select(ReportBuild).order_by(ReportBuild.number.desc())).first()
+        assert build.status == "approved"  # not delivered yet, but the archived copies are recorded
+        assert {v.kind for v in s.scalars(select(ReportVersion).where(ReportVersion.build_id == build.id))} == {
+            "workbook", "docx", "archived_workbook", "archived_docx"}
+    retry = deliver_report(campaign, Runtime(rt.store_url, SmtpSettings("127.0.0.1", controller.port)))
+    assert retry["mail"] == "sent" and len(_mails(folder)) == 1
+
+
 def test_a_report_changed_after_approval_is_not_delivered(report, campaign):
     rt, _, _ = report
     result = assemble_report(campaign, rt, BUILT)

@@ -17,12 +17,14 @@ from sqlalchemy import delete, func, select
 
 from par_index import phases, reminders
 from par_index.campaign import PHASE_TITLES, Campaign, parse_duration
+from par_index.errors import ReportStateError
 from par_index.intake.feeds import PROGRESS_COLUMNS, SCORE_COLUMNS, PortalClient
 from par_index.intake.inbox import ingest, ingest_feed
 from par_index.notify import SmtpSettings, retry_failed, send_once
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
 from par_index.reconcile import CATEGORY_TITLES, Scope, reconcile
 from par_index.report import builds
+from par_index.report.figures import compute as report_figures
 from par_index.report.unit_notice import write_unit_notice
 from par_index.store import default_url, migrate, session_scope
 from par_index.store.models import AssignmentRow, CampaignRow, ReportBuild, UnitRow
@@ -255,9 +257,9 @@ def request_report_approval(campaign: Campaign, rt: Runtime, link: str, now: dat
     with session_scope(rt.store_url) as s:
         build = builds.latest(s, campaign)
         if build is None or build.status != "awaiting":
-            raise builds.ReportStateError("Không có bản báo cáo nào chờ phê duyệt.", code="REP001")
+            raise ReportStateError("Không có bản báo cáo nào chờ phê duyệt.", code="REP001")
         files = builds.files_of(s, build)
-        figures = builds.compute(s, campaign, build.created_at)
+        figures = report_figures(s, campaign, build.created_at)
         leader = campaign.contacts.snv_leader
         outcome = send_once(s, campaign, rt.smtp, key=f"{campaign.id}:report:{build.number}:approval",
                             template="report_approval", phase="report", rung=f"build-{build.number}", now=now,
@@ -292,22 +294,23 @@ def deliver_report(campaign: Campaign, rt: Runtime, now: datetime | None = None)
     with session_scope(rt.store_url) as s:
         build = builds.latest(s, campaign)
         if build is None or build.status not in ("approved", "delivered"):
-            raise builds.ReportStateError("Chưa có bản báo cáo được phê duyệt để gửi.", code="REP002")
+            raise ReportStateError("Chưa có bản báo cáo được phê duyệt để gửi.", code="REP002")
         copies = builds.archive(s, campaign, build, now)
-        figures = builds.compute(s, campaign, build.created_at)
+        figures = report_figures(s, campaign, build.created_at)
         office = campaign.contacts.ppc_office
         outcome = send_once(s, campaign, rt.smtp, key=f"{campaign.id}:report:{build.number}:delivery",
                             template="report_delivery", phase="report", rung=f"build-{build.number}", now=now,
                             recipients=[office.email, campaign.contacts.snv_leader.email],
                             attachments=list(copies.values()), recipient_name=office.name, build=build,
                             figures=figures, deadline=campaign.deadline_at("report"), ui_url=_ui_url(campaign))
-        if outcome not in ("sent", "already_sent"):
-            raise builds.ReportStateError(f"Chưa gửi được báo cáo cho {office.name} ({outcome}); thư được giữ lại "
-                                          "để gửi lại.", code="REP004")
-        if build.status != "delivered":
+        if outcome in ("sent", "already_sent") and build.status != "delivered":
             build.status, build.delivered_at = "delivered", now
-        return {"build": build.number, "delivered_at": build.delivered_at.isoformat(),
-                "archive": {kind: str(p) for kind, p in copies.items()}, "mail": outcome}
+        result = {"build": build.number, "delivered_at": build.delivered_at and build.delivered_at.isoformat(),
+                  "archive": {kind: str(p) for kind, p in copies.items()}, "mail": outcome}
+    if outcome not in ("sent", "already_sent"):  # the archive and the ledger entry are kept: the retry resends
+        raise ReportStateError(f"Chưa gửi được báo cáo cho {office.name} ({outcome}); thư được giữ lại để gửi "
+                               "lại.", code="REP004")
+    return result
 
 
 def run_campaign(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
