@@ -236,10 +236,17 @@ class Leader:
     """SNV's leader answering the report approval through the REST API, as in the UI's Required Actions page:
     with ``reject_first``, rejects the first build with that reason, then approves the rebuilt one."""
 
+    # A person reads the report before deciding. An answer within a second or two of the task parking races
+    # Airflow 3.3.2's scheduler: the executor's "finished" event for the parked attempt arrives after the API has
+    # already queued the resume, and the scheduler then sets the task up for retry (the answer is lost and asked
+    # again). The pause keeps the demo as slow as a person.
+    READING_SECONDS = 10
+
     def __init__(self, api: Api, reject_first: str | None = None):
         self.api, self.reject_first, self.decisions = api, reject_first, []
 
     def __call__(self, dag_id: str, run_id: str, ti: dict) -> None:
+        time.sleep(self.READING_SECONDS)
         reject = bool(self.reject_first) and not self.decisions
         option, reason = ("Từ chối", self.reject_first) if reject else ("Phê duyệt", "")
         self.api.call("PATCH", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/-1/hitlDetails",
