@@ -5,7 +5,6 @@ follows after fixes) or ``approved``, then ``delivered`` (archived copies, maile
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from par_index.campaign import Campaign
 from par_index.errors import ReportStateError
+from par_index.intake.inbox import sha256_of
 from par_index.paths import reports_dir
 from par_index.report.document import build_document
 from par_index.report.figures import ReportFigures, compute
@@ -23,14 +23,6 @@ from par_index.store.models import ReportBuild, ReportVersion
 
 STATUS_TITLES = {"awaiting": "Chờ phê duyệt", "rejected": "Bị từ chối", "approved": "Đã phê duyệt",
                  "delivered": "Đã gửi UBND tỉnh", "superseded": "Đã có bản lập sau"}
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def assemble(session: Session, campaign: Campaign, now: datetime, run_id: str | None = None
@@ -49,7 +41,7 @@ def assemble(session: Session, campaign: Campaign, now: datetime, run_id: str | 
              "docx": build_document(figures, folder / f"bao_cao_tu_danh_gia_{campaign.id}.docx")}
     for kind, path in files.items():
         session.add(ReportVersion(campaign_id=campaign.id, build_id=build.id, kind=kind, path=str(path),
-                                  sha256=sha256(path), created_at=now))
+                                  sha256=sha256_of(path), created_at=now))
     session.flush()
     return build, figures, files
 
@@ -94,13 +86,13 @@ def archive(session: Session, campaign: Campaign, build: ReportBuild, now: datet
     copies = {}
     for kind, version in files_of(session, build).items():
         source = Path(version.path)
-        if sha256(source) != version.sha256:
+        if sha256_of(source) != version.sha256:
             raise ReportStateError(f"Tệp {source.name} đã bị thay đổi sau khi lập bản lần {build.number}: lập lại "
                                    "báo cáo và trình duyệt lại.", code="REP003")
         target = folder / source.name
         shutil.copy2(source, target)
         session.add(ReportVersion(campaign_id=campaign.id, build_id=build.id, kind=f"archived_{kind}",
-                                  path=str(target), sha256=sha256(target), created_at=now))
+                                  path=str(target), sha256=sha256_of(target), created_at=now))
         copies[kind] = target
     session.flush()
     return copies
