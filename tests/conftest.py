@@ -86,3 +86,13 @@ def stack_env(tmp_path) -> dict[str, str]:
            **stack_settings(tmp_path / "databases")}
     env.pop("AIRFLOW_HOME", None)
     return env
+
+
+@pytest.fixture
+def sink(tmp_path):
+    """A real SMTP server on loopback saving what it receives in ``tmp_path/mail``: (controller, folder)."""
+    from par_index import mail_sink
+
+    controller = mail_sink.start(tmp_path / "mail")
+    yield controller, tmp_path / "mail"
+    controller.stop()

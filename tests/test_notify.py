@@ -1,26 +1,13 @@
 """Mail through a real SMTP server on loopback; the ledger sends each key once and retries failures."""
 
-import email
-from email import policy
 
-import pytest
 from par_index import mail_sink
 from par_index.notify import SmtpSettings
 from par_index.service import close_phase, notify_phase_closed, prepare
 from par_index.store import session_scope
 from par_index.store.models import Notification
+from received_mail import read_mails
 from sqlalchemy import select
-
-
-@pytest.fixture
-def sink(tmp_path):
-    controller = mail_sink.start(tmp_path / "mail")
-    yield controller, tmp_path / "mail"
-    controller.stop()
-
-
-def _messages(folder):
-    return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
 
 
 def test_phase_close_mails_coordinators_once_in_vietnamese(runtime, campaign, sink):
@@ -31,7 +18,7 @@ def test_phase_close_mails_coordinators_once_in_vietnamese(runtime, campaign, si
     first = notify_phase_closed(campaign, rt, "nominees")
     second = notify_phase_closed(campaign, rt, "nominees")
     assert first["mail"] == {"sent": 1} and second["mail"] == {"already_sent": 1}
-    [message] = _messages(folder)
+    [message] = read_mails(folder)
     assert message["To"] == campaign.contacts.coordinators[0].email
     assert "Cử công chức đầu mối" in message["Subject"] and "30/12/2023" in message["Subject"]
     body = message.get_body(("plain",)).get_content()
@@ -51,7 +38,7 @@ def test_smtp_failure_is_recorded_and_retried_next_run(runtime, campaign, tmp_pa
         assert notify_phase_closed(campaign, rt_up, "survey")["mail"] == {"sent": 1}
     finally:
         controller.stop()
-    assert len(_messages(tmp_path / "mail")) == 1
+    assert len(read_mails(tmp_path / "mail")) == 1
     with session_scope(runtime.store_url) as s:
         [entry] = s.scalars(select(Notification)).all()
         assert (entry.outcome, entry.attempts, entry.error) == ("sent", 2, None)

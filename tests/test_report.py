@@ -1,14 +1,12 @@
 """The provincial report: workbook cell by cell, the Word report's layout (Decree 30/2020/NĐ-CP) read back from the
 file and rendered by LibreOffice to PDF and PNG, and its way to the PPC (reject, rebuild, approve, deliver)."""
 
-import email
 import hashlib
 import os
 import shutil
 import subprocess
 from datetime import UTC, datetime
 from decimal import Decimal
-from email import policy
 from pathlib import Path
 
 import pytest
@@ -34,6 +32,7 @@ from par_index.service import (
 )
 from par_index.store import session_scope
 from par_index.store.models import Nominee, ReportBuild, ReportVersion, Score
+from received_mail import read_mails
 from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -204,17 +203,6 @@ def test_word_report_renders_to_pdf_and_png_with_libreoffice(report, tmp_path):
     print(f"rendered pages: {sorted(p.name for p in ARTIFACTS.glob('bao_cao_trang-*.png'))} in {ARTIFACTS}")
 
 
-@pytest.fixture
-def sink(tmp_path):
-    controller = mail_sink.start(tmp_path / "mail")
-    yield controller, tmp_path / "mail"
-    controller.stop()
-
-
-def _mails(folder):
-    return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
-
-
 def test_rejected_then_rebuilt_approved_and_delivered_once(report, campaign, sink):
     rt, _, _ = report
     controller, folder = sink
@@ -237,7 +225,7 @@ def test_rejected_then_rebuilt_approved_and_delivered_once(report, campaign, sin
     delivered = deliver_report(campaign, rt, datetime(2024, 1, 19, 4, tzinfo=UTC))
     again = deliver_report(campaign, rt, datetime(2024, 1, 19, 5, tzinfo=UTC))
     assert delivered["mail"] == "sent" and again["mail"] == "already_sent"
-    mails = _mails(folder)
+    mails = read_mails(folder)
     subjects = [m["Subject"] for m in mails]
     assert sum(s.startswith("[Trình duyệt]") for s in subjects) == 2
     assert sum(s.startswith("[Báo cáo bị từ chối]") for s in subjects) == 1
@@ -270,7 +258,7 @@ def test_a_delivery_the_mail_server_refused_is_kept_and_sent_on_the_retry(report
         assert {v.kind for v in s.scalars(select(ReportVersion).where(ReportVersion.build_id == build.id))} == {
             "workbook", "docx", "archived_workbook", "archived_docx"}
     retry = deliver_report(campaign, Runtime(rt.store_url, SmtpSettings("127.0.0.1", controller.port)))
-    assert retry["mail"] == "sent" and len(_mails(folder)) == 1
+    assert retry["mail"] == "sent" and len(read_mails(folder)) == 1
 
 
 def test_a_report_changed_after_approval_is_not_delivered(report, campaign):
