@@ -35,9 +35,10 @@ test: install lint
 lint: install
 	$(BIN)/ruff check .
 
-## Keep the stack running for the UI at http://localhost:8080 (make down stops it).
+## Keep the stack running for the UI at http://localhost:8080 (make down stops it), with a trial campaign dated from
+## today (out/campaigns/ha_tinh_thu_nghiem.yaml; kept while it lives; NEW_TRIAL=1 starts it afresh).
 up: install
-	$(BIN)/python tools/stack.py up
+	$(BIN)/python tools/stack.py up $(if $(NEW_TRIAL),--new-trial)
 
 down:
 	@test -x $(BIN)/python && $(BIN)/python tools/stack.py down || true

@@ -1,6 +1,7 @@
 """The 2023 campaign day by day (time-machine): files arrive on their day, the reminder DAG's function runs
 each morning at 08:00 (giờ Việt Nam), and a real SMTP server on loopback receives the mail. Who receives which
-mail on which day follows the directive's dates and the default ladder of the README."""
+mail on which day follows the directive's dates and the default ladder of the README, on working days only
+(reminders.py): Saturdays, Sundays and 01/01/2024 (Tết Dương lịch) carry no reminder."""
 
 import email
 import shutil
@@ -23,9 +24,31 @@ from par_index.store import session_scope
 from par_index.store.models import BouncedAddress, Notification
 from sqlalchemy import select
 
-NOMINEE_LADDER_DAYS = ["20/12/2023", "23/12/2023", "27/12/2023", "29/12/2023", "30/12/2023", "31/12/2023",
-                       "01/01/2024", "02/01/2024"]  # start, T-7, T-3, T-1, due day, overdue ×3
-NOMINEE_ESCALATION_DAY = "03/01/2024"
+# Due Saturday 30/12/2023: T-7 (Saturday 23/12) moves to Friday 22/12; T-1 and the due day both fall on Friday
+# 29/12 (one mail); the overdue steps take the working days after the deadline (Sunday 31/12 and the holiday
+# 01/01 are skipped), then the escalation.
+NOMINEE_LADDER_DAYS = ["20/12/2023", "22/12/2023", "27/12/2023", "29/12/2023", "02/01/2024", "03/01/2024",
+                       "04/01/2024"]  # start, T-7, T-3, T-1 (and the due day), overdue ×3
+NOMINEE_ESCALATION_DAY = "05/01/2024"
+DAYS_OFF = ["23/12/2023", "24/12/2023", "30/12/2023", "31/12/2023", "01/01/2024", "06/01/2024", "07/01/2024",
+            "13/01/2024", "14/01/2024", "20/01/2024", "21/01/2024"]
+# The first day each step of the ladder went out, per deadline (08:00 runs). The survey is due Sunday 31/12: SNV's
+# roster arrives on 21/12 after that morning's run, and on 22/12 the latest step is already T-7 (moved from Sunday
+# 24/12), so no start notice; T-1 (Saturday 30/12) and the due day move to Friday 29/12. Self-scores are due
+# Tuesday 16/01/2024: T-3 (Saturday 13/01) moves to Friday 12/01; after SKHDT's late report of 18/01 nobody is
+# left for overdue-3 (Friday 19/01) and the escalation (Monday 22/01: test_workdays). A start notice also goes to
+# each nominee accepted later.
+LADDERS = {
+    "nominees": {"start": "20/12/2023", "before-7d": "22/12/2023", "before-3d": "27/12/2023",
+                 "before-1d": "29/12/2023", "overdue-1": "02/01/2024", "overdue-2": "03/01/2024",
+                 "overdue-3": "04/01/2024", "escalation": "05/01/2024"},
+    "survey": {"before-7d": "22/12/2023", "before-3d": "28/12/2023", "before-1d": "29/12/2023",
+               "overdue-1": "02/01/2024", "overdue-2": "03/01/2024", "overdue-3": "04/01/2024",
+               "escalation": "05/01/2024"},
+    "self_scores": {"start": "20/12/2023", "before-7d": "09/01/2024", "before-3d": "12/01/2024",
+                    "before-1d": "15/01/2024", "due": "16/01/2024", "overdue-1": "17/01/2024",
+                    "overdue-2": "18/01/2024"},
+}
 
 
 def _d(text: str) -> date:
@@ -128,13 +151,13 @@ def test_whoever_complies_is_not_reminded_afterwards(calendar, campaign):
 def test_survey_reminds_each_missing_leader_and_tells_the_unit_head_by_name(calendar, campaign):
     person = calendar["person"]
     days = _days(calendar, phase="survey", recipient=person["email"], template="survey_person")
-    assert days and days[-1] == _d("03/01/2024")  # the third overdue reminder (the survey is due 31/12)
+    assert days and days[-1] == _d("04/01/2024")  # the third overdue reminder (due Sunday 31/12, 01/01 is off)
     head = campaign.unit_by_code["443"].head_email
     notices = [m for m in calendar["mails"] if m["To"] == head and "[Khảo sát CCHC]" in m["Subject"]]
     assert notices and all(person["name"] in m.get_body(("plain",)).get_content() for m in notices)
-    assert _days(calendar, phase="survey", unit_code="443", recipient=head)[-1] == _d("04/01/2024")  # escalation
+    assert _days(calendar, phase="survey", unit_code="443", recipient=head)[-1] == _d("05/01/2024")  # escalation
     leader = campaign.contacts.snv_leader.email
-    assert _days(calendar, phase="survey", recipient=leader, template="escalation_digest") == [_d("04/01/2024")]
+    assert _days(calendar, phase="survey", recipient=leader, template="escalation_digest") == [_d("05/01/2024")]
     completed = [r for r in parse_form(read_sheets(calendar["staged"] / "khao_sat_tien_do.csv"), campaign).records
                  if r["status"] == "completed" and r["completed_at"].date() <= _d("25/12/2023")]
     for r in completed[:10]:
@@ -177,3 +200,38 @@ def test_mail_is_vietnamese_utf8_with_local_dates(calendar):
         body = m.get_body(("plain",)).get_content()
         assert "http://localhost:8080/dags/par_ha_tinh_2023" in body
         assert m.get_body(("html",)) is not None
+
+
+def _ladder(calendar, phase: str) -> dict[str, date]:
+    """Step of the ladder → the first local day on which it went out to anyone (sent ledger entries)."""
+    days = defaultdict(set)
+    for n in calendar["ledger"]:
+        if n.outcome == "sent" and n.phase == phase and n.rung:
+            days[n.rung].add(n.sent_at.astimezone(calendar["tz"]).date())
+    return {rung: min(d) for rung, d in days.items()}
+
+
+def test_the_2023_ladder_day_by_day_on_working_days(calendar):
+    ladders = {phase: _ladder(calendar, phase) for phase in LADDERS}
+    for phase, ladder in ladders.items():
+        print(phase, {rung: f"{day:%a %d/%m/%Y}" for rung, day in ladder.items()})
+    assert ladders == {phase: {rung: _d(day) for rung, day in steps.items()} for phase, steps in LADDERS.items()}
+
+
+def test_no_reminder_on_a_saturday_sunday_or_holiday(calendar):
+    sent = sorted({n.sent_at.astimezone(calendar["tz"]).date() for n in calendar["ledger"]
+                   if n.outcome == "sent" and n.rung})
+    assert not set(sent) & {_d(day) for day in DAYS_OFF}
+    assert all(day.weekday() < 5 and day != date(2024, 1, 1) for day in sent)
+    assert {_d(day) for ladder in LADDERS.values() for day in ladder.values()} <= set(sent)
+
+
+def test_reminders_name_the_deadline_s_weekday(calendar, campaign):
+    unit = campaign.unit_by_code[sd.NOMINEES_NEVER_SENT]
+    mails = {n.sent_at.astimezone(calendar["tz"]).date(): n.body_text for n in calendar["ledger"]
+             if n.outcome == "sent" and n.phase == "nominees" and n.recipients == [unit.email]}
+    assert "Còn 8 ngày nữa là đến hạn “Cử công chức đầu mối (Phụ lục IV)”: thứ Bảy, 30/12/2023 23:59 " \
+           "(giờ Việt Nam)." in mails[date(2023, 12, 22)]
+    assert "Còn 1 ngày nữa là đến hạn “Cử công chức đầu mối (Phụ lục IV)”: thứ Bảy, 30/12/2023 23:59 " \
+           "(giờ Việt Nam)." in mails[date(2023, 12, 29)]
+    assert "đã quá hạn (thứ Bảy, 30/12/2023 23:59 (giờ Việt Nam))" in mails[date(2024, 1, 2)]

@@ -10,6 +10,9 @@ import pytest
 from databases import fresh_database
 from openpyxl import load_workbook
 from par_index import mail_sink
+from par_index.store import session_scope
+from par_index.store.models import PhaseOutcome
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -102,5 +105,8 @@ def test_campaign_dag_runs_end_to_end_with_dag_test(tmp_path, campaign):
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert len(result["tasks"]) == 11
     assert {state.rsplit(".", 1)[-1].lower() for state in result["tasks"].values()} == {"success"}, result
+    with session_scope(json.loads(env["AIRFLOW_CONN_PAR_CAMPAIGN_DB"])["extra"]["sqlalchemy_url"]) as s:
+        closed = {o.phase: o.collection_failed for o in s.scalars(select(PhaseOutcome))}
+    assert closed == {"nominees": False, "survey": False, "self_scores": False}  # each close saw its sensor's result
     archive = tmp_path / "data" / "reports" / campaign.id / "luu_tru" / "lan_01"
     assert "Bảng điểm" in load_workbook(archive / f"bao_cao_tu_danh_gia_{campaign.id}.xlsx").sheetnames

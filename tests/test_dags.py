@@ -110,3 +110,9 @@ print(json.dumps({{"seconds": time.perf_counter() - start,
     result = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"\nparse time of {dag_file.name}: {result['seconds']:.3f} s (process {time.perf_counter() - started:.1f} s)")
     assert result["heavy"] == []
+
+
+def test_deadline_alerts_fire_at_the_campaign_s_alert_moments(dagbag, campaign):
+    dag = dagbag.dags[campaign.dag_id]
+    assert [(a.name, a.reference._datetime) for a in dag.deadline] == [
+        (f"{phase}:{before or 'due'}", moment) for phase, before, moment in campaign.alert_moments()]

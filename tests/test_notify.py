@@ -23,6 +23,7 @@ def test_phase_close_mails_coordinators_once_in_vietnamese(runtime, campaign, si
     assert "Cử công chức đầu mối" in message["Subject"] and "30/12/2023" in message["Subject"]
     body = message.get_body(("plain",)).get_content()
     assert "(giờ Việt Nam)" in body and "Không nộp" in body
+    assert "hạn là thứ Bảy, 30/12/2023 23:59 (giờ Việt Nam)" in body  # a deadline names its weekday
     assert f"/dags/{campaign.dag_id}" in body
     assert message.get_body(("html",)) is not None
 

@@ -104,7 +104,7 @@ def test_summary_sheet_cell_by_cell(report, campaign):
         survey = evaluate(s, campaign, "survey", BUILT)
     expected_rate = round(100 * sum(u.done for u in survey.units.values())
                           / sum(u.expected for u in survey.units.values()), 1)
-    assert facts["Số cơ quan, đơn vị"] == len(campaign.active_units) == 40
+    assert facts["Số cơ quan, đơn vị"] == len(campaign.active_units) == 41
     assert facts["Công chức đầu mối đã cử"] == f"{len(nominees)} người của {len({n.unit_code for n in nominees})} đơn vị"
     assert facts["Tỷ lệ lãnh đạo trả lời khảo sát đúng hạn (%)"] == expected_rate
     assert facts["Sai lệch giữa phần mềm và báo cáo chưa xử lý"] == result["open_mismatches"] == 4

@@ -1,8 +1,19 @@
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from par_index.text import decree_date, fold, nfc, parse_decimal, parse_vn_date, parse_vn_datetime, vn_date
+from par_index.text import (
+    decree_date,
+    fold,
+    nfc,
+    parse_decimal,
+    parse_vn_date,
+    parse_vn_datetime,
+    vn_date,
+    vn_weekday_date,
+    vn_weekday_datetime,
+)
 
 
 def test_fold_matches_titles_without_diacritics_case_or_spacing():
@@ -44,3 +55,19 @@ def test_dates_are_read_and_written_dd_mm_yyyy():
 ])
 def test_decree_date_line_has_leading_zeros_only_where_decree_30_wants_them(day, line):
     assert decree_date(day) == line
+
+
+@pytest.mark.parametrize(("day", "expected"), [
+    (date(2023, 12, 30), "thứ Bảy, 30/12/2023"), (date(2023, 12, 31), "Chủ nhật, 31/12/2023"),
+    (date(2024, 1, 1), "thứ Hai, 01/01/2024"), (date(2024, 1, 2), "thứ Ba, 02/01/2024"),
+    (date(2024, 1, 3), "thứ Tư, 03/01/2024"), (date(2024, 1, 4), "thứ Năm, 04/01/2024"),
+    (date(2024, 1, 5), "thứ Sáu, 05/01/2024")])
+def test_a_date_names_its_weekday_in_vietnamese_nfc(day, expected):
+    assert vn_weekday_date(day) == expected
+    assert unicodedata.is_normalized("NFC", vn_weekday_date(day))
+
+
+def test_a_date_time_names_its_weekday_and_time():
+    assert vn_weekday_date(datetime(2024, 1, 16, 23, 59, 59)) == "thứ Ba, 16/01/2024"
+    assert vn_weekday_datetime(datetime(2024, 1, 16, 23, 59, 59)) == "thứ Ba, 16/01/2024 23:59"
+    assert vn_weekday_date(None) == vn_weekday_datetime(None) == ""

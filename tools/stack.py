@@ -1,4 +1,5 @@
-"""Embedded Airflow for one machine: ``demo`` (run the sample campaign end to end and stop), ``up``, ``down``.
+"""Embedded Airflow for one machine: ``demo`` (run the sample campaign end to end and stop), ``up`` (keep it
+running, with a trial campaign dated from today), ``down``.
 
 Each component (api-server, scheduler, dag-processor, triggerer) and the SMTP sink runs in its own process group,
 so ``down`` stops everything it started. Airflow's metadata DB is SQLite under ``.airflow/`` (project-local) and the
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import email.parser
+import email.policy
 import json
 import os
 import secrets
@@ -30,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HOME = Path(os.environ.get("PAR_AIRFLOW_HOME", ROOT / ".airflow")).resolve()
 OUT = Path(os.environ.get("PAR_DATA_DIR", ROOT / "out")).resolve()
 PIDS = HOME / "pids.json"
+TRIAL_DIR = OUT / "campaigns"  # campaign files the stack generates (the trial of ``up``); never committed
 SECRETS = HOME / "stack-secrets.json"
 API = os.environ.get("PAR_API_URL", "http://localhost:8080")
 SMTP_PORT = int(os.environ.get("PAR_SMTP_PORT", "8025"))
@@ -73,6 +77,7 @@ def stack_env() -> dict[str, str]:
         "AIRFLOW__API__SECRET_KEY": keys["api"],
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "PAR_DATA_DIR": str(OUT),
+        "PAR_EXTRA_CAMPAIGNS_DIR": str(TRIAL_DIR),
         "AIRFLOW_CONN_PAR_SMTP": json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": SMTP_PORT,
                                             "extra": {"from_email": "cchc.snv@hatinh.example"}}),
         "PYTHONPATH": str(ROOT / "include"),
@@ -170,7 +175,7 @@ class Api:
             try:
                 if requests.get(url, timeout=5).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still starting up
                 pass
             time.sleep(1)
         raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
@@ -403,6 +408,121 @@ def demo_live(base: Path, window_minutes: float) -> int:
         stop()
 
 
+def ensure_trial(source: Path, new: bool = False) -> tuple[Path, bool]:
+    """The trial campaign's file: kept while the trial lives (until its last reminder), else written anew from
+    ``source`` with the directive dated today (Asia/Ho_Chi_Minh) — then the previous trial's inbox, archive,
+    reports and store rows are deleted, so that it starts empty. Returns the file and whether it is new."""
+    _library()
+    from par_index.campaign import load_campaign
+    from par_index.paths import archive_dir, inbox_dir, reports_dir
+    from par_index.service import Runtime
+    from par_index.trial import TRIAL_ID, current_trial, forget_trial, write_trial
+
+    path = TRIAL_DIR / f"{TRIAL_ID}.yaml"
+    if not new and current_trial(path, datetime.now(UTC)):
+        return path, False
+    for folder in (inbox_dir(TRIAL_ID), archive_dir(TRIAL_ID), reports_dir(TRIAL_ID)):
+        shutil.rmtree(folder, ignore_errors=True)
+    parser = email.parser.BytesHeaderParser(policy=email.policy.default)
+    for mail in (OUT / "mail").glob("*.eml"):  # the previous trial's mail (every subject says so)
+        with mail.open("rb") as handle:
+            if "thử nghiệm" in str(parser.parse(handle)["Subject"] or "").casefold():
+                mail.unlink()
+    rows = forget_trial(TRIAL_ID, STORE_URL or Runtime.local().store_url)
+    if rows:
+        say(f"Previous trial forgotten: {rows} rows of {TRIAL_ID} deleted from the campaign store")
+    today = datetime.now(UTC).astimezone(load_campaign(source).tz).date()
+    write_trial(source, TRIAL_DIR, today, ui_base_url=API)
+    inbox_dir(TRIAL_ID).mkdir(parents=True, exist_ok=True)
+    return path, True
+
+
+def start_trial(api: Api, path: Path, new: bool, timeout: float = 300) -> dict:
+    """Run the trial on the stack: wait for its DAGs as written in ``path``, create the campaign run (the DAG's
+    own @once run, made before unpausing so no second run appears) and unpause it; once its ``prepare`` has put
+    the campaign in the store, unpause the reminder DAG (its first run is the directive day's 08:00 tick: at once
+    when that has passed, so the start notices go out now); wait until the phase sensors watch the inbox and the
+    reminder DAG's next run is ahead. Returns what a coordinator needs to know."""
+    from par_index.campaign import load_campaign
+
+    campaign = load_campaign(path)
+    dag_id, reminders = campaign.dag_id, f"{campaign.dag_id}_reminders"
+    deadline = time.time() + timeout
+    for dag in (dag_id, reminders):  # parsed from this very file (a new trial changes the start date)
+        while True:
+            response = api.session.get(f"{api.base}/api/v2/dags/{dag}/details", timeout=30)
+            if response.status_code == 200 and response.json().get("start_date") and \
+                    datetime.fromisoformat(response.json()["start_date"]) == campaign.starts_at:
+                break
+            if time.time() > deadline:
+                raise TimeoutError(f"DAG {dag} of {path} was not parsed within {timeout:.0f} s")
+            time.sleep(2)
+    runs = {}
+    for dag in (dag_id, reminders):
+        runs[dag] = api.call("GET", f"/dags/{dag}/dagRuns", params={"limit": 100})["dag_runs"]
+        if new:  # runs of a previous trial of the same id
+            for run in runs[dag]:
+                if run["state"] not in ("success", "failed"):  # Airflow deletes only a finished run
+                    api.call("PATCH", f"/dags/{dag}/dagRuns/{run['dag_run_id']}", json={"state": "failed"})
+                api.call("DELETE", f"/dags/{dag}/dagRuns/{run['dag_run_id']}")
+            runs[dag] = []
+    if not runs[dag_id]:
+        response = api.session.post(f"{api.base}/api/v2/dags/{dag_id}/dagRuns", timeout=30, json={
+            "logical_date": campaign.starts_at.isoformat(), "note": "Chiến dịch thử nghiệm (make up)"})
+        if response.status_code != 409:  # 409: the scheduler made the same @once run first
+            response.raise_for_status()
+    api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+    watching, next_reminder, prepared = set(), None, False
+    while True:
+        run = api.call("GET", f"/dags/{dag_id}/dagRuns", params={"order_by": "-run_after", "limit": 1})["dag_runs"]
+        tasks = api.call("GET", f"/dags/{dag_id}/dagRuns/{run[0]['dag_run_id']}/taskInstances")["task_instances"] \
+            if run else []
+        states = {t["task_id"]: t["state"] for t in tasks}
+        if not prepared and states.get("prepare") == "success":  # a reminder run needs the campaign in the store
+            api.call("PATCH", f"/dags/{reminders}", json={"is_paused": False})
+            prepared = True
+        watching = {task for task, state in states.items() if task.startswith("collect_")
+                    and state in ("up_for_reschedule", "running", "success")}
+        if prepared:
+            after = api.call("GET", f"/dags/{reminders}").get("next_dagrun_run_after")
+            next_reminder = after if after and datetime.fromisoformat(after) > datetime.now(UTC) else None
+        if (len(watching) == 3 and next_reminder) or time.time() > deadline:
+            return {"campaign": campaign, "watching": sorted(watching), "next_reminder": next_reminder,
+                    "prepared": prepared}
+        time.sleep(3)
+
+
+def up(source: Path, new_trial: bool = False) -> int:
+    """Start the stack with a trial campaign dated from today, and say where to drop files and where to look."""
+    stop()
+    path, new = ensure_trial(source, new_trial)
+    start(stack_env())
+    api = Api()
+    trial = start_trial(api, path, new)
+    campaign = trial["campaign"]
+    from par_index.paths import inbox_dir
+    from par_index.text import vn_date, vn_datetime
+
+    local = campaign.tz
+    say(f"Trial campaign “{campaign.title_vi}” ({'new' if new else 'continued'}): DAG {campaign.dag_id}, "
+        f"directive {vn_date(campaign.directive.issued_on)}, deadlines "
+        + ", ".join(f"{phase} {vn_date(campaign.deadline_at(phase))}" for phase in campaign.deadlines)
+        + f"; file {path}")
+    say(f"Phase sensors watching the inbox: {', '.join(trial['watching']) or 'not yet (see the Grid)'}")
+    if trial["next_reminder"]:
+        say(f"Reminder DAG {campaign.dag_id}_reminders: next run "
+            f"{vn_datetime(datetime.fromisoformat(trial['next_reminder']).astimezone(local))} (giờ Việt Nam)")
+    elif not trial["prepared"]:
+        say(f"The campaign run has not prepared the store yet: unpause {campaign.dag_id}_reminders in the UI once "
+            "its task “Chuẩn bị” has succeeded")
+    say(f"Drop what units send into {inbox_dir(campaign.id)}/ (any name, any sub-folder): the sensors' next check "
+        f"reads it (each check starts {campaign.reminders.sensor_poke} after the previous one ended)")
+    say(f"Grid: {API}/dags/{campaign.dag_id}/grid · dashboard: {API}/dags/{campaign.dag_id}/plugin/par-campaign-tab "
+        f"(“Chiến dịch CCHC”) · mail: {OUT / 'mail'}/")
+    say(f"Airflow UI: {API} — user admin; password: cat {HOME / 'simple_auth_manager_passwords.json.generated'}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("command", choices=["demo", "up", "down"])
@@ -411,15 +531,13 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=5.0, help="minutes from the directive to the report (live)")
     parser.add_argument("--reject-first", metavar="REASON",
                         help="the leader rejects the first report with this reason, then approves the rebuilt one")
+    parser.add_argument("--new-trial", action="store_true",
+                        help="up: start the trial campaign afresh from today (its data is deleted)")
     args = parser.parse_args()
     if args.command == "demo":
         return demo_live(args.campaign, args.window) if args.live else demo(args.campaign, args.reject_first)
     if args.command == "up":
-        start(stack_env())
-        Api()
-        say(f"Airflow UI: {API} — user admin; password: "
-            f"cat {HOME / 'simple_auth_manager_passwords.json.generated'}")
-        return 0
+        return up(args.campaign, args.new_trial)
     stop()
     return 0
 

@@ -23,8 +23,9 @@ from pydantic import (
 
 from par_index.catalogue import YAML_LOADER, Catalogue, load_catalogue
 from par_index.errors import CampaignError
-from par_index.paths import CAMPAIGNS_DIR
-from par_index.text import nfc
+from par_index.paths import CAMPAIGNS_DIR, extra_campaigns_dir
+from par_index.text import nfc, vn_date
+from par_index.workdays import ONE_DAY, add_working_days, next_working_day
 
 PHASES = ("nominees", "survey", "self_scores", "report")
 PHASE_TITLES = {  # phases that collect from units (the report phase is SNV's own)
@@ -32,7 +33,7 @@ PHASE_TITLES = {  # phases that collect from units (the report phase is SNV's ow
     "survey": "Trả lời phiếu khảo sát xã hội học",
     "self_scores": "Tự chấm điểm và báo cáo (Phụ lục II)",
 }
-UnitKind = Literal["department", "central_agency", "district", "commune"]
+UnitKind = Literal["department", "council_office", "central_agency", "district", "commune"]
 Status = Literal["confirmed", "inferred"]
 
 
@@ -54,6 +55,7 @@ class CampaignHead(_Model):
     catalogue: str
     timezone: str = "Asia/Ho_Chi_Minh"
     ui_base_url: str = "http://localhost:8080"
+    trial: bool = False  # a trial run (make up): "(thử nghiệm)" in titles, DAG names, mail subjects and the report
 
     @field_validator("timezone")
     @classmethod
@@ -103,6 +105,12 @@ class Ladder(_Model):
     overdue_times: int = Field(3, ge=0)
     escalate: bool = True  # after the overdue reminders: the unit's head and SNV's leader
 
+    @property
+    def by_working_days(self) -> bool:
+        """A ladder counted in whole days keeps to working days (reminders.py); one in hours or minutes (a
+        compressed rehearsal) runs by the clock."""
+        return all(parse_duration(d) % ONE_DAY == timedelta(0) for d in [*self.before, self.overdue_every])
+
 
 class Deadline(_Model):
     due: date | datetime
@@ -116,8 +124,25 @@ class Reminders(_Model):
     min_gap: Duration = "20h"  # between two reminders to the same person for the same deadline
     max_per_recipient: int = Field(8, ge=1)  # per deadline
     alerts_before: list[Duration] = ["3d", "1d"]  # deadline alerts to the coordinators, and one at the deadline
+    alert_time: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # local time of an alert in whole days
     sensor_poke: Duration = "5m"  # how often a phase checks its inbox
+    close_grace: Duration = "1d"  # how long after a deadline its phase may still be closing (sensor lifetime)
     ladder: Ladder = Ladder()
+
+
+class WorkCalendar(_Model):
+    """The campaign's own changes to Vietnam's working calendar (workdays.py): the province's extra days off, and
+    working days such as a Saturday worked in lieu."""
+
+    extra_days_off: list[date] = []
+    extra_working_days: list[date] = []
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> WorkCalendar:
+        both = sorted(set(self.extra_days_off) & set(self.extra_working_days))
+        if both:
+            raise ValueError(f"ngày {', '.join(vn_date(d) for d in both)} vừa là ngày nghỉ vừa là ngày làm việc")
+        return self
 
 
 class NomineeRules(_Model):
@@ -212,6 +237,7 @@ class Campaign(_Model):
     deadlines: dict[Literal["nominees", "survey", "self_scores", "report"], Deadline]
     nominee_rules: NomineeRules = NomineeRules()
     reminders: Reminders = Reminders()
+    calendar: WorkCalendar = WorkCalendar()
     council: Council = Council()
     contacts: Contacts
     report: ReportText
@@ -262,6 +288,9 @@ class Campaign(_Model):
 
     @property
     def dag_id(self) -> str:
+        """``par_<province>_<year>``; a trial shares its province and year with a real campaign: ``par_<id>``."""
+        if self.campaign.trial:
+            return f"par_{self.campaign.id}"
         return f"par_{self.campaign.province.slug}_{self.campaign.year}"
 
     @property
@@ -270,7 +299,8 @@ class Campaign(_Model):
 
     @property
     def title_vi(self) -> str:
-        return f"Chỉ số CCHC {self.campaign.year} — {self.campaign.province.name_vi}"
+        title = f"Chỉ số CCHC {self.campaign.year} — {self.campaign.province.name_vi}"
+        return f"{title} (thử nghiệm)" if self.campaign.trial else title
 
     def ladder_for(self, phase: str) -> Ladder:
         return self.deadlines[phase].ladder or self.reminders.ladder
@@ -285,11 +315,20 @@ class Campaign(_Model):
 
     @property
     def ends_at(self) -> datetime:
-        """When nothing is left to remind: the last deadline plus the longest overdue ladder."""
+        """When nothing is left to remind: the last deadline plus the longest overdue ladder; a ladder in days
+        counts working days, and its escalation may wait for the next working day (reminders.py)."""
         last = max(self.deadline_at(p) for p in PHASES)
         tail = max(parse_duration(self.ladder_for(p).overdue_every) * (self.ladder_for(p).overdue_times + 1)
                    for p in PHASES)
-        return last + tail
+        ends = last + tail
+        for phase in PHASE_TITLES:
+            ladder = self.ladder_for(phase)
+            if ladder.by_working_days:
+                days = parse_duration(ladder.overdue_every).days * ladder.overdue_times
+                escalation = add_working_days(self.deadline_at(phase).astimezone(self.tz), days, self.calendar)
+                after = next_working_day(escalation.date(), self.calendar)
+                ends = max(ends, datetime.combine(after, time(23, 59, 59), tzinfo=self.tz))
+        return ends
 
     def deadline_at(self, phase: str) -> datetime:
         """The deadline as an aware datetime; a bare date means the end of that local day."""
@@ -298,9 +337,53 @@ class Campaign(_Model):
             return due if due.tzinfo else due.replace(tzinfo=self.tz)
         return datetime.combine(due, time(23, 59, 59), tzinfo=self.tz)
 
+    def alert_moments(self) -> list[tuple[str, str | None, datetime]]:
+        """(phase, before, moment) of each deadline alert to the coordinators, any day of the week: a ``before``
+        in whole days at ``reminders.alert_time`` of that local day ('3d' → 08:00 three days before the due
+        day), a shorter one exactly that long before; ``before`` None at the deadline itself."""
+        at = time.fromisoformat(self.reminders.alert_time)
+        moments = []
+        for phase in PHASES:
+            deadline = self.deadline_at(phase).astimezone(self.tz)
+            for before in [*self.reminders.alerts_before, None]:
+                lead = parse_duration(before) if before else None
+                if lead is None:
+                    moment = deadline
+                elif lead % ONE_DAY:
+                    moment = deadline - lead
+                else:
+                    moment = datetime.combine(deadline.date() - lead, at, tzinfo=self.tz)
+                moments.append((phase, before, moment))
+        return moments
+
     @property
     def starts_at(self) -> datetime:
         return datetime.combine(self.directive.issued_on, time(0, 0), tzinfo=self.tz)
+
+    @property
+    def close_grace(self) -> timedelta:
+        return parse_duration(self.reminders.close_grace)
+
+    def collection_lifetime(self, phase: str) -> timedelta:
+        """A phase sensor's timeout: from the campaign's start to the phase's deadline plus the grace that
+        closing needs, so a sensor started with the campaign can never time out before its deadline."""
+        return self.deadline_at(phase) + self.close_grace - self.starts_at
+
+    @cached_property
+    def reminder_interval(self) -> timedelta:
+        """The shortest gap between two runs of the reminder schedule (cron, local time): a reminder run must
+        end within it, so that the next one is not held back."""
+        from croniter import croniter
+
+        ticks = croniter(self.reminders.schedule, self.starts_at)
+        moments = [ticks.get_next(datetime) for _ in range(32)]
+        return min(later - earlier for earlier, later in zip(moments, moments[1:], strict=False))
+
+    @property
+    def lifetime(self) -> timedelta:
+        """From the campaign's start to its end plus the closing grace: how long the report may await its
+        leader's decision."""
+        return self.ends_at + self.close_grace - self.starts_at
 
     @cached_property
     def active_units(self) -> list[Unit]:
@@ -390,5 +473,10 @@ def load_campaign(path: str | Path) -> Campaign:
     return campaign
 
 
-def campaign_files(folder: Path = CAMPAIGNS_DIR) -> list[Path]:
-    return sorted(folder.glob("*.yaml"))
+def campaign_files(folder: Path | None = None) -> list[Path]:
+    """The campaign files of ``folder`` (default: the bundled ones, then those of ``PAR_EXTRA_CAMPAIGNS_DIR``, e.g.
+    the trial campaign that ``make up`` generates)."""
+    if folder is not None:
+        return sorted(Path(folder).glob("*.yaml"))
+    extra = extra_campaigns_dir()
+    return sorted(CAMPAIGNS_DIR.glob("*.yaml")) + (sorted(extra.glob("*.yaml")) if extra else [])

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from par_index.campaign import Campaign
 from par_index.paths import TEMPLATES_DIR
 from par_index.store.models import BouncedAddress, Notification
-from par_index.text import vn_date, vn_datetime, vn_number
+from par_index.text import vn_date, vn_datetime, vn_number, vn_weekday_date, vn_weekday_datetime
 
 # Python folds long non-ASCII subjects into encoded words and loses the spaces between them ("phầnmềm"): keep
 # each header on one line (RFC 5322 allows 998 characters).
@@ -44,12 +44,17 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES_DIR / "email"), undefined=S
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 _env.filters["vn_date"] = vn_date
 _env.filters["vn_datetime"] = vn_datetime
+_env.filters["vn_weekday_date"] = vn_weekday_date  # a deadline names its weekday
+_env.filters["vn_weekday_datetime"] = vn_weekday_datetime
 _env.filters["points"] = vn_number
 
 
 def render(template: str, **context) -> tuple[str, str, str]:
     """(subject, plain text, HTML) of ``template`` rendered with ``context``."""
     subject = _env.get_template(f"{template}.subject.txt").render(**context).strip()
+    campaign = context.get("campaign")
+    if getattr(getattr(campaign, "campaign", None), "trial", False) and "thử nghiệm" not in subject.casefold():
+        subject = f"[Thử nghiệm] {subject}"  # a trial campaign's mail never reads as the real one's
     return subject, _env.get_template(f"{template}.txt").render(**context), \
         _env.get_template(f"{template}.html").render(**context)
 

@@ -12,6 +12,13 @@ CAMPAIGNS_DIR = Path(os.environ.get("PAR_CAMPAIGNS_DIR", INCLUDE_DIR / "campaign
 TEMPLATES_DIR = INCLUDE_DIR / "templates"
 
 
+def extra_campaigns_dir() -> Path | None:
+    """Campaign files generated outside the repository (``PAR_EXTRA_CAMPAIGNS_DIR``; ``make up`` puts its trial
+    campaign there), read besides the bundled ones. Read on each call: tests and the stack set it late."""
+    folder = os.environ.get("PAR_EXTRA_CAMPAIGNS_DIR")
+    return Path(folder).resolve() if folder else None
+
+
 def data_dir() -> Path:
     """Base folder for campaign data; ``PAR_DATA_DIR`` or ``<project>/out``."""
     return Path(os.environ.get("PAR_DATA_DIR", PROJECT_ROOT / "out")).resolve()

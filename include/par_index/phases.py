@@ -176,15 +176,17 @@ def _self_scores(session: Session, campaign: Campaign, state: PhaseState) -> Non
             state.units[code] = UnitStatus(code, "ok", "Đã gửi báo cáo và cập nhật phần mềm.", expected=expected)
 
 
-def close(session: Session, campaign: Campaign, phase: str, now: datetime | None = None) -> PhaseState:
-    """Record the phase's outcome and its late units (replacing any earlier record: reruns are idempotent)."""
+def close(session: Session, campaign: Campaign, phase: str, now: datetime | None = None,
+          collection_failed: bool = False) -> PhaseState:
+    """Record the phase's outcome and its late units (replacing any earlier record: reruns are idempotent);
+    ``collection_failed`` when the phase closes although its collection task failed."""
     state = evaluate(session, campaign, phase, now)
     session.execute(delete(PhaseOutcome).where(PhaseOutcome.campaign_id == campaign.id, PhaseOutcome.phase == phase))
     session.execute(delete(LateUnit).where(LateUnit.campaign_id == campaign.id, LateUnit.phase == phase))
     session.add(PhaseOutcome(campaign_id=campaign.id, phase=phase,
                              status="complete" if state.complete else "closed_incomplete",
                              expected_units=len(state.units), complete_units=len(state.units) - len(state.laggards),
-                             closed_at=state.now))
+                             closed_at=state.now, collection_failed=collection_failed))
     for s in state.laggards:
         session.add(LateUnit(campaign_id=campaign.id, phase=phase, unit_code=s.unit_code, reason=s.reason,
                              detail=s.detail))

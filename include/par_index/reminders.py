@@ -6,6 +6,19 @@ then an escalation to the unit's head and SNV's leader. At each run the latest s
 everyone who has not complied, once (the notification ledger keeps each key to one send), never closer than the
 minimum gap to the previous reminder of that person for that deadline, never more than the maximum count, and
 never to an address known to bounce.
+
+A ladder counted in whole days keeps to working days (workdays.py: no Saturday, Sunday, public holiday or day off
+of the campaign's ``calendar:``); one counted in hours or minutes (a compressed rehearsal) runs by the clock:
+
+- nothing of the ladder (first notice, reminders, escalations) goes out on a day off: a step due then waits for
+  the next working day's run;
+- a step before the deadline (``before`` and the due-day step) that falls on a day off moves to the previous working
+  day; a due-day step moved so becomes a ``before`` step ("Còn 1 ngày nữa…", never "Hôm nay là hạn cuối");
+- overdue steps and the escalation count working days after the deadline: overdue-1 at the deadline, each next one
+  a working day later, so that each goes out on its own working day;
+- two steps at the same moment make one mail: the first of the ladder.
+
+The coordinators' deadline alerts are not reminders: they go any day (``Campaign.alert_moments``).
 """
 
 from __future__ import annotations
@@ -18,12 +31,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from par_index.campaign import PHASE_TITLES, Campaign, parse_duration
+from par_index.campaign import PHASE_TITLES, Campaign, Ladder, parse_duration
 from par_index.intake.templates import template_for
 from par_index.notify import DONE, bounced
 from par_index.phases import REASON_TITLES, PhaseState, evaluate
 from par_index.store.models import Nominee, Notification, PortalAccount, SurveyProgress, SurveyRespondent
-from par_index.text import duration_vi, vn_datetime
+from par_index.text import duration_vi, vn_weekday_datetime
+from par_index.workdays import add_working_days, is_working_day, previous_working_day
 
 FORM_OF_PHASE = {"nominees": "appendix_iv", "self_scores": "appendix_ii"}
 
@@ -52,6 +66,8 @@ class Mail:
 
 def rungs(campaign: Campaign, phase: str) -> list[Rung]:
     ladder = campaign.ladder_for(phase)
+    if ladder.by_working_days:
+        return _working_rungs(campaign, phase, ladder)
     anchor, deadline = campaign.due_anchor(phase), campaign.deadline_at(phase)
     steps = [Rung("start", campaign.starts_at)] if ladder.at_start else []
     steps += [Rung(f"before-{b}", anchor - parse_duration(b)) for b in ladder.before]
@@ -62,6 +78,38 @@ def rungs(campaign: Campaign, phase: str) -> list[Rung]:
     if ladder.escalate:
         steps.append(Rung("escalation", deadline + every * ladder.overdue_times))
     return sorted((r for r in steps if r.at >= campaign.starts_at), key=lambda r: r.at)
+
+
+def _working_rungs(campaign: Campaign, phase: str, ladder: Ladder) -> list[Rung]:
+    """The ladder on working days (the rules of the module docstring)."""
+    cal, tz = campaign.calendar, campaign.tz
+    anchor, deadline = campaign.due_anchor(phase).astimezone(tz), campaign.deadline_at(phase).astimezone(tz)
+
+    def earlier(moment: datetime) -> datetime:
+        if is_working_day(moment.date(), cal):
+            return moment
+        return datetime.combine(previous_working_day(moment.date(), cal), moment.timetz())
+
+    steps = [Rung("start", campaign.starts_at)] if ladder.at_start else []
+    steps += [Rung(f"before-{b}", earlier(anchor - parse_duration(b))) for b in ladder.before]
+    if ladder.on_due_day:
+        due = earlier(anchor)
+        steps.append(Rung("due", due) if due == anchor else Rung(f"before-{(anchor - due).days}d", due))
+    days = parse_duration(ladder.overdue_every).days
+    steps += [Rung(f"overdue-{k}", add_working_days(deadline, days * (k - 1), cal))
+              for k in range(1, ladder.overdue_times + 1)]
+    if ladder.escalate:
+        steps.append(Rung("escalation", add_working_days(deadline, days * ladder.overdue_times, cal)))
+    kept: dict[datetime, Rung] = {}
+    for rung in sorted((r for r in steps if r.at >= campaign.starts_at), key=lambda r: r.at):
+        kept.setdefault(rung.at, rung)
+    return list(kept.values())
+
+
+def working_day_for_reminders(campaign: Campaign, phase: str, now: datetime) -> bool:
+    """Whether the ladder of ``phase`` may send at ``now`` (always, for a ladder that runs by the clock)."""
+    return not campaign.ladder_for(phase).by_working_days or \
+        is_working_day(now.astimezone(campaign.tz).date(), campaign.calendar)
 
 
 class _History:
@@ -94,7 +142,7 @@ def plan(session: Session, campaign: Campaign, now: datetime) -> list[Mail]:
     mails: list[Mail] = []
     for phase in PHASE_TITLES:
         due = [r for r in rungs(campaign, phase) if r.at <= now]
-        if not due:
+        if not due or not working_day_for_reminders(campaign, phase, now):
             continue
         rung = due[-1]
         state = evaluate(session, campaign, phase, now)
@@ -113,7 +161,7 @@ def plan(session: Session, campaign: Campaign, now: datetime) -> list[Mail]:
 
 
 def rung_sentence(campaign: Campaign, phase: str, rung: Rung) -> str:
-    title, deadline = PHASE_TITLES[phase], f"{vn_datetime(campaign.deadline_at(phase))} (giờ Việt Nam)"
+    title, deadline = PHASE_TITLES[phase], f"{vn_weekday_datetime(campaign.deadline_at(phase))} (giờ Việt Nam)"
     if rung.kind == "start":
         subject = campaign.directive.title_vi.removeprefix("V/v").strip()
         return f"Thực hiện văn bản của {campaign.directive.issuer_vi} về việc {subject}, đề nghị đơn vị hoàn " \
@@ -138,6 +186,8 @@ def _unit_mails(session: Session, campaign: Campaign, state: PhaseState, rung: R
     attachments = [template_for(campaign, form)] if rung.kind == "start" and form else []
     mails = []
     for status in state.laggards:
+        if status.reason == "late":  # complied after the deadline: nothing left to remind
+            continue
         unit = campaign.unit_by_code[status.unit_code]
         if rung.kind == "escalation":
             recipients = [unit.head_email]  # SNV's leader gets one digest for all units (_leader_digest)
@@ -190,7 +240,7 @@ def _survey_mails(session: Session, campaign: Campaign, state: PhaseState, rung:
 
 def _leader_digest(campaign: Campaign, state: PhaseState, rung: Rung) -> list[Mail]:
     """At the escalation step, one mail to SNV's leader listing every unit still not done."""
-    if rung.kind != "escalation" or not state.laggards:
+    if rung.kind != "escalation" or all(s.reason == "late" for s in state.laggards):
         return []
     leader = campaign.contacts.snv_leader
     return [Mail(f"{campaign.id}:{state.phase}:{rung.name}:leader:{leader.email}", "escalation_digest",

@@ -40,6 +40,7 @@ MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Minh", "Thanh", "Quang", "Ngọc"
 GIVEN = ["An", "Bình", "Cường", "Dũng", "Hà", "Hải", "Hạnh", "Hùng", "Hương", "Lan", "Long", "Mai", "Nam",
          "Phong", "Quân", "Sơn", "Tâm", "Thảo", "Trung", "Tuấn", "Vinh", "Yến"]
 POSITIONS = ["Giám đốc", "Phó Giám đốc", "Trưởng phòng", "Phó Trưởng phòng"]
+HEAD_POSITIONS = {"council_office": ["Chánh Văn phòng", "Phó Chánh Văn phòng"]}  # leaders by unit kind; else a sở's
 II_COLUMNS = ["STT", "Mã tiêu chí", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Tài liệu kiểm chứng", "Giải trình",
               "Ghi chú"]
 
@@ -107,11 +108,14 @@ class _Gen:
     # ---- survey roster and progress ----
     def survey(self) -> None:
         roster, progress = [], []
+        # every active unit sends its leaders; for the council office (VPDBQHHDND, not an executive agency) being in
+        # MoHA's survey sample is INFERRED (ha_tinh_units_2023.yaml, par_role), treated here like a department
         for unit in self.c.active_units:
+            positions = HEAD_POSITIONS.get(unit.kind, POSITIONS[:2]) + POSITIONS[2:]
             people = [self.person(unit.code) for _ in range(self.rng.randint(3, 6))]
             never = SURVEY_INCOMPLETE.get(unit.code, 0)
             for i, (name, email) in enumerate(people):
-                roster.append([len(roster) + 1, name, POSITIONS[min(i, 3)], unit.code, email, "Lãnh đạo, quản lý"])
+                roster.append([len(roster) + 1, name, positions[min(i, 3)], unit.code, email, "Lãnh đạo, quản lý"])
                 if i >= len(people) - never:
                     partial = unit.code == SURVEY_IN_PROGRESS_UNIT
                     progress.append((email, None, 25 if partial else 0))

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select
 
-from par_index import phases, reminders
+from par_index import collection_failures, phases, reminders
 from par_index.campaign import PHASE_TITLES, Campaign, parse_duration
 from par_index.errors import ReportStateError
-from par_index.intake.feeds import PROGRESS_COLUMNS, SCORE_COLUMNS, PortalClient
+from par_index.intake.feeds import PROGRESS_COLUMNS, SCORE_COLUMNS, FeedError, PortalClient
 from par_index.intake.inbox import ingest, ingest_feed
 from par_index.notify import SmtpSettings, retry_failed, send_once
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
@@ -27,7 +27,7 @@ from par_index.report import builds
 from par_index.report.figures import compute as report_figures
 from par_index.report.unit_notice import write_unit_notice
 from par_index.store import default_url, migrate, session_scope
-from par_index.store.models import AssignmentRow, CampaignRow, ReportBuild, UnitRow
+from par_index.store.models import AssignmentRow, CampaignRow, PhaseOutcome, ReportBuild, UnitRow
 from par_index.text import duration_vi, vn_datetime
 
 
@@ -64,24 +64,31 @@ def prepare(campaign: Campaign, rt: Runtime) -> dict:
 
 def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None) -> dict:
     """Read the phase's new inbox files (and its feed, when one is configured), then report whether the phase may
-    close (complete or past its deadline). Files are stored before the feed is read: a failing feed loses
-    nothing."""
+    close (complete or past its deadline). Files are stored before the feed is read, and a feed that fails is
+    recorded (code, time) while the answer comes from the inbox: a failing feed loses nothing and ends nothing."""
     with session_scope(rt.store_url) as s:
         results = ingest(s, campaign, phase)
     feed = FEEDS.get(phase) if rt.portal else None
+    feed_error = None
     if feed:
         name, columns, fetch = feed
-        rows = fetch(rt.portal, campaign)
-        with session_scope(rt.store_url) as s:
-            snapshot = ingest_feed(s, campaign, name, columns, rows, datetime.now(UTC))
-        results += [snapshot] if snapshot else []
+        try:
+            rows = fetch(rt.portal, campaign)
+        except FeedError as exc:
+            feed_error = {"source": name, "code": exc.code, "message": exc.message}
+            with session_scope(rt.store_url) as s:
+                collection_failures.record(s, campaign, phase, name, exc.code, exc.message, datetime.now(UTC))
+        else:
+            with session_scope(rt.store_url) as s:
+                snapshot = ingest_feed(s, campaign, name, columns, rows, datetime.now(UTC))
+            results += [snapshot] if snapshot else []
     with session_scope(rt.store_url) as s:
         state = phases.evaluate(s, campaign, phase, now)
     return {
         "phase": phase, "new_files": len(results),
         "rejected": [r.name for r in results if r.status == "rejected"],
         "complete": state.complete, "deadline_passed": state.deadline_passed, "done": state.done,
-        "waiting_for": sorted(s.unit_code for s in state.laggards),
+        "waiting_for": sorted(s.unit_code for s in state.laggards), "feed_error": feed_error,
     }
 
 
@@ -93,12 +100,31 @@ FEEDS = {
 }
 
 
-def close_phase(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None) -> dict:
-    """Record the phase's outcome and its late units (the PPC's list for this deadline)."""
+def close_phase(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None,
+                collection_failed: bool = False) -> dict:
+    """Record the phase's outcome and its late units (the PPC's list for this deadline). Always runs, also after
+    its collection task failed: then it reads the inbox once more itself, records the failure, and the outcome
+    says the phase closed after a failed collection (the coordinators' mail and the report say so)."""
+    now = now or datetime.now(UTC)
+    if collection_failed:
+        local = now.astimezone(campaign.tz)
+        with session_scope(rt.store_url) as s:
+            collection_failures.record(
+                s, campaign, phase, collection_failures.TASK_SOURCE, collection_failures.TASK_FAILED,
+                f"Tác vụ thu nhận “{PHASE_TITLES[phase]}” kết thúc lỗi; nội dung được khép lại lúc "
+                f"{vn_datetime(local)} ({'sau' if now > campaign.deadline_at(phase) else 'TRƯỚC'} hạn) với dữ liệu "
+                "đã có. Xem nhật ký tác vụ, sửa lỗi rồi Clear tác vụ thu nhận để thu nhận tiếp.", now)
+        try:  # whatever the inbox holds now still counts
+            collect(campaign, rt, phase, now)
+        except Exception as exc:  # noqa: BLE001 - closing must record the late list whatever failed
+            with session_scope(rt.store_url) as s:
+                collection_failures.record(s, campaign, phase, collection_failures.TASK_SOURCE,
+                                           getattr(exc, "code", collection_failures.TASK_FAILED),
+                                           f"Đọc hộp thư khi khép lại cũng lỗi: {type(exc).__name__}: {exc}", now)
     with session_scope(rt.store_url) as s:
-        state = phases.close(s, campaign, phase, now)
+        state = phases.close(s, campaign, phase, now, collection_failed=collection_failed)
     return {"phase": phase, "complete": state.complete, "expected": len(state.units),
-            "late": {u.unit_code: u.reason for u in state.laggards}}
+            "collection_failed": collection_failed, "late": {u.unit_code: u.reason for u in state.laggards}}
 
 
 def notify_phase_closed(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None) -> dict:
@@ -106,14 +132,31 @@ def notify_phase_closed(campaign: Campaign, rt: Runtime, phase: str, now: dateti
     now = now or datetime.now(UTC)
     with session_scope(rt.store_url) as s:
         state = phases.evaluate(s, campaign, phase, now)
+        failures = collection_failures.unreported(s, campaign, datetime.now(UTC))
+        outcome_row = s.get(PhaseOutcome, (campaign.id, phase))
         outcomes = [
             send_once(s, campaign, rt.smtp, key=f"{campaign.id}:{phase}:closed:{c.email}", template="phase_closed",
                       recipients=[c.email], phase=phase, now=now, recipient_name=c.name, state=state,
                       phase_title=PHASE_TITLES[phase], deadline=campaign.deadline_at(phase),
-                      closed_at=now.astimezone(campaign.tz), **_unit_context(campaign))
+                      closed_at=now.astimezone(campaign.tz),
+                      collection_failed=bool(outcome_row and outcome_row.collection_failed),
+                      **_failure_context(campaign, failures), **_unit_context(campaign))
             for c in campaign.contacts.coordinators
         ]
+        _mark_reported(failures, outcomes)
     return {"phase": phase, "complete": state.complete, "mail": dict(Counter(outcomes))}
+
+
+def _failure_context(campaign: Campaign, failures: list) -> dict:
+    """The collection failures a coordinators' mail names (each once)."""
+    return {"failures": [{"when": vn_datetime(f.occurred_at.astimezone(campaign.tz)), "code": f.code,
+                          "source": f.source, "message": f.message,
+                          "phase_title": PHASE_TITLES.get(f.phase, f.phase)} for f in failures]}
+
+
+def _mark_reported(failures: list, outcomes: list[str]) -> None:
+    if any(o in ("sent", "already_sent") for o in outcomes):
+        collection_failures.mark_reported(failures, datetime.now(UTC))
 
 
 def deadline_alert(campaign: Campaign, rt: Runtime, phase: str, before: str | None, now: datetime | None = None) -> dict:
@@ -126,6 +169,7 @@ def deadline_alert(campaign: Campaign, rt: Runtime, phase: str, before: str | No
     label = before or "due"
     with session_scope(rt.store_url) as s:
         state = report_state(s, campaign, now) if phase == "report" else phases.evaluate(s, campaign, phase, now)
+        failures = collection_failures.unreported(s, campaign, datetime.now(UTC))
         outcomes = [
             send_once(s, campaign, rt.smtp, key=f"{campaign.id}:{phase}:alert:{label}:{c.email}",
                       template="deadline_alert", recipients=[c.email], phase=phase, rung=f"alert-{label}", now=now,
@@ -133,9 +177,10 @@ def deadline_alert(campaign: Campaign, rt: Runtime, phase: str, before: str | No
                       left=duration_vi(parse_duration(before)) if before else "",
                       phase_title=REPORT_TITLE if phase == "report" else PHASE_TITLES[phase],
                       deadline=campaign.deadline_at(phase), as_of=now.astimezone(campaign.tz),
-                      **_unit_context(campaign))
+                      **_failure_context(campaign, failures), **_unit_context(campaign))
             for c in campaign.contacts.coordinators
         ]
+        _mark_reported(failures, outcomes)
     return {"phase": phase, "alert": label, "late": [u.unit_code for u in state.laggards],
             "mail": dict(Counter(outcomes))}
 
@@ -247,7 +292,7 @@ def assemble_report(campaign: Campaign, rt: Runtime, now: datetime | None = None
         build, figures, files = builds.assemble(s, campaign, now, run_id)
         return {"build": build.number, "workbook": str(files["workbook"]), "docx": str(files["docx"]),
                 "self_total": float(figures.self_total), "self_max": float(figures.self_max),
-                "open_mismatches": figures.open_mismatches}
+                "open_mismatches": figures.open_mismatches, "warnings": figures.phase_warnings}
 
 
 def request_report_approval(campaign: Campaign, rt: Runtime, link: str, now: datetime | None = None) -> dict:

@@ -33,6 +33,19 @@ def vn_date(value: date | datetime | None) -> str:
     return "" if value is None else value.strftime("%d/%m/%Y")
 
 
+VN_WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
+
+
+def vn_weekday_date(value: date | datetime | None) -> str:
+    """'thứ Bảy, 30/12/2023': the day of the week, then dd/mm/yyyy (local day of a date-time)."""
+    return "" if value is None else f"{VN_WEEKDAYS[value.weekday()]}, {vn_date(value)}"
+
+
+def vn_weekday_datetime(value: datetime | None) -> str:
+    """'thứ Bảy, 30/12/2023 23:59' (local time of ``value``)."""
+    return "" if value is None else f"{VN_WEEKDAYS[value.weekday()]}, {vn_datetime(value)}"
+
+
 def vn_number(value: float | Decimal | None) -> str:
     """A number as a Vietnamese reader writes it: decimal comma, no trailing zeros ('53,5'); '—' when unknown."""
     if value is None or value != value:  # None or NaN

@@ -1,74 +1,13 @@
 """Feeds of MoHA's software against a real HTTP server on loopback: recorded pages, 500s, slow answers,
 malformed JSON and a page loop."""
 
-import json
-import secrets
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from urllib.parse import parse_qs, urlparse
-
 import pytest
+from moha_server import TOKEN, FakeMoha
 from par_index.intake.feeds import FeedError, FeedSettings, PortalClient
 from par_index.service import Runtime, collect, prepare
 from par_index.store import session_scope
-from par_index.store.models import ReceivedFile, Score, SurveyProgress
+from par_index.store.models import CollectionFailure, ReceivedFile, Score, SurveyProgress
 from sqlalchemy import select
-
-RECORDED = Path(__file__).parent / "recorded"
-TOKEN = secrets.token_hex(8)  # made per run: the fake server checks the client sends it
-
-
-class FakeMoha:
-    """Serves recorded pages; ``behaviour`` switches to failures. Counts every request."""
-
-    def __init__(self):
-        self.behaviour = "recorded"
-        self.hits = 0
-        self.fail_first = 0
-        handler = self._handler()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def _handler(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):  # noqa: N802 - http.server's hook name
-                fake.hits += 1
-                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                    return self._send(401, b"{}")
-                url = urlparse(self.path)
-                page = int(parse_qs(url.query).get("page", ["1"])[0])
-                if fake.behaviour == "500" or fake.hits <= fake.fail_first:
-                    return self._send(500, b"oops")
-                if fake.behaviour == "slow":
-                    time.sleep(1.5)
-                if fake.behaviour == "garbage":
-                    return self._send(200, b"{not json")
-                if fake.behaviour == "loop":
-                    return self._send(200, json.dumps({"items": [], "next_page": page % 2 + 1}).encode())  # 1→2→1
-                if "/scores" in url.path:
-                    unit = parse_qs(url.query)["unit"][0]
-                    file = RECORDED / f"scores_{unit}_page{page}.json"
-                    body = file.read_bytes() if file.exists() else b'{"items": [], "next_page": null}'
-                else:
-                    body = (RECORDED / f"respondents_page{page}.json").read_bytes()
-                return self._send(200, body)
-
-            def _send(self, status, body):
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        return Handler
 
 
 @pytest.fixture
@@ -121,8 +60,10 @@ def test_feed_records_are_stored_once_and_a_failing_feed_keeps_earlier_data(moha
     assert progress == {"an.nv.stp@hatinh.example": "completed", "binh.tt.stp@hatinh.example": "in_progress"}
     assert len(files) == 2 and all(f.archived_as.endswith(".json") for f in files)
     moha.behaviour = "500"
-    with pytest.raises(FeedError):
-        collect(campaign, rt, "self_scores")
+    result = collect(campaign, rt, "self_scores")  # recorded, answered from the inbox: the phase goes on
+    assert (result["feed_error"]["source"], result["feed_error"]["code"]) == ("Phần mềm chấm điểm CCHC", "INT060")
     with session_scope(rt.store_url) as s:
         assert s.scalar(select(Score).where(Score.criterion_code == "2.p1.1")).score is not None
         assert len(s.scalars(select(ReceivedFile)).all()) == 2
+        failures = s.scalars(select(CollectionFailure)).all()
+    assert [(f.phase, f.code, f.source) for f in failures] == [("self_scores", "INT060", "Phần mềm chấm điểm CCHC")]

@@ -20,10 +20,11 @@ from airflow.sdk import (
 from par_index.airflow.approval import ReportApprovalOperator
 from par_index.airflow.notifiers import PhaseClosedNotifier
 from par_index.airflow.sensors import PhaseSensor
-from par_index.campaign import PHASE_TITLES, PHASES, Campaign, campaign_files, load_campaign, parse_duration
+from par_index.campaign import PHASE_TITLES, Campaign, campaign_files, load_campaign, parse_duration
 from par_index.text import vn_date, vn_datetime
 
 OWNER = "so-noi-vu-cchc"
+SENSOR_RETRIES = 3  # a failing check (not a feed: that is recorded and waited out) is retried after one poke
 
 
 def _doc(campaign: Campaign) -> str:
@@ -42,23 +43,24 @@ def _doc(campaign: Campaign) -> str:
                   "báo điều phối viên và đi tiếp. Danh mục tiêu chí: "
               f"`{campaign.campaign.catalogue}`"
               + (" (có mục tạm tính, suy luận)." if campaign.catalogue.has_provisional else ".")]
+    if campaign.campaign.trial:
+        lines += ["", f"**Chiến dịch thử nghiệm** (tạo bởi `make up`, chỉ thị ngày {vn_date(d.issued_on)}): thả tệp "
+                      f"đơn vị gửi vào `inbox/{campaign.id}/` của thư mục dữ liệu (mặc định `out/`); mỗi tác vụ thu "
+                      f"nhận đọc hộp thư mỗi {campaign.reminders.sensor_poke}. Thư gửi đến hộp thư cục bộ "
+                      "(`out/mail/`)."]
     return "\n".join(lines)
 
 
 def deadline_alerts(campaign: Campaign, campaign_file: str) -> list[DeadlineAlert]:
-    """Before each deadline of the directive (default 3 days and 1 day) and at it: mail the coordinators what is
-    still missing. The callback lives in an importable module: the triggerer never imports DAG files."""
-    alerts = []
-    for phase in PHASES:
-        deadline = campaign.deadline_at(phase)
-        for before in [*campaign.reminders.alerts_before, None]:
-            moment = deadline - parse_duration(before) if before else deadline
-            alerts.append(DeadlineAlert(
-                reference=DeadlineReference.FIXED_DATETIME(moment), interval=timedelta(0),
-                name=f"{phase}:{before or 'due'}",
-                callback=AsyncCallback("par_index.airflow.callbacks.deadline_alert",
-                                       kwargs={"campaign_file": campaign_file, "phase": phase, "before": before})))
-    return alerts
+    """Before each deadline of the directive (default 08:00 three days and one day before) and at it: mail the
+    coordinators what is still missing (moments: ``Campaign.alert_moments``). The callback lives in an importable
+    module: the triggerer never imports DAG files."""
+    return [DeadlineAlert(reference=DeadlineReference.FIXED_DATETIME(moment), interval=timedelta(0),
+                          name=f"{phase}:{before or 'due'}",
+                          callback=AsyncCallback("par_index.airflow.callbacks.deadline_alert",
+                                                 kwargs={"campaign_file": campaign_file, "phase": phase,
+                                                         "before": before}))
+            for phase, before, moment in campaign.alert_moments()]
 
 
 def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
@@ -72,7 +74,8 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
         start_date=campaign.starts_at,
         catchup=False,
         max_active_runs=1,
-        tags=["par-index", campaign.campaign.province.slug, str(campaign.campaign.year)],
+        tags=["par-index", campaign.campaign.province.slug, str(campaign.campaign.year)]
+        + (["thử nghiệm"] if campaign.campaign.trial else []),
         default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=2)},
         deadline=deadline_alerts(campaign, campaign_file),
     ) as dag:
@@ -104,7 +107,7 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
 
         approve_report = ReportApprovalOperator(
             task_id="approve_report", task_display_name="Lãnh đạo Sở phê duyệt báo cáo", campaign=campaign,
-            campaign_file=campaign_file,
+            campaign_file=campaign_file, response_timeout=campaign.lifetime,
             doc_md="Giám đốc (hoặc Phó Giám đốc) Sở Nội vụ nhận thư kèm báo cáo và đường dẫn; chọn Phê duyệt hoặc "
                    "Từ chối (ghi lý do). Từ chối thì không gửi; sửa rồi Clear tác vụ tổng hợp để lập lại.")
 
@@ -118,24 +121,30 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
 
         ready = prepare()
         closers = {}
+        poke = parse_duration(campaign.reminders.sensor_poke)
         for phase, title in PHASE_TITLES.items():
             deadline = campaign.deadline_at(phase)
             sensor = PhaseSensor(
                 task_id=f"collect_{phase}", campaign_file=campaign_file, phase=phase,
-                poke_interval=parse_duration(campaign.reminders.sensor_poke).total_seconds(),
+                poke_interval=poke.total_seconds(), timeout=campaign.collection_lifetime(phase),
+                retries=SENSOR_RETRIES, retry_delay=poke,
                 task_display_name=f"Thu nhận: {title} (hạn {vn_date(deadline)})",
                 doc_md=f"Đọc hộp thư đến, kiểm tra biểu mẫu, ghi vào kho dữ liệu; chờ đến khi đủ hoặc hết hạn "
-                       f"{vn_date(deadline)}.",
+                       f"{vn_date(deadline)}. Sống đến hết hạn cộng {campaign.reminders.close_grace} để khép lại; "
+                       "nguồn dữ liệu của Bộ lỗi thì ghi nhận và chờ tiếp.",
             )
 
-            @task(task_id=f"close_{phase}", task_display_name=f"Khép lại: {title}",
+            @task(task_id=f"close_{phase}", task_display_name=f"Khép lại: {title}", trigger_rule="all_done",
                   on_success_callback=PhaseClosedNotifier(campaign_file=campaign_file, phase=phase))
-            def close(phase: str = phase):
-                """Record the phase's outcome and late units (the PPC's list); a notifier mails the coordinators."""
+            def close(phase: str = phase, ti=None):
+                """Record the phase's outcome and late units (the PPC's list); a notifier mails the coordinators.
+                Runs also when collection failed (no result from the sensor): then it says so."""
                 from par_index.airflow.runtime import runtime
                 from par_index.service import close_phase
 
-                return close_phase(load_campaign(campaign_file), runtime(), phase)
+                collected = ti.xcom_pull(task_ids=f"collect_{phase}") if ti is not None else None
+                return close_phase(load_campaign(campaign_file), runtime(), phase,
+                                   collection_failed=collected is None)
 
             closer = close()
             ready >> sensor >> closer
@@ -159,16 +168,21 @@ def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
                 f"bước nhắc đến hạn cho ai chưa hoàn thành: khi bắt đầu (kèm biểu mẫu), trước hạn "
                 f"{', '.join(ladder.before)}, ngày hạn, quá hạn mỗi {ladder.overdue_every} tối đa "
                 f"{ladder.overdue_times} lần, rồi báo cáo thủ trưởng đơn vị và lãnh đạo Sở Nội vụ. Không gửi trùng, "
-                f"không gửi cho người đã hoàn thành hay địa chỉ bị trả lại.\n\n"
+                f"không gửi cho người đã hoàn thành hay địa chỉ bị trả lại."
+                + (" Chỉ gửi vào ngày làm việc: bước trước hạn rơi vào thứ Bảy, Chủ nhật, ngày lễ, Tết được gửi vào "
+                   "ngày làm việc liền trước; bước quá hạn tính theo ngày làm việc." if ladder.by_working_days else "")
+                + "\n\n"
                 "Tham số `replay`: chạy lại cả lịch của một chiến dịch đã qua (mỗi ngày một lần như DAG đã chạy)."),
         schedule=CronTriggerTimetable(campaign.reminders.schedule, timezone=campaign.campaign.timezone),
         start_date=campaign.starts_at,
         end_date=campaign.ends_at,
         catchup=False,
         max_active_runs=1,
+        dagrun_timeout=campaign.reminder_interval,
         params={"replay": Param(False, type="boolean", title="Chạy lại cả lịch nhắc việc",
                                 description="Cho chiến dịch đã qua hoặc bản chạy thử")},
-        tags=["par-index", "reminders", campaign.campaign.province.slug, str(campaign.campaign.year)],
+        tags=["par-index", "reminders", campaign.campaign.province.slug, str(campaign.campaign.year)]
+        + (["thử nghiệm"] if campaign.campaign.trial else []),
         default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=5)},
     ) as dag:
 

@@ -9,7 +9,9 @@ class PhaseSensor(BaseSensorOperator):
     """Collect one phase's forms and wait until every unit has complied or the phase's deadline has passed.
 
     Runs in ``reschedule`` mode (it does real work on every check, so it frees its worker slot in between). It
-    never fails at the deadline: the phase then closes with its gaps recorded.
+    never fails at the deadline: the phase then closes with its gaps recorded. Its ``timeout`` comes from the
+    campaign (:meth:`~par_index.campaign.Campaign.collection_lifetime`), and a failing feed of MoHA's software is
+    recorded while the check answers from the inbox, so it cannot die before its deadline.
     """
 
     template_fields = ()
@@ -29,4 +31,7 @@ class PhaseSensor(BaseSensorOperator):
         result = collect(load_campaign(self.campaign_file), runtime(), self.phase)
         self.log.info("Phase %s: %s new file(s); rejected %s; waiting for %s", self.phase, result["new_files"],
                       result["rejected"] or "none", result["waiting_for"] or "nobody")
+        if result["feed_error"]:  # recorded in the store; this check answered from the inbox
+            self.log.warning("Feed %s failed [%s]: %s", result["feed_error"]["source"], result["feed_error"]["code"],
+                             result["feed_error"]["message"])
         return PokeReturnValue(is_done=result["done"], xcom_value=result)

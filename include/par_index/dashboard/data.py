@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, event, func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from par_index import phases
+from par_index import collection_failures, phases
 from par_index.campaign import PHASE_TITLES, PHASES, Campaign
 from par_index.store.db import engine_for
 from par_index.store.models import CampaignRow, Mismatch, Notification, PhaseOutcome, Reconciliation, Score
@@ -28,8 +28,8 @@ NOTIFICATIONS_SHOWN = 15
 STATUS_OF_REASON = {"ok": "ok", "pending": "pending", "late": "late", "missing": "bad", "invalid": "bad",
                     "incomplete": "bad"}
 STATUS_ICONS = {"ok": "✓", "pending": "○", "late": "!", "bad": "✗", "none": "–"}
-KIND_TITLES = {"department": "Sở, ban, ngành", "central_agency": "Cơ quan ngành dọc", "district": "Cấp huyện",
-               "commune": "Cấp xã"}
+KIND_TITLES = {"department": "Sở, ban, ngành", "council_office": "Văn phòng Đoàn ĐBQH và HĐND",
+               "central_agency": "Cơ quan ngành dọc", "district": "Cấp huyện", "commune": "Cấp xã"}
 OUTCOME_TITLES = {"sent": "Đã gửi", "failed": "Gửi lỗi (sẽ gửi lại)", "disabled": "Chưa cấu hình gửi thư",
                   "pending": "Đang gửi"}
 OUTCOME_STATUS = {"sent": "ok", "failed": "bad", "disabled": "none", "pending": "pending"}
@@ -165,7 +165,7 @@ def _deadline(campaign: Campaign, phase: str, state: phases.PhaseState | None, o
              "expected": 0, "done": 0, "status": "none", "status_vi": "Chưa có dữ liệu"}
     if outcome is not None:
         complete = outcome.status == "complete"
-        entry["closed"] = {"status": outcome.status,
+        entry["closed"] = {"status": outcome.status, "collection_failed": outcome.collection_failed,
                            "closed_at_vi": vn_datetime(outcome.closed_at.astimezone(campaign.tz)),
                            "status_vi": "Đã khép lại: đủ" if complete else "Đã khép lại khi chưa đủ"}
     if state is None:
@@ -194,7 +194,7 @@ def build_overview(campaign: Campaign, store_url: str, now: datetime | None = No
     now = (now or datetime.now(UTC)).astimezone(campaign.tz)
     overview = {"campaign": describe(campaign), "as_of": now.isoformat(), "as_of_vi": vn_datetime(now),
                 "has_data": False, "units": [], "mismatches": [], "mismatch_groups": [], "reconciliation": None,
-                "notifications": [], "mail_totals": {}}
+                "notifications": [], "mail_totals": {}, "collection_failures": []}
     engine = read_engine(store_url)
     if not _has_store(campaign, engine):
         overview["deadlines"] = [_deadline(campaign, p, None, None, now) for p in PHASES]
@@ -216,10 +216,16 @@ def build_overview(campaign: Campaign, store_url: str, now: datetime | None = No
         moment = func.coalesce(Notification.sent_at, Notification.last_attempt_at)
         mails = s.scalars(select(Notification).where(Notification.campaign_id == campaign.id, moment <= now)
                           .order_by(moment.desc(), Notification.id.desc()).limit(notifications)).all()
+        failures = [{"time_vi": vn_datetime(f.occurred_at.astimezone(campaign.tz)), "phase": f.phase,
+                     "phase_title": PHASE_TITLES.get(f.phase, f.phase), "source": f.source, "code": f.code,
+                     "message": f.message, "reported_vi": vn_datetime(f.reported_at.astimezone(campaign.tz))
+                     if f.reported_at and f.reported_at <= now else "Chưa"}
+                    for f in collection_failures.recent(s, campaign, now)]
         mail_totals = dict(s.execute(select(Notification.outcome, func.count()).where(
             Notification.campaign_id == campaign.id, moment <= now).group_by(Notification.outcome)).all())
 
     overview["has_data"] = True
+    overview["collection_failures"] = failures
     overview["deadlines"] = [_deadline(campaign, p, states[p], outcomes.get(p), now) for p in PHASES]
     overview["units"] = _matrix(campaign, states, points, found, last_run is not None)
     overview["mismatches"], overview["mismatch_groups"] = _mismatches(campaign, found, CATEGORY_TITLES)

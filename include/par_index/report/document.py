@@ -35,6 +35,7 @@ def context(figures: ReportFigures) -> dict:
                   for phase, rows in figures.late.items() if rows]
     lacking = figures.lacking_evidence
     limitations = [
+        *figures.phase_warnings,
         *(["Cơ quan, đơn vị chậm hoặc chưa đầy đủ theo từng hạn:"] + [f"- {line}" for line in late_lines]
           if late_lines else ["Các cơ quan, đơn vị đều hoàn thành đúng hạn các nội dung được giao."]),
         (f"Còn {figures.open_mismatches} sai lệch giữa điểm trên phần mềm và báo cáo của đơn vị ("
@@ -50,9 +51,10 @@ def context(figures: ReportFigures) -> dict:
     return {
         "r": r, "agency": agency, "year": campaign.campaign.year, "province": _lower_first(campaign.campaign.province.name_vi),
         "date_line": decree_date(local.date()),
-        "opening": (f"Thực hiện Văn bản số {d.number} ngày {vn_date(d.issued_on)}{inferred} của {d.issuer_vi} "
-                    f"{_lower_first(d.title_vi.removeprefix('V/v '))}, {agency} báo cáo kết quả "
-                    f"tự đánh giá, chấm điểm Chỉ số cải cách hành chính năm {campaign.campaign.year} như sau:"),
+        "opening": ("(Bản thử nghiệm, không có giá trị ban hành.) " if campaign.campaign.trial else "")
+        + (f"Thực hiện Văn bản số {d.number} ngày {vn_date(d.issued_on)}{inferred} của {d.issuer_vi} "
+           f"{_lower_first(d.title_vi.removeprefix('V/v '))}, {agency} báo cáo kết quả "
+           f"tự đánh giá, chấm điểm Chỉ số cải cách hành chính năm {campaign.campaign.year} như sau:"),
         "general": [
             f"{len(campaign.active_units)} cơ quan, đơn vị tham gia; {figures.nominee_units} đơn vị cử "
             f"{figures.nominees} công chức đầu mối; {figures.survey_rate:g}".replace(".", ",")

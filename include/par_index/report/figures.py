@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from par_index.campaign import BUDGET_STATUS_TITLES, PHASE_TITLES, Campaign
 from par_index.phases import PhaseState, evaluate
 from par_index.reconcile import CATEGORY_TITLES, DISAGREEMENTS
-from par_index.store.models import LateUnit, Mismatch, Nominee, Score
+from par_index.store.models import LateUnit, Mismatch, Nominee, PhaseOutcome, Score
 from par_index.text import vn_date
 
 
@@ -59,6 +59,22 @@ class ReportFigures:
     nominee_units: int
     late: dict[str, list[LateUnit]]
     mismatches: Counter = field(default_factory=Counter)
+    outcomes: dict[str, PhaseOutcome] = field(default_factory=dict)  # phases closed so far
+
+    @property
+    def phase_warnings(self) -> list[str]:
+        """Phases the report cannot vouch for: not closed when it was built, or closed after a failed
+        collection. The report says so rather than present their figures as final."""
+        lines = []
+        for phase, title in PHASE_TITLES.items():
+            outcome = self.outcomes.get(phase)
+            if outcome is None:
+                lines.append(f"Nội dung “{title}” chưa khép lại khi lập báo cáo: số liệu của nội dung này chưa "
+                             "phải số liệu cuối cùng.")
+            elif outcome.collection_failed:
+                lines.append(f"Nội dung “{title}” được khép lại sau khi tác vụ thu nhận bị lỗi: số liệu có thể "
+                             "chưa đầy đủ.")
+        return lines
 
     @property
     def self_total(self) -> Decimal:
@@ -136,4 +152,6 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> ReportFigure
         late.setdefault(row.phase, []).append(row)
     return ReportFigures(campaign, now, areas, leaves, evaluate(session, campaign, "survey", now), len(nominees),
                          len({n.unit_code for n in nominees}), late,
-                         Counter(CATEGORY_TITLES.get(m.category, m.category) for m in open_rows))
+                         Counter(CATEGORY_TITLES.get(m.category, m.category) for m in open_rows),
+                         {o.phase: o for o in session.scalars(select(PhaseOutcome).where(
+                             PhaseOutcome.campaign_id == campaign.id, PhaseOutcome.closed_at <= now))})

@@ -81,7 +81,8 @@ def build_workbook(session: Session, figures: ReportFigures, path: Path) -> Path
 def _title(ws, figures: ReportFigures, title: str) -> None:
     campaign = figures.campaign
     put_cell(ws, 1, 1, f"{title} — CHỈ SỐ CCHC NĂM {campaign.campaign.year} — "
-                       f"{campaign.campaign.province.name_vi.upper()}", font=Font(bold=True, size=14))
+                       f"{campaign.campaign.province.name_vi.upper()}"
+                       + (" (THỬ NGHIỆM)" if campaign.campaign.trial else ""), font=Font(bold=True, size=14))
     put_cell(ws, 2, 1, f"Số liệu đến {vn_datetime(figures.as_of.astimezone(campaign.tz))} (giờ Việt Nam). "
                        f"{campaign.catalogue.note_vi}")
     if campaign.catalogue.has_provisional:

@@ -205,9 +205,25 @@ class PhaseOutcome(Base):
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
     phase: Mapped[str] = mapped_column(String(32), primary_key=True)
     status: Mapped[str] = mapped_column(String(24))  # complete | closed_incomplete
+    collection_failed: Mapped[bool] = mapped_column(default=False)  # closed although its collection task failed
     expected_units: Mapped[int]
     complete_units: Mapped[int]
     closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CollectionFailure(Base):
+    """A failure while collecting a phase: a feed of MoHA's software that did not answer during a check, or the
+    collection task itself. Shown on the dashboard and in the coordinators' next mail (then ``reported_at``)."""
+
+    __tablename__ = "collection_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    phase: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(128))  # the feed's name, or "thu nhận" for the task
+    code: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LateUnit(Base):
