@@ -157,3 +157,29 @@ def test_forgetting_a_trial_deletes_its_rows_only(tmp_path, runtime, campaign):
         assert s.scalar(select(func.count()).select_from(UnitRow).where(
             UnitRow.campaign_id == campaign.id)) == len(campaign.active_units)
     assert forget_trial(trial.id, runtime.store_url) == 0
+
+
+def test_the_report_says_thu_nghiem(tmp_path, runtime):
+    from docx import Document
+    from openpyxl import load_workbook
+    from par_index.report.document import build_document, context
+    from par_index.report.figures import compute
+    from par_index.report.workbook import build_workbook
+    from par_index.service import prepare
+    from par_index.store import session_scope
+
+    trial = load_campaign(write_trial(HA_TINH_2023, tmp_path / "campaigns", TODAY))
+    prepare(trial, runtime)
+    with session_scope(runtime.store_url) as s:
+        figures = compute(s, trial, trial.deadline_at("report"))
+        workbook = load_workbook(build_workbook(s, figures, tmp_path / "bao_cao.xlsx"))
+    assert workbook.properties.title == "Báo cáo tự đánh giá Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh (thử nghiệm)"
+    assert workbook.worksheets[0]["A1"].value == \
+        "TỔNG HỢP KẾT QUẢ TỰ ĐÁNH GIÁ — CHỈ SỐ CCHC NĂM 2023 — TỈNH HÀ TĨNH (THỬ NGHIỆM)"
+    assert workbook["Bảng điểm"]["A1"].value == \
+        "BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM — CHỈ SỐ CCHC NĂM 2023 — TỈNH HÀ TĨNH (THỬ NGHIỆM)"
+    opening = context(figures)["opening"]
+    assert opening.startswith("(Bản thử nghiệm, không có giá trị ban hành.) Thực hiện Văn bản số …/UBND-NC1 ngày "
+                              "09/03/2026")
+    text = "\n".join(p.text for p in Document(str(build_document(figures, tmp_path / "bao_cao.docx"))).paragraphs)
+    assert opening in text
