@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo demo-live test lint up down clean
+.PHONY: install demo demo-live rehearse test lint up down clean
 
 ## Create .venv from the committed lock (uv bootstrapped with pip when missing).
 install: $(STAMP)
@@ -24,6 +24,12 @@ demo: install
 ## The same campaign compressed into a few minutes: watch sensors wait and mail land as deadlines pass.
 demo-live: install
 	$(BIN)/python tools/stack.py demo --live
+
+## The real 2023 campaign through its whole calendar (19/12/2023 → 22/01/2024) on a simulated clock: every Airflow
+## process under libfaketime, files dropped at their planned moments, the leader approving on 19/01/2024.
+rehearse: install
+	tools/debian_packages.sh
+	$(BIN)/python tools/rehearse.py
 
 ## Lint, then the whole test suite twice: on SQLite with the LocalExecutor, then on a private PostgreSQL (metadata
 ## DB and campaign store) with the CeleryExecutor and Redis. Installs the Debian packages the tests drive.

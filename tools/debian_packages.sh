@@ -2,11 +2,12 @@
 # Install the Debian packages the test suite drives for real, when missing (needs root or sudo):
 #   libreoffice-writer-nogui, poppler-utils, fonts-liberation: the Word report rendered to PDF and PNG;
 #   chromium: the dashboard's browser test;
-#   postgresql, redis-server: the second pass (tools/postgres_pass.py); docker-compose: the compose file validated.
+#   postgresql, redis-server: the second pass (tools/postgres_pass.py); docker-compose: the compose file validated;
+#   faketime: the rehearsal's simulated clock (tools/rehearse.py).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for pkg in "$@" libreoffice-writer-nogui poppler-utils fonts-liberation chromium postgresql redis-server docker-compose; do
+for pkg in "$@" libreoffice-writer-nogui poppler-utils fonts-liberation chromium postgresql redis-server docker-compose faketime; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 ((${#need[@]})) || exit 0
