@@ -143,11 +143,12 @@ def test_forgetting_a_trial_deletes_its_rows_only(tmp_path, runtime, campaign):
             ReceivedFile.campaign_id == trial.id, ReceivedFile.status == "accepted")) == 1
     with session_scope(runtime.store_url) as s:
         files = select(ReceivedFile.id).where(ReceivedFile.campaign_id == trial.id).scalar_subquery()
-        planted = 1 + sum(  # the campaign's own row, and every row naming it or one of its files
-            s.scalar(select(func.count()).select_from(t).where(
-                t.c.campaign_id == trial.id if "campaign_id" in t.c else t.c.file_id.in_(files)))
-            for t in Base.metadata.sorted_tables if "campaign_id" in t.c or "file_id" in t.c)
-    assert planted >= 1 + len(trial.active_units) + len(trial.assignment_of) + 1
+        rows = {t.name: s.scalar(select(func.count()).select_from(t).where(  # every row naming it or its files
+            t.c.campaign_id == trial.id if "campaign_id" in t.c else t.c.file_id.in_(files)))
+            for t in Base.metadata.sorted_tables if "campaign_id" in t.c or "file_id" in t.c}
+    planted = 1 + sum(rows.values())  # and the campaign's own row
+    assert {name: rows[name] for name in ("units", "assignments", "received_files")} == {
+        "units": len(trial.active_units), "assignments": len(trial.assignment_of), "received_files": 1}
     deleted = forget_trial(trial.id, runtime.store_url)
     assert deleted == planted
     with session_scope(runtime.store_url) as s:
