@@ -36,7 +36,7 @@ rehearse: install
 test: install lint
 	tools/debian_packages.sh
 	$(BIN)/python -m pytest
-	$(BIN)/python tools/postgres_pass.py
+	$(BIN)/python tools/postgres_pass.py -m "not rehearsal"
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,7 +1,8 @@
 """The 2023 campaign day by day (time-machine): files arrive on their day, the reminder DAG's function runs
 each morning at 08:00 (giờ Việt Nam), and a real SMTP server on loopback receives the mail. Who receives which
 mail on which day follows the directive's dates and the default ladder of the README, on working days only
-(reminders.py): Saturdays, Sundays and 01/01/2024 (Tết Dương lịch) carry no reminder."""
+(reminders.py): Saturdays, Sundays and 01/01/2024 (Tết Dương lịch) carry no reminder. The coordinators' notices
+3 days and 1 day before each deadline come from the same runs, any day of the week."""
 
 import email
 import shutil
@@ -51,8 +52,21 @@ LADDERS = {
 }
 
 
+# The coordinators' notices before each deadline: 08:00 three days and one day before its due day (test_campaign),
+# sent by that morning's reminder run, whatever the day (30/12/2023 and 13/01/2024 are Saturdays).
+COORDINATOR_NOTICES = {("nominees", "alert-3d"): "27/12/2023", ("nominees", "alert-1d"): "29/12/2023",
+                       ("survey", "alert-3d"): "28/12/2023", ("survey", "alert-1d"): "30/12/2023",
+                       ("self_scores", "alert-3d"): "13/01/2024", ("self_scores", "alert-1d"): "15/01/2024",
+                       ("report", "alert-3d"): "17/01/2024", ("report", "alert-1d"): "19/01/2024"}
+
+
 def _d(text: str) -> date:
     return datetime.strptime(text, "%d/%m/%Y").date()
+
+
+def _is_ladder(n) -> bool:
+    """A step of a unit's reminder ladder (not a coordinators' notice before a deadline)."""
+    return bool(n.rung) and not n.rung.startswith("alert-")
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +220,7 @@ def _ladder(calendar, phase: str) -> dict[str, date]:
     """Step of the ladder → the first local day on which it went out to anyone (sent ledger entries)."""
     days = defaultdict(set)
     for n in calendar["ledger"]:
-        if n.outcome == "sent" and n.phase == phase and n.rung:
+        if n.outcome == "sent" and n.phase == phase and _is_ladder(n):
             days[n.rung].add(n.sent_at.astimezone(calendar["tz"]).date())
     return {rung: min(d) for rung, d in days.items()}
 
@@ -220,7 +234,7 @@ def test_the_2023_ladder_day_by_day_on_working_days(calendar):
 
 def test_no_reminder_on_a_saturday_sunday_or_holiday(calendar):
     sent = sorted({n.sent_at.astimezone(calendar["tz"]).date() for n in calendar["ledger"]
-                   if n.outcome == "sent" and n.rung})
+                   if n.outcome == "sent" and _is_ladder(n)})
     assert not set(sent) & {_d(day) for day in DAYS_OFF}
     assert all(day.weekday() < 5 and day != date(2024, 1, 1) for day in sent)
     assert {_d(day) for ladder in LADDERS.values() for day in ladder.values()} <= set(sent)
@@ -235,3 +249,35 @@ def test_reminders_name_the_deadline_s_weekday(calendar, campaign):
     assert "Còn 1 ngày nữa là đến hạn “Cử công chức đầu mối (Phụ lục IV)”: thứ Bảy, 30/12/2023 23:59 " \
            "(giờ Việt Nam)." in mails[date(2023, 12, 29)]
     assert "đã quá hạn (thứ Bảy, 30/12/2023 23:59 (giờ Việt Nam))" in mails[date(2024, 1, 2)]
+
+
+def test_the_coordinators_notices_before_each_deadline_come_from_the_morning_runs_once_each(calendar, campaign):
+    """"Còn 3 ngày" and "còn 1 ngày" to the coordinators: from the reminder run of that morning, any day of the
+    week, once each, never at the deadline itself (that one is the deadlines DAG's, when the deadline is missed)."""
+    coordinator = campaign.contacts.coordinators[0].email
+    notices = [n for n in calendar["ledger"] if n.rung and n.rung.startswith("alert-")]
+    for n in notices:
+        print(n.phase, n.rung, f"{n.sent_at.astimezone(calendar['tz']):%a %d/%m/%Y %H:%M}", n.subject)
+    assert {(n.phase, n.rung): f"{n.sent_at.astimezone(calendar['tz']):%d/%m/%Y %H:%M}" for n in notices} == {
+        key: f"{day} 08:00" for key, day in COORDINATOR_NOTICES.items()}
+    assert len(notices) == len(COORDINATOR_NOTICES) and {n.outcome for n in notices} == {"sent"}
+    assert all(n.recipients == [coordinator] and n.key == f"{campaign.id}:{n.phase}:alert:{n.rung[6:]}:{coordinator}"
+               for n in notices)
+    [saturday] = [n for n in notices if (n.phase, n.rung) == ("survey", "alert-1d")]
+    assert saturday.subject.startswith("[Cảnh báo hạn — còn 1 ngày] ")
+    assert "Còn 1 ngày đến hạn \"Trả lời phiếu khảo sát xã hội học\": Chủ nhật, 31/12/2023 23:59" in \
+        saturday.body_text
+
+
+def test_a_notice_is_due_from_its_moment_until_its_deadline_and_only_the_latest(campaign):
+    from par_index.service import due_coordinator_notices
+
+    def at(text: str) -> datetime:
+        return datetime.strptime(text, "%d/%m/%Y %H:%M").replace(tzinfo=campaign.tz)
+
+    assert due_coordinator_notices(campaign, at("27/12/2023 07:59")) == []
+    assert due_coordinator_notices(campaign, at("27/12/2023 08:00")) == [("nominees", "3d")]
+    # a run that did not happen on 27-28/12: on 29/12 only "còn 1 ngày" is due, never a late "còn 3 ngày"
+    assert due_coordinator_notices(campaign, at("29/12/2023 08:00")) == [("nominees", "1d"), ("survey", "3d")]
+    assert due_coordinator_notices(campaign, at("31/12/2023 08:00")) == [("survey", "1d")]  # nominees: passed
+    assert due_coordinator_notices(campaign, at("01/01/2024 00:00")) == []

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def test_campaign_dag_shape(dagbag, campaign):
     assert dag.start_date == campaign.starts_at
     for phase in ("nominees", "survey", "self_scores"):
         sensor = dag.get_task(f"collect_{phase}")
-        assert sensor.mode == "reschedule"
+        assert (sensor.check_every, sensor.poke_interval) == (2.0, 300)  # lists the inbox; reads MoHA's feed
         assert dag.get_task(f"close_{phase}").upstream_task_ids == {f"collect_{phase}"}
     assert dag.get_task("reconcile").upstream_task_ids == {"close_self_scores"}
     assert dag.get_task("assemble_report").upstream_task_ids == {"close_nominees", "close_survey", "reconcile"}
@@ -68,7 +69,8 @@ def test_a_second_campaign_file_yields_a_second_dag_without_code_change(tmp_path
     (tmp_path / "ha_tinh_2024.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     dags = {d.dag_id: d for d in build_campaign_dags(tmp_path)}
     assert set(dags) == {"par_ha_tinh_2023", "par_ha_tinh_2024", "par_ha_tinh_2023_reminders",
-                         "par_ha_tinh_2024_reminders", "par_reconcile"}
+                         "par_ha_tinh_2024_reminders", "par_ha_tinh_2023_deadlines", "par_ha_tinh_2024_deadlines",
+                         "par_reconcile"}
     assert dags["par_ha_tinh_2024"].start_date.year == 2024
     assert dags["par_reconcile"].params.get_param("campaign").schema["enum"] == ["ha_tinh_2023", "ha_tinh_2024"]
 
@@ -112,7 +114,79 @@ print(json.dumps({{"seconds": time.perf_counter() - start,
     assert result["heavy"] == []
 
 
-def test_deadline_alerts_fire_at_the_campaign_s_alert_moments(dagbag, campaign):
+def test_the_campaign_dag_carries_no_deadline_alert_and_creates_one_deadline_run_per_directive_deadline(
+        dagbag, campaign):
+    """The campaign run lasts until the report: a Deadline Alert on it would read "Missed" at every moment. Each
+    directive deadline is a run of the deadlines DAG instead, created right after ``prepare``, with the deadline in
+    its conf and no logical date (a run with a future logical date is never scheduled); closing a phase never waits
+    for it."""
+    from par_index.airflow.deadlines import DeadlineRunOperator
+
     dag = dagbag.dags[campaign.dag_id]
-    assert [(a.name, a.reference._datetime) for a in dag.deadline] == [
-        (f"{phase}:{before or 'due'}", moment) for phase, before, moment in campaign.alert_moments()]
+    assert dag.deadline is None
+    assert f"/dags/{campaign.dag_id}_deadlines" in dag.doc_md  # the coordinator's way to the panel
+    made = {t.task_id: t for t in dag.tasks if isinstance(t, DeadlineRunOperator)}
+    assert sorted(made) == sorted(f"deadline_{p}" for p in ("nominees", "survey", "self_scores", "report"))
+    for phase in ("nominees", "survey", "self_scores", "report"):
+        task = made[f"deadline_{phase}"]
+        assert task.upstream_task_ids == {"prepare"} and task.downstream_task_ids == set()
+        assert (task.trigger_dag_id, task.trigger_run_id, task.conf) == (
+            f"{campaign.dag_id}_deadlines", phase, {"phase": phase, "deadline": campaign.deadline_at(phase).isoformat()})
+        assert task.logical_date is None and task.wait_for_completion is False and task.skip_when_already_exists
+        assert task.fail_when_dag_is_paused  # a paused deadlines DAG would mark every deadline missed: say so
+    for phase in ("nominees", "survey", "self_scores"):
+        assert dag.get_task(f"close_{phase}").upstream_task_ids == {f"collect_{phase}"}
+
+
+def test_the_deadlines_dag_has_one_alert_due_at_each_run_s_deadline(dagbag, campaign):
+    from par_index.airflow.deadline_reference import DirectiveDeadline
+    from par_index.airflow.deadlines import AwaitComplianceOperator
+
+    dag = dagbag.dags[f"{campaign.dag_id}_deadlines"]
+    [alert] = dag.deadline
+    assert isinstance(alert.reference, DirectiveDeadline) and alert.interval == timedelta(0)
+    assert alert.callback.path == "par_index.airflow.callbacks.deadline_alert"
+    assert alert.callback.kwargs == {"campaign_file": str(HA_TINH_2023)}
+    assert dag.schedule is None and dag.is_paused_upon_creation is False
+    assert dag.max_active_runs == 4 and dag.dag_display_name == f"Hạn của văn bản chỉ đạo — {campaign.title_vi}"
+    [task] = dag.tasks
+    assert isinstance(task, AwaitComplianceOperator) and task.campaign_file == str(HA_TINH_2023)
+    assert f"/dags/{campaign.dag_id})" in dag.doc_md  # back to the campaign
+
+
+def test_each_deadline_run_s_row_falls_due_at_the_deadline_in_its_conf(tmp_path):
+    """What Airflow asks the reference when it creates a run (the API server, plugin par_deadlines)."""
+    import importlib.util
+
+    from airflow.serialization.encoders import encode_deadline_reference
+    from par_index.airflow.deadline_reference import DirectiveDeadline
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'meta.sqlite'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE dag_run (id INTEGER PRIMARY KEY, dag_id TEXT, run_id TEXT, conf JSON)"))
+        conn.execute(text("INSERT INTO dag_run (dag_id, run_id, conf) VALUES ('d', 'survey', "
+                          "'{\"phase\": \"survey\", \"deadline\": \"2023-12-31T23:59:59+07:00\"}'), "
+                          "('d', 'manual', '{}')"))
+    with Session(engine) as session:
+        due = DirectiveDeadline()._evaluate_with(session=session, dag_id="d", run_id="survey")
+        assert due.isoformat() == "2023-12-31T23:59:59+07:00"
+        assert DirectiveDeadline()._evaluate_with(session=session, dag_id="d", run_id="manual") is None
+    encoded = encode_deadline_reference(DirectiveDeadline())
+    assert encoded == {"reference_type": "hạn của văn bản chỉ đạo",  # the panel: "Must complete within … of" this
+                       "__class_path": "par_index.airflow.deadline_reference.DirectiveDeadline"}
+    spec = importlib.util.spec_from_file_location("par_deadlines_plugin", ROOT / "plugins" / "par_deadlines.py")
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    assert plugin.ParDeadlinesPlugin.deadline_references == [DirectiveDeadline]  # what decodes __class_path
+
+
+def test_a_deadline_already_passed_creates_no_run(dagbag, campaign):
+    """Replaying 2023 today: each deadline_* task is skipped, saying why (a run created after its deadline would be
+    marked missed at once)."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    task = dagbag.dags[campaign.dag_id].get_task("deadline_nominees")
+    with pytest.raises(AirflowSkipException, match="đã qua"):
+        task.execute({})

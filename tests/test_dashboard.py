@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 ROUTES = ["/", "/?campaign=ha_tinh_2023", "/campaigns", "/campaigns/ha_tinh_2023", "/campaigns/ha_tinh_2023/overview",
           "/campaigns/ha_tinh_2023/overview?as_of=28/12/2023", "/campaigns/ha_tinh_2023/reconcile?unit=STC",
-          "/dags/par_ha_tinh_2023", "/dags/par_ha_tinh_2023_reminders", "/dags/par_reconcile", "/icon.svg"]
+          "/dags/par_ha_tinh_2023", "/dags/par_ha_tinh_2023_reminders", "/dags/par_ha_tinh_2023_deadlines",
+          "/dags/par_reconcile", "/icon.svg"]
 
 
 def _strings(value):

@@ -2,35 +2,14 @@
 folders) and real headless Chromium (Debian's), logged in through Airflow's login page; the navigation entry, the
 tab of the campaign DAG, and a mismatch's link through the filled-in form to a par_reconcile run."""
 
-import importlib.util
-import json
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from ui_stack import CHROMIUM, CHROMIUM_ARGS, log_in, running, stack_module
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "out" / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-
-def _stack_module():
-    """tools/stack.py, read afresh: it takes its folders and ports from the environment when imported."""
-    spec = importlib.util.spec_from_file_location("par_stack_for_dashboard_test", ROOT / "tools" / "stack.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.killpg(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
 
 
 @pytest.mark.slow
@@ -41,17 +20,12 @@ def test_coordinator_sees_the_campaign_inside_the_airflow_ui(campaign, stack_env
     from par_index.store import default_url
     from playwright.sync_api import expect, sync_playwright
 
-    for key in (k for k in stack_env if k.startswith("PAR_")):  # folders, ports, databases of this stack
-        monkeypatch.setenv(key, stack_env[key])
-    stack = _stack_module()
+    stack = stack_module(stack_env, monkeypatch)
     generate_inbox(campaign)  # the sample campaign, in the store the stack's API server reads
     run_campaign(campaign, Runtime(stack.STORE_URL or default_url()))
     base = stack.API
     requested: set[str] = set()
-    pids: dict[str, int] = {}
-    try:
-        stack.start(stack.stack_env())
-        pids = json.loads(stack.PIDS.read_text())
+    with running(stack):
         api = stack.Api(base)
         api.wait_for_dag(campaign.dag_id)
         api.wait_for_dag("par_reconcile")
@@ -59,12 +33,7 @@ def test_coordinator_sees_the_campaign_inside_the_airflow_ui(campaign, stack_env
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="vi-VN")
             page.on("request", lambda request: requested.add(request.url))
-
-            page.goto(f"{base}/")  # Airflow sends a new visitor to its login page
-            page.get_by_label("Username").fill("admin")
-            page.get_by_label("Password").fill(stack.admin_password())
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(f"{base}/", timeout=60_000)
+            log_in(page, stack)
 
             page.get_by_role("link", name="Chiến dịch CCHC").first.click()  # the navigation entry
             page.wait_for_url("**/plugin/par-campaigns**")
@@ -107,8 +76,5 @@ def test_coordinator_sees_the_campaign_inside_the_airflow_ui(campaign, stack_env
         assert [(r["conf"], r["note"], r["triggering_user_name"]) for r in runs] == [
             ({"campaign": campaign.id, "units": ["STC"], "areas": [], "tolerance": 0.01},
              "Chạy lại đối chiếu từ bảng điều khiển chiến dịch: Sở Tài chính (STC)", "admin")]
-    finally:
-        stack.stop()
-    assert pids and not [name for name, pid in pids.items() if _alive(pid)]  # every process it started is gone
     origin = urlsplit(base).netloc
     assert {urlsplit(u).netloc for u in requested if u.startswith("http")} == {origin}  # nothing from elsewhere

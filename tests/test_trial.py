@@ -80,17 +80,21 @@ def test_dag_factory_builds_the_trial_dags_from_the_extra_folder(tmp_path, monke
     monkeypatch.setenv("PAR_EXTRA_CAMPAIGNS_DIR", str(extra))
     assert campaign_files()[-1] == path
     dags = {d.dag_id: d for d in build_campaign_dags()}
-    assert set(dags) == bundled | {"par_ha_tinh_thu_nghiem", "par_ha_tinh_thu_nghiem_reminders"}
+    assert set(dags) == bundled | {"par_ha_tinh_thu_nghiem", "par_ha_tinh_thu_nghiem_reminders",
+                                   "par_ha_tinh_thu_nghiem_deadlines"}
     dag = dags["par_ha_tinh_thu_nghiem"]
     assert dag.dag_display_name == "Chiến dịch Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh (thử nghiệm)"
     assert dags["par_ha_tinh_thu_nghiem_reminders"].dag_display_name == \
         "Nhắc việc — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh (thử nghiệm)"
     assert "thử nghiệm" in dag.tags and "thử nghiệm" in dags["par_ha_tinh_thu_nghiem_reminders"].tags
+    assert dags["par_ha_tinh_thu_nghiem_deadlines"].dag_display_name == \
+        "Hạn của văn bản chỉ đạo — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh (thử nghiệm)"
+    assert "thử nghiệm" in dags["par_ha_tinh_thu_nghiem_deadlines"].tags
     assert dag.start_date == datetime(2026, 3, 9, tzinfo=HCM)
     assert dags["par_ha_tinh_thu_nghiem_reminders"].end_date == datetime(2026, 4, 13, 23, 59, 59, tzinfo=HCM)
     for phase in ("nominees", "survey", "self_scores"):
         sensor = dag.get_task(f"collect_{phase}")
-        assert (sensor.campaign_file, sensor.poke_interval, sensor.mode) == (str(path), 30, "reschedule")
+        assert (sensor.campaign_file, sensor.poke_interval, sensor.check_every) == (str(path), 30, 2.0)
     assert "(thử nghiệm)" in dag.doc_md and "inbox/ha_tinh_thu_nghiem/" in dag.doc_md
     assert "ha_tinh_thu_nghiem" in dags["par_reconcile"].params.get_param("campaign").schema["enum"]
     monkeypatch.delenv("PAR_EXTRA_CAMPAIGNS_DIR")

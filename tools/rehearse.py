@@ -44,6 +44,9 @@ LEADER_DECIDES = datetime(2024, 1, 19, 9, 30)  # SNV's leader approves the repor
 AFTER_EVENT = timedelta(seconds=20)  # each jump lands this long after its event
 ON_TIME = timedelta(minutes=15)  # an alert is on time when mailed within this after its moment, never before
 QUIET_CHECKS = 3  # consecutive quiet looks, one second apart, before the next jump
+# a waiting phase sensor's trigger lists the inbox every 2 s and wakes it once a new file's listing is unchanged for
+# one step: after a file drop or a deadline, the first look waits that long (two listings and a margin)
+WAKE_WAIT = 5
 ACTIVE = ("scheduled", "queued", "running", "restarting")
 
 
@@ -109,16 +112,12 @@ class MetadataDb:
         raise TimeoutError(f"metadata DB stayed locked: {sql}")
 
     def busy(self, now: datetime) -> list[str]:
-        """What is still to happen at ``now``: task instances in flight, runs queued, reschedules or retries due,
-        deadlines passed and not yet handled."""
+        """What is still to happen at ``now``: task instances in flight, runs queued, retries due, deadlines passed
+        and not yet handled. (A sensor waiting in the triggerer is *deferred*: quiet until its trigger fires.)"""
         moment = now.strftime("%Y-%m-%d %H:%M:%S")
         rows = self.query(f"SELECT dag_id || '.' || task_id || ':' || state FROM task_instance WHERE state IN "
                           f"({','.join('?' * len(ACTIVE))})", *ACTIVE)
         rows += self.query("SELECT dag_id || ':queued run' FROM dag_run WHERE state = 'queued'")
-        rows += self.query(
-            "SELECT ti.dag_id || '.' || ti.task_id || ':reschedule due' FROM task_instance ti WHERE ti.state = "
-            "'up_for_reschedule' AND (SELECT max(tr.reschedule_date) FROM task_reschedule tr WHERE tr.ti_id = "
-            "ti.id) <= ?", moment)
         rows += self.query("SELECT dag_id || '.' || task_id || ':retry due' FROM task_instance WHERE state = "
                            "'up_for_retry' AND datetime(end_date, '+' || 300 || ' seconds') <= ?", moment)
         rows += self.query("SELECT 'deadline ' || id || ':unhandled' FROM deadline WHERE missed = 0 AND "
@@ -195,10 +194,10 @@ class Rehearsal:
             return []
         return [f"task process {child.pid}" for worker in workers for child in worker.children(recursive=True)]
 
-    def settle(self, timeout: float = 240) -> None:
+    def settle(self, timeout: float = 240, first_look: float = 2) -> None:
         """Wait until the stack has reacted to the clock: nothing in flight or due, several looks in a row."""
         deadline, quiet = time.time() + timeout, 0
-        time.sleep(2)  # one scheduler loop at least
+        time.sleep(first_look)  # one scheduler loop at least; a trigger's wake after a drop or a deadline
         last: list[str] = []
         while time.time() < deadline:
             last = self.db.busy(self.clock.now()) + self.task_processes()
@@ -248,7 +247,7 @@ class Rehearsal:
                 self.jumps += 1
                 stack.say(f"⏩ {self._vn(self.clock.now())} — {what}"
                           + (f" ({len(dropped)} tệp vào hộp thư)" if dropped else ""))
-                self.settle()
+                self.settle(first_look=WAKE_WAIT if dropped or "hạn " in what else 2)
                 if moment >= self.local(LEADER_DECIDES) and not self.decided:
                     self.api = stack.Api()  # tokens expire in simulated time: log in again
                     self.decide()
@@ -302,15 +301,35 @@ class Rehearsal:
             received[(str(message["Subject"]), str(message["To"]))] += 1
         failed = self.db.query("SELECT dag_id || '.' || task_id FROM task_instance WHERE state IN "
                                "('failed', 'upstream_failed')")
-        reschedules = dict(self.db.query("SELECT ti.task_id, count(*) FROM task_reschedule tr JOIN task_instance ti "
-                                         "ON tr.ti_id = ti.id GROUP BY ti.task_id"))
+        checks = self.sensor_checks()
         reminder_runs = Counter(datetime.fromisoformat(r[0]).astimezone(self.tz).date() for r in self.db.query(
             "SELECT logical_date FROM dag_run WHERE dag_id = ? AND state = 'success'", f"{c.dag_id}_reminders"))
         return {"alerts": alerts, "alerts_expected": len(alerts),
                 "alerts_on_time": sum(a["on_time"] for a in alerts), "failed": [r[0] for r in failed],
                 "twice": sum(max(0, n - ledger_sent[key]) for key, n in received.items()), "mails": len(mails),
-                "delivered": delivered, "due": c.deadline_at("report"), "reschedules": reschedules,
+                "delivered": delivered, "due": c.deadline_at("report"), "checks": checks,
                 "reminder_runs": reminder_runs}
+
+    def sensor_checks(self) -> dict[str, dict[str, int]]:
+        """Each phase sensor's checks, from its task log: one line per check, and what woke it (a new file in
+        the inbox, or its deadline) for each check after the first."""
+        import json
+
+        found = {}
+        for phase in ("nominees", "survey", "self_scores"):
+            counts = Counter()
+            for log in (stack.HOME / "logs").glob(f"dag_id={self.campaign.dag_id}/run_id=*/task_id=collect_{phase}/*"):
+                for line in log.read_text(errors="replace").splitlines():
+                    try:
+                        event = str(json.loads(line).get("event", ""))
+                    except (ValueError, AttributeError):
+                        continue
+                    if event.startswith(f"Phase {phase}: "):
+                        counts["checks"] += 1
+                    elif event.startswith("Woken by "):
+                        counts["time" if "'time'" in event else "inbox"] += 1
+            found[f"collect_{phase}"] = {key: counts[key] for key in ("checks", "inbox", "time")}
+        return found
 
     def _vn(self, moment: datetime | None) -> str:
         return moment.astimezone(self.tz).strftime("%d/%m/%Y %H:%M") if moment else "—"
@@ -321,8 +340,9 @@ class Rehearsal:
         for a in f["alerts"]:
             print(f"  {a['phase']:<12} {a['alert']:<8} {self._vn(a['moment']):<17} {self._vn(a['sent']):<17} "
                   f"{'có' if a['on_time'] else 'KHÔNG'}")
-        print("Số lần hoãn kiểm tra (reschedule) của mỗi cảm biến: "
-              + ", ".join(f"{task} {n}" for task, n in sorted(f["reschedules"].items())))
+        print("Số lần kiểm tra của mỗi cảm biến (đánh thức bởi tệp mới, bởi hạn): "
+              + ", ".join(f"{task} {n['checks']} ({n['inbox']}, {n['time']})"
+                          for task, n in sorted(f["checks"].items())))
         print("Lần chạy DAG nhắc việc theo ngày mô phỏng: "
               + ", ".join(f"{day:%d/%m} {n}" for day, n in sorted(f["reminder_runs"].items())))
         if f["failed"]:

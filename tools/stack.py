@@ -113,6 +113,17 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _group_alive(pid: int) -> bool:
+    """Whether any process of the group ``pid`` still exists (its leader reaped first when it is our child)."""
+    if pid in _children:
+        _children[pid].poll()
+    try:
+        os.killpg(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
 def start(env: dict[str, str]) -> None:
     if PIDS.exists():
         stop()
@@ -140,6 +151,9 @@ def stop() -> None:
             say(f"{name} did not stop within 30 s: killed")
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
+    deadline = time.time() + 15  # a group is gone once every member has died (its workers too)
+    while time.time() < deadline and any(_group_alive(pid) for pid in pids.values()):
+        time.sleep(0.3)
     PIDS.unlink()
     say("Stopped every process the stack started.")
 
@@ -230,6 +244,27 @@ class Api:
             time.sleep(3)
         raise TimeoutError(f"run {run_id} did not finish within {timeout:.0f} s (state {state})")
 
+    def deadline_panel(self, campaign) -> dict[str, str]:
+        """What the Deadlines panel of the campaign's deadlines DAG says of each directive deadline: Upcoming or
+        Missed (its row), Met (no row: the run succeeded before its deadline), or "no run" (the deadline had passed
+        when the campaign started)."""
+        dag_id = f"{campaign.dag_id}_deadlines"
+        response = self.session.get(f"{self.base}/ui/dags/{dag_id}/dagRuns/~/deadlines", timeout=30,
+                                    params={"limit": 100})
+        response.raise_for_status()
+        rows = {row["dag_run_id"]: row for row in response.json()["deadlines"]}
+        runs = {r["dag_run_id"]: r for r in self.call("GET", f"/dags/{dag_id}/dagRuns",
+                                                      params={"limit": 100})["dag_runs"]}
+        panel = {}
+        for phase in campaign.deadlines:
+            if phase in rows:
+                panel[phase] = "Missed" if rows[phase]["missed"] else "Upcoming"
+            elif phase in runs:
+                panel[phase] = "Met" if runs[phase]["state"] == "success" else runs[phase]["state"]
+            else:
+                panel[phase] = "no run"
+        return panel
+
     def clear(self, dag_id: str, run_id: str, task_id: str, note: str) -> None:
         """Clear a task and everything after it in a run (what a coordinator does in the UI to redo them)."""
         self.call("POST", f"/dags/{dag_id}/clearTaskInstances", json={
@@ -291,9 +326,10 @@ def _print_outcome(campaign, state: str, tasks: list[dict], started: float) -> N
     print(campaign_summary(campaign, STORE_URL or Runtime.local().store_url))
     mails = sorted((OUT / "mail").glob("*.eml"))
     print(f"  - Thư đã lưu: {len(mails)} tệp .eml trong {OUT / 'mail'}")
+    skipped = sum(t["state"] == "skipped" for t in tasks)
     print(f"\nLần chạy DAG {campaign.dag_id}: {state}; "
-          f"{sum(t['state'] == 'success' for t in tasks)}/{len(tasks)} tác vụ thành công; "
-          f"{time.time() - started:.0f} giây.")
+          f"{sum(t['state'] == 'success' for t in tasks)}/{len(tasks)} tác vụ thành công"
+          f"{f', {skipped} bỏ qua' if skipped else ''}; {time.time() - started:.0f} giây.")
 
 
 def demo(campaign_file: Path, reject_first: str | None = None) -> int:
@@ -319,6 +355,9 @@ def demo(campaign_file: Path, reject_first: str | None = None) -> int:
         api.wait_for_dag(reminders)
         _, replay_state, _ = api.run_dag(reminders, None, conf={"replay": True})
         say(f"Reminder calendar replayed: {replay_state}")
+        panel = api.deadline_panel(campaign)  # a replay: every deadline had passed, no deadline run was made
+        say(f"Deadlines panel of {campaign.dag_id}_deadlines: "
+            + ", ".join(f"{phase} {status}" for phase, status in panel.items()))
         _print_outcome(campaign, state, tasks, started)
         return 0 if state == replay_state == "success" else 1
     finally:
@@ -401,6 +440,9 @@ def demo_live(base: Path, window_minutes: float) -> int:
                                        timeout=window_minutes * 60 + 300)
         while datetime.now(UTC) < campaign.ends_at + timedelta(seconds=70):  # the last overdue step, escalation
             time.sleep(5)
+        panel = api.deadline_panel(campaign)
+        say(f"Deadlines panel of {campaign.dag_id}_deadlines: "
+            + ", ".join(f"{phase} {status}" for phase, status in panel.items()))
         _print_outcome(campaign, state, tasks, started)
         return 0 if state == "success" else 1
     finally:
@@ -446,9 +488,9 @@ def start_trial(api: Api, path: Path, new: bool, timeout: float = 300) -> dict:
     from par_index.campaign import load_campaign
 
     campaign = load_campaign(path)
-    dag_id, reminders = campaign.dag_id, f"{campaign.dag_id}_reminders"
+    dag_id, reminders, deadlines = campaign.dag_id, f"{campaign.dag_id}_reminders", f"{campaign.dag_id}_deadlines"
     deadline = time.time() + timeout
-    for dag in (dag_id, reminders):  # parsed from this very file (a new trial changes the start date)
+    for dag in (dag_id, reminders, deadlines):  # parsed from this very file (a new trial changes the start date)
         while True:
             response = api.session.get(f"{api.base}/api/v2/dags/{dag}/details", timeout=30)
             if response.status_code == 200 and response.json().get("start_date") and \
@@ -458,7 +500,7 @@ def start_trial(api: Api, path: Path, new: bool, timeout: float = 300) -> dict:
                 raise TimeoutError(f"DAG {dag} of {path} was not parsed within {timeout:.0f} s")
             time.sleep(2)
     runs = {}
-    for dag in (dag_id, reminders):
+    for dag in (dag_id, reminders, deadlines):  # a previous trial's deadline runs would show in the Deadlines panel
         runs[dag] = api.call("GET", f"/dags/{dag}/dagRuns", params={"limit": 100})["dag_runs"]
         if new:  # runs of a previous trial of the same id
             for run in runs[dag]:
@@ -482,7 +524,7 @@ def start_trial(api: Api, path: Path, new: bool, timeout: float = 300) -> dict:
             api.call("PATCH", f"/dags/{reminders}", json={"is_paused": False})
             prepared = True
         watching = {task for task, state in states.items() if task.startswith("collect_")
-                    and state in ("up_for_reschedule", "running", "success")}
+                    and state in ("deferred", "running", "success")}
         if prepared:
             after = api.call("GET", f"/dags/{reminders}").get("next_dagrun_run_after")
             next_reminder = after if after and datetime.fromisoformat(after) > datetime.now(UTC) else None
@@ -516,9 +558,10 @@ def up(source: Path, new_trial: bool = False) -> int:
         say(f"The campaign run has not prepared the store yet: unpause {campaign.dag_id}_reminders in the UI once "
             "its task “Chuẩn bị” has succeeded")
     say(f"Drop what units send into {inbox_dir(campaign.id)}/ (any name, any sub-folder): the sensors' next check "
-        f"reads it (each check starts {campaign.reminders.sensor_poke} after the previous one ended)")
+        "reads it within seconds (they wait in the triggerer, which lists the inbox every 2 s)")
     say(f"Grid: {API}/dags/{campaign.dag_id}/grid · dashboard: {API}/dags/{campaign.dag_id}/plugin/par-campaign-tab "
-        f"(“Chiến dịch CCHC”) · mail: {OUT / 'mail'}/")
+        f"(“Chiến dịch CCHC”) · deadlines: {API}/dags/{campaign.dag_id}_deadlines (panel “Deadlines”) · mail: "
+        f"{OUT / 'mail'}/")
     say(f"Airflow UI: {API} — user admin; password: cat {HOME / 'simple_auth_manager_passwords.json.generated'}")
     return 0
 

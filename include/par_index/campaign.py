@@ -123,9 +123,9 @@ class Reminders(_Model):
     schedule: str = "0 8 * * *"  # cron, in the campaign's time zone
     min_gap: Duration = "20h"  # between two reminders to the same person for the same deadline
     max_per_recipient: int = Field(8, ge=1)  # per deadline
-    alerts_before: list[Duration] = ["3d", "1d"]  # deadline alerts to the coordinators, and one at the deadline
+    alerts_before: list[Duration] = ["3d", "1d"]  # the coordinators' notices before each deadline (reminder DAG)
     alert_time: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # local time of an alert in whole days
-    sensor_poke: Duration = "5m"  # how often a phase checks its inbox
+    sensor_poke: Duration = "5m"  # how often a phase reads MoHA's feed, when connected (files wake it at once)
     close_grace: Duration = "1d"  # how long after a deadline its phase may still be closing (sensor lifetime)
     ladder: Ladder = Ladder()
 
@@ -338,9 +338,11 @@ class Campaign(_Model):
         return datetime.combine(due, time(23, 59, 59), tzinfo=self.tz)
 
     def alert_moments(self) -> list[tuple[str, str | None, datetime]]:
-        """(phase, before, moment) of each deadline alert to the coordinators, any day of the week: a ``before``
-        in whole days at ``reminders.alert_time`` of that local day ('3d' → 08:00 three days before the due
-        day), a shorter one exactly that long before; ``before`` None at the deadline itself."""
+        """(phase, before, moment) of each coordinators' mail about a deadline, any day of the week: a notice
+        ``before`` it (sent by the reminder DAG's first run from its moment), in whole days at
+        ``reminders.alert_time`` of that local day ('3d' → 08:00 three days before the due day), a shorter one
+        exactly that long before; ``before`` None at the deadline itself ("đã đến hạn", from the deadlines DAG
+        when the deadline is missed)."""
         at = time.fromisoformat(self.reminders.alert_time)
         moments = []
         for phase in PHASES:

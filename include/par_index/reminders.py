@@ -18,7 +18,8 @@ of the campaign's ``calendar:``); one counted in hours or minutes (a compressed 
   a working day later, so that each goes out on its own working day;
 - two steps at the same moment make one mail: the first of the ladder.
 
-The coordinators' deadline alerts are not reminders: they go any day (``Campaign.alert_moments``).
+The coordinators' notices before each deadline (``Campaign.alert_moments``) go out from the same runs but any day
+(``service.due_coordinator_notices``); the "đã đến hạn" one comes from the deadlines DAG when a deadline is missed.
 """
 
 from __future__ import annotations

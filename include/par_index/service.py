@@ -20,14 +20,21 @@ from par_index.campaign import PHASE_TITLES, Campaign, parse_duration
 from par_index.errors import ReportStateError
 from par_index.intake.feeds import PROGRESS_COLUMNS, SCORE_COLUMNS, FeedError, PortalClient
 from par_index.intake.inbox import ingest, ingest_feed
-from par_index.notify import SmtpSettings, retry_failed, send_once
+from par_index.notify import DONE, SmtpSettings, retry_failed, send_once
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
 from par_index.reconcile import CATEGORY_TITLES, Scope, reconcile
 from par_index.report import builds
 from par_index.report.figures import compute as report_figures
 from par_index.report.unit_notice import write_unit_notice
 from par_index.store import default_url, migrate, session_scope
-from par_index.store.models import AssignmentRow, CampaignRow, PhaseOutcome, ReportBuild, UnitRow
+from par_index.store.models import (
+    AssignmentRow,
+    CampaignRow,
+    Notification,
+    PhaseOutcome,
+    ReportBuild,
+    UnitRow,
+)
 from par_index.text import duration_vi, vn_datetime
 
 
@@ -160,9 +167,10 @@ def _mark_reported(failures: list, outcomes: list[str]) -> None:
 
 
 def deadline_alert(campaign: Campaign, rt: Runtime, phase: str, before: str | None, now: datetime | None = None) -> dict:
-    """A deadline alert (``before`` = '3d', '1d', … or ``None`` at the deadline): read what is in the inbox
-    first, then mail the coordinators only what is still missing, naming the units. ``now`` is the alert's own
-    time, so a replayed campaign judges each alert as of its moment."""
+    """A coordinators' deadline mail: a notice before the deadline (``before`` = '3d', '1d', …; sent by the reminder
+    DAG's run, :func:`send_notices`) or ``None`` at the deadline (the Deadline Alert of the deadlines DAG, when
+    the deadline was missed). Reads what is in the inbox first, then mails the coordinators only what is still
+    missing, naming the units. ``now`` is the mail's own moment, so a replayed campaign judges it as of then."""
     now = now or datetime.now(UTC)
     if phase in PHASE_TITLES:
         collect(campaign, rt, phase, now)
@@ -183,6 +191,35 @@ def deadline_alert(campaign: Campaign, rt: Runtime, phase: str, before: str | No
         _mark_reported(failures, outcomes)
     return {"phase": phase, "alert": label, "late": [u.unit_code for u in state.laggards],
             "mail": dict(Counter(outcomes))}
+
+
+def due_coordinator_notices(campaign: Campaign, now: datetime) -> list[tuple[str, str]]:
+    """(phase, before) of the coordinators' notices before a deadline (``Campaign.alert_moments``, default 08:00
+    three days and one day before the due day) that are due at ``now``: for each deadline not yet passed, the latest
+    whose moment has come. An earlier one that no run sent in time is not sent late ("còn 3 ngày" with one day
+    left); the notice at the deadline itself is the deadlines DAG's (:mod:`par_index.airflow.deadlines`)."""
+    latest: dict[str, tuple[datetime, str]] = {}
+    for phase, before, moment in campaign.alert_moments():
+        due = before is not None and moment <= now < campaign.deadline_at(phase)
+        if due and (phase not in latest or moment > latest[phase][0]):
+            latest[phase] = (moment, before)
+    return [(phase, before) for phase, (_, before) in latest.items()]
+
+
+def deadline_check(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None,
+                   read_inbox: bool = True) -> dict:
+    """Has the directive's deadline ``phase`` been met as of ``now``: every unit complied (the report: delivered to
+    the PPC)? With ``read_inbox``, the phase's new inbox files are read first (not its feed: the sensor reads
+    that). The deadlines DAG's trigger asks this until the deadline (:mod:`par_index.airflow.triggers`)."""
+    now = now or datetime.now(UTC)
+    if read_inbox and phase in PHASE_TITLES:
+        with session_scope(rt.store_url) as s:
+            ingest(s, campaign, phase)
+    with session_scope(rt.store_url) as s:
+        state = report_state(s, campaign, now) if phase == "report" else phases.evaluate(s, campaign, phase, now)
+    return {"phase": phase, "as_of": now.isoformat(), "deadline": campaign.deadline_at(phase).isoformat(),
+            "complete": state.complete, "expected": len(state.units),
+            "waiting_for": sorted(u.unit_code for u in state.laggards)}
 
 
 REPORT_TITLE = "Sở Nội vụ trình UBND tỉnh báo cáo tự đánh giá"
@@ -219,7 +256,8 @@ def _ui_url(campaign: Campaign) -> str:
 
 def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
     """One run of the reminder DAG: read the inbox, retry failed mails, then send every reminder, notice and
-    escalation due now."""
+    escalation due now, and the coordinators' notices before a deadline that are due (each once:
+    :func:`due_coordinator_notices`, built by :func:`deadline_alert`)."""
     now = now or datetime.now(UTC)
     with session_scope(rt.store_url) as s:
         arrived = [r for phase in PHASE_TITLES for r in ingest(s, campaign, phase) if r.status == "accepted"]
@@ -232,9 +270,19 @@ def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -
                                 rung=mail.rung, attachments=mail.attachments, now=now, **mail.context)
             outcomes[outcome] += 1
             by_template[mail.template] += 1
+        done = set(s.scalars(select(Notification.key).where(Notification.campaign_id == campaign.id,
+                                                            Notification.outcome.in_(DONE))))
+    alerts = []
+    for phase, before in due_coordinator_notices(campaign, now):
+        if all(f"{campaign.id}:{phase}:alert:{before}:{c.email}" in done for c in campaign.contacts.coordinators):
+            continue
+        sent = deadline_alert(campaign, rt, phase, before, now)["mail"]
+        outcomes.update(sent)
+        by_template["deadline_alert"] += sum(sent.values())
+        alerts.append(f"{phase}:{before}")
     new_scores = {r.unit_code or "*" for r in arrived if r.kind in ("appendix_ii", "portal_export")}
     return {"retried": retried, "mail": dict(outcomes), "by_template": dict(by_template),
-            "new_self_scores": sorted(new_scores)}
+            "new_self_scores": sorted(new_scores), "alerts": alerts}
 
 
 def replay_notices(campaign: Campaign, rt: Runtime, until: datetime | None = None) -> dict:

@@ -2,15 +2,19 @@
 deadline whatever happened since its first check, a failing feed of MoHA's software leaves it waiting, and after
 the deadline it ends with the late list."""
 
+import asyncio
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from airflow.exceptions import AirflowRescheduleException, AirflowSensorTimeout
+from airflow.sdk.exceptions import AirflowSensorTimeout, TaskDeferred
 from moha_server import TOKEN, FakeMoha
 from par_index.airflow.dag_factory import build_campaign_dags
+from par_index.airflow.triggers import InboxTrigger
+from par_index.paths import inbox_dir
 from par_index.service import prepare
 from par_index.store import session_scope
 from par_index.store.models import CollectionFailure
@@ -18,16 +22,6 @@ from sqlalchemy import select
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 FIRST_CHECK = datetime(2023, 12, 20, 8, 0, tzinfo=HANOI)  # the campaign DAG's first try
-
-
-class FirstCheck:
-    """What a reschedule sensor asks its task instance: when its first check of this try ran."""
-
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def get_first_reschedule_date(self, context):
-        return self.moment.astimezone(UTC)
 
 
 @pytest.fixture
@@ -41,13 +35,14 @@ def sensors(campaign, runtime, monkeypatch):
     return {t.task_id.removeprefix("collect_"): t for t in dag.tasks if t.task_id.startswith("collect_")}
 
 
-def _check(sensor, now: datetime):
-    """One check of ``sensor`` at ``now``: the reschedule moment, or what it returned when done."""
+def _check(sensor, now: datetime, first_check: datetime = FIRST_CHECK):
+    """One check of ``sensor`` at ``now``, resumed from a wait that began with the try's first check: the deferral
+    (trigger, timeout) while it waits, or what it returned when done."""
     with time_machine.travel(now, tick=False):
         try:
-            return sensor.execute({"ti": FirstCheck(FIRST_CHECK)})
-        except AirflowRescheduleException as reschedule:
-            return reschedule.reschedule_date
+            return sensor.check({}, first_check=first_check.isoformat())
+        except TaskDeferred as deferred:
+            return deferred.trigger, deferred.timeout
 
 
 @pytest.mark.parametrize(("phase", "now"), [
@@ -56,8 +51,12 @@ def _check(sensor, now: datetime):
     ("self_scores", datetime(2023, 12, 28, 9, 0, tzinfo=HANOI)),
     ("self_scores", datetime(2024, 1, 16, 23, 0, tzinfo=HANOI)),  # 27 days after its first check
 ])
-def test_a_sensor_is_still_waiting_before_its_deadline(sensors, phase, now):
-    assert _check(sensors[phase], now) == now.astimezone(UTC) + timedelta(minutes=5)
+def test_a_sensor_is_still_waiting_before_its_deadline(sensors, campaign, phase, now):
+    trigger, timeout = _check(sensors[phase], now)
+    # it waits for a new file or its deadline, and lives until its deadline plus the closing grace
+    assert (trigger.wake_at, trigger.campaign_file) == (campaign.deadline_at(phase).isoformat(),
+                                                        sensors[phase].campaign_file)
+    assert now + timeout == FIRST_CHECK + campaign.collection_lifetime(phase)
 
 
 def test_with_airflow_s_default_timeout_it_would_have_died_on_the_eighth_day(sensors):
@@ -67,6 +66,57 @@ def test_with_airflow_s_default_timeout_it_would_have_died_on_the_eighth_day(sen
         _check(sensor, datetime(2023, 12, 28, 9, 0, tzinfo=HANOI))
 
 
+def _first_event(trigger: InboxTrigger, during=None):
+    async def watch():
+        helper = asyncio.create_task(during()) if during else None
+        try:
+            async for event in trigger.run():
+                return event.payload
+        finally:
+            if helper:
+                helper.cancel()
+
+    return asyncio.run(asyncio.wait_for(watch(), 30))
+
+
+def test_the_wait_ends_when_a_new_file_has_settled_in_the_inbox(sensors, campaign, runtime):
+    folder = inbox_dir(campaign.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "cu.xlsx").write_bytes(b"old")
+    trigger, _ = _check(sensors["nominees"], datetime(2023, 12, 28, 9, 0, tzinfo=HANOI))
+    trigger.wake_at, trigger.check_every = _real_time_in(30), 0.05  # the trigger runs on the real clock here
+    assert len(trigger.seen) == 1  # what the check saw: the old file
+
+    async def drop():
+        await asyncio.sleep(0.2)
+        (folder / "PL4_STP.xlsx").write_bytes(b"new")
+        await asyncio.sleep(60)
+
+    assert _first_event(trigger, drop) == {"woken_by": "inbox", "new_files": 1}
+
+
+def test_the_wait_ends_at_the_deadline_when_no_file_comes(sensors, campaign):
+    trigger, _ = _check(sensors["survey"], datetime(2023, 12, 28, 9, 0, tzinfo=HANOI))
+    trigger.wake_at, trigger.check_every = _real_time_in(0.3), 0.05  # the deadline, brought near
+    assert _first_event(trigger) == {"woken_by": "time", "at": trigger.wake_at}
+
+
+def test_a_file_the_check_saw_does_not_wake_it_again(sensors, campaign):
+    folder = inbox_dir(campaign.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "PL4_STP.xlsx").write_bytes(b"seen")
+    trigger, _ = _check(sensors["nominees"], datetime(2023, 12, 28, 9, 0, tzinfo=HANOI))
+    trigger.wake_at, trigger.check_every = _real_time_in(3), 0.05
+    assert _first_event(trigger) == {"woken_by": "time", "at": trigger.wake_at}  # nothing new: slept until then
+    trigger.wake_at = _real_time_in(30)
+    os.utime(folder / "PL4_STP.xlsx", (1e9, 1e9))  # the same name written again: a changed file wakes it
+    assert _first_event(trigger) == {"woken_by": "inbox", "new_files": 1}
+
+
+def _real_time_in(seconds: float) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
+
+
 def test_a_failing_feed_is_recorded_and_the_sensor_keeps_waiting(sensors, runtime, monkeypatch):
     moha = FakeMoha()
     moha.behaviour = "500"
@@ -74,7 +124,8 @@ def test_a_failing_feed_is_recorded_and_the_sensor_keeps_waiting(sensors, runtim
         {"conn_type": "http", "host": moha.url, "password": TOKEN, "extra": {"retries": 1, "backoff": 0.01}}))
     now = datetime(2024, 1, 10, 9, 0, tzinfo=HANOI)
     try:
-        assert _check(sensors["self_scores"], now) == now.astimezone(UTC) + timedelta(minutes=5)
+        trigger, _ = _check(sensors["self_scores"], now)
+        assert trigger.wake_at == (now + timedelta(minutes=5)).astimezone(UTC).isoformat()  # the feed's next read
     finally:
         moha.server.shutdown()
     assert moha.hits == 2  # the first request and its one retry

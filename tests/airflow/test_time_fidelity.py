@@ -6,7 +6,13 @@ from datetime import date, timedelta
 import pytest
 import yaml
 from par_index.airflow.dag_factory import build_campaign_dags
-from par_index.airflow.time_fidelity import Breach, check, check_campaign_dag, check_reminder_dag
+from par_index.airflow.time_fidelity import (
+    Breach,
+    check,
+    check_campaign_dag,
+    check_deadline_dag,
+    check_reminder_dag,
+)
 from par_index.campaign import PHASE_TITLES, campaign_files, load_campaign
 from par_index.paths import CAMPAIGNS_DIR
 
@@ -21,6 +27,23 @@ def test_every_campaign_file_fits_its_calendar():
     dags, campaigns = _dags()
     assert [str(b) for b in check(list(dags.values()), campaigns)] == []
     assert len(campaigns) == len(list(CAMPAIGNS_DIR.glob("*.yaml")))  # every file was checked
+    assert {f"{c.dag_id}_deadlines" for c in campaigns} <= set(dags)  # the deadlines DAGs are checked too
+
+
+def test_a_deadlines_dag_that_would_wait_paused_or_stop_early_is_named(campaign):
+    """A paused deadlines DAG never starts its runs: every deadline would read Missed; a run timeout shorter than
+    the calendar would end the last deadline's run before it."""
+    dag = _dags()[0][f"{campaign.dag_id}_deadlines"]
+    saved = dag.is_paused_upon_creation, dag.dagrun_timeout
+    dag.is_paused_upon_creation, dag.dagrun_timeout = True, timedelta(days=7)
+    try:
+        breaches = check_deadline_dag(dag, campaign)
+    finally:
+        dag.is_paused_upon_creation, dag.dagrun_timeout = saved
+    assert [(b.limit, b.dies_at, b.needed_until) for b in breaches] == [
+        ("is_paused_upon_creation True", campaign.deadline_at("nominees"), campaign.deadline_at("report")),
+        ("dagrun_timeout 604800 s (7 days, 0:00:00)", campaign.starts_at + timedelta(days=7),
+         campaign.deadline_at("report"))]
 
 
 def test_sensors_live_from_the_campaign_start_to_their_deadline_plus_the_grace(campaign):

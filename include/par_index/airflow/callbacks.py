@@ -1,5 +1,7 @@
 """Deadline-alert callbacks. The triggerer imports this module (never the DAG files) and awaits the callback with
-the DAG run's context when a deadline of the campaign file passes."""
+the DAG run's context when a deadline is missed: a run of the deadlines DAG (``par_index.airflow.deadlines``) that
+had not succeeded by its deadline, i.e. some unit had not complied. The phase is the run's (its conf, else its run
+id)."""
 
 from __future__ import annotations
 
@@ -24,9 +26,18 @@ def _alert(campaign_file: str, phase: str, before: str | None, context: dict | N
     return json.dumps(result, ensure_ascii=False)
 
 
-async def deadline_alert(campaign_file: str, phase: str, before: str | None = None,
+def _phase_of(context: dict | None) -> str:
+    run = (context or {}).get("dag_run") or {}
+    phase = (run.get("conf") or {}).get("phase") or run.get("run_id")
+    if not phase:
+        raise ValueError("Cảnh báo hạn không rõ nội dung: lần chạy không có conf.phase hay run_id.")
+    return phase
+
+
+async def deadline_alert(campaign_file: str, phase: str | None = None, before: str | None = None,
                          context: dict | None = None) -> str:
-    """Mail the coordinators what is still missing for ``phase`` (``before`` = '3d', '1d', or None at the
-    deadline). The work is blocking (files, database, SMTP): it runs in a thread."""
-    return await asyncio.to_thread(_alert, campaign_file, phase, before, context)
+    """Mail the coordinators what is still missing for ``phase`` (default: the missed run's phase) — at the
+    deadline ("đã đến hạn"), or ``before`` it ('3d', '1d'; those notices now come from the reminder DAG). The work
+    is blocking (files, database, SMTP): it runs in a thread."""
+    return await asyncio.to_thread(_alert, campaign_file, phase or _phase_of(context), before, context)
 

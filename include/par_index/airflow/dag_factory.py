@@ -12,16 +12,17 @@ from airflow.sdk import (
     AsyncCallback,
     CronTriggerTimetable,
     DeadlineAlert,
-    DeadlineReference,
     Param,
     task,
 )
 
 from par_index.airflow.approval import ReportApprovalOperator
+from par_index.airflow.deadline_reference import DirectiveDeadline
+from par_index.airflow.deadlines import AwaitComplianceOperator, DeadlineRunOperator
 from par_index.airflow.notifiers import PhaseClosedNotifier
 from par_index.airflow.sensors import PhaseSensor
-from par_index.campaign import PHASE_TITLES, Campaign, campaign_files, load_campaign, parse_duration
-from par_index.text import vn_date, vn_datetime
+from par_index.campaign import PHASE_TITLES, PHASES, Campaign, campaign_files, load_campaign, parse_duration
+from par_index.text import duration_vi, vn_date, vn_datetime, vn_weekday_datetime
 
 OWNER = "so-noi-vu-cchc"
 SENSOR_RETRIES = 3  # a failing check (not a feed: that is recorded and waited out) is retried after one poke
@@ -42,7 +43,13 @@ def _doc(campaign: Campaign) -> str:
     lines += ["", "Mỗi nội dung chờ đến khi mọi đơn vị hoàn thành hoặc đến hạn; quá hạn thì ghi nhận đơn vị chậm, "
                   "báo điều phối viên và đi tiếp. Danh mục tiêu chí: "
               f"`{campaign.campaign.catalogue}`"
-              + (" (có mục tạm tính, suy luận)." if campaign.catalogue.has_provisional else ".")]
+              + (" (có mục tạm tính, suy luận)." if campaign.catalogue.has_provisional else "."),
+              "", f"**Hạn nào đã lỡ?** Xem DAG [{deadlines_title(campaign)}]({deadlines_url(campaign)}) "
+                  f"(`{deadlines_dag_id(campaign)}`), bảng *Deadlines*: chỉ bốn hạn của văn bản; *Upcoming* là chưa "
+                  "đến hạn, *Missed* là đến hạn mà còn đơn vị chưa hoàn thành; hạn mọi đơn vị đã hoàn thành đúng hạn "
+                  "rời khỏi bảng (lần chạy của hạn đó ghi *Met*). Các tác vụ `deadline_*` tạo lần chạy của từng hạn "
+                  f"(hạn đã qua khi chiến dịch bắt đầu thì bỏ qua). Thư báo trước hạn {_before(campaign)} cho điều "
+                  "phối viên là nhắc việc, do DAG nhắc việc gửi."]
     if campaign.campaign.trial:
         lines += ["", f"**Chiến dịch thử nghiệm** (tạo bởi `make up`, chỉ thị ngày {vn_date(d.issued_on)}): thả tệp "
                       f"đơn vị gửi vào `inbox/{campaign.id}/` của thư mục dữ liệu (mặc định `out/`); mỗi tác vụ thu "
@@ -51,16 +58,78 @@ def _doc(campaign: Campaign) -> str:
     return "\n".join(lines)
 
 
-def deadline_alerts(campaign: Campaign, campaign_file: str) -> list[DeadlineAlert]:
-    """Before each deadline of the directive (default 08:00 three days and one day before) and at it: mail the
-    coordinators what is still missing (moments: ``Campaign.alert_moments``). The callback lives in an importable
+def _before(campaign: Campaign) -> str:
+    return ", ".join(duration_vi(parse_duration(b)) for b in campaign.reminders.alerts_before)
+
+
+def deadlines_dag_id(campaign: Campaign) -> str:
+    return f"{campaign.dag_id}_deadlines"
+
+
+def deadlines_title(campaign: Campaign) -> str:
+    return f"Hạn của văn bản chỉ đạo — {campaign.title_vi}"
+
+
+def deadlines_url(campaign: Campaign) -> str:
+    return f"{campaign.campaign.ui_base_url}/dags/{deadlines_dag_id(campaign)}"
+
+
+def deadline_alert(campaign_file: str) -> DeadlineAlert:
+    """The deadlines DAG's one alert: each run's row falls due at the deadline in its conf. The callback
+    (``đã đến hạn`` to the coordinators, naming who is late) runs only for a missed one; it lives in an importable
     module: the triggerer never imports DAG files."""
-    return [DeadlineAlert(reference=DeadlineReference.FIXED_DATETIME(moment), interval=timedelta(0),
-                          name=f"{phase}:{before or 'due'}",
-                          callback=AsyncCallback("par_index.airflow.callbacks.deadline_alert",
-                                                 kwargs={"campaign_file": campaign_file, "phase": phase,
-                                                         "before": before}))
-            for phase, before, moment in campaign.alert_moments()]
+    return DeadlineAlert(reference=DirectiveDeadline(), interval=timedelta(0),
+                         name="Hạn của văn bản chỉ đạo",
+                         callback=AsyncCallback("par_index.airflow.callbacks.deadline_alert",
+                                                kwargs={"campaign_file": campaign_file}))
+
+
+def _deadlines_doc(campaign: Campaign) -> str:
+    lines = [f"# {deadlines_title(campaign)}",
+             f"Bốn hạn của văn bản số {campaign.directive.number} ({campaign.directive.issuer_vi}) cho chiến dịch "
+             f"[{campaign.title_vi}]({campaign.campaign.ui_base_url}/dags/{campaign.dag_id}), mỗi hạn một lần chạy "
+             "(mã lần chạy là mã nội dung, hạn ghi trong conf), do chiến dịch tạo khi bắt đầu.",
+             "", "| Lần chạy | Nội dung | Hạn (giờ Việt Nam) |", "|---|---|---|"]
+    lines += [f"| `{key}` | {dl.title_vi} | {vn_weekday_datetime(campaign.deadline_at(key))} |"
+              for key, dl in campaign.deadlines.items()]
+    lines += ["", "Bảng **Deadlines** của trang này: *Upcoming* — chưa đến hạn, đang chờ; *Missed* — đã đến hạn mà "
+                  "còn đơn vị chưa hoàn thành (điều phối viên nhận thư “đã đến hạn” kèm danh sách). Hạn mà mọi đơn "
+                  "vị đã hoàn thành trước hạn rời khỏi bảng; lần chạy của nó ghi *Met*. Báo cáo: hoàn thành khi đã "
+                  "gửi UBND tỉnh.",
+              "", "Tác vụ duy nhất chờ trong triggerer: đọc hộp thư đến mỗi vài giây, hỏi kho dữ liệu; xong trước hạn "
+                  "thì thành công, hết hạn thì bỏ qua (skipped, không phải lỗi). Thư báo trước hạn "
+                  f"{_before(campaign)} do DAG nhắc việc gửi. Tệp đến trong vài giây cuối trước hạn có thể được "
+                  "đọc sau hạn: bảng ghi Missed, còn danh sách chậm (theo giờ tệp đến) ghi đúng hạn."]
+    return "\n".join(lines)
+
+
+def build_deadline_dag(campaign: Campaign, path: Path) -> DAG:
+    """``<campaign DAG>_deadlines``: one run per directive deadline, created by the campaign DAG; its Deadlines
+    panel shows the directive's deadlines only (:mod:`par_index.airflow.deadlines`). Never paused at creation: a
+    run of a paused DAG would wait queued and its deadline be marked missed whatever the units did."""
+    campaign_file = str(path)
+    with DAG(
+        dag_id=deadlines_dag_id(campaign),
+        dag_display_name=deadlines_title(campaign),
+        description="Bốn hạn của văn bản chỉ đạo: chờ, đã lỡ (Missed) hay đã đạt (Met)",
+        doc_md=_deadlines_doc(campaign),
+        schedule=None,
+        start_date=campaign.starts_at,
+        catchup=False,
+        max_active_runs=len(PHASES),  # the four runs wait side by side for weeks
+        is_paused_upon_creation=False,
+        tags=["par-index", "deadlines", campaign.campaign.province.slug, str(campaign.campaign.year)]
+        + (["thử nghiệm"] if campaign.campaign.trial else []),
+        default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=1)},
+        deadline=deadline_alert(campaign_file),
+    ) as dag:
+        AwaitComplianceOperator(
+            task_id="await_compliance", task_display_name="Chờ mọi đơn vị hoàn thành trước hạn",
+            campaign_file=campaign_file,
+            doc_md="Chờ trong triggerer (không giữ worker): thành công ngay khi mọi đơn vị đã hoàn thành nội dung của "
+                   "lần chạy (báo cáo: đã gửi UBND tỉnh) trước hạn; hết hạn mà chưa thì bỏ qua (skipped), hạn ghi "
+                   "Missed và điều phối viên nhận thư “đã đến hạn”.")
+    return dag
 
 
 def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
@@ -77,7 +146,6 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
         tags=["par-index", campaign.campaign.province.slug, str(campaign.campaign.year)]
         + (["thử nghiệm"] if campaign.campaign.trial else []),
         default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=2)},
-        deadline=deadline_alerts(campaign, campaign_file),
     ) as dag:
 
         @task(task_display_name="Chuẩn bị: cơ sở dữ liệu, đơn vị, phân công")
@@ -120,6 +188,17 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
             return run(load_campaign(campaign_file), runtime())
 
         ready = prepare()
+        for phase in PHASES:  # the directive's deadlines, each a run of the deadlines DAG (its Deadlines panel)
+            deadline = campaign.deadline_at(phase)
+            title = campaign.deadlines[phase].title_vi
+            ready >> DeadlineRunOperator(
+                task_id=f"deadline_{phase}", task_display_name=f"Hạn: {title} ({vn_date(deadline)})",
+                deadlines_dag_id=deadlines_dag_id(campaign), phase=phase, deadline=deadline,
+                note=f"{title} — hạn {vn_weekday_datetime(deadline)} (giờ Việt Nam)",
+                doc_md=f"Tạo lần chạy `{phase}` của DAG `{deadlines_dag_id(campaign)}` (hạn "
+                       f"{vn_weekday_datetime(deadline)}): bảng Deadlines của DAG đó ghi hạn này Missed nếu đến hạn "
+                       "mà còn đơn vị chưa hoàn thành. Hạn đã qua khi chiến dịch bắt đầu (chạy lại chiến dịch cũ) thì "
+                       "bỏ qua: lần chạy tạo sau hạn bị ghi Missed ngay.")
         closers = {}
         poke = parse_duration(campaign.reminders.sensor_poke)
         for phase, title in PHASE_TITLES.items():
@@ -130,8 +209,11 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
                 retries=SENSOR_RETRIES, retry_delay=poke,
                 task_display_name=f"Thu nhận: {title} (hạn {vn_date(deadline)})",
                 doc_md=f"Đọc hộp thư đến, kiểm tra biểu mẫu, ghi vào kho dữ liệu; chờ đến khi đủ hoặc hết hạn "
-                       f"{vn_date(deadline)}. Sống đến hết hạn cộng {campaign.reminders.close_grace} để khép lại; "
-                       "nguồn dữ liệu của Bộ lỗi thì ghi nhận và chờ tiếp.",
+                       f"{vn_date(deadline)}. Giữa hai lần đọc, tác vụ chờ trong triggerer (trạng thái *deferred*, "
+                       "không giữ worker) và được đánh thức trong vài giây khi có tệp mới, lúc đến hạn, và mỗi "
+                       f"{campaign.reminders.sensor_poke} để đọc phần mềm của Bộ khi đã kết nối. Sống đến hết hạn "
+                       f"cộng {campaign.reminders.close_grace} để khép lại; nguồn dữ liệu của Bộ lỗi thì ghi nhận và "
+                       "chờ tiếp.",
             )
 
             @task(task_id=f"close_{phase}", task_display_name=f"Khép lại: {title}", trigger_rule="all_done",
@@ -168,7 +250,10 @@ def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
                 f"bước nhắc đến hạn cho ai chưa hoàn thành: khi bắt đầu (kèm biểu mẫu), trước hạn "
                 f"{', '.join(ladder.before)}, ngày hạn, quá hạn mỗi {ladder.overdue_every} tối đa "
                 f"{ladder.overdue_times} lần, rồi báo cáo thủ trưởng đơn vị và lãnh đạo Sở Nội vụ. Không gửi trùng, "
-                f"không gửi cho người đã hoàn thành hay địa chỉ bị trả lại."
+                f"không gửi cho người đã hoàn thành hay địa chỉ bị trả lại. Điều phối viên nhận thư báo trước mỗi hạn "
+                f"của văn bản ({', '.join(campaign.reminders.alerts_before)}, lúc {campaign.reminders.alert_time} "
+                "ngày đó, cả ngày nghỉ) ở lần chạy đầu tiên từ lúc đó, mỗi thư một lần; thư “đã đến hạn” do DAG "
+                f"`{deadlines_dag_id(campaign)}` gửi khi hạn bị lỡ."
                 + (" Chỉ gửi vào ngày làm việc: bước trước hạn rơi vào thứ Bảy, Chủ nhật, ngày lễ, Tết được gửi vào "
                    "ngày làm việc liền trước; bước quá hạn tính theo ngày làm việc." if ladder.by_working_days else "")
                 + "\n\n"
@@ -188,8 +273,8 @@ def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
 
         @task(task_display_name="Gửi nhắc việc và thông báo đến hạn")
         def send_notices(params=None, logical_date=None):
-            """Send every reminder, notice and escalation due at this run's scheduled time (or the whole calendar
-            when replaying)."""
+            """Send every reminder, notice and escalation due at this run's scheduled time, and the coordinators'
+            notices before a deadline that are due (or the whole calendar when replaying)."""
             from par_index.airflow.runtime import runtime
             from par_index.service import replay_notices
             from par_index.service import send_notices as run
@@ -272,8 +357,10 @@ def build_reconcile_dag(campaigns: list[tuple[Campaign, Path]]) -> DAG:
 
 
 def build_campaign_dags(folder: Path | None = None) -> list[DAG]:
-    """The campaign DAG and its reminder DAG for each campaign file, and the on-demand reconciliation DAG."""
+    """The campaign DAG, its deadlines DAG and its reminder DAG for each campaign file, and the on-demand
+    reconciliation DAG."""
     campaigns = [(load_campaign(path), path) for path in (campaign_files(folder) if folder else campaign_files())]
     dags = [dag for campaign, path in campaigns
-            for dag in (build_campaign_dag(campaign, path), build_reminder_dag(campaign, path))]
+            for dag in (build_campaign_dag(campaign, path), build_deadline_dag(campaign, path),
+                        build_reminder_dag(campaign, path))]
     return dags + ([build_reconcile_dag(campaigns)] if campaigns else [])

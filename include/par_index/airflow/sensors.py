@@ -1,37 +1,65 @@
-"""Phase sensor: on each check it reads the inbox, then tests whether the phase may close."""
+"""Phase sensor: each check reads the inbox and tests whether the phase may close; in between it waits in the
+triggerer until a file arrives or the deadline passes."""
 
 from __future__ import annotations
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import BaseSensorOperator
 
 
 class PhaseSensor(BaseSensorOperator):
     """Collect one phase's forms and wait until every unit has complied or the phase's deadline has passed.
 
-    Runs in ``reschedule`` mode (it does real work on every check, so it frees its worker slot in between). It
-    never fails at the deadline: the phase then closes with its gaps recorded. Its ``timeout`` comes from the
-    campaign (:meth:`~par_index.campaign.Campaign.collection_lifetime`), and a failing feed of MoHA's software is
-    recorded while the check answers from the inbox, so it cannot die before its deadline.
+    A check runs on a worker (it reads files and MoHA's feed, writes the store). Between checks the task is
+    deferred to :class:`~par_index.airflow.triggers.InboxTrigger`, which holds no worker and wakes it within seconds
+    of a new file (so a unit hears at once what was wrong with its file), at the deadline (to close), and, when
+    MoHA's software is connected, every ``poke_interval`` to read its feed. It never fails at the deadline: the
+    phase then closes with its gaps recorded. Its ``timeout`` comes from the campaign
+    (:meth:`~par_index.campaign.Campaign.collection_lifetime`), counted from the first check of the try, and a
+    failing feed is recorded while the check answers from the inbox, so it cannot die before its deadline.
     """
 
     template_fields = ()
 
-    def __init__(self, *, campaign_file: str, phase: str, **kwargs):
-        kwargs.setdefault("mode", "reschedule")
+    def __init__(self, *, campaign_file: str, phase: str, check_every: float = 2.0, **kwargs):
         kwargs.setdefault("poke_interval", 300)
         super().__init__(**kwargs)
-        self.campaign_file = campaign_file
-        self.phase = phase
+        self.campaign_file, self.phase, self.check_every = campaign_file, phase, check_every
 
-    def poke(self, context) -> PokeReturnValue:
+    def execute(self, context):
+        return self.check(context)
+
+    def check(self, context, first_check: str | None = None, event: dict | None = None):
+        """One check; then done (the phase's result), or deferred until the next reason to look."""
+        from airflow.sdk.exceptions import AirflowSensorTimeout
+
         from par_index.airflow.runtime import runtime
+        from par_index.airflow.triggers import InboxTrigger
         from par_index.campaign import load_campaign
-        from par_index.service import collect
+        from par_index.intake.inbox import inbox_fingerprint
+        from par_index.service import FEEDS, collect
 
-        result = collect(load_campaign(self.campaign_file), runtime(), self.phase)
+        now = datetime.now(UTC)
+        started = datetime.fromisoformat(first_check) if first_check else now
+        if event:
+            self.log.info("Woken by %s", event)
+        campaign, rt = load_campaign(self.campaign_file), runtime()
+        seen = inbox_fingerprint(campaign)  # before reading: a file that lands during the check wakes it again
+        result = collect(campaign, rt, self.phase)
         self.log.info("Phase %s: %s new file(s); rejected %s; waiting for %s", self.phase, result["new_files"],
                       result["rejected"] or "none", result["waiting_for"] or "nobody")
         if result["feed_error"]:  # recorded in the store; this check answered from the inbox
             self.log.warning("Feed %s failed [%s]: %s", result["feed_error"]["source"], result["feed_error"]["code"],
                              result["feed_error"]["message"])
-        return PokeReturnValue(is_done=result["done"], xcom_value=result)
+        if result["done"]:
+            return result
+        ends = started + timedelta(seconds=self.timeout)
+        if now >= ends:
+            raise AirflowSensorTimeout(f"Phase {self.phase}: still waiting {now - started} after the first check "
+                                       f"({started.isoformat()}), beyond its lifetime of {self.timeout:.0f} s")
+        wake_at = campaign.deadline_at(self.phase)
+        if self.phase in FEEDS and rt.portal:  # MoHA's software changes without a file: read it every poke
+            wake_at = min(wake_at, now + timedelta(seconds=self.poke_interval))
+        self.defer(trigger=InboxTrigger(self.campaign_file, seen, wake_at.isoformat(), self.check_every),
+                   method_name="check", kwargs={"first_check": started.isoformat()}, timeout=ends - now)

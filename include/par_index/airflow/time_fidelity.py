@@ -2,7 +2,8 @@
 
 A limit that is too short kills a task before the deadline it serves (a sensor's ``timeout``, an approval's
 ``response_timeout``, a run's ``dagrun_timeout``); a retry budget (retries × delay) that is too long keeps a failed
-task retrying past the next deadline. Each breach names the task, the limit and the date it would die, so a new
+task retrying past the next deadline; a deadlines DAG paused at creation never starts its runs, so every deadline
+reads "Missed". Each breach names the task, the limit and the date it would die, so a new
 campaign file with a longer calendar, or a hard-coded limit, is caught before the campaign runs.
 """
 
@@ -114,14 +115,33 @@ def check_reminder_dag(dag, campaign: Campaign) -> list[Breach]:
     return breaches
 
 
+def check_deadline_dag(dag, campaign: Campaign) -> list[Breach]:
+    """Breaches of the deadlines DAG: each run waits from the campaign's start to its deadline, so nothing may end
+    it sooner (a run timeout, a task's execution timeout), and the DAG must not be paused at creation (a paused
+    DAG's run waits queued and its deadline is marked missed whatever the units did)."""
+    breaches = []
+    start = campaign.starts_at
+    deadlines = sorted(campaign.deadline_at(p) for p in PHASES)
+    if dag.is_paused_upon_creation is not False:
+        breaches.append(Breach(dag.dag_id, None, f"is_paused_upon_creation {dag.is_paused_upon_creation}",
+                               deadlines[0], deadlines[-1]))
+    if dag.dagrun_timeout is not None and start + dag.dagrun_timeout < deadlines[-1]:
+        breaches.append(Breach(dag.dag_id, None, f"dagrun_timeout {_span(dag.dagrun_timeout)}",
+                               start + dag.dagrun_timeout, deadlines[-1]))
+    for task in dag.tasks:
+        if task.execution_timeout is not None and start + task.execution_timeout < deadlines[-1]:
+            breaches.append(Breach(dag.dag_id, task.task_id, f"execution_timeout {_span(task.execution_timeout)}",
+                                   start + task.execution_timeout, deadlines[-1]))
+    return breaches
+
+
 def check(dags: list, campaigns: list[Campaign]) -> list[Breach]:
-    """Every breach of every campaign's DAGs (the campaign DAG and its reminder DAG)."""
-    by_dag = {c.dag_id: c for c in campaigns} | {f"{c.dag_id}_reminders": c for c in campaigns}
+    """Every breach of every campaign's DAGs (the campaign DAG, its deadlines DAG and its reminder DAG)."""
+    checkers = {"": check_campaign_dag, "_reminders": check_reminder_dag, "_deadlines": check_deadline_dag}
+    by_dag = {f"{c.dag_id}{suffix}": (c, checker) for c in campaigns for suffix, checker in checkers.items()}
     breaches = []
     for dag in dags:
-        campaign = by_dag.get(dag.dag_id)
-        if campaign is None:
-            continue
-        checker = check_reminder_dag if dag.dag_id.endswith("_reminders") else check_campaign_dag
-        breaches += checker(dag, campaign)
+        if dag.dag_id in by_dag:
+            campaign, checker = by_dag[dag.dag_id]
+            breaches += checker(dag, campaign)
     return breaches

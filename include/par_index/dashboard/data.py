@@ -115,9 +115,9 @@ def describe(campaign: Campaign) -> dict:
 
 
 def find_campaign(campaigns: list[Campaign], key: str) -> Campaign | None:
-    """A campaign by its id, its DAG id or its reminder DAG's id."""
+    """A campaign by its id, its DAG id, its deadlines DAG's or its reminder DAG's id."""
     for campaign in campaigns:
-        if key in (campaign.id, campaign.dag_id, f"{campaign.dag_id}_reminders"):
+        if key in (campaign.id, campaign.dag_id, f"{campaign.dag_id}_deadlines", f"{campaign.dag_id}_reminders"):
             return campaign
     return None
 

@@ -63,6 +63,25 @@ def inbox_files(campaign: Campaign) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink() and not p.name.startswith("."))
 
 
+def inbox_signature(campaign: Campaign) -> tuple[tuple[str, int, int], ...]:
+    """What the inbox holds, cheaply (name, modification time, size of each file): a watcher reads the inbox again
+    only when this changed."""
+    signature = []
+    for path in inbox_files(campaign):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # removed while listing
+            continue
+        signature.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(signature)
+
+
+def inbox_fingerprint(campaign: Campaign) -> list[str]:
+    """Each inbox file as a short digest of (name, modification time, size): a phase sensor hands what it saw to
+    its wake trigger, which wakes it when a file appears that it had not seen."""
+    return [hashlib.sha256(repr(entry).encode()).hexdigest()[:16] for entry in inbox_signature(campaign)]
+
+
 def ingest(session: Session, campaign: Campaign, phase: str | None = None) -> list[IntakeResult]:
     """Read every new inbox file of ``phase``'s forms (all forms when ``None``). Files no phase reads (unknown,
     unreadable) are registered by whichever phase meets them first. Returns what this call registered."""

@@ -1,0 +1,154 @@
+"""The triggers that wait in the triggerer: :class:`InboxTrigger` wakes a phase sensor when a file arrives or its
+deadline passes; :class:`ComplianceTrigger` watches one directive deadline (DAG ``<campaign>_deadlines``).
+
+**ComplianceTrigger.**
+
+An Airflow Deadline row reads "Missed" unless its run has *succeeded* by the deadline, and a met row is deleted
+(``Deadline.prune_deadlines``). So the deadline run's single task ends
+
+- **success** as soon as every unit has complied (the report: delivered to the PPC), before the deadline: the
+  run succeeds, its Deadline row is deleted and the run's header says *Met*;
+- **skipped** once the deadline has passed without that: the run still succeeds (no failed task), but after its
+  deadline, so its row stays *Missed* and the Deadline Alert's callback mails the coordinators "đã đến hạn".
+
+The trigger ends the task itself (``TaskSuccessEvent`` / ``TaskSkippedEvent``: no worker is needed). It sleeps in
+short real-time steps (``check_every``, default 2 s): each step lists the inbox (name, time, size; cheap) and,
+once a change has settled for one step, reads the phase's new files into the store; it asks the store
+(``service.deadline_check``, in a thread: files, database) after each change and every ``evaluate_every`` seconds
+(what the phase sensor or the report's delivery changed). A file that arrives within the last few seconds before
+the deadline may be read after it: the panel then says Missed, while the late list and the "đã đến hạn" mail,
+judged by the file's arrival time, say it was on time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TaskSkippedEvent, TaskSuccessEvent, TriggerEvent
+
+
+@lru_cache(maxsize=16)
+def _load(campaign_file: str, modified_ns: int):
+    from par_index.campaign import load_campaign
+
+    return load_campaign(campaign_file)
+
+
+def _campaign(campaign_file: str):
+    """The campaign file, read again only when it changed."""
+    return _load(campaign_file, Path(campaign_file).stat().st_mtime_ns)
+
+
+def _signature(campaign_file: str, phase: str):
+    from par_index.campaign import PHASE_TITLES
+    from par_index.intake.inbox import inbox_signature
+
+    if phase not in PHASE_TITLES:  # the report is SNV's own: nothing to read from the inbox
+        return None
+    return inbox_signature(_campaign(campaign_file))
+
+
+def _check(campaign_file: str, phase: str, now: datetime, read_inbox: bool) -> dict:
+    from par_index.airflow.runtime import runtime
+    from par_index.service import deadline_check
+
+    return deadline_check(_campaign(campaign_file), runtime(), phase, now, read_inbox=read_inbox)
+
+
+def _fingerprint(campaign_file: str) -> list[str]:
+    from par_index.intake.inbox import inbox_fingerprint
+
+    return inbox_fingerprint(_campaign(campaign_file))
+
+
+class InboxTrigger(BaseTrigger):
+    """Wake a phase sensor (:class:`~par_index.airflow.sensors.PhaseSensor`) as soon as a file it has not seen has
+    settled in the inbox (the same listing two steps in a row: not still being copied), or at ``wake_at`` (its
+    deadline, or its next read of MoHA's feed). Listing the inbox (names, times, sizes) is all it does; the sensor
+    reads the files on a worker. ``seen`` holds the sensor's fingerprint of the inbox before its last check."""
+
+    def __init__(self, campaign_file: str, seen: list[str], wake_at: str, check_every: float = 2.0):
+        super().__init__()
+        self.campaign_file, self.seen, self.wake_at, self.check_every = campaign_file, seen, wake_at, check_every
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return ("par_index.airflow.triggers.InboxTrigger",
+                {"campaign_file": self.campaign_file, "seen": self.seen, "wake_at": self.wake_at,
+                 "check_every": self.check_every})
+
+    async def run(self):
+        wake_at, seen, listed = datetime.fromisoformat(self.wake_at), set(self.seen), None
+        while (now := datetime.now(UTC)) < wake_at:
+            try:
+                current = await asyncio.to_thread(_fingerprint, self.campaign_file)
+            except Exception:  # noqa: BLE001 - an inbox that cannot be listed now is listed again at the next step
+                self.log.exception("Không liệt kê được hộp thư; thử lại sau %s giây.", self.check_every)
+                current = None
+            if current is not None and current == listed and not set(current) <= seen:
+                new = len(set(current) - seen)
+                self.log.info("%s tệp mới hoặc đã đổi trong hộp thư: đánh thức tác vụ thu nhận.", new)
+                yield TriggerEvent({"woken_by": "inbox", "new_files": new})
+                return
+            listed = current
+            await asyncio.sleep(max(0.05, min(self.check_every, (wake_at - now).total_seconds())))
+        yield TriggerEvent({"woken_by": "time", "at": self.wake_at})
+
+
+class ComplianceTrigger(BaseTrigger):
+    """Wait until every unit has complied with ``phase`` (success) or ``deadline`` has passed (skipped)."""
+
+    def __init__(self, campaign_file: str, phase: str, deadline: str, check_every: float = 2.0,
+                 evaluate_every: float = 30.0):
+        super().__init__()
+        self.campaign_file, self.phase, self.deadline = campaign_file, phase, deadline
+        self.check_every, self.evaluate_every = check_every, evaluate_every
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return ("par_index.airflow.triggers.ComplianceTrigger",
+                {"campaign_file": self.campaign_file, "phase": self.phase, "deadline": self.deadline,
+                 "check_every": self.check_every, "evaluate_every": self.evaluate_every})
+
+    async def run(self):
+        deadline = datetime.fromisoformat(self.deadline)
+        listed = read = None  # the inbox as last listed, and as last read into the store
+        evaluated_at = waiting = None
+        first = True
+        while (now := datetime.now(UTC)) < deadline:
+            try:
+                signature = await asyncio.to_thread(_signature, self.campaign_file, self.phase)
+                settled = signature == listed  # unchanged for one step: no file is still being written
+                listed = signature
+                changed = settled and signature != read
+                if first or changed or (now - evaluated_at).total_seconds() >= self.evaluate_every:
+                    result = await asyncio.to_thread(_check, self.campaign_file, self.phase, now, changed or first)
+                    if changed or first:
+                        read = signature
+                    first, evaluated_at = False, now
+                    if result["complete"] and datetime.now(UTC) < deadline:
+                        self.log.info("Hạn %s: mọi đơn vị đã hoàn thành lúc %s, trước hạn %s.", self.phase,
+                                      result["as_of"], self.deadline)
+                        yield TaskSuccessEvent(xcoms={"return_value": result})
+                        return
+                    if result["waiting_for"] != waiting:  # said once per change, not every step of a month
+                        waiting = result["waiting_for"]
+                        self.log.info("Hạn %s (%s): còn chờ %s.", self.phase, self.deadline, ", ".join(waiting))
+            except Exception:  # noqa: BLE001 - a failed check is tried again at the next step, never ends the watch
+                self.log.exception("Hạn %s: kiểm tra lỗi; thử lại sau %s giây.", self.phase, self.check_every)
+            left = (deadline - datetime.now(UTC)).total_seconds()
+            await asyncio.sleep(max(0.05, min(self.check_every, left)))
+        try:  # as of the deadline itself, after reading whatever arrived until then
+            result = await asyncio.to_thread(_check, self.campaign_file, self.phase, deadline, True)
+        except Exception as exc:  # noqa: BLE001 - the deadline has passed either way
+            self.log.exception("Hạn %s: kiểm tra lần cuối lỗi.", self.phase)
+            result = {"phase": self.phase, "deadline": self.deadline, "error": f"{type(exc).__name__}: {exc}"}
+        if result.get("complete"):
+            self.log.warning("Hạn %s đã qua; mọi đơn vị hoàn thành trước hạn nhưng tệp cuối được đọc sau hạn: bảng "
+                             "Deadlines ghi Missed, danh sách chậm và thư “đã đến hạn” ghi đúng hạn.", self.phase)
+        else:
+            self.log.info("Hạn %s đã qua (%s); chưa hoàn thành: %s.", self.phase, self.deadline,
+                          ", ".join(result.get("waiting_for", [])) or "không rõ")
+        yield TaskSkippedEvent(xcoms={"return_value": result})
