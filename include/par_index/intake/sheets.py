@@ -43,7 +43,8 @@ class Sheet:
 
 
 def fix_legacy_text(sheet: Sheet) -> Sheet:
-    """Convert cells typed in TCVN3/VNI fonts to Unicode (a warning names each cell); refuse what cannot be read."""
+    """Convert cells typed in TCVN3/VNI fonts to Unicode (a warning names each cell), tidy no-break and zero-width
+    spaces, refuse UTF-8 read with the wrong code page (mojibake)."""
     for r, row in enumerate(sheet.rows):
         for c, value in enumerate(row):
             if not isinstance(value, str) or value.isascii():
@@ -51,8 +52,9 @@ def fix_legacy_text(sheet: Sheet) -> Sheet:
             try:
                 text, encoding = legacy.decode(value)
             except legacy.LegacyTextError:
-                sheet.issues.append(Issue("INT016", f"Ô có chữ không đọc được (không phải Unicode, TCVN3 hay VNI): "
-                                                    f"“{value[:40]}”. Gõ lại bằng phông Unicode.", "error",
+                sheet.issues.append(Issue("INT016", f"Ô có chữ không đọc được (chữ Unicode bị đọc sai bảng mã, "
+                                                    f"không phải TCVN3 hay VNI): “{value[:40]}”. Gõ lại bằng "
+                                                    "phông Unicode.", "error",
                                           sheet.name, r + 1, None, cell_ref(r + 1, c)))
                 continue
             row[c] = text
