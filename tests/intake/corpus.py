@@ -119,6 +119,11 @@ def build(folder: Path) -> dict[str, Expected]:
     _ii(folder, "ii_vni_evidence.xlsx", rows=[_row("2.p1.1", 0.5, evidence=to_vni("Kế hoạch số 1/KH-UBND")),
                                               GOOD_II[1]])
     case("ii_vni_evidence.xlsx", ok("appendix_ii", 2, ("INT015", f"F{FIRST}")))
+    _ii(folder, "ii_office_text.xlsx",  # pasted from Word and the web: no-break and zero-width spaces, symbols
+        header=[("Đơn vị", "Sở\u00a0Tư pháp"), ("Số", "12/BC-STP"), ("Ngày", "15/01/2024"), ("Người ký", "Lê Văn\u00a0A")],
+        rows=[_row("2.p1.1", 0.5, evidence="Tài khoản VNeID\u200b; diện tích 120 m²", explanation="≤ 5 ngày ✓"),
+              _row("2.p1.2", 0.75, evidence="Hệ thống eCabinet – “một cửa” © VNPT")])
+    case("ii_office_text.xlsx", ok("appendix_ii", 2))
     _ii(folder, "ii_no_evidence_warning.xlsx", rows=[_row("2.p1.1", 0.5, evidence=None), GOOD_II[1]])
     case("ii_no_evidence_warning.xlsx", ok("appendix_ii", 2, ("INT028", f"F{FIRST}")))
     _ii(folder, "ii_explanation_only.xlsx", rows=[_row("2.p1.1", 0.5, evidence=None, explanation="Chưa có số liệu"),

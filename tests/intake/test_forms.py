@@ -59,6 +59,19 @@ def test_appendix_ii_refusals_name_code_row_and_column(tmp_path, campaign, row, 
     assert issue.sheet == "Biểu mẫu"
 
 
+def test_appendix_ii_with_office_text_is_accepted_without_int016(tmp_path, campaign):
+    header = [("Đơn vị", "Sở\u00a0Tư pháp"), ("Ngày", "15/01/2024"), ("Người ký", "Nguyễn Thị\u00a0Hường")]
+    path = write_xlsx(tmp_path / "stp.xlsx", "PHỤ LỤC II", header, II, [
+        [1, "2.p1.1", "Chỉ đạo\u00a0điều hành", 0.75, 0.5, "Tài khoản VNeID\u200b; diện tích 120 m²",
+         "Thời gian ≤ 5 ngày ✓"],
+        [2, "2.p1.2", "…", 0.75, 0.75, "Hệ thống eCabinet – “một cửa”", "Đối tác 王小明 (Café de la Paix) 👍"]])
+    form = _parse(path, campaign)
+    assert (form.kind, form.unit_code, form.rejected, form.issues) == ("appendix_ii", "STP", False, [])
+    assert [(r["evidence"], r["evidence_count"], r["explanation"]) for r in form.records] == [
+        ("Tài khoản VNeID; diện tích 120 m²", 2, "Thời gian ≤ 5 ngày ✓"),
+        ("Hệ thống eCabinet – “một cửa”", 1, "Đối tác 王小明 (Café de la Paix) 👍")]
+
+
 def test_missing_evidence_without_explanation_is_a_warning_not_a_rejection(tmp_path, campaign):
     path = write_xlsx(tmp_path / "stp.xlsx", "PHỤ LỤC II", STP_HEADER, II[1:7],
                       [["2.p1.1", "…", 0.75, 0.5, None, None], ["2.p1.2", "…", 0.75, 0.5, None, "Đang chờ số liệu"]])
