@@ -1,6 +1,7 @@
 """The production stack's files: docker-compose.yaml validates with Debian's docker-compose, defines every
 connection and variable the code reads, binds ports to loopback only, and agrees with the Dockerfile and the lock."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -39,10 +40,28 @@ def test_the_official_stack_with_celery_and_a_mail_catcher():
             "/opt/par/data/reports"} <= mounts
 
 
+PUBLISHED = {"airflow-apiserver": ["${PAR_BIND_HOST:-127.0.0.1}:8080:8080"], "mailpit": ["127.0.0.1:8025:8025"]}
+
+
 @pytest.mark.parametrize("service", sorted(SERVICES))
-def test_ports_are_bound_to_loopback_only(service):
-    for port in SERVICES[service].get("ports", []):
-        assert str(port).startswith("127.0.0.1:"), (service, port)
+def test_ports_are_bound_to_loopback_unless_par_bind_host_says_otherwise(service):
+    # the API server follows PAR_BIND_HOST (default 127.0.0.1); Mailpit's web UI, open to anyone, never does
+    assert SERVICES[service].get("ports", []) == PUBLISHED.get(service, [])
+
+
+@pytest.mark.parametrize(("bind_host", "api_port"), [(None, "127.0.0.1:8080:8080/tcp"),
+                                                    ("0.0.0.0", "0.0.0.0:8080:8080/tcp")])
+def test_par_bind_host_publishes_the_api_server_and_nothing_else(tmp_path, bind_host, api_port):
+    assert shutil.which("docker-compose"), "make test installs Debian's docker-compose"
+    shutil.copy(ROOT / "docker-compose.yaml", tmp_path)
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
+    env = {k: v for k, v in os.environ.items() if k != "PAR_BIND_HOST"} | ({"PAR_BIND_HOST": bind_host}
+                                                                          if bind_host else {})
+    out = subprocess.run(["docker-compose", "config"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env=env, check=True)
+    services = yaml.safe_load(out.stdout)["services"]
+    assert {name: s["ports"] for name, s in services.items() if "ports" in s} == {
+        "airflow-apiserver": [api_port], "mailpit": ["127.0.0.1:8025:8025/tcp"]}
 
 
 def test_every_connection_and_variable_the_code_reads_is_defined():

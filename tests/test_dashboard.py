@@ -205,7 +205,7 @@ def _token(role: str = "admin", name: str | None = None) -> str:
 def test_every_route_refuses_anonymous_and_serves_a_logged_in_user(client, route):
     client.cookies.clear()
     assert client.get(route).status_code == 401
-    assert client.get(route, headers={"Authorization": "Bearer not-a-token"}).status_code in (401, 403)
+    assert client.get(route, headers={"Authorization": "Bearer not-a-token"}).status_code == 403
     cookie = client.get(route, cookies={"_token": _token()})  # what the UI sends
     client.cookies.clear()
     bearer = client.get(route, headers={"Authorization": f"Bearer {_token('viewer')}"})  # an API client
@@ -251,3 +251,129 @@ def test_a_user_the_auth_manager_denies_the_dag_gets_403(client, campaign, monke
     assert client.get("/campaigns", headers=outsider).json() == []
     insider = {"Authorization": f"Bearer {_token()}"}
     assert client.get(f"/campaigns/{campaign.id}/overview", headers=insider).status_code == 200
+
+
+HTML = {"Accept": "text/html"}  # what a browser sends: refusals come as a page
+BAD_AS_OF = {  # the probe's values, and what the coordinator reads
+    "%20%20": "Tham số as_of để trống: bỏ hẳn tham số để xem số liệu hiện tại, hoặc ghi ngày giờ dạng dd/mm/yyyy HH:MM.",
+    "": "Tham số as_of để trống: bỏ hẳn tham số để xem số liệu hiện tại, hoặc ghi ngày giờ dạng dd/mm/yyyy HH:MM.",
+    "9999-12-31T23:59": "as_of “9999-12-31T23:59” nằm ngoài khoảng xem được: từ năm 2000 đến năm 2100.",
+    "0001-01-01": "as_of “0001-01-01” nằm ngoài khoảng xem được: từ năm 2000 đến năm 2100.",
+    "31/12/2101%2023:59": "as_of “31/12/2101 23:59” nằm ngoài khoảng xem được: từ năm 2000 đến năm 2100.",
+    "h%C3%B4m%20qua": "as_of “hôm qua” không phải ngày giờ (dd/mm/yyyy HH:MM hoặc ISO 8601).",
+    "31/02/2023": "as_of “31/02/2023” không phải ngày giờ (dd/mm/yyyy HH:MM hoặc ISO 8601).",
+    "2023-12-28T12:00%2B99:00": "as_of “2023-12-28T12:00+99:00” không phải ngày giờ (dd/mm/yyyy HH:MM hoặc ISO 8601).",
+}
+
+
+def _message(page: str) -> tuple[str, str]:
+    """The title and the text of a message page."""
+    return (re.search(r"<h1>(.*?)</h1>", page).group(1), re.search(r"<p>(.*?)</p>", page).group(1))
+
+
+@pytest.mark.parametrize("as_of", BAD_AS_OF)
+def test_a_bad_as_of_is_a_422_in_vietnamese_on_every_route(client, campaign, as_of):
+    client.cookies.clear()
+    auth = {"Authorization": f"Bearer {_token()}"}
+    expected = BAD_AS_OF[as_of]
+    overview = client.get(f"/campaigns/{campaign.id}/overview?as_of={as_of}", headers=auth | HTML)
+    assert (overview.status_code, overview.json()) == (422, {"detail": expected})
+    for route in (f"/campaigns/{campaign.id}?", f"/dags/{campaign.dag_id}?", f"/?campaign={campaign.id}&", "/?"):
+        page = client.get(f"{route}as_of={as_of}", headers=auth | HTML)
+        assert (page.status_code, _message(page.text)) == (422, ("Tham số không hợp lệ", expected)), route
+        assert unicodedata.is_normalized("NFC", page.text) and page.headers["cache-control"] == "no-store"
+
+
+def test_as_of_at_the_edges_of_the_range_is_served(client, campaign):
+    client.cookies.clear()
+    auth = {"Authorization": f"Bearer {_token()}"}
+    first = client.get(f"/campaigns/{campaign.id}/overview?as_of=01/01/2000", headers=auth)
+    last = client.get(f"/campaigns/{campaign.id}/overview?as_of=2100-12-31T23:59%2B07:00", headers=auth)
+    assert (first.status_code, first.json()["as_of_vi"]) == (200, "01/01/2000 00:00")
+    assert (last.status_code, last.json()["as_of_vi"]) == (200, "31/12/2100 23:59")
+
+
+@pytest.mark.parametrize(("route", "status", "title", "text"), [
+    ("/campaigns/ha_noi_2023", 404, "Không tìm thấy", "Không có chiến dịch “ha_noi_2023”."),
+    ("/?campaign=ha_noi_2023", 404, "Không tìm thấy", "Không có chiến dịch “ha_noi_2023”."),
+    ("/campaigns/ha_tinh_2023/reconcile?unit=NOPE", 404, "Không tìm thấy",
+     "Chiến dịch ha_tinh_2023 không có đơn vị “NOPE”."),
+    ("/campaigns/ha_tinh_2023/reconcile", 422, "Tham số không hợp lệ", "Yêu cầu không đúng: thiếu tham số unit."),
+    ("/campaigns/ha_tinh_2023/reconcile?unit=%20", 422, "Tham số không hợp lệ",
+     "Tham số unit để trống: ghi mã đơn vị, ví dụ unit=STC."),
+    ("/campaigns/ha_noi_2023/reconcile?unit=STC", 404, "Không tìm thấy", "Không có chiến dịch “ha_noi_2023”."),
+    ("/campaigns/ha_tinh_2023/reconcile?unit=" + "X" * 60, 404, "Không tìm thấy",
+     "Chiến dịch ha_tinh_2023 không có đơn vị “" + "X" * 39 + "…”."),
+    ("/no-such-page", 404, "Không tìm thấy", "Bảng điều khiển chiến dịch không có trang này."),
+])
+def test_unknown_campaigns_units_and_bad_form_parameters_are_a_4xx_in_vietnamese(client, route, status, title,
+                                                                                 text):
+    client.cookies.clear()
+    page = client.get(route, headers={"Authorization": f"Bearer {_token()}"} | HTML)
+    assert (page.status_code, _message(page.text)) == (status, (title, text))
+    as_json = client.get(route, headers={"Authorization": f"Bearer {_token()}"})
+    assert (as_json.status_code, as_json.json()) == (status, {"detail": text})
+
+
+def _login_link(page: str) -> str:
+    return re.search(r'<a class="button" href="([^"]+)" data-top data-login>Đăng nhập Airflow</a>', page).group(1)
+
+
+def test_a_missing_or_expired_token_gets_a_401_page_whose_login_returns_to_the_page(client, campaign):
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+    client.cookies.clear()
+    text = ("Phiên đăng nhập Airflow đã hết hạn hoặc bạn chưa đăng nhập. Đăng nhập lại để quay về đúng trang "
+            "này.")
+    expired = get_auth_manager().generate_jwt(SimpleAuthManagerUser(username="cchc_admin", role="admin"),
+                                              expiration_time_in_seconds=-3600)
+    for credentials in ({}, {"Authorization": f"Bearer {expired}"}):
+        page = client.get(f"/dags/{campaign.dag_id}?as_of=28/12/2023", headers=credentials | HTML)
+        assert (page.status_code, _message(page.text)) == (401, ("Cần đăng nhập", text))
+        assert _login_link(page.text) == "/auth/login?next=%2Fdags%2Fpar_ha_tinh_2023%3Fas_of%3D28%2F12%2F2023"
+    as_json = client.get(f"/campaigns/{campaign.id}/overview")
+    assert (as_json.status_code, as_json.json()) == (401, {"detail": text})
+
+
+def test_the_login_link_returns_to_the_page_under_airflow_s_mount(client, campaign):
+    """Airflow mounts the app under /par-dashboard: the way back names the whole path."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    airflow = FastAPI()
+    airflow.mount("/par-dashboard", client.app)
+    page = TestClient(airflow).get(f"/par-dashboard/campaigns/{campaign.id}?as_of=28/12/2023", headers=HTML)
+    assert (page.status_code, _login_link(page.text)) == (
+        401, "/auth/login?next=%2Fpar-dashboard%2Fcampaigns%2Fha_tinh_2023%3Fas_of%3D28%2F12%2F2023")
+
+
+def test_a_forged_token_gets_a_403_page_in_vietnamese_whose_login_returns_to_the_page(client, campaign):
+    client.cookies.clear()
+    text = ("Mã đăng nhập gửi kèm yêu cầu không hợp lệ (sai chữ ký, đã bị thu hồi hoặc không do Airflow này cấp). "
+            "Đăng nhập lại để quay về đúng trang này.")
+    forged = _token().rsplit(".", 1)[0] + "." + "A" * 86  # a real header and claims, a made-up signature
+    for credentials in ({"Authorization": f"Bearer {forged}"}, {"Authorization": "Bearer not-a-token"}):
+        page = client.get(f"/campaigns/{campaign.id}/reconcile?unit=STC", headers=credentials | HTML)
+        assert (page.status_code, _message(page.text)) == (403, ("Phiên đăng nhập không hợp lệ", text))
+        assert _login_link(page.text) == "/auth/login?next=%2Fcampaigns%2Fha_tinh_2023%2Freconcile%3Funit%3DSTC"
+    cookie = client.get("/", cookies={"_token": forged}, headers=HTML)  # what the UI sends
+    client.cookies.clear()
+    assert (cookie.status_code, _login_link(cookie.text)) == (403, "/auth/login?next=%2F")
+    as_json = client.get(f"/campaigns/{campaign.id}/overview", headers={"Authorization": f"Bearer {forged}"})
+    assert (as_json.status_code, as_json.json()) == (403, {"detail": text})
+
+
+def test_long_text_wraps_in_the_tables(overview, campaign):
+    import copy
+
+    long = copy.deepcopy(overview)
+    name = ("Ban Quản lý dự án đầu tư xây dựng công trình dân dụng và công nghiệp " * 4)[:199] + "Z"
+    long["units"][0]["name_vi"] = name
+    assert len(name) == 200
+    page = html.render_overview(long, campaigns=data.campaign_list([campaign]), base="", ui_base="/", nonce="n")
+    assert page.count(f"<th scope=\"row\">{name} <small>") == 1  # the whole name, in the matrix
+    assert "th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top;\n" \
+           "  overflow-wrap: anywhere; }" in page
+    message = html.render_message("Không tìm thấy", name, base="", nonce="n")
+    assert f"<p>{name}</p>" in message and "h1, h2, h3, p, li, .card { overflow-wrap: anywhere; }" in message

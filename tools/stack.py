@@ -1,15 +1,19 @@
 """Embedded Airflow for one machine: ``demo`` (run the sample campaign end to end and stop), ``up`` (keep it
 running, with a trial campaign dated from today), ``down``.
 
-Each component (api-server, scheduler, dag-processor, triggerer) and the SMTP sink runs in its own process group,
-so ``down`` stops everything it started. Airflow's metadata DB is SQLite under ``.airflow/`` (project-local) and the
-executor the LocalExecutor, unless ``PAR_METADATA_DB_URL`` (e.g. PostgreSQL), ``PAR_STORE_URL`` (the campaign store)
-or ``PAR_CELERY_BROKER`` (Redis: the CeleryExecutor, with a Celery worker) say otherwise.
+Each component (api-server, scheduler, dag-processor, triggerer), the two task log servers and the SMTP sink runs
+in its own process group, so ``down`` stops everything it started. Everything listens on 127.0.0.1 only, unless
+``PAR_BIND_HOST`` names another address (``0.0.0.0``: every interface) to publish the stack. Airflow's metadata DB
+is SQLite under ``.airflow/`` (project-local) and the executor the LocalExecutor, unless ``PAR_METADATA_DB_URL``
+(e.g. PostgreSQL), ``PAR_STORE_URL`` (the campaign store) or ``PAR_CELERY_BROKER`` (Redis: the CeleryExecutor, with
+a Celery worker) say otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import contextlib
 import email.parser
 import email.policy
@@ -35,12 +39,18 @@ OUT = Path(os.environ.get("PAR_DATA_DIR", ROOT / "out")).resolve()
 PIDS = HOME / "pids.json"
 TRIAL_DIR = OUT / "campaigns"  # campaign files the stack generates (the trial of ``up``); never committed
 SECRETS = HOME / "stack-secrets.json"
-API = os.environ.get("PAR_API_URL", "http://localhost:8080")
+WILDCARDS = ("0.0.0.0", "::", "")
+BIND_HOST = os.environ.get("PAR_BIND_HOST", "127.0.0.1")  # where every listener binds (0.0.0.0 publishes the stack)
+REACH_HOST = "127.0.0.1" if BIND_HOST in WILDCARDS else BIND_HOST  # where the stack's processes reach each other
+API = os.environ.get("PAR_API_URL", f"http://{'localhost' if REACH_HOST == '127.0.0.1' else REACH_HOST}:8080")
 SMTP_PORT = int(os.environ.get("PAR_SMTP_PORT", "8025"))
 METADATA_DB = os.environ.get("PAR_METADATA_DB_URL")
 STORE_URL = os.environ.get("PAR_STORE_URL")
 CELERY_BROKER = os.environ.get("PAR_CELERY_BROKER")
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer") + (("celery worker",) if CELERY_BROKER else ())
+SERVE_LOGS = ("scheduler", "triggerer", "celery worker")  # would start a log server on every interface
+SECRET_BYTES = 64  # Airflow signs its tokens (and the log servers' requests) with HS512: a key of 512 bits at least
+SINK_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "LD_PRELOAD")  # and FAKETIME_*: a rehearsal's clock
 BIN = Path(sys.executable).parent
 _children: dict[int, subprocess.Popen] = {}  # processes started by this process (reaped on stop)
 
@@ -49,16 +59,48 @@ def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner may read, readable by nobody else at any moment."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        handle.write(text)
+    tmp.replace(path)
+
+
+def key_bytes(key: object) -> int:
+    """How many bytes a URL-safe base64 key decodes to (0 for anything else)."""
+    if not isinstance(key, str) or not key:
+        return 0
+    try:
+        return len(base64.urlsafe_b64decode(key + "=" * (-len(key) % 4)))
+    except (ValueError, binascii.Error):
+        return 0
+
+
+def stack_secrets() -> dict[str, str]:
+    """The stack's JWT secret and API secret key, :data:`SECRET_BYTES` random bytes each, made once per machine
+    (never committed); a file from before whose keys are shorter is replaced (everyone logs in again)."""
+    try:
+        keys = json.loads(SECRETS.read_text())
+    except (OSError, ValueError):
+        keys = None
+    if isinstance(keys, dict) and min(key_bytes(keys.get("jwt")), key_bytes(keys.get("api"))) >= SECRET_BYTES:
+        return keys
+    if keys is not None or SECRETS.exists():
+        say(f"{SECRETS.name}: keys shorter than {SECRET_BYTES} bytes replaced by new ones (log in again)")
+    keys = {"jwt": secrets.token_urlsafe(SECRET_BYTES), "api": secrets.token_urlsafe(SECRET_BYTES)}
+    _write_private(SECRETS, json.dumps(keys))
+    return keys
+
+
 def stack_env() -> dict[str, str]:
+    """The Airflow components' environment: this machine's folders, ports, secrets and connections."""
     HOME.mkdir(parents=True, exist_ok=True)
-    if not SECRETS.exists():  # generated per machine, never committed
-        SECRETS.write_text(json.dumps({"jwt": secrets.token_urlsafe(32), "api": secrets.token_urlsafe(32)}))
-        SECRETS.chmod(0o600)
-    keys = json.loads(SECRETS.read_text())
+    keys = stack_secrets()
     passwords = HOME / "simple_auth_manager_passwords.json.generated"
     if not passwords.exists():  # made here, so Airflow does not generate one and print it into its log
-        passwords.write_text(json.dumps({"admin": secrets.token_urlsafe(16)}))
-        passwords.chmod(0o600)
+        _write_private(passwords, json.dumps({"admin": secrets.token_urlsafe(16)}))
     env = dict(os.environ)
     env.update({
         "AIRFLOW_HOME": str(HOME),
@@ -72,13 +114,18 @@ def stack_env() -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": METADATA_DB or f"sqlite:///{HOME / 'airflow.db'}",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
         "AIRFLOW__API__BASE_URL": API,
+        "AIRFLOW__API__HOST": BIND_HOST,
         "AIRFLOW__API__PORT": API.rsplit(":", 1)[-1],
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": BIND_HOST,
+        # the log servers listen on BIND_HOST (see children): the api-server must ask them there, not at this
+        # machine's name (which may resolve to another address)
+        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "par_index.airflow.log_server.hostname",
         "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt"],
         "AIRFLOW__API__SECRET_KEY": keys["api"],
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "PAR_DATA_DIR": str(OUT),
         "PAR_EXTRA_CAMPAIGNS_DIR": str(TRIAL_DIR),
-        "AIRFLOW_CONN_PAR_SMTP": json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": SMTP_PORT,
+        "AIRFLOW_CONN_PAR_SMTP": json.dumps({"conn_type": "smtp", "host": REACH_HOST, "port": SMTP_PORT,
                                             "extra": {"from_email": "cchc.snv@hatinh.example"}}),
         "PYTHONPATH": str(ROOT / "include"),
     })
@@ -91,6 +138,37 @@ def stack_env() -> dict[str, str]:
                     if METADATA_DB else f"db+sqlite:///{HOME / 'celery.db'}",
                     "AIRFLOW__CELERY__WORKER_CONCURRENCY": "4"})
     return env
+
+
+def sink_env(env: dict[str, str]) -> dict[str, str]:
+    """The SMTP sink's whole environment: a path, the locale, the clock (libfaketime's in a rehearsal) and where
+    its module is. Nothing of Airflow's: no secret, no connection, no password."""
+    kept = {k: v for k, v in env.items() if k in SINK_ENV or k.startswith("FAKETIME")}
+    return kept | {"PYTHONPATH": str(ROOT / "include")}
+
+
+def log_server_env(env: dict[str, str]) -> dict[str, str]:
+    """A log server's environment: Airflow's (it checks each request's signature with ``[api] secret_key`` and
+    reads the logs folder), without the JWT secret and the connections it never uses."""
+    return {k: v for k, v in env.items()
+            if k != "AIRFLOW__API_AUTH__JWT_SECRET" and not k.startswith("AIRFLOW_CONN_")}
+
+
+def children(env: dict[str, str]) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """Every process the stack starts, by name: its command line and its environment. The components that
+    would serve task logs on every interface are told not to; two log servers (tasks', triggers') take their
+    ports on :data:`BIND_HOST`."""
+    procs = {"smtp-sink": ([sys.executable, "-m", "par_index.mail_sink", "--folder", str(OUT / "mail"),
+                            "--host", BIND_HOST, "--port", str(SMTP_PORT)], sink_env(env))}
+    ports = {"worker-log-server": env.get("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT", "8793"),
+             "trigger-log-server": env.get("AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT", "8794")}
+    for name, port in ports.items():
+        procs[name] = ([sys.executable, "-m", "par_index.airflow.log_server", "--host", BIND_HOST,
+                        "--port", str(port)], log_server_env(env))
+    for component in COMPONENTS:
+        skip = ["--skip-serve-logs"] if component in SERVE_LOGS else []
+        procs[component] = ([str(BIN / "airflow"), *component.split(), *skip], env)
+    return procs
 
 
 def _spawn(name: str, args: list[str], env: dict[str, str]) -> int:
@@ -128,12 +206,10 @@ def start(env: dict[str, str]) -> None:
     if PIDS.exists():
         stop()
     subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-    pids = {"smtp-sink": _spawn("smtp-sink", [sys.executable, "-m", "par_index.mail_sink", "--folder",
-                                              str(OUT / "mail"), "--port", str(SMTP_PORT)], env)}
-    for component in COMPONENTS:
-        pids[component] = _spawn(component.replace(" ", "-"), [str(BIN / "airflow"), *component.split()], env)
+    pids = {name: _spawn(name.replace(" ", "-"), args, child_env) for name, (args, child_env) in children(env).items()}
     PIDS.write_text(json.dumps(pids))
-    say(f"Started {', '.join(pids)}; logs in {HOME / 'logs'}")
+    where = "127.0.0.1 only (PAR_BIND_HOST publishes)" if BIND_HOST == "127.0.0.1" else BIND_HOST
+    say(f"Started {', '.join(pids)}; listening on {where}; logs in {HOME / 'logs'}")
 
 
 def stop() -> None:

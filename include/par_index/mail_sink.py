@@ -1,4 +1,5 @@
-"""A real SMTP server on loopback that saves every message as an ``.eml`` file (demo and tests)."""
+"""A real SMTP server (on loopback unless told otherwise) that saves every message as an ``.eml`` file (demo and
+tests)."""
 
 from __future__ import annotations
 
@@ -56,13 +57,14 @@ def _free_port(host: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description="SMTP sink: saves each message as an .eml file")
     parser.add_argument("--folder", type=Path, required=True)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     parser.add_argument("--port", type=int, default=8025)
     args = parser.parse_args()
-    controller = start(args.folder, port=args.port)
+    controller = start(args.folder, host=args.host, port=args.port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    print(f"SMTP sink on 127.0.0.1:{controller.port} → {args.folder}", flush=True)
+    print(f"SMTP sink on {args.host}:{controller.port} → {args.folder}", flush=True)
     stop.wait()
     controller.stop()
 

@@ -3,13 +3,16 @@
 same data as JSON.
 
 Every route needs a logged-in Airflow user, by Airflow's own ``get_user`` (the UI's ``_token`` cookie or an
-``Authorization: Bearer`` JWT; 401 without one), allowed by the auth manager to read the campaign's DAG (403
-otherwise). The app is built on its first request (:class:`LazyApp`): the scheduler, the DAG processor and the
-workers load plugins too, and must not pay for FastAPI, Airflow's API security module or the library."""
+``Authorization: Bearer`` JWT; 401 without one or with an expired one, 403 with a forged one), allowed by the auth
+manager to read the campaign's DAG (403 otherwise). A refusal or a bad parameter is a 4xx with a Vietnamese page (a
+browser) or JSON ``detail`` (the JSON routes, API clients); 401 and 403 pages link to the login page, which returns
+to the page asked for. The app is built on its first request (:class:`LazyApp`): the scheduler, the DAG processor
+and the workers load plugins too, and must not pay for FastAPI, Airflow's API security module or the library."""
 
 import logging
 import secrets
 import threading
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +24,18 @@ JSON_PATHS = ("/campaigns", "/overview")  # routes answering JSON (errors too)
 ICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="#0b57d0" stroke-width="2" '
         'stroke-linecap="round" stroke-linejoin="round"><rect x="3" y="4" width="18" height="17" rx="2"/>'
         '<path d="M8 2v4M16 2v4M3 9h18M7 14l2 2 4-4"/></svg>')
+AS_OF_YEARS = (2000, 2100)  # the moments ?as_of= may name (any campaign of the index lies well inside)
+SHOWN_CHARS = 40  # of a bad parameter, quoted back in a message
+TITLES = {400: "Yêu cầu không hợp lệ", 401: "Cần đăng nhập", 403: "Không có quyền", 404: "Không tìm thấy",
+          405: "Không hỗ trợ", 422: "Tham số không hợp lệ"}
+AUTH_REFUSALS = {  # what Airflow's get_user answers, for a person: 401 no or expired token, 403 forged token
+    401: ("Cần đăng nhập", "Phiên đăng nhập Airflow đã hết hạn hoặc bạn chưa đăng nhập. Đăng nhập lại để quay về "
+                           "đúng trang này."),
+    403: ("Phiên đăng nhập không hợp lệ", "Mã đăng nhập gửi kèm yêu cầu không hợp lệ (sai chữ ký, đã bị thu hồi "
+                                          "hoặc không do Airflow này cấp). Đăng nhập lại để quay về đúng trang này."),
+}
+OTHER_REFUSALS = {404: "Bảng điều khiển chiến dịch không có trang này.",
+                  405: "Trang này chỉ để xem: yêu cầu kiểu này không được nhận."}
 _campaign_cache: dict = {}
 
 
@@ -43,13 +58,38 @@ def campaigns() -> list:
     return _campaign_cache["campaigns"]
 
 
-def _as_of(text: str | None, campaign) -> datetime | None:
+def shown(value: str) -> str:
+    """A parameter as a message quotes it: printable, NFC, at most :data:`SHOWN_CHARS` characters."""
+    text = unicodedata.normalize("NFC", "".join(c if c.isprintable() else "·" for c in value))
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def as_of_moment(text: str | None, campaign) -> datetime | None:
+    """The moment ``?as_of=`` names, in the campaign's zone when it names none; ``None`` without the parameter.
+    ValueError, with the reason in Vietnamese, for a blank value, one that is not a date or a year outside
+    :data:`AS_OF_YEARS`."""
     from par_index.text import parse_vn_datetime
 
-    if not text:
+    if text is None:
         return None
-    moment = parse_vn_datetime(text)  # dd/mm/yyyy [HH:MM] or ISO 8601; ValueError otherwise
+    if not text.strip():
+        raise ValueError("Tham số as_of để trống: bỏ hẳn tham số để xem số liệu hiện tại, hoặc ghi ngày giờ "
+                         "dạng dd/mm/yyyy HH:MM.")
+    try:
+        moment = parse_vn_datetime(text)  # dd/mm/yyyy [HH:MM] or ISO 8601
+    except (ValueError, OverflowError):
+        moment = None
+    if moment is None:
+        raise ValueError(f"as_of “{shown(text)}” không phải ngày giờ (dd/mm/yyyy HH:MM hoặc ISO 8601).")
+    first, last = AS_OF_YEARS
+    if not first <= moment.year <= last:
+        raise ValueError(f"as_of “{shown(text)}” nằm ngoài khoảng xem được: từ năm {first} đến năm {last}.")
     return moment if moment.tzinfo else moment.replace(tzinfo=campaign.tz)
+
+
+def next_path(path: str, query: str) -> str:
+    """Where the login page sends the coordinator back: the page asked for, with its parameters."""
+    return path + (f"?{query}" if query else "")
 
 
 def create_app():
@@ -61,10 +101,15 @@ def create_app():
     from airflow.configuration import conf
     from airflow.models.dag import DagModel
     from fastapi import Depends, FastAPI, HTTPException, Request
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse, Response
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from par_index.airflow.runtime import store_url
     from par_index.dashboard import data, html
+
+    class Refusal(HTTPException):
+        """A refusal this app words itself (Vietnamese); any other comes from FastAPI, Starlette or Airflow."""
 
     User = Annotated[BaseUser, Depends(get_user)]  # the logged-in Airflow user (401 without one)
     app = FastAPI(title="Chiến dịch CCHC", dependencies=[Depends(get_user)], docs_url=None, redoc_url=None,
@@ -82,9 +127,10 @@ def create_app():
     def campaign_or_error(campaign_id: str, user: BaseUser):
         campaign = data.find_campaign(campaigns(), campaign_id)
         if campaign is None:
-            raise HTTPException(404, f"Không có chiến dịch {campaign_id!r}.")
+            raise Refusal(404, f"Không có chiến dịch “{shown(campaign_id)}”.")
         if not readable(user, campaign):
-            raise HTTPException(403, f"Bạn không có quyền xem DAG {campaign.dag_id}.")
+            raise Refusal(403, f"Bạn không có quyền xem DAG {campaign.dag_id}. Đăng nhập bằng tài khoản "
+                               "được xem nếu bạn có.")
         return campaign
 
     def paths(request: Request) -> tuple[str, str]:
@@ -104,10 +150,9 @@ def create_app():
 
     def overview(campaign, as_of: str | None) -> dict:
         try:
-            moment = _as_of(as_of, campaign)
+            moment = as_of_moment(as_of, campaign)
         except ValueError as exc:
-            message = f"as_of {as_of!r} không phải ngày giờ (dd/mm/yyyy HH:MM hoặc ISO 8601)."
-            raise HTTPException(422, message) from exc
+            raise Refusal(422, str(exc)) from exc
         return data.build_overview(campaign, store_url(), moment)
 
     def overview_page(request: Request, user: BaseUser, campaign, as_of: str | None, dag_id: str | None = None):
@@ -115,25 +160,47 @@ def create_app():
         result = overview(campaign, as_of)
         listing = data.campaign_list(allowed(user))
         return page(lambda nonce: html.render_overview(result, campaigns=listing, base=base, ui_base=ui_base,
-                                                       nonce=nonce, dag_id=dag_id, live=not as_of))
+                                                       nonce=nonce, dag_id=dag_id, live=as_of is None))
 
-    @app.exception_handler(HTTPException)
-    async def _error(request: Request, exc: HTTPException):
-        """JSON for the JSON routes and API clients; a short Vietnamese page for a person in the UI."""
+    def refusal(request: Request, status: int, title: str, text: str, headers: dict | None = None):
+        """JSON for the JSON routes and API clients; a short Vietnamese page for a person in the UI. A 401 or 403
+        page links to the login page, which returns to the page asked for."""
         wants_html = "text/html" in request.headers.get("accept", "") and not request.url.path.endswith(JSON_PATHS)
-        headers = {"Cache-Control": "no-store", **(exc.headers or {})}
+        headers = {"Cache-Control": "no-store", **(headers or {})}
         if not wants_html:
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+            return JSONResponse({"detail": text}, status_code=status, headers=headers)
         base, _ = paths(request)
-        titles = {401: "Cần đăng nhập", 403: "Không có quyền", 404: "Không tìm thấy"}
         login = None
-        if exc.status_code == 401:
-            login = get_auth_manager().get_url_login()
-            text = "Phiên đăng nhập Airflow đã hết hoặc chưa đăng nhập. Đăng nhập lại rồi mở lại trang này."
+        if status in (401, 403):
+            back = next_path(request.url.path, request.url.query)
+            login = get_auth_manager().get_url_login(next_url=back)
+        response = page(lambda nonce: html.render_message(title, text, base=base, nonce=nonce, login_url=login),
+                        status)
+        response.headers.update(headers)
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _error(request: Request, exc: StarletteHTTPException):
+        status = exc.status_code
+        if isinstance(exc, Refusal):
+            title, text = TITLES.get(status, "Có lỗi"), str(exc.detail)
+        elif status in AUTH_REFUSALS:  # from Airflow's get_user
+            title, text = AUTH_REFUSALS[status]
         else:
-            text = str(exc.detail)
-        return page(lambda nonce: html.render_message(titles.get(exc.status_code, "Có lỗi"), text, base=base,
-                                                      nonce=nonce, login_url=login), exc.status_code)
+            title = TITLES.get(status, "Có lỗi")
+            text = OTHER_REFUSALS.get(status, f"Yêu cầu không thực hiện được (mã {status}).")
+        return refusal(request, status, title, text, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        """A missing or malformed parameter (FastAPI's validation), said in Vietnamese."""
+        problems = []
+        for error in exc.errors():
+            name = str(error.get("loc", ("", "?"))[-1])
+            problems.append(f"thiếu tham số {name}" if error.get("type") == "missing"
+                            else f"tham số {name} không hợp lệ")
+        text = "Yêu cầu không đúng: " + "; ".join(dict.fromkeys(problems)) + "."
+        return refusal(request, 422, TITLES[422], text)
 
     @app.get("/", response_class=HTMLResponse, summary="Trang tổng quan (chiến dịch mới nhất hoặc ?campaign=)")
     def index(request: Request, user: User, campaign: str | None = None, as_of: str | None = None):
@@ -164,9 +231,11 @@ def create_app():
              summary="Biểu mẫu chạy par_reconcile điền sẵn cho một đơn vị")
     def reconcile_page(request: Request, campaign_id: str, unit: str, user: User):
         campaign = campaign_or_error(campaign_id, user)
+        if not unit.strip():
+            raise Refusal(422, "Tham số unit để trống: ghi mã đơn vị, ví dụ unit=STC.")
         form = data.reconcile_form(allowed(user), campaign, unit, store_url())
         if form is None:
-            raise HTTPException(404, f"Chiến dịch {campaign.id} không có đơn vị {unit!r}.")
+            raise Refusal(404, f"Chiến dịch {campaign.id} không có đơn vị “{shown(unit)}”.")
         base, ui_base = paths(request)
         return page(lambda nonce: html.render_reconcile(form, base=base, ui_base=ui_base, nonce=nonce))
 
