@@ -56,7 +56,10 @@ def test_unreadable_file_is_set_aside_and_superseded_version_kept(sample_run):
     assert files[sd.UNREADABLE_FILE].status == "rejected"
     assert files[f"PL2_{sd.SUPERSEDED_REPORT_UNIT}_ban_dau.xlsx"].status == "superseded"
     assert files[f"PL2_{sd.SUPERSEDED_REPORT_UNIT}.xlsx"].status == "accepted"
-    assert len(files) == len(list((sample_run.data_dir / "inbox").rglob("*.*")))
+    # every file sent is recorded: those still in the inbox, and the one moved out for its passwords
+    assert sorted(files) == sorted([p.name for p in (sample_run.data_dir / "inbox").rglob("*.*")]
+                                   + [sd.PASSWORD_FILE])
+    assert len(list((sample_run.data_dir / "quarantine").rglob("*.xlsx"))) == 1
 
 
 def test_workbook_total_equals_the_sum_of_the_accepted_reports(sample_run, campaign):

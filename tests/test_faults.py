@@ -55,11 +55,12 @@ def _run_in_child(data_dir: str, store_url: str) -> None:
 
 def test_a_collection_killed_midway_then_resumed_stores_what_an_uninterrupted_run_does(tmp_path, campaign,
                                                                                        monkeypatch):
-    whole = _fresh_sample(tmp_path / "whole", campaign, monkeypatch)
+    sent = sd.generate_inbox(campaign, tmp_path / "sent")  # what units sent, dropped in both inboxes alike
+    whole = _fresh_sample(tmp_path / "whole", campaign, monkeypatch, inbox=sent)
     run_campaign(campaign, whole, NOW)
     expected = canonical_dump(whole.store_url, tmp_path / "whole")
 
-    killed = _fresh_sample(tmp_path / "killed", campaign, monkeypatch, inbox=tmp_path / "whole" / "inbox" / campaign.id)
+    killed = _fresh_sample(tmp_path / "killed", campaign, monkeypatch, inbox=sent)
     ctx = multiprocessing.get_context("spawn")
     child = ctx.Process(target=_run_in_child, args=(str(tmp_path / "killed"), killed.store_url))
     child.start()

@@ -1,5 +1,6 @@
 """Reconciliation: a planted case for every category, scopes that replace only their own results, reruns."""
 
+import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -162,8 +163,35 @@ def test_duplicates_and_stale_reports_come_through_intake(runtime, campaign):
                                                        "Số tài liệu kiểm chứng", "Trạng thái", "Cập nhật lúc"],
               [["STP", "2.p1.1", "0,5", 1, "Đã nộp", "09/01/2024 10:00"],
                ["STP", "2.p1.1", "0,5", 1, "Đã nộp", "12/01/2024 10:00"]])
+    for path in inbox_dir(campaign.id).iterdir():  # sent a while ago: finished files
+        os.utime(path, (path.stat().st_mtime - 60, path.stat().st_mtime - 60))
     with session_scope(runtime.store_url) as s:
         ingest(s, campaign)
         found = reconcile(s, campaign).findings
     assert set(found["category"]) == {"duplicate_rows", "stale_report"}
     assert "12/01/2024 10:00" in found[found["category"] == "stale_report"].iloc[0]["message"]
+
+
+def test_a_unit_whose_points_to_fix_are_gone_gets_a_correction_once(two_units, campaign, tmp_path):
+    from received_mail import read_mails
+
+    sink = mail_sink.start(tmp_path / "mail")
+    try:
+        rt = Runtime(two_units.store_url, SmtpSettings("127.0.0.1", sink.port))
+        reconcile_scores(campaign, rt)  # both units told what to fix
+        with session_scope(rt.store_url) as s:  # the whole export arrives: STC's software score was right
+            s.scalar(select(Score).where(Score.source == "portal", Score.unit_code == "STC")).score = Decimal("1.0")
+        cleared = reconcile_scores(campaign, rt)
+        again = reconcile_scores(campaign, rt)
+    finally:
+        sink.stop()
+    # STC's notice went to the unit's address only (no nominees here): one correction; STP's table still holds
+    assert (cleared["mail"], again["mail"]) == ({"already_sent": 1, "sent": 1}, {"already_sent": 2})
+    corrections = [m for m in read_mails(tmp_path / "mail") if str(m["Subject"]).startswith("[Đính chính")]
+    with session_scope(rt.store_url) as s:
+        first_notice = s.scalar(select(Notification.sent_at).where(Notification.template == "mismatch_notice",
+                                                                   Notification.unit_code == "STC"))
+    stc = campaign.unit_by_code["STC"]
+    assert [(str(m["To"]), str(m["Subject"])) for m in corrections] == [(
+        stc.email, f"[Đính chính đối chiếu CCHC] {stc.name_vi}: bảng cần sửa gửi ngày "
+                   f"{first_notice.astimezone(campaign.tz):%d/%m/%Y %H:%M} không còn áp dụng")]

@@ -2,7 +2,9 @@
 at its distance from the directive, marked "thử nghiệm" in titles, DAGs, mail and report, read by the DAG
 factory from the extra campaign folder, and forgotten cleanly when a new trial replaces it."""
 
+import os
 import shutil
+import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -139,7 +141,8 @@ def test_forgetting_a_trial_deletes_its_rows_only(tmp_path, runtime, campaign):
     prepare(trial, runtime)
     staging = generate_inbox(trial, tmp_path / "staging")
     inbox_dir(trial.id).mkdir(parents=True)
-    shutil.copyfile(staging / "PL4_SNV.xlsx", inbox_dir(trial.id) / "PL4_SNV.xlsx")  # arrives now
+    arrived = shutil.copyfile(staging / "PL4_SNV.xlsx", inbox_dir(trial.id) / "PL4_SNV.xlsx")
+    os.utime(arrived, (time.time() - 60, time.time() - 60))  # arrived a minute ago, whole
     result = collect(trial, runtime, "nominees", now=trial.starts_at + timedelta(days=1))
     assert result["new_files"] == 1
     with session_scope(runtime.store_url) as s:

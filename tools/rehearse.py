@@ -45,8 +45,10 @@ AFTER_EVENT = timedelta(seconds=20)  # each jump lands this long after its event
 ON_TIME = timedelta(minutes=15)  # an alert is on time when mailed within this after its moment, never before
 QUIET_CHECKS = 3  # consecutive quiet looks, one second apart, before the next jump
 # a waiting phase sensor's trigger lists the inbox every 2 s and wakes it once a new file's listing is unchanged for
-# one step: after a file drop or a deadline, the first look waits that long (two listings and a margin)
+# one step (after a drop, the first look waits that long: two listings and a margin), or within one listing once
+# its moment (deadline, second look at an unfinished file) has passed
 WAKE_WAIT = 5
+WAKES = ("inbox", "deadline", "recheck")  # what woke a phase sensor (par_index.airflow.triggers.InboxTrigger)
 ACTIVE = ("scheduled", "queued", "running", "restarting")
 
 
@@ -247,7 +249,7 @@ class Rehearsal:
                 self.jumps += 1
                 stack.say(f"⏩ {self._vn(self.clock.now())} — {what}"
                           + (f" ({len(dropped)} tệp vào hộp thư)" if dropped else ""))
-                self.settle(first_look=WAKE_WAIT if dropped or "hạn " in what else 2)
+                self.settle(first_look=WAKE_WAIT if dropped else 2)
                 if moment >= self.local(LEADER_DECIDES) and not self.decided:
                     self.api = stack.Api()  # tokens expire in simulated time: log in again
                     self.decide()
@@ -311,8 +313,8 @@ class Rehearsal:
                 "reminder_runs": reminder_runs}
 
     def sensor_checks(self) -> dict[str, dict[str, int]]:
-        """Each phase sensor's checks, from its task log: one line per check, and what woke it (a new file in
-        the inbox, or its deadline) for each check after the first."""
+        """Each phase sensor's checks, from its task log: one line per check, and what woke it for each check
+        after the first: a new file in the inbox, its deadline, or a second look at a file not finished before."""
         import json
 
         found = {}
@@ -327,8 +329,8 @@ class Rehearsal:
                     if event.startswith(f"Phase {phase}: "):
                         counts["checks"] += 1
                     elif event.startswith("Woken by "):
-                        counts["time" if "'time'" in event else "inbox"] += 1
-            found[f"collect_{phase}"] = {key: counts[key] for key in ("checks", "inbox", "time")}
+                        counts[next((k for k in WAKES if f"'{k}'" in event), "other")] += 1
+            found[f"collect_{phase}"] = {key: counts[key] for key in ("checks", *WAKES)}
         return found
 
     def _vn(self, moment: datetime | None) -> str:
@@ -340,8 +342,8 @@ class Rehearsal:
         for a in f["alerts"]:
             print(f"  {a['phase']:<12} {a['alert']:<8} {self._vn(a['moment']):<17} {self._vn(a['sent']):<17} "
                   f"{'có' if a['on_time'] else 'KHÔNG'}")
-        print("Số lần kiểm tra của mỗi cảm biến (đánh thức bởi tệp mới, bởi hạn): "
-              + ", ".join(f"{task} {n['checks']} ({n['inbox']}, {n['time']})"
+        print("Số lần kiểm tra của mỗi cảm biến (đánh thức bởi tệp mới, bởi hạn, để xem lại tệp chưa xong): "
+              + ", ".join(f"{task} {n['checks']} ({n['inbox']}, {n['deadline']}, {n['recheck']})"
                           for task, n in sorted(f["checks"].items())))
         print("Lần chạy DAG nhắc việc theo ngày mô phỏng: "
               + ", ".join(f"{day:%d/%m} {n}" for day, n in sorted(f["reminder_runs"].items())))

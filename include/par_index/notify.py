@@ -7,14 +7,16 @@ import email.policy
 import smtplib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import make_msgid
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from par_index.addresses import header_addresses
 from par_index.campaign import Campaign
 from par_index.paths import TEMPLATES_DIR
 from par_index.store.models import BouncedAddress, Notification
@@ -63,8 +65,9 @@ def build_message(settings: SmtpSettings, recipients: list[str], subject: str, t
                   attachments: list[Path] = ()) -> EmailMessage:
     message = EmailMessage(policy=MAIL_POLICY)
     message["Subject"] = subject
-    message["From"] = formataddr(("Sở Nội vụ — Chiến dịch CCHC", settings.sender))
-    message["To"] = ", ".join(recipients)
+    sender_local, _, sender_domain = settings.sender.rpartition("@")
+    message["From"] = Address("Sở Nội vụ — Chiến dịch CCHC", sender_local, sender_domain)
+    message["To"] = header_addresses(recipients)
     message["Message-ID"] = make_msgid(domain=settings.sender.split("@")[-1])
     message.set_content(text, charset="utf-8")
     message.add_alternative(html, subtype="html", charset="utf-8")

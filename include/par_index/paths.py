@@ -40,3 +40,8 @@ def reports_dir(campaign_id: str) -> Path:
 
 def mail_dir() -> Path:
     return data_dir() / "mail"
+
+
+def quarantine_dir(campaign_id: str) -> Path:
+    """Files moved out of the inbox because they hold passwords: never archived, never backed up, owner-only."""
+    return data_dir() / "quarantine" / campaign_id

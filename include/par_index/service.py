@@ -74,7 +74,8 @@ def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = 
     close (complete or past its deadline). Files are stored before the feed is read, and a feed that fails is
     recorded (code, time) while the answer comes from the inbox: a failing feed loses nothing and ends nothing."""
     with session_scope(rt.store_url) as s:
-        results = ingest(s, campaign, phase)
+        intake = ingest(s, campaign, phase)  # on the real clock: whether a file is finished is physical
+    results = intake.results
     feed = FEEDS.get(phase) if rt.portal else None
     feed_error = None
     if feed:
@@ -96,6 +97,7 @@ def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = 
         "rejected": [r.name for r in results if r.status == "rejected"],
         "complete": state.complete, "deadline_passed": state.deadline_passed, "done": state.done,
         "waiting_for": sorted(s.unit_code for s in state.laggards), "feed_error": feed_error,
+        "pending": intake.pending, "recheck_at": intake.recheck_at.isoformat() if intake.recheck_at else None,
     }
 
 
@@ -212,14 +214,16 @@ def deadline_check(campaign: Campaign, rt: Runtime, phase: str, now: datetime | 
     the PPC)? With ``read_inbox``, the phase's new inbox files are read first (not its feed: the sensor reads
     that). The deadlines DAG's trigger asks this until the deadline (:mod:`par_index.airflow.triggers`)."""
     now = now or datetime.now(UTC)
+    recheck_at = None
     if read_inbox and phase in PHASE_TITLES:
         with session_scope(rt.store_url) as s:
-            ingest(s, campaign, phase)
+            recheck_at = ingest(s, campaign, phase).recheck_at
     with session_scope(rt.store_url) as s:
         state = report_state(s, campaign, now) if phase == "report" else phases.evaluate(s, campaign, phase, now)
     return {"phase": phase, "as_of": now.isoformat(), "deadline": campaign.deadline_at(phase).isoformat(),
             "complete": state.complete, "expected": len(state.units),
-            "waiting_for": sorted(u.unit_code for u in state.laggards)}
+            "waiting_for": sorted(u.unit_code for u in state.laggards),
+            "recheck_at": recheck_at.isoformat() if recheck_at else None}
 
 
 REPORT_TITLE = "Sở Nội vụ trình UBND tỉnh báo cáo tự đánh giá"
@@ -260,7 +264,7 @@ def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -
     :func:`due_coordinator_notices`, built by :func:`deadline_alert`)."""
     now = now or datetime.now(UTC)
     with session_scope(rt.store_url) as s:
-        arrived = [r for phase in PHASE_TITLES for r in ingest(s, campaign, phase) if r.status == "accepted"]
+        arrived = [r for phase in PHASE_TITLES for r in ingest(s, campaign, phase).results if r.status == "accepted"]
         retried = retry_failed(s, campaign, rt.smtp)
         outcomes = Counter()
         by_template = Counter()
@@ -328,9 +332,35 @@ def reconcile_scores(campaign: Campaign, rt: Runtime, units: list[str] | None = 
                                 categories=dict(Counter(CATEGORY_TITLES[c] for c in findings["category"])),
                                 deadline=campaign.deadline_at("self_scores"),
                                 ui_url=f"{campaign.campaign.ui_base_url}/dags/par_reconcile")] += 1
+        if not scope.areas:  # a unit told what to fix that now has nothing to fix hears that it is over
+            scoped = set(scope.units) or set(campaign.assignment_of.values())
+            for unit_code in sorted(scoped - set(result.findings["unit"])):
+                for outcome in _clear_mismatch_notice(s, campaign, rt, unit_code, now):
+                    mails[outcome] += 1
     return {"scope": scope.label, "rows_compared": result.rows_compared, "equal": result.equal,
             "mismatches": len(result.findings), "by_category": result.counts, "largest": result.largest,
             "mail": dict(mails)}
+
+
+def _clear_mismatch_notice(session, campaign: Campaign, rt: Runtime, unit_code: str, now: datetime) -> list[str]:
+    """Tell each recipient of the unit's last table of points to fix (if any) that it no longer applies: the data
+    it came from has been superseded (a half-copied export, a corrected report) and nothing is left to fix."""
+    last = session.scalars(select(Notification).where(
+        Notification.campaign_id == campaign.id, Notification.template == "mismatch_notice",
+        Notification.unit_code == unit_code, Notification.outcome == "sent").order_by(
+        Notification.sent_at.desc())).first()
+    if last is None:
+        return []
+    digest = last.key.split(":")[3]
+    told = session.scalars(select(Notification).where(
+        Notification.campaign_id == campaign.id, Notification.template == "mismatch_notice",
+        Notification.key.like(f"{campaign.id}:mismatch:{unit_code}:{digest}:%"))).all()
+    unit = campaign.unit_by_code[unit_code]
+    return [send_once(session, campaign, rt.smtp, key=f"{campaign.id}:mismatch-cleared:{unit_code}:{digest}:{recipient}",
+                      template="mismatch_cleared", recipients=[recipient], phase="self_scores", unit_code=unit_code,
+                      now=now, unit=unit, sent_at=last.sent_at.astimezone(campaign.tz),
+                      ui_url=f"{campaign.campaign.ui_base_url}/dags/par_reconcile")
+            for recipient in sorted({r for n in told for r in n.recipients})]
 
 
 def assemble_report(campaign: Campaign, rt: Runtime, now: datetime | None = None, run_id: str | None = None) -> dict:

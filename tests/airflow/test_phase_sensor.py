@@ -98,7 +98,7 @@ def test_the_wait_ends_when_a_new_file_has_settled_in_the_inbox(sensors, campaig
 def test_the_wait_ends_at_the_deadline_when_no_file_comes(sensors, campaign):
     trigger, _ = _check(sensors["survey"], datetime(2023, 12, 28, 9, 0, tzinfo=HANOI))
     trigger.wake_at, trigger.check_every = _real_time_in(0.3), 0.05  # the deadline, brought near
-    assert _first_event(trigger) == {"woken_by": "time", "at": trigger.wake_at}
+    assert _first_event(trigger) == {"woken_by": "deadline", "at": trigger.wake_at}
 
 
 def test_a_file_the_check_saw_does_not_wake_it_again(sensors, campaign):
@@ -107,7 +107,7 @@ def test_a_file_the_check_saw_does_not_wake_it_again(sensors, campaign):
     (folder / "PL4_STP.xlsx").write_bytes(b"seen")
     trigger, _ = _check(sensors["nominees"], datetime(2023, 12, 28, 9, 0, tzinfo=HANOI))
     trigger.wake_at, trigger.check_every = _real_time_in(3), 0.05
-    assert _first_event(trigger) == {"woken_by": "time", "at": trigger.wake_at}  # nothing new: slept until then
+    assert _first_event(trigger) == {"woken_by": "deadline", "at": trigger.wake_at}  # nothing new: slept until then
     trigger.wake_at = _real_time_in(30)
     os.utime(folder / "PL4_STP.xlsx", (1e9, 1e9))  # the same name written again: a changed file wakes it
     assert _first_event(trigger) == {"woken_by": "inbox", "new_files": 1}

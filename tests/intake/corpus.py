@@ -201,6 +201,9 @@ def build(folder: Path) -> dict[str, Expected]:
     case("iv_not_on_council.xlsx", ok("appendix_iv", 1, ("INT045", "B5")))
     iv("iv_bad_email.xlsx", [[1, "Lê Văn A", "Trưởng phòng", "2", "0912345678", "a(at)hatinh"]])
     case("iv_bad_email.xlsx", refused("appendix_iv", ("INT042", "F5")))
+    iv("iv_markup_email.xlsx", [[1, "Lê Văn A", "Trưởng phòng", "2", "0912345678",
+                                 'x"><svg/onload=alert(1)>@hatinh.example']])
+    case("iv_markup_email.xlsx", refused("appendix_iv", ("INT042", "F5")))
     iv("iv_bad_phone.xlsx", [[1, "Lê Văn A", "Trưởng phòng", "2", "12345", "a@hatinh.example"]])
     case("iv_bad_phone.xlsx", refused("appendix_iv", ("INT043", "E5")))
     iv("iv_area_not_owned.xlsx", [[1, "Lê Văn A", "Trưởng phòng", "2,3", "0912345678", "a@hatinh.example"]])

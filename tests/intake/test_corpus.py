@@ -1,7 +1,9 @@
 """Every awkward or bad file of the corpus has its exact outcome, and a run over the corpus plus the good sample
 inbox keeps every good file's data."""
 
+import os
 import shutil
+import time
 
 import pytest
 from par_index.intake.forms import parse_form
@@ -69,10 +71,13 @@ def test_corpus_and_good_files_together_keep_every_good_file(corpus, runtime, ca
         good_nominees = sorted((n.unit_code, n.email) for n in s.scalars(select(Nominee)))
     bad = inbox_dir(campaign.id) / "corpus"
     shutil.copytree(folder, bad)
+    an_hour_ago = time.time() - 3600  # arrived and finished: none is still being copied
+    for path in bad.iterdir():
+        os.utime(path, (an_hour_ago, an_hour_ago))
     with session_scope(runtime.store_url) as s:
-        registered = ingest(s, campaign)
-    assert {r.name for r in registered} == set(cases)
-    by_name = {r.name: r for r in registered}
+        registered = ingest(s, campaign).results
+    assert {r.name for r in registered} == {f"corpus/{name}" for name in cases}  # shown with their sub-folder
+    by_name = {r.name.removeprefix("corpus/"): r for r in registered}
     for name, expected in cases.items():
         status = by_name[name].status
         assert status == expected.status or (expected.status == "accepted" and status == "superseded"), name
@@ -86,7 +91,8 @@ def test_corpus_and_good_files_together_keep_every_good_file(corpus, runtime, ca
                                                       Score.criterion_code == code)) == score
         nominees = sorted((n.unit_code, n.email) for n in s.scalars(select(Nominee)) if n.unit_code != "STP")
         assert nominees == [n for n in good_nominees if n[0] != "STP"]
-        files = {f.original_name: f for f in s.scalars(select(ReceivedFile))}
+        files = {f.original_name.removeprefix("corpus/"): f for f in s.scalars(select(ReceivedFile))}
         assert files["iii_with_password.xlsx"].archived_as == ""
+        assert not (bad / "iii_with_password.xlsx").exists()  # moved out of the inbox
         errors = s.scalars(select(IntakeIssue).where(IntakeIssue.file_id == files["ii_above_maximum.xlsx"].id)).all()
         assert [(e.code, e.cell, e.column) for e in errors] == [("INT026", "E8", "Điểm tự chấm")]

@@ -58,8 +58,12 @@ class PhaseSensor(BaseSensorOperator):
         if now >= ends:
             raise AirflowSensorTimeout(f"Phase {self.phase}: still waiting {now - started} after the first check "
                                        f"({started.isoformat()}), beyond its lifetime of {self.timeout:.0f} s")
-        wake_at = campaign.deadline_at(self.phase)
+        wakes = [(campaign.deadline_at(self.phase), "deadline")]
+        if result["recheck_at"]:  # a file still being written, or cut off and young: look again then
+            self.log.info("Not read yet (unfinished): %s; looking again at %s", result["pending"], result["recheck_at"])
+            wakes.append((datetime.fromisoformat(result["recheck_at"]), "recheck"))
         if self.phase in FEEDS and rt.portal:  # MoHA's software changes without a file: read it every poke
-            wake_at = min(wake_at, now + timedelta(seconds=self.poke_interval))
-        self.defer(trigger=InboxTrigger(self.campaign_file, seen, wake_at.isoformat(), self.check_every),
+            wakes.append((now + timedelta(seconds=self.poke_interval), "feed"))
+        wake_at, wake_for = min(wakes)
+        self.defer(trigger=InboxTrigger(self.campaign_file, seen, wake_at.isoformat(), self.check_every, wake_for),
                    method_name="check", kwargs={"first_check": started.isoformat()}, timeout=ends - now)

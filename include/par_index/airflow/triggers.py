@@ -69,16 +69,19 @@ class InboxTrigger(BaseTrigger):
     """Wake a phase sensor (:class:`~par_index.airflow.sensors.PhaseSensor`) as soon as a file it has not seen has
     settled in the inbox (the same listing two steps in a row: not still being copied), or at ``wake_at`` (its
     deadline, or its next read of MoHA's feed). Listing the inbox (names, times, sizes) is all it does; the sensor
-    reads the files on a worker. ``seen`` holds the sensor's fingerprint of the inbox before its last check."""
+    reads the files on a worker. ``seen`` holds the sensor's fingerprint of the inbox before its last check;
+    ``wake_for`` says why ``wake_at`` was chosen ("deadline", "recheck" of an unfinished file, "feed")."""
 
-    def __init__(self, campaign_file: str, seen: list[str], wake_at: str, check_every: float = 2.0):
+    def __init__(self, campaign_file: str, seen: list[str], wake_at: str, check_every: float = 2.0,
+                 wake_for: str = "deadline"):
         super().__init__()
         self.campaign_file, self.seen, self.wake_at, self.check_every = campaign_file, seen, wake_at, check_every
+        self.wake_for = wake_for
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return ("par_index.airflow.triggers.InboxTrigger",
                 {"campaign_file": self.campaign_file, "seen": self.seen, "wake_at": self.wake_at,
-                 "check_every": self.check_every})
+                 "check_every": self.check_every, "wake_for": self.wake_for})
 
     async def run(self):
         wake_at, seen, listed = datetime.fromisoformat(self.wake_at), set(self.seen), None
@@ -95,7 +98,7 @@ class InboxTrigger(BaseTrigger):
                 return
             listed = current
             await asyncio.sleep(max(0.05, min(self.check_every, (wake_at - now).total_seconds())))
-        yield TriggerEvent({"woken_by": "time", "at": self.wake_at})
+        yield TriggerEvent({"woken_by": self.wake_for, "at": self.wake_at})
 
 
 class ComplianceTrigger(BaseTrigger):
@@ -115,18 +118,20 @@ class ComplianceTrigger(BaseTrigger):
     async def run(self):
         deadline = datetime.fromisoformat(self.deadline)
         listed = read = None  # the inbox as last listed, and as last read into the store
-        evaluated_at = waiting = None
+        evaluated_at = waiting = recheck_at = None
         first = True
         while (now := datetime.now(UTC)) < deadline:
             try:
                 signature = await asyncio.to_thread(_signature, self.campaign_file, self.phase)
                 settled = signature == listed  # unchanged for one step: no file is still being written
                 listed = signature
-                changed = settled and signature != read
+                # read again what changed, or what the last read left for later (a file not finished yet)
+                changed = settled and (signature != read or (recheck_at is not None and now >= recheck_at))
                 if first or changed or (now - evaluated_at).total_seconds() >= self.evaluate_every:
                     result = await asyncio.to_thread(_check, self.campaign_file, self.phase, now, changed or first)
                     if changed or first:
                         read = signature
+                        recheck_at = datetime.fromisoformat(result["recheck_at"]) if result["recheck_at"] else None
                     first, evaluated_at = False, now
                     if result["complete"] and datetime.now(UTC) < deadline:
                         self.log.info("Hạn %s: mọi đơn vị đã hoàn thành lúc %s, trước hạn %s.", self.phase,

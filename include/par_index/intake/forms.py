@@ -10,12 +10,12 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from par_index.addresses import InvalidAddress, normalise_address
 from par_index.campaign import Campaign
 from par_index.intake.issue import Issue
 from par_index.intake.sheets import Sheet, Table, cell_ref, cell_text, find_table, header_values
 from par_index.text import fold, parse_decimal, parse_vn_date, parse_vn_datetime
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^(0\d{9,10}|\+84\d{9,10})$")
 PASSWORD_TITLES = ("mat khau", "password", "mk", "pass", "mat khau dang nhap")
 
@@ -269,15 +269,17 @@ def _appendix_iv(table: Table, campaign: Campaign, form: ParsedForm) -> None:
         if fold(name) in ("", "tong", "tong cong"):
             continue
         position = cell_text(values.get("position"))
-        email = cell_text(values.get("email")).lower()
+        email = cell_text(values.get("email"))
         phone = re.sub(r"[\s.\-]", "", cell_text(values.get("phone")))
         areas = [a.strip() for a in re.split(r"[,;\s]+", cell_text(values.get("areas"))) if a.strip()]
         ok = True
         if not position:
             _issue(form, table, "INT041", "Thiếu chức vụ.", row, "position")
             ok = False
-        if not EMAIL.match(email):
-            _issue(form, table, "INT042", f"Email “{email}” không hợp lệ.", row, "email")
+        try:
+            email = normalise_address(email)
+        except InvalidAddress:
+            _issue(form, table, "INT042", _bad_email(email), row, "email")
             ok = False
         if phone and not PHONE.match(phone):
             _issue(form, table, "INT043", f"Số điện thoại “{phone}” không hợp lệ (0xxxxxxxxx hoặc +84…).", row,
@@ -320,15 +322,20 @@ def _portal_export(table: Table, campaign: Campaign, form: ParsedForm) -> None:
                              "updated_at": updated, "row": row})
 
 
+def _bad_email(text: str) -> str:
+    return f"Email “{text}” không hợp lệ: cần dạng ten@ten-mien (chỉ chữ không dấu, số và . _ - trước @)."
+
+
 def _survey_roster(table: Table, campaign: Campaign, form: ParsedForm) -> None:
     seen: set[str] = set()
     for row, values in table.records():
         unit = _row_unit(form, table, campaign, values, row)
-        email = cell_text(values.get("email")).lower()
         if unit is None:
             continue
-        if not EMAIL.match(email):
-            _issue(form, table, "INT042", f"Email “{email}” không hợp lệ.", row, "email")
+        try:
+            email = normalise_address(cell_text(values.get("email")))
+        except InvalidAddress:
+            _issue(form, table, "INT042", _bad_email(cell_text(values.get("email"))), row, "email")
             continue
         if email in seen:
             _issue(form, table, "INT052", f"Email {email} lặp lại trong danh sách.", row, "email")

@@ -1,25 +1,37 @@
 """The campaign inbox: register each new file (SHA-256, arrival time), archive its original, read it, and store
-what it holds. Re-running changes nothing; a newer file from the same unit supersedes the older one."""
+what it holds. Re-running changes nothing; a newer file from the same unit supersedes the older one.
+
+Files come from a hundred offices: half-copied, huge, oddly named. So a check reads only what is finished (a file
+modified within :data:`SETTLE` is still being written; a cut-off workbook or CSV younger than :data:`PARTIAL_GRACE`
+may still be arriving: both are looked at again later and leave no record meanwhile), sizes a file from ``stat``
+before reading it, hashes and archives it streamed, reads only paths that are new or changed since the last check
+(:class:`~par_index.store.models.InboxEntry`), and turns any failure on one file into that file's refusal: the
+other files go on and intake never fails a task. A file with passwords is moved out of the inbox, never archived.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
+import shutil
 from collections import Counter
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from par_index.campaign import Campaign
 from par_index.intake.forms import ParsedForm, parse_form
 from par_index.intake.issue import Issue
-from par_index.intake.sheets import Sheet, UnreadableFile, fix_legacy_text, read_sheets
-from par_index.paths import archive_dir, inbox_dir
+from par_index.intake.sheets import MAX_FILE_BYTES, Sheet, UnreadableFile, fix_legacy_text, read_sheets
+from par_index.paths import archive_dir, inbox_dir, quarantine_dir
 from par_index.store.models import (
+    InboxEntry,
     IntakeIssue,
     Nominee,
     PortalAccount,
@@ -28,6 +40,9 @@ from par_index.store.models import (
     SurveyProgress,
     SurveyRespondent,
 )
+from par_index.text import nfc, vn_datetime
+
+log = logging.getLogger(__name__)
 
 PHASE_FORMS = {
     "nominees": {"appendix_iv", "appendix_iii"},
@@ -36,6 +51,12 @@ PHASE_FORMS = {
 }
 ALL_FORMS = set().union(*PHASE_FORMS.values())
 EPOCH = datetime.min.replace(tzinfo=UTC)
+SETTLE = timedelta(seconds=2)  # a file modified this recently may still be being written
+PARTIAL_GRACE = timedelta(minutes=10)  # a cut-off file this young may still be arriving
+STILL_ARRIVING = {"INT001", "INT071", "INT074"}  # how a half-copied workbook (no central directory) or CSV reads
+NAME_ENCODINGS = ("utf-8", "cp1258", "cp437")  # file names: UTF-8, else what Windows archives hold
+OFFICE_LOCKS = ("~$", ".~lock.")  # files Office and LibreOffice keep beside an open document
+UNLINK_AFTER_COMMIT = "par_index.inbox.unlink_after_commit"  # session.info: inbox originals moved out
 
 
 @dataclass
@@ -48,6 +69,20 @@ class IntakeResult:
     issues: list[Issue]
 
 
+@dataclass
+class Intake:
+    """What one check of the inbox did: the files it registered, and those it left for later (still being
+    written, or cut off and young), with the moment to look again."""
+
+    results: list[IntakeResult] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    recheck_at: datetime | None = None
+
+    def wait(self, name: str, until: datetime) -> None:
+        self.pending.append(name)
+        self.recheck_at = min(self.recheck_at or until, until)
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -57,10 +92,37 @@ def sha256_of(path: Path) -> str:
 
 
 def inbox_files(campaign: Campaign) -> list[Path]:
+    """Every file under the inbox, sub-folders included; hidden files, Office lock files and symbolic links are
+    not files a unit sent. A folder that cannot be listed is passed over, never an error."""
     folder = inbox_dir(campaign.id)
-    if not folder.exists():
+    if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink() and not p.name.startswith("."))
+    found = []
+    for top, dirs, files in os.walk(folder, onerror=lambda exc: log.warning("Inbox folder skipped: %s", exc)):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            path = Path(top) / name
+            if not name.startswith((".", *OFFICE_LOCKS)) and not path.is_symlink():
+                found.append(path)
+    return sorted(found)
+
+
+def display_name(relative: Path) -> tuple[str, str | None]:
+    """A path in the inbox as users read it, sub-folders kept (``đơn vị A/bao_cao.xlsx``), whatever bytes its name
+    is made of; and the encoding it was read in when that is not UTF-8 (a name from a Windows archive)."""
+    raw = os.fsencode(relative)
+    for encoding in NAME_ENCODINGS:
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    text = "".join(ch if ch.isprintable() else "\ufffd" for ch in nfc(text))
+    return text[:512], None if encoding == "utf-8" else encoding
+
+
+def path_key(relative: Path) -> str:
+    return hashlib.sha256(os.fsencode(relative)).hexdigest()
 
 
 def inbox_signature(campaign: Campaign) -> tuple[tuple[str, int, int], ...]:
@@ -70,9 +132,9 @@ def inbox_signature(campaign: Campaign) -> tuple[tuple[str, int, int], ...]:
     for path in inbox_files(campaign):
         try:
             stat = path.stat()
-        except FileNotFoundError:  # removed while listing
+        except OSError:  # removed while listing
             continue
-        signature.append((str(path), stat.st_mtime_ns, stat.st_size))
+        signature.append((path_key(path.relative_to(inbox_dir(campaign.id))), stat.st_mtime_ns, stat.st_size))
     return tuple(signature)
 
 
@@ -82,30 +144,174 @@ def inbox_fingerprint(campaign: Campaign) -> list[str]:
     return [hashlib.sha256(repr(entry).encode()).hexdigest()[:16] for entry in inbox_signature(campaign)]
 
 
-def ingest(session: Session, campaign: Campaign, phase: str | None = None) -> list[IntakeResult]:
-    """Read every new inbox file of ``phase``'s forms (all forms when ``None``). Files no phase reads (unknown,
-    unreadable) are registered by whichever phase meets them first. Returns what this call registered."""
+def ingest(session: Session, campaign: Campaign, phase: str | None = None, now: datetime | None = None) -> Intake:
+    """Read every new or changed inbox file of ``phase``'s forms (all forms when ``None``). Files no phase reads
+    (unknown, unreadable, refused) are registered by whichever phase meets them first. One file's failure is that
+    file's refusal, never the check's."""
+    now = now or datetime.now(UTC)
     wanted = PHASE_FORMS[phase] if phase else ALL_FORMS
-    known = set(session.scalars(select(ReceivedFile.sha256).where(ReceivedFile.campaign_id == campaign.id)))
-    results = []
+    root = inbox_dir(campaign.id)
+    entries = {e.path_key: e for e in session.scalars(select(InboxEntry).where(InboxEntry.campaign_id == campaign.id))}
+    intake = Intake()
     for path in inbox_files(campaign):
-        digest = sha256_of(path)
-        if digest in known:
+        relative = path.relative_to(root)
+        found = Found(path, path_key(relative), *display_name(relative))
+        try:
+            found.stat = path.stat()
+        except OSError:  # removed while listing
+            continue
+        entry = entries.get(found.key)
+        if entry is not None and (entry.size_bytes, entry.mtime_ns) == (found.size, found.stat.st_mtime_ns) and (
+                entry.file_id is not None or entry.form_kind not in wanted):
+            continue  # read before and unchanged: registered, or another phase's form
+        if timedelta(0) <= now - found.arrived < SETTLE:
+            intake.wait(found.name, found.arrived + SETTLE)
             continue
         try:
-            form = parse_form(read_sheets(path), campaign)
-        except UnreadableFile as exc:
-            form = ParsedForm("unreadable", issues=[exc.issue])
-        if form.kind in ALL_FORMS and form.kind not in wanted:
+            with session.begin_nested():
+                taken = _take(session, campaign, found, wanted, now, intake)
+                if taken is not None:
+                    entries[found.key] = _remember(session, campaign, entry, found, *taken, wanted, now, intake)
+        except IntegrityError:  # another check registered this file at the same moment: it is known
             continue
-        arrived = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-        result = _register_once(session, campaign, path.name, path.suffix.lower(), path.read_bytes(), digest,
-                                arrived, form)
-        if result:
-            results.append(result)
-        known.add(digest)
+        except Exception as exc:  # noqa: BLE001 - one file never stops the others: it is refused with the reason
+            log.exception("Inbox file %s could not be taken in", found.name)
+            issue = Issue("INT070", f"Không xử lý được tệp do lỗi ngoài dự kiến ({type(exc).__name__}). Tệp chưa được "
+                                    "ghi nhận; mở lại, lưu và gửi lại, hoặc báo Sở Nội vụ nếu lỗi lặp lại.")
+            try:
+                with session.begin_nested():
+                    refused = _refuse_unread(session, campaign, found, issue)
+                    entries[found.key] = _remember(session, campaign, entry, found, "unreadable", refused,
+                                                   refused.file_id, wanted, now, intake)
+            except IntegrityError:
+                continue
     session.flush()
-    return results
+    return intake
+
+
+@dataclass
+class Found:
+    """One file in the inbox as a check finds it."""
+
+    path: Path
+    key: str  # SHA-256 of its path's bytes
+    name: str  # readable, sub-folders kept
+    name_encoding: str | None  # when its name is not UTF-8
+    stat: os.stat_result | None = None
+
+    @property
+    def size(self) -> int:
+        return self.stat.st_size
+
+    @property
+    def arrived(self) -> datetime:
+        return datetime.fromtimestamp(self.stat.st_mtime, UTC)
+
+
+def _remember(session: Session, campaign: Campaign, entry: InboxEntry | None, found: Found, kind: str,
+              result: IntakeResult | None, file_id: int | None, wanted: set[str], now: datetime,
+              intake: Intake) -> InboxEntry:
+    """Note what the path held and became, so the next check passes it over until it changes; a refusal that
+    the path held before (a half-copied file) is superseded by the file now read there."""
+    if result is not None:
+        intake.results.append(result)
+        if entry is not None and entry.file_id is not None:
+            _supersede_refusal(session, entry.file_id, result.file_id)
+    if entry is None:
+        entry = InboxEntry(campaign_id=campaign.id, path_key=found.key)
+        session.add(entry)
+    entry.display_name, entry.size_bytes, entry.mtime_ns = found.name, found.size, found.stat.st_mtime_ns
+    entry.form_kind, entry.file_id, entry.checked_at = kind, file_id, now
+    session.flush()
+    return entry
+
+
+def _take(session: Session, campaign: Campaign, found: Found, wanted: set[str], now: datetime,
+          intake: Intake) -> tuple[str, IntakeResult | None, int | None] | None:
+    """Read one new or changed file: ``(kind, what this check registered, the received file it is)``; nothing
+    registered when it is another phase's form, or the same content under the same name was already; ``None``
+    when it is left for later (still being written, or cut off and young)."""
+    if found.size > MAX_FILE_BYTES:  # refused from its size alone: never read, hashed or archived
+        megabytes = f"{found.size / 1024 / 1024:,.0f}".replace(",", ".")
+        result = _refuse_unread(session, campaign, found, Issue(
+            "INT003", f"Tệp quá lớn ({megabytes} MB); giới hạn {MAX_FILE_BYTES // 1024 // 1024} MB. Tệp không được "
+                      "đọc hay lưu trữ."))
+        return "unreadable", result, result.file_id
+    digest = sha256_of(found.path)
+    existing = session.scalar(select(ReceivedFile).where(ReceivedFile.campaign_id == campaign.id,
+                                                         ReceivedFile.sha256 == digest,
+                                                         ReceivedFile.original_name == found.name))
+    if existing is not None:  # the same file touched again
+        return existing.form_kind or "unknown", None, existing.id
+    try:
+        form = parse_form(read_sheets(found.path), campaign)
+    except UnreadableFile as exc:
+        form = ParsedForm("unreadable", issues=[exc.issue])
+    after = found.path.stat()
+    if (after.st_size, after.st_mtime_ns) != (found.size, found.stat.st_mtime_ns):  # written to while being read
+        intake.wait(found.name, now + SETTLE)
+        return None
+    if {i.code for i in form.issues} & STILL_ARRIVING and now - found.arrived < PARTIAL_GRACE:
+        intake.wait(found.name, found.arrived + PARTIAL_GRACE)
+        return None
+    if form.kind in ALL_FORMS and form.kind not in wanted:
+        return form.kind, None, None
+    if found.name_encoding:
+        form.issues.append(Issue("INT073", "Tên tệp không ở mã UTF-8 (thường do giải nén tệp .zip tạo trên "
+                                           f"Windows); đã đọc theo bảng mã {found.name_encoding}: “{found.name}”.",
+                                 "warning"))
+    source = found.path
+    if any(i.code == "INT010" for i in form.issues):  # passwords: out of the inbox, never archived
+        target = _quarantine(session, campaign, found, digest)
+        form.issues.append(Issue("INT072", f"Tệp đã được chuyển khỏi hộp thư đến vào {target} (chỉ quản trị viên đọc "
+                                           "được, không lưu trữ, không sao lưu). Xóa tệp đó khi đã xử lý xong.",
+                                 "warning"))
+        source = None
+    result = _register(session, campaign, found.name, found.path.suffix.lower(), digest, found.size, found.arrived,
+                       form, source)
+    return form.kind, result, result.file_id
+
+
+def _refuse_unread(session: Session, campaign: Campaign, found: Found, issue: Issue) -> IntakeResult:
+    """Record a file refused before its content could be read: its name, size and the reason; nothing archived.
+    A digest of its path, size and time stands in for the SHA-256 never computed."""
+    digest = hashlib.sha256(f"{found.key}:{found.size}:{found.stat.st_mtime_ns}:{issue.code}".encode()).hexdigest()
+    return _register(session, campaign, found.name, found.path.suffix.lower(), digest, found.size, found.arrived,
+                     ParsedForm("unreadable", issues=[issue]), None)
+
+
+def _quarantine(session: Session, campaign: Campaign, found: Found, digest: str) -> Path:
+    """Move a file that holds passwords out of the inbox into a folder only its owner reads (named by its
+    content, never by the name a user gave): copied now, the original removed once its refusal is committed, so
+    a check killed in between finds it again and loses nothing."""
+    folder = quarantine_dir(campaign.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    target = folder / f"{digest[:16]}{found.path.suffix.lower()}"
+    tmp = target.with_name(target.name + ".part")
+    shutil.copyfile(found.path, tmp)
+    tmp.chmod(0o600)
+    tmp.replace(target)
+    session.info.setdefault(UNLINK_AFTER_COMMIT, []).append(found.path)
+    if not event.contains(session, "after_commit", _unlink_committed):
+        event.listen(session, "after_commit", _unlink_committed)
+    return target
+
+
+def _unlink_committed(session: Session) -> None:
+    """Once the whole transaction has committed (not a savepoint of it), remove the originals it moved out."""
+    if session.get_nested_transaction() is not None:
+        return
+    for path in session.info.pop(UNLINK_AFTER_COMMIT, []):
+        path.unlink(missing_ok=True)
+
+
+def _supersede_refusal(session: Session, previous_id: int, new_id: int) -> None:
+    """The same path now holds a file that was read: an earlier refusal there (a half-copied file) is no longer
+    what the unit sent, and leaves the list of refusals."""
+    previous = session.get(ReceivedFile, previous_id)
+    if previous is not None and previous.status == "rejected" and previous.id != new_id:
+        previous.status, previous.superseded_by = "superseded", new_id
 
 
 def ingest_feed(session: Session, campaign: Campaign, feed: str, columns: list[str], rows: list[list[object]],
@@ -119,34 +325,35 @@ def ingest_feed(session: Session, campaign: Campaign, feed: str, columns: list[s
                                                     ReceivedFile.sha256 == digest)):
         return None
     form = parse_form([fix_legacy_text(Sheet(feed, [list(columns), *rows]))], campaign)
-    name = f"{feed} ({fetched_at.astimezone(campaign.tz):%d/%m/%Y %H:%M})"
-    return _register_once(session, campaign, name, ".json", content, digest, fetched_at, form)
-
-
-def _register_once(session: Session, campaign: Campaign, name: str, suffix: str, content: bytes, digest: str,
-                   arrived: datetime, form: ParsedForm) -> IntakeResult | None:
+    name = f"{feed} ({vn_datetime(fetched_at.astimezone(campaign.tz))})"
+    snapshot = archive_dir(campaign.id) / f"{digest}.feed.tmp"
+    snapshot.parent.mkdir(parents=True, exist_ok=True)
+    snapshot.write_bytes(content)
     try:
         with session.begin_nested():  # another task may register the same content at the same moment
-            return _register(session, campaign, name, suffix, content, digest, arrived, form)
+            return _register(session, campaign, name, ".json", digest, len(content), fetched_at, form, snapshot)
     except IntegrityError:
         return None
+    finally:
+        snapshot.unlink(missing_ok=True)
 
 
-def _register(session: Session, campaign: Campaign, name: str, suffix: str, content: bytes, digest: str,
-              arrived: datetime, form: ParsedForm) -> IntakeResult:
-    password_refused = any(i.code == "INT010" for i in form.issues)
+def _register(session: Session, campaign: Campaign, name: str, suffix: str, digest: str, size: int,
+              arrived: datetime, form: ParsedForm, source: Path | None) -> IntakeResult:
+    """Record a received file and what it holds; its original is copied (streamed) from ``source`` into the
+    archive under its SHA-256, unless there is none to keep (refused unread, or holding passwords)."""
     archived = ""
-    if not password_refused:  # a file holding passwords is never kept
+    if source is not None:
         target = archive_dir(campaign.id) / f"{digest}{suffix}"
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
             tmp = target.with_name(target.name + ".part")
-            tmp.write_bytes(content)
+            shutil.copyfile(source, tmp)
             tmp.replace(target)
         archived = target.name
     row = ReceivedFile(
         campaign_id=campaign.id, sha256=digest, original_name=name[:512], archived_as=archived,
-        size_bytes=len(content), arrived_at=arrived, registered_at=datetime.now(UTC),
+        size_bytes=size, arrived_at=arrived, registered_at=datetime.now(UTC),
         form_kind=form.kind, unit_code=form.unit_code, status="rejected" if form.rejected else "accepted",
         header=form.header or None,
     )

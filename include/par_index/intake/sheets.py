@@ -76,7 +76,12 @@ def read_sheets(path: Path) -> list[Sheet]:
         raise UnreadableFile(Issue("INT002", "Định dạng Excel 97-2003 (.xls) không được hỗ trợ: mở tệp và lưu lại "
                                              "dưới dạng .xlsx rồi gửi lại."))
     if suffix == ".csv":
-        return [fix_legacy_text(Sheet(path.stem, _read_csv(path.read_bytes())))]
+        data = path.read_bytes()
+        sheet = fix_legacy_text(Sheet(path.stem, _read_csv(data)))
+        if data and not data.endswith((b"\n", b"\r")):  # an export ends its last record with a line break
+            sheet.issues.append(Issue("INT074", f"Tệp CSV không kết thúc bằng dấu xuống dòng: kiểm tra dòng cuối "
+                                                f"(dòng {len(sheet.rows)}) đã đủ chưa.", "warning"))
+        return [sheet]
     if suffix in (".xlsx", ".xlsm"):
         return [fix_legacy_text(sheet) for sheet in _read_xlsx(path)]
     raise UnreadableFile(Issue("INT004", f"Loại tệp “{suffix or '(không có đuôi)'}” không được nhận; chỉ nhận "
@@ -90,7 +95,12 @@ def _read_csv(data: bytes) -> list[list[object]]:
         raise UnreadableFile(Issue("INT005", "Tệp CSV không ở mã UTF-8: lưu lại với mã hóa “CSV UTF-8”.")) from exc
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    rows = [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    if rows and not text.endswith(("\n", "\r")) and len(rows[-1]) < max(len(row) for row in rows):
+        raise UnreadableFile(Issue("INT071", f"Tệp CSV bị cắt ngang: dòng cuối (dòng {len(rows)}) có {len(rows[-1])} "
+                                             f"cột thay vì {max(len(row) for row in rows)} và không kết thúc bằng xuống "
+                                             "dòng (tệp chép chưa xong?). Xuất lại tệp đầy đủ và gửi lại."))
+    return rows
 
 
 def _read_xlsx(path: Path) -> list[Sheet]:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from par_index.paths import data_dir
@@ -53,9 +53,32 @@ def migrate(url: str, revision: str = "head", downgrade: bool = False) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection_url"] = url
-    with engine_for(url).begin() as connection:
+    with _migration_connection(url) as connection:
         config.attributes["connection"] = connection
         (command.downgrade if downgrade else command.upgrade)(config, revision)
+
+
+@contextmanager
+def _migration_connection(url: str) -> Iterator[Connection]:
+    """One transaction for the whole migration. On SQLite, foreign keys are off meanwhile (as SQLite's own
+    procedure for schema changes says): a batch migration rebuilds a table that others reference, and dropping
+    the old copy must neither fail nor cascade. They are checked once the migration has committed."""
+    engine = engine_for(url)
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            yield connection
+        return
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        raw.execute("PRAGMA foreign_keys=OFF")  # outside any transaction: inside one it would change nothing
+        try:
+            with connection.begin():
+                yield connection
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
+    if broken:
+        raise RuntimeError(f"campaign store: foreign keys broken by the migration: {broken[:5]}")
 
 
 @contextmanager

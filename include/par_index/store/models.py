@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -67,10 +67,12 @@ class AssignmentRow(Base):
 
 
 class ReceivedFile(Base):
-    """Every file received, kept with its SHA-256; ``status`` accepted | rejected | superseded."""
+    """Every file received, once per content and name (its path in the inbox, sub-folders kept), with its SHA-256;
+    ``status`` accepted | rejected | superseded. A refusal is superseded when the same path later holds a file that
+    was read (a half-copied file, then the whole one)."""
 
     __tablename__ = "received_files"
-    __table_args__ = (UniqueConstraint("campaign_id", "sha256"),)
+    __table_args__ = (UniqueConstraint("campaign_id", "sha256", "original_name"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
     sha256: Mapped[str] = mapped_column(String(64))
@@ -84,6 +86,24 @@ class ReceivedFile(Base):
     status: Mapped[str] = mapped_column(String(16))
     superseded_by: Mapped[int | None] = mapped_column(ForeignKey("received_files.id"))
     header: Mapped[dict | None] = mapped_column(JSON)
+
+
+class InboxEntry(Base):
+    """What intake last saw at one inbox path (size, modification time) and what became of it: a check reads only
+    paths that are new or changed since. ``path_key`` is the SHA-256 of the path's bytes (any name, even one that is
+    not UTF-8); ``display_name`` the readable form shown to users."""
+
+    __tablename__ = "inbox_entries"
+    __table_args__ = (UniqueConstraint("campaign_id", "path_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    path_key: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(512))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    form_kind: Mapped[str | None] = mapped_column(String(32))  # what the file holds, once read
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("received_files.id", ondelete="SET NULL"))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class IntakeIssue(Base):
