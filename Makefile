@@ -35,8 +35,8 @@ rehearse: install
 ## DB and campaign store) with the CeleryExecutor and Redis. Installs the Debian packages the tests drive.
 test: install lint
 	tools/debian_packages.sh
-	$(BIN)/python -m pytest
-	$(BIN)/python tools/postgres_pass.py -m "not rehearsal"
+	$(BIN)/python -m pytest --durations=12
+	$(BIN)/python tools/postgres_pass.py -m "not rehearsal and not ui" --durations=12
 
 lint: install
 	$(BIN)/ruff check .

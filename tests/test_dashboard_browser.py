@@ -13,6 +13,7 @@ ARTIFACTS = ROOT / "out" / "test-artifacts"
 
 
 @pytest.mark.slow
+@pytest.mark.ui
 def test_coordinator_sees_the_campaign_inside_the_airflow_ui(campaign, stack_env, monkeypatch):
     from par_index import sample_data as sd
     from par_index.sample_data import generate_inbox

@@ -50,6 +50,7 @@ def _until(what: str, check, timeout: float, every: float = 3):
 
 
 @pytest.mark.slow
+@pytest.mark.ui
 def test_the_deadlines_panel_shows_the_directive_s_deadlines_missed_exactly_when_missed(stack_env, monkeypatch):
     from par_index.campaign import load_campaign
     from par_index.notify import SmtpSettings

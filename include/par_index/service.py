@@ -19,7 +19,7 @@ from par_index import collection_failures, phases, reminders
 from par_index.campaign import PHASE_TITLES, Campaign, parse_duration
 from par_index.errors import ReportStateError
 from par_index.intake.feeds import PROGRESS_COLUMNS, SCORE_COLUMNS, FeedError, PortalClient
-from par_index.intake.inbox import ingest, ingest_feed
+from par_index.intake.inbox import ingest, ingest_feed, quarantined_path
 from par_index.notify import DONE, SmtpSettings, retry_failed, send_once
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
 from par_index.reconcile import CATEGORY_TITLES, Scope, reconcile
@@ -30,8 +30,10 @@ from par_index.store import default_url, migrate, session_scope
 from par_index.store.models import (
     AssignmentRow,
     CampaignRow,
+    IntakeIssue,
     Notification,
     PhaseOutcome,
+    ReceivedFile,
     ReportBuild,
     UnitRow,
 )
@@ -75,6 +77,9 @@ def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = 
     recorded (code, time) while the answer comes from the inbox: a failing feed loses nothing and ends nothing."""
     with session_scope(rt.store_url) as s:
         intake = ingest(s, campaign, phase)  # on the real clock: whether a file is finished is physical
+    if any(i.code == "INT072" for r in intake.results for i in r.issues):
+        with session_scope(rt.store_url) as s:
+            notify_quarantined(s, campaign, rt, datetime.now(UTC))
     results = intake.results
     feed = FEEDS.get(phase) if rt.portal else None
     feed_error = None
@@ -154,6 +159,20 @@ def notify_phase_closed(campaign: Campaign, rt: Runtime, phase: str, now: dateti
         ]
         _mark_reported(failures, outcomes)
     return {"phase": phase, "complete": state.complete, "mail": dict(Counter(outcomes))}
+
+
+def notify_quarantined(session, campaign: Campaign, rt: Runtime, now: datetime) -> list[str]:
+    """Tell the coordinators, once per file, that a file holding passwords was moved out of the inbox, where to,
+    and what to do (the phase sensor, woken by the file, and each reminder run look)."""
+    moved = session.execute(select(ReceivedFile).join(IntakeIssue, IntakeIssue.file_id == ReceivedFile.id).where(
+        ReceivedFile.campaign_id == campaign.id, IntakeIssue.code == "INT072")).scalars().all()
+    return [send_once(session, campaign, rt.smtp, key=f"{campaign.id}:quarantined:{f.sha256[:16]}:{c.email}",
+                      template="password_file", recipients=[c.email], phase="nominees", now=now,
+                      recipient_name=c.name, name=f.original_name, arrived=f.arrived_at.astimezone(campaign.tz),
+                      moved_to=quarantined_path(campaign.id, f.sha256, Path(f.original_name).suffix.lower()),
+                      sender=campaign.unit_by_code[f.unit_code].name_vi if f.unit_code in campaign.unit_by_code
+                      else "đơn vị gửi tệp", **_unit_context(campaign))
+            for f in moved for c in campaign.contacts.coordinators]
 
 
 def _failure_context(campaign: Campaign, failures: list) -> dict:
@@ -266,6 +285,7 @@ def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -
     with session_scope(rt.store_url) as s:
         arrived = [r for phase in PHASE_TITLES for r in ingest(s, campaign, phase).results if r.status == "accepted"]
         retried = retry_failed(s, campaign, rt.smtp)
+        notify_quarantined(s, campaign, rt, now)
         outcomes = Counter()
         by_template = Counter()
         for mail in reminders.plan(s, campaign, now):

@@ -294,3 +294,25 @@ def test_office_lock_files_and_hidden_files_are_not_files_a_unit_sent(runtime, c
     (folder / name).write_bytes(b"lock")
     _arrived(folder / name)
     assert _ingest(runtime, campaign).results == []
+
+
+def test_the_coordinators_are_told_once_where_a_file_with_passwords_went(runtime, campaign, sink):
+    from par_index.notify import SmtpSettings
+    from par_index.service import Runtime, collect, send_notices
+    from received_mail import read_mails
+
+    controller, folder = sink
+    rt = Runtime(runtime.store_url, SmtpSettings("127.0.0.1", controller.port, sender="cchc@hatinh.example"))
+    _prepare(rt, campaign)
+    _arrived(write_xlsx(inbox_dir(campaign.id) / "STP/pl3.xlsx", "PHỤ LỤC III", [],
+                        ["Mã đơn vị", "Tên đăng nhập", "Mật khẩu"], [["STP", "stp.cchc", "Secret#2024"]]))
+    collect(campaign, rt, "nominees")
+    send_notices(campaign, rt)  # the next reminder run does not tell it again
+    [file] = _files(rt, campaign)
+    mails = [m for m in read_mails(folder) if "mật khẩu" in str(m["Subject"])]
+    assert sorted(str(m["To"]) for m in mails) == sorted(c.email for c in campaign.contacts.coordinators)
+    moved = quarantine_dir(campaign.id) / f"{file.sha256[:16]}.xlsx"
+    assert {str(m["Subject"]) for m in mails} == {
+        f"[{campaign.title_vi}] Tệp có mật khẩu đã được chuyển khỏi hộp thư đến: STP/pl3.xlsx"}
+    assert f"\r\n{moved}\r\n" in mails[0].get_body(("plain",)).get_content()  # on a line of its own
+    assert moved.exists() and not (inbox_dir(campaign.id) / "STP/pl3.xlsx").exists()

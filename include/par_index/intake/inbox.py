@@ -284,10 +284,9 @@ def _quarantine(session: Session, campaign: Campaign, found: Found, digest: str)
     """Move a file that holds passwords out of the inbox into a folder only its owner reads (named by its
     content, never by the name a user gave): copied now, the original removed once its refusal is committed, so
     a check killed in between finds it again and loses nothing."""
-    folder = quarantine_dir(campaign.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    folder.chmod(0o700)
-    target = folder / f"{digest[:16]}{found.path.suffix.lower()}"
+    target = quarantined_path(campaign.id, digest, found.path.suffix.lower())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.chmod(0o700)
     tmp = target.with_name(target.name + ".part")
     shutil.copyfile(found.path, tmp)
     tmp.chmod(0o600)
@@ -296,6 +295,10 @@ def _quarantine(session: Session, campaign: Campaign, found: Found, digest: str)
     if not event.contains(session, "after_commit", _unlink_committed):
         event.listen(session, "after_commit", _unlink_committed)
     return target
+
+
+def quarantined_path(campaign_id: str, digest: str, suffix: str) -> Path:
+    return quarantine_dir(campaign_id) / f"{digest[:16]}{suffix}"
 
 
 def _unlink_committed(session: Session) -> None:
