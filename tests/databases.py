@@ -42,9 +42,10 @@ def stack_settings(folder: Path) -> dict[str, str]:
 
 # Columns whose values depend on when or in which order a run happened, not on what it stored.
 VOLATILE = {"synced_at", "registered_at", "last_attempt_at", "attempts", "sent_at", "finished_at", "found_at",
-            "closed_at", "seen_at", "created_at", "decided_at", "delivered_at", "checked_at"}
+            "closed_at", "seen_at", "created_at", "decided_at", "delivered_at", "checked_at",
+            "queued_at"}
 # The report's files carry the moment they were written (Office metadata, zip entry times): equal facts, other bytes.
-VOLATILE_IN = {"report_versions": {"sha256"}}
+VOLATILE_IN = {"report_versions": {"sha256"}, "notifications": {"attachments"}}
 
 
 def canonical_dump(url: str, data_dir: Path | None = None) -> dict[str, list[tuple]]:

@@ -1,32 +1,65 @@
-"""Mail: Vietnamese templates (HTML + plain text), SMTP delivery, and the ledger that keeps every key to one
-successful send (a failed send stays in the ledger and is retried by the next run)."""
+"""Mail: Vietnamese templates (HTML + plain text), an outbox in the campaign store, and SMTP delivery.
+
+**Outbox.** :func:`enqueue` renders a mail and records it under its key, in the caller's transaction, with a copy
+of each attachment kept by content (``$PAR_DATA_DIR/outbox/<sha256>``): what was enqueued is what goes out, even
+if a later build overwrites the files. A key is enqueued once; a key already there is never rendered again.
+:func:`deliver_queued` then sends the outbox one message at a time, after the enqueueing transaction committed:
+each message is claimed (``sending``, committed), sent, and its outcome committed right after the server answers.
+
+**Crash window: at least once per key.** A process killed between the server's answer and the commit of
+``sent`` leaves the message ``sending``; once ``reclaim_after`` has passed it is sent again, with the same
+Message-ID (made from the key at enqueueing), so mail clients show it once. A mail is never lost to a crash.
+
+**Held, not lost.** Without an SMTP connection a mail stays ``queued`` (held); it goes out at the first delivery
+after mail is configured, unless it has become obsolete by then (the ``obsolete`` rule of the caller: a reminder
+to a unit that has since complied), which is recorded as ``dropped`` with the reason.
+
+**On the wire.** Subject and display names in RFC 2047 encoded words of at most 75 characters that decode back to
+the exact text; attachments with their own content type and RFC 2231 file names; Date, Message-ID, and Reply-To
+the coordinators' mailboxes.
+"""
 
 from __future__ import annotations
 
+import base64
 import email.policy
+import hashlib
+import mimetypes
+import shutil
 import smtplib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.headerregistry import Address
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from par_index.addresses import header_addresses
 from par_index.campaign import Campaign
-from par_index.paths import TEMPLATES_DIR
+from par_index.paths import TEMPLATES_DIR, outbox_dir
+from par_index.store import session_scope
 from par_index.store.models import BouncedAddress, Notification
 from par_index.text import vn_date, vn_datetime, vn_number, vn_weekday_date, vn_weekday_datetime
 
-# Python folds long non-ASCII subjects into encoded words and loses the spaces between them ("phầnmềm"): keep
-# each header on one line (RFC 5322 allows 998 characters).
-MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
-DONE = ("sent", "disabled")  # a key in one of these states is never sent again ("failed" is retried)
-XLSX_SUBTYPE = "vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+QUEUED, SENDING, SENT, FAILED, DROPPED = "queued", "sending", "sent", "failed", "dropped"
+TO_DELIVER = (QUEUED, FAILED, SENDING)  # a sending one only once it is stale (its process died)
+RECLAIM_AFTER = timedelta(minutes=10)  # an SMTP exchange takes seconds (timeout 20 s): older "sending" died
+SENDER_NAME = "Sở Nội vụ — Chiến dịch CCHC"
+HELD = "Chưa cấu hình kết nối par_smtp: thư được giữ lại và sẽ gửi khi cấu hình."
+# Headers are folded here (encoded words of at most 75 characters), not by Python's folder, which loses spaces
+# between encoded words: the policy leaves lines we built alone.
+MAIL_POLICY = email.policy.SMTP.clone(refold_source="none")
+CONTENT_TYPES = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pdf": "application/pdf",
+    ".csv": "text/csv",
+}
+WORD_BYTES = 39  # UTF-8 bytes per encoded word: base64 of 39 bytes is 52 characters, the word 64 (≤ 75)
 
 
 @dataclass(frozen=True)
@@ -61,19 +94,63 @@ def render(template: str, **context) -> tuple[str, str, str]:
         _env.get_template(f"{template}.html").render(**context)
 
 
-def build_message(settings: SmtpSettings, recipients: list[str], subject: str, text: str, html: str,
-                  attachments: list[Path] = ()) -> EmailMessage:
+# ---- on the wire ---------------------------------------------------------------------------------------------
+def encoded_words(text: str) -> list[str]:
+    """``text`` as RFC 2047 encoded words (UTF-8, base64) of at most 75 characters, split between characters:
+    decoded and joined they give back exactly ``text``, spaces included (they sit inside the words)."""
+    words, chunk = [], b""
+    for ch in text:
+        data = ch.encode()
+        if len(chunk) + len(data) > WORD_BYTES:
+            words.append(chunk)
+            chunk = b""
+        chunk += data
+    words.append(chunk)
+    return [f"=?utf-8?b?{base64.b64encode(w).decode()}?=" for w in words if w]
+
+
+def _unstructured(text: str) -> str:
+    """A header value: as it is when short plain ASCII, else encoded words, one per folded line."""
+    if text.isascii() and len(text) <= 60 and "=?" not in text:
+        return text
+    return "\r\n ".join(encoded_words(text))
+
+
+def _mailbox(name: str, address: str) -> str:
+    """The sender: its display name encoded, its address as configured in ``par_smtp`` (may be a local domain)."""
+    return f"{_unstructured(name)} <{address.strip()}>"
+
+
+def content_type(name: str) -> tuple[str, str]:
+    """(maintype, subtype) of an attachment from its name: the project's own formats first, then ``mimetypes``."""
+    kind = CONTENT_TYPES.get(Path(name).suffix.lower()) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    maintype, _, subtype = kind.partition("/")
+    return maintype, subtype
+
+
+def build_message(settings: SmtpSettings, entry: Notification, sent_at: datetime) -> EmailMessage:
+    """The message of an outbox entry, exactly as enqueued, dated ``sent_at``."""
     message = EmailMessage(policy=MAIL_POLICY)
-    message["Subject"] = subject
-    sender_local, _, sender_domain = settings.sender.rpartition("@")
-    message["From"] = Address("Sở Nội vụ — Chiến dịch CCHC", sender_local, sender_domain)
-    message["To"] = header_addresses(recipients)
-    message["Message-ID"] = make_msgid(domain=settings.sender.split("@")[-1])
-    message.set_content(text, charset="utf-8")
-    message.add_alternative(html, subtype="html", charset="utf-8")
-    for path in attachments:
-        message.add_attachment(path.read_bytes(), maintype="application", subtype=XLSX_SUBTYPE, filename=path.name)
+    message.set_raw("Subject", _unstructured(entry.subject))
+    message.set_raw("From", _mailbox(SENDER_NAME, settings.sender))
+    message.set_raw("To", ",\r\n ".join(str(a) for a in header_addresses(entry.recipients)))
+    if entry.reply_to:
+        message.set_raw("Reply-To", ",\r\n ".join(str(a) for a in header_addresses(entry.reply_to)))
+    message.set_raw("Date", format_datetime(sent_at))
+    message.set_raw("Message-ID", entry.message_id or message_id(entry.key, settings.sender))
+    message.set_content(entry.body_text or "", charset="utf-8")
+    message.add_alternative(entry.body_html or "", subtype="html", charset="utf-8")
+    for item in entry.attachments or []:
+        name, path = (item["name"], outbox_dir() / f"{item['sha256']}{Path(item['name']).suffix.lower()}") \
+            if isinstance(item, dict) else (Path(item).name, Path(item))  # rows from before the outbox: paths
+        maintype, subtype = content_type(name)
+        message.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=name)
     return message
+
+
+def message_id(key: str, mailbox: str) -> str:
+    """The same Message-ID for every attempt at one key: a mail sent twice after a crash shows once."""
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{mailbox.rpartition('@')[2] or 'localhost'}>"
 
 
 def deliver(settings: SmtpSettings, message: EmailMessage) -> dict[str, str]:
@@ -91,63 +168,102 @@ def bounced(session: Session) -> set[str]:
     return {b.lower() for b in session.scalars(select(BouncedAddress.email))}
 
 
-def send_once(session: Session, campaign: Campaign, settings: SmtpSettings | None, *, key: str, template: str,
-              recipients: list[str], phase: str | None = None, unit_code: str | None = None, rung: str | None = None,
-              attachments: list[Path] = (), now: datetime | None = None, **context) -> str:
-    """Send ``template`` to ``recipients`` unless ``key`` was already sent. Returns the ledger outcome:
-    ``sent``, ``already_sent``, ``failed`` (kept, with what was rendered, for :func:`retry_failed`) or
-    ``disabled`` (no SMTP connection configured)."""
+# ---- the outbox ----------------------------------------------------------------------------------------------
+def enqueue(session: Session, campaign: Campaign, *, key: str, template: str, recipients: list[str],
+            phase: str | None = None, unit_code: str | None = None, rung: str | None = None,
+            attachments: Iterable[Path] = (), now: datetime | None = None, **context) -> str:
+    """Put ``template`` for ``recipients`` in the outbox under ``key`` (rendered now, attachments copied by
+    content), in the caller's transaction. Returns ``queued``, or ``already_sent`` / the key's state when the key
+    is already there (it is never rendered again)."""
     entry = session.scalar(select(Notification).where(Notification.key == key))
-    if entry is not None and entry.outcome in DONE:
-        return "already_sent" if entry.outcome == "sent" else entry.outcome
+    if entry is not None:
+        return "already_sent" if entry.outcome == SENT else entry.outcome
     context.setdefault("campaign", campaign)
     subject, text, html = render(template, **context)
-    if entry is None:
-        entry = Notification(campaign_id=campaign.id, key=key, template=template, phase=phase, recipients=recipients,
-                             subject=subject, outcome="pending", attempts=0, last_attempt_at=datetime.now(UTC),
-                             unit_code=unit_code, rung=rung)
-        session.add(entry)
-    entry.subject, entry.body_text, entry.body_html = subject, text, html
-    entry.attachments = [str(p) for p in attachments]
-    return _attempt(session, entry, settings, now)
-
-
-def _attempt(session: Session, entry: Notification, settings: SmtpSettings | None, now: datetime | None) -> str:
-    entry.attempts += 1
-    entry.last_attempt_at = datetime.now(UTC)
-    if settings is None:
-        entry.outcome, entry.error = "disabled", "Chưa cấu hình kết nối par_smtp."
-    else:
-        try:
-            message = build_message(settings, entry.recipients, entry.subject, entry.body_text or "",
-                                    entry.body_html or "", [Path(p) for p in entry.attachments or []])
-            refused = deliver(settings, message)
-            entry.outcome, entry.error, entry.sent_at = "sent", None, now or datetime.now(UTC)
-            _remember_bounces(session, refused)
-        except smtplib.SMTPRecipientsRefused as exc:
-            entry.outcome, entry.error = "failed", "Máy chủ thư từ chối mọi người nhận."
-            _remember_bounces(session, {a: f"{c} {r!r}" for a, (c, r) in exc.recipients.items()})
-        except (OSError, smtplib.SMTPException) as exc:
-            entry.outcome, entry.error = "failed", f"{type(exc).__name__}: {exc}"
+    coordinators = [c.email for c in campaign.contacts.coordinators]
+    session.add(Notification(
+        campaign_id=campaign.id, key=key, template=template, phase=phase, recipients=list(recipients),
+        subject=subject, outcome=QUEUED, attempts=0, last_attempt_at=now or datetime.now(UTC), unit_code=unit_code,
+        rung=rung, body_text=text, body_html=html, attachments=[_keep(Path(p)) for p in attachments],
+        message_id=message_id(key, coordinators[0]), reply_to=coordinators, queued_at=datetime.now(UTC)))
     session.flush()
-    return entry.outcome
+    return QUEUED
 
 
-def _remember_bounces(session: Session, refused: dict[str, str]) -> None:
-    for address, reason in refused.items():
-        session.merge(BouncedAddress(email=address.lower(), reason=reason, seen_at=datetime.now(UTC)))
+def _keep(path: Path) -> dict:
+    """A copy of an attachment under its SHA-256 in the outbox folder: later builds cannot change it."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    sha = digest.hexdigest()
+    target = outbox_dir() / f"{sha}{path.suffix.lower()}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".part")
+        shutil.copyfile(path, tmp)
+        tmp.replace(target)
+    return {"name": path.name, "sha256": sha, "size": target.stat().st_size}
 
 
-def retry_failed(session: Session, campaign: Campaign, settings: SmtpSettings | None) -> int:
-    """Send again, exactly as rendered, every mail whose last attempt failed."""
-    if settings is None:
-        return 0
-    entries = session.scalars(select(Notification).where(Notification.campaign_id == campaign.id,
-                                                         Notification.outcome == "failed")).all()
-    dead = bounced(session)
-    sent = 0
-    for entry in entries:
-        if all(r.lower() in dead for r in entry.recipients):
-            continue
-        sent += _attempt(session, entry, settings, None) == "sent"
-    return sent
+Obsolete = Callable[[Session, Notification], str | None]
+
+
+def deliver_queued(store_url: str, campaign: Campaign, settings: SmtpSettings | None, *,
+                   now: datetime | None = None, obsolete: Obsolete | None = None,
+                   reclaim_after: timedelta = RECLAIM_AFTER) -> dict[str, str]:
+    """Send the campaign's outbox, one message at a time, each outcome committed right after the server
+    answered; returns each handled key's outcome. Without settings, everything stays queued (held)."""
+    from par_index.store import session_scope
+
+    with session_scope(store_url) as s:
+        waiting = s.execute(select(Notification.id, Notification.key).where(
+            Notification.campaign_id == campaign.id, Notification.outcome.in_(TO_DELIVER)).order_by(
+            Notification.id)).all()
+        if settings is None:
+            s.execute(update(Notification).where(Notification.campaign_id == campaign.id,
+                                                 Notification.outcome == QUEUED).values(error=HELD))
+            return {key: QUEUED for _, key in waiting}
+    return {key: _deliver_one(store_url, campaign, settings, entry_id, now, obsolete, reclaim_after)
+            for entry_id, key in waiting}
+
+
+def _deliver_one(store_url: str, campaign: Campaign, settings: SmtpSettings, entry_id: int, now: datetime | None,
+                 obsolete: Obsolete | None, reclaim_after: timedelta) -> str:
+    clock = datetime.now(UTC)
+    with session_scope(store_url) as s:  # claim it: only one process sends a message
+        entry = s.get(Notification, entry_id)
+        if entry.outcome == SENDING and entry.last_attempt_at > clock - reclaim_after:
+            return SENDING  # another process is sending it now
+        if entry.outcome not in TO_DELIVER:
+            return entry.outcome
+        dead = bounced(s)
+        reason = "Mọi người nhận đều đã bị máy chủ thư trả lại." if all(
+            r.lower() in dead for r in entry.recipients) else (obsolete(s, entry) if obsolete else None)
+        if reason:
+            entry.outcome, entry.error = DROPPED, reason
+            return DROPPED
+        claimed = s.execute(update(Notification).where(
+            Notification.id == entry_id, Notification.outcome == entry.outcome,
+            Notification.attempts == entry.attempts).values(
+            outcome=SENDING, attempts=entry.attempts + 1, last_attempt_at=clock)).rowcount
+        if not claimed:
+            return SENDING
+        s.refresh(entry)
+        message = build_message(settings, entry, clock.astimezone(campaign.tz))
+    try:
+        refused = deliver(settings, message)
+        outcome, error = SENT, None
+    except smtplib.SMTPRecipientsRefused as exc:
+        refused = {a: f"{c} {r!r}" for a, (c, r) in exc.recipients.items()}
+        outcome, error = FAILED, "Máy chủ thư từ chối mọi người nhận."
+    except (OSError, smtplib.SMTPException) as exc:
+        refused, outcome, error = {}, FAILED, f"{type(exc).__name__}: {exc}"
+    with session_scope(store_url) as s:  # the server's answer, committed at once
+        entry = s.get(Notification, entry_id)
+        entry.outcome, entry.error = outcome, error
+        if outcome == SENT:
+            entry.sent_at = now or clock
+        for address, why in refused.items():
+            s.merge(BouncedAddress(email=address.lower(), reason=why, seen_at=clock))
+    return outcome

@@ -45,3 +45,8 @@ def mail_dir() -> Path:
 def quarantine_dir(campaign_id: str) -> Path:
     """Files moved out of the inbox because they hold passwords: never archived, never backed up, owner-only."""
     return data_dir() / "quarantine" / campaign_id
+
+
+def outbox_dir() -> Path:
+    """Attachments of queued and sent mail, each kept once under its SHA-256: what a mail carries never changes."""
+    return data_dir() / "outbox"

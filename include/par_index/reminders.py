@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from par_index.campaign import PHASE_TITLES, Campaign, Ladder, parse_duration
 from par_index.intake.templates import template_for
-from par_index.notify import DONE, bounced
+from par_index.notify import SENT, TO_DELIVER, bounced
 from par_index.phases import REASON_TITLES, PhaseState, evaluate
 from par_index.store.models import Nominee, Notification, PortalAccount, SurveyProgress, SurveyRespondent
 from par_index.text import duration_vi, vn_weekday_datetime
@@ -120,9 +120,8 @@ class _History:
         self.sent: dict[tuple[str | None, str], list[datetime]] = defaultdict(list)
         self.keys: set[str] = set()
         for n in session.scalars(select(Notification).where(Notification.campaign_id == campaign.id)):
-            if n.outcome in DONE:
-                self.keys.add(n.key)
-            if n.outcome == "sent":
+            self.keys.add(n.key)  # in the outbox: queued, sent or dropped alike, never planned twice
+            if n.outcome == SENT or n.outcome in TO_DELIVER:  # sent, or on its way (held, retried)
                 for r in n.recipients:
                     self.sent[(n.phase, r.lower())].append(n.sent_at or n.last_attempt_at)
         self.bounced = bounced(session)

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
@@ -20,7 +21,7 @@ from par_index.campaign import PHASE_TITLES, Campaign, parse_duration
 from par_index.errors import ReportStateError
 from par_index.intake.feeds import PROGRESS_COLUMNS, SCORE_COLUMNS, FeedError, PortalClient
 from par_index.intake.inbox import ingest, ingest_feed, quarantined_path
-from par_index.notify import DONE, SmtpSettings, retry_failed, send_once
+from par_index.notify import SmtpSettings, deliver_queued, enqueue
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
 from par_index.reconcile import CATEGORY_TITLES, Scope, reconcile
 from par_index.report import builds
@@ -79,7 +80,8 @@ def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = 
         intake = ingest(s, campaign, phase)  # on the real clock: whether a file is finished is physical
     if any(i.code == "INT072" for r in intake.results for i in r.issues):
         with session_scope(rt.store_url) as s:
-            notify_quarantined(s, campaign, rt, datetime.now(UTC))
+            queued = notify_quarantined(s, campaign, datetime.now(UTC))
+        deliver(rt, campaign, queued)
     results = intake.results
     feed = FEEDS.get(phase) if rt.portal else None
     feed_error = None
@@ -148,31 +150,35 @@ def notify_phase_closed(campaign: Campaign, rt: Runtime, phase: str, now: dateti
         state = phases.evaluate(s, campaign, phase, now)
         failures = collection_failures.unreported(s, campaign, datetime.now(UTC))
         outcome_row = s.get(PhaseOutcome, (campaign.id, phase))
-        outcomes = [
-            send_once(s, campaign, rt.smtp, key=f"{campaign.id}:{phase}:closed:{c.email}", template="phase_closed",
-                      recipients=[c.email], phase=phase, now=now, recipient_name=c.name, state=state,
-                      phase_title=PHASE_TITLES[phase], deadline=campaign.deadline_at(phase),
-                      closed_at=now.astimezone(campaign.tz),
-                      collection_failed=bool(outcome_row and outcome_row.collection_failed),
-                      **_failure_context(campaign, failures), **_unit_context(campaign))
-            for c in campaign.contacts.coordinators
-        ]
-        _mark_reported(failures, outcomes)
-    return {"phase": phase, "complete": state.complete, "mail": dict(Counter(outcomes))}
+        queued = {key: enqueue(s, campaign, key=key, template="phase_closed", recipients=[c.email], phase=phase,
+                               now=now, recipient_name=c.name, state=state, phase_title=PHASE_TITLES[phase],
+                               deadline=campaign.deadline_at(phase), closed_at=now.astimezone(campaign.tz),
+                               collection_failed=bool(outcome_row and outcome_row.collection_failed),
+                               **_failure_context(campaign, failures), **_unit_context(campaign))
+                  for c in campaign.contacts.coordinators if (key := f"{campaign.id}:{phase}:closed:{c.email}")}
+        _mark_reported(failures, queued.values())
+    return {"phase": phase, "complete": state.complete, "mail": dict(deliver(rt, campaign, queued, now))}
 
 
-def notify_quarantined(session, campaign: Campaign, rt: Runtime, now: datetime) -> list[str]:
+def notify_quarantined(session, campaign: Campaign, now: datetime) -> dict[str, str]:
     """Tell the coordinators, once per file, that a file holding passwords was moved out of the inbox, where to,
     and what to do (the phase sensor, woken by the file, and each reminder run look)."""
     moved = session.execute(select(ReceivedFile).join(IntakeIssue, IntakeIssue.file_id == ReceivedFile.id).where(
         ReceivedFile.campaign_id == campaign.id, IntakeIssue.code == "INT072")).scalars().all()
-    return [send_once(session, campaign, rt.smtp, key=f"{campaign.id}:quarantined:{f.sha256[:16]}:{c.email}",
-                      template="password_file", recipients=[c.email], phase="nominees", now=now,
-                      recipient_name=c.name, name=f.original_name, arrived=f.arrived_at.astimezone(campaign.tz),
-                      moved_to=quarantined_path(campaign.id, f.sha256, Path(f.original_name).suffix.lower()),
-                      sender=campaign.unit_by_code[f.unit_code].name_vi if f.unit_code in campaign.unit_by_code
-                      else "đơn vị gửi tệp", **_unit_context(campaign))
-            for f in moved for c in campaign.contacts.coordinators]
+    return {key: enqueue(session, campaign, key=key, template="password_file", recipients=[c.email],
+                         phase="nominees", now=now, recipient_name=c.name, name=f.original_name,
+                         arrived=f.arrived_at.astimezone(campaign.tz),
+                         moved_to=quarantined_path(campaign.id, f.sha256, Path(f.original_name).suffix.lower()),
+                         sender=campaign.unit_by_code[f.unit_code].name_vi if f.unit_code in campaign.unit_by_code
+                         else "đơn vị gửi tệp", **_unit_context(campaign))
+            for f in moved for c in campaign.contacts.coordinators
+            if (key := f"{campaign.id}:quarantined:{_file_key(f)}:{c.email}")}
+
+
+def _file_key(file: ReceivedFile) -> str:
+    """A received file in a mail key: its name and arrival time (its content's hash may differ between two copies
+    of the same form: workbooks carry the moment they were saved)."""
+    return hashlib.sha256(f"{file.original_name}|{file.arrived_at.isoformat()}".encode()).hexdigest()[:16]
 
 
 def _failure_context(campaign: Campaign, failures: list) -> dict:
@@ -182,9 +188,31 @@ def _failure_context(campaign: Campaign, failures: list) -> dict:
                           "phase_title": PHASE_TITLES.get(f.phase, f.phase)} for f in failures]}
 
 
-def _mark_reported(failures: list, outcomes: list[str]) -> None:
-    if any(o in ("sent", "already_sent") for o in outcomes):
+def _mark_reported(failures: list, outcomes) -> None:
+    """The failures a mail names are reported once the mail is in the outbox (or was sent before)."""
+    if any(o in ("queued", "already_sent") for o in outcomes):
         collection_failures.mark_reported(failures, datetime.now(UTC))
+
+
+def deliver(rt: Runtime, campaign: Campaign, queued: dict[str, str], now: datetime | None = None) -> Counter:
+    """Send the outbox now that the enqueueing transaction has committed; the outcome of each of ``queued``'s keys
+    (``already_sent`` for a key sent before, ``queued`` while mail is not configured)."""
+    delivered = deliver_queued(rt.store_url, campaign, rt.smtp, now=now, obsolete=partial(obsolete_reason, campaign))
+    return Counter(delivered.get(key, outcome) for key, outcome in queued.items())
+
+
+OBSOLETE_WHEN_COMPLIED = {"reminder", "escalation", "survey_unit_notice"}  # mail chasing one unit for one phase
+
+
+def obsolete_reason(campaign: Campaign, session, entry: Notification) -> str | None:
+    """Why a mail held in the outbox should no longer go out: it chases a unit that has since complied."""
+    if entry.template not in OBSOLETE_WHEN_COMPLIED or not entry.unit_code or entry.phase not in PHASE_TITLES:
+        return None
+    state = phases.evaluate(session, campaign, entry.phase, datetime.now(UTC))
+    if entry.unit_code in {u.unit_code for u in state.laggards}:
+        return None
+    return (f"Không gửi nữa: {campaign.unit_by_code[entry.unit_code].name_vi} đã hoàn thành "
+            f"“{PHASE_TITLES[entry.phase]}” trước khi thư được gửi.")
 
 
 def deadline_alert(campaign: Campaign, rt: Runtime, phase: str, before: str | None, now: datetime | None = None) -> dict:
@@ -199,19 +227,16 @@ def deadline_alert(campaign: Campaign, rt: Runtime, phase: str, before: str | No
     with session_scope(rt.store_url) as s:
         state = report_state(s, campaign, now) if phase == "report" else phases.evaluate(s, campaign, phase, now)
         failures = collection_failures.unreported(s, campaign, datetime.now(UTC))
-        outcomes = [
-            send_once(s, campaign, rt.smtp, key=f"{campaign.id}:{phase}:alert:{label}:{c.email}",
-                      template="deadline_alert", recipients=[c.email], phase=phase, rung=f"alert-{label}", now=now,
-                      recipient_name=c.name, state=state, passed=before is None,
-                      left=duration_vi(parse_duration(before)) if before else "",
-                      phase_title=REPORT_TITLE if phase == "report" else PHASE_TITLES[phase],
-                      deadline=campaign.deadline_at(phase), as_of=now.astimezone(campaign.tz),
-                      **_failure_context(campaign, failures), **_unit_context(campaign))
-            for c in campaign.contacts.coordinators
-        ]
-        _mark_reported(failures, outcomes)
+        queued = {key: enqueue(s, campaign, key=key, template="deadline_alert", recipients=[c.email], phase=phase,
+                               rung=f"alert-{label}", now=now, recipient_name=c.name, state=state,
+                               passed=before is None, left=duration_vi(parse_duration(before)) if before else "",
+                               phase_title=REPORT_TITLE if phase == "report" else PHASE_TITLES[phase],
+                               deadline=campaign.deadline_at(phase), as_of=now.astimezone(campaign.tz),
+                               **_failure_context(campaign, failures), **_unit_context(campaign))
+                  for c in campaign.contacts.coordinators if (key := f"{campaign.id}:{phase}:alert:{label}:{c.email}")}
+        _mark_reported(failures, queued.values())
     return {"phase": phase, "alert": label, "late": [u.unit_code for u in state.laggards],
-            "mail": dict(Counter(outcomes))}
+            "mail": dict(deliver(rt, campaign, queued, now))}
 
 
 def due_coordinator_notices(campaign: Campaign, now: datetime) -> list[tuple[str, str]]:
@@ -278,24 +303,26 @@ def _ui_url(campaign: Campaign) -> str:
 
 
 def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
-    """One run of the reminder DAG: read the inbox, retry failed mails, then send every reminder, notice and
-    escalation due now, and the coordinators' notices before a deadline that are due (each once:
-    :func:`due_coordinator_notices`, built by :func:`deadline_alert`)."""
+    """One run of the reminder DAG: read the inbox, then put in the outbox every reminder, notice and escalation
+    due now, and send the outbox (what this run queued, mail held while mail was not configured, failed sends);
+    then the coordinators' notices before a deadline that are due (each once: :func:`due_coordinator_notices`,
+    built by :func:`deadline_alert`)."""
     now = now or datetime.now(UTC)
     with session_scope(rt.store_url) as s:
         arrived = [r for phase in PHASE_TITLES for r in ingest(s, campaign, phase).results if r.status == "accepted"]
-        retried = retry_failed(s, campaign, rt.smtp)
-        notify_quarantined(s, campaign, rt, now)
-        outcomes = Counter()
+        queued = notify_quarantined(s, campaign, now)
         by_template = Counter()
         for mail in reminders.plan(s, campaign, now):
-            outcome = send_once(s, campaign, rt.smtp, key=mail.key, template=mail.template,
-                                recipients=mail.recipients, phase=mail.phase, unit_code=mail.unit_code,
-                                rung=mail.rung, attachments=mail.attachments, now=now, **mail.context)
-            outcomes[outcome] += 1
+            queued[mail.key] = enqueue(s, campaign, key=mail.key, template=mail.template, recipients=mail.recipients,
+                                       phase=mail.phase, unit_code=mail.unit_code, rung=mail.rung,
+                                       attachments=mail.attachments, now=now, **mail.context)
             by_template[mail.template] += 1
-        done = set(s.scalars(select(Notification.key).where(Notification.campaign_id == campaign.id,
-                                                            Notification.outcome.in_(DONE))))
+        done = set(s.scalars(select(Notification.key).where(Notification.campaign_id == campaign.id)))
+    delivered = deliver_queued(rt.store_url, campaign, rt.smtp, now=now, obsolete=partial(obsolete_reason, campaign))
+    outcomes = Counter(delivered.get(key, outcome) for key, outcome in queued.items())
+    retried = sum(outcome == "sent" for key, outcome in delivered.items() if key not in queued)
+    with session_scope(rt.store_url) as s:
+        mark_delivered(s, campaign)  # a delivery to the PPC held until mail was configured has now gone
     alerts = []
     for phase, before in due_coordinator_notices(campaign, now):
         if all(f"{campaign.id}:{phase}:alert:{before}:{c.email}" in done for c in campaign.contacts.coordinators):
@@ -334,7 +361,7 @@ def reconcile_scores(campaign: Campaign, rt: Runtime, units: list[str] | None = 
     if collect_first:
         collect(campaign, rt, "self_scores", now)
     scope = Scope(tuple(sorted(units or ())), tuple(sorted(areas or ())))
-    mails = Counter()
+    queued: dict[str, str] = {}
     with session_scope(rt.store_url) as s:
         result = reconcile(s, campaign, scope, tolerance, now)
         nominees = reminders.nominee_emails(s, campaign)
@@ -346,23 +373,23 @@ def reconcile_scores(campaign: Campaign, rt: Runtime, units: list[str] | None = 
                 ["criterion", "category", "report_score", "portal_score"]].to_csv(index=False).encode()).hexdigest()
             unit = campaign.unit_by_code[unit_code]
             for recipient in [unit.email, *nominees.get(unit_code, [])]:
-                mails[send_once(s, campaign, rt.smtp, key=f"{campaign.id}:mismatch:{unit_code}:{digest[:16]}:{recipient}",
-                                template="mismatch_notice", recipients=[recipient], phase="self_scores",
-                                unit_code=unit_code, attachments=[path], now=now, unit=unit, count=len(findings),
-                                categories=dict(Counter(CATEGORY_TITLES[c] for c in findings["category"])),
-                                deadline=campaign.deadline_at("self_scores"),
-                                ui_url=f"{campaign.campaign.ui_base_url}/dags/par_reconcile")] += 1
+                key = f"{campaign.id}:mismatch:{unit_code}:{digest[:16]}:{recipient}"
+                queued[key] = enqueue(s, campaign, key=key, template="mismatch_notice", recipients=[recipient],
+                                      phase="self_scores", unit_code=unit_code, attachments=[path], now=now,
+                                      unit=unit, count=len(findings),
+                                      categories=dict(Counter(CATEGORY_TITLES[c] for c in findings["category"])),
+                                      deadline=campaign.deadline_at("self_scores"),
+                                      ui_url=f"{campaign.campaign.ui_base_url}/dags/par_reconcile")
         if not scope.areas:  # a unit told what to fix that now has nothing to fix hears that it is over
             scoped = set(scope.units) or set(campaign.assignment_of.values())
             for unit_code in sorted(scoped - set(result.findings["unit"])):
-                for outcome in _clear_mismatch_notice(s, campaign, rt, unit_code, now):
-                    mails[outcome] += 1
+                queued |= _clear_mismatch_notice(s, campaign, unit_code, now)
     return {"scope": scope.label, "rows_compared": result.rows_compared, "equal": result.equal,
             "mismatches": len(result.findings), "by_category": result.counts, "largest": result.largest,
-            "mail": dict(mails)}
+            "mail": dict(deliver(rt, campaign, queued, now))}
 
 
-def _clear_mismatch_notice(session, campaign: Campaign, rt: Runtime, unit_code: str, now: datetime) -> list[str]:
+def _clear_mismatch_notice(session, campaign: Campaign, unit_code: str, now: datetime) -> dict[str, str]:
     """Tell each recipient of the unit's last table of points to fix (if any) that it no longer applies: the data
     it came from has been superseded (a half-copied export, a corrected report) and nothing is left to fix."""
     last = session.scalars(select(Notification).where(
@@ -370,17 +397,18 @@ def _clear_mismatch_notice(session, campaign: Campaign, rt: Runtime, unit_code: 
         Notification.unit_code == unit_code, Notification.outcome == "sent").order_by(
         Notification.sent_at.desc())).first()
     if last is None:
-        return []
+        return {}
     digest = last.key.split(":")[3]
     told = session.scalars(select(Notification).where(
         Notification.campaign_id == campaign.id, Notification.template == "mismatch_notice",
         Notification.key.like(f"{campaign.id}:mismatch:{unit_code}:{digest}:%"))).all()
     unit = campaign.unit_by_code[unit_code]
-    return [send_once(session, campaign, rt.smtp, key=f"{campaign.id}:mismatch-cleared:{unit_code}:{digest}:{recipient}",
-                      template="mismatch_cleared", recipients=[recipient], phase="self_scores", unit_code=unit_code,
-                      now=now, unit=unit, sent_at=last.sent_at.astimezone(campaign.tz),
-                      ui_url=f"{campaign.campaign.ui_base_url}/dags/par_reconcile")
-            for recipient in sorted({r for n in told for r in n.recipients})]
+    return {key: enqueue(session, campaign, key=key, template="mismatch_cleared", recipients=[recipient],
+                         phase="self_scores", unit_code=unit_code, now=now, unit=unit,
+                         sent_at=last.sent_at.astimezone(campaign.tz),
+                         ui_url=f"{campaign.campaign.ui_base_url}/dags/par_reconcile")
+            for recipient in sorted({r for n in told for r in n.recipients})
+            if (key := f"{campaign.id}:mismatch-cleared:{unit_code}:{digest}:{recipient}")}
 
 
 def assemble_report(campaign: Campaign, rt: Runtime, now: datetime | None = None, run_id: str | None = None) -> dict:
@@ -404,13 +432,16 @@ def request_report_approval(campaign: Campaign, rt: Runtime, link: str, now: dat
         files = builds.files_of(s, build)
         figures = report_figures(s, campaign, build.created_at)
         leader = campaign.contacts.snv_leader
-        outcome = send_once(s, campaign, rt.smtp, key=f"{campaign.id}:report:{build.number}:approval",
-                            template="report_approval", phase="report", rung=f"build-{build.number}", now=now,
-                            recipients=[leader.email, *(c.email for c in campaign.contacts.coordinators)],
-                            attachments=[Path(v.path) for v in files.values()], recipient_name=leader.name,
-                            build=build, figures=figures, link=link, deadline=campaign.deadline_at("report"),
-                            ui_url=_ui_url(campaign))
-    return {"build": build.number, "mail": outcome}
+        key = f"{campaign.id}:report:{build.number}:approval"
+        queued = {key: enqueue(s, campaign, key=key, template="report_approval", phase="report",
+                               rung=f"build-{build.number}", now=now,
+                               recipients=[leader.email, *(c.email for c in campaign.contacts.coordinators)],
+                               attachments=[Path(v.path) for v in files.values()], recipient_name=leader.name,
+                               build=build, figures=figures, link=link, deadline=campaign.deadline_at("report"),
+                               ui_url=_ui_url(campaign))}
+        number = build.number
+    [outcome] = deliver(rt, campaign, queued, now)
+    return {"build": number, "mail": outcome}
 
 
 def record_report_decision(campaign: Campaign, rt: Runtime, approved: bool, by: str, at: datetime,
@@ -419,15 +450,17 @@ def record_report_decision(campaign: Campaign, rt: Runtime, approved: bool, by: 
     coordinators with what to do next."""
     with session_scope(rt.store_url) as s:
         build = builds.decide(s, campaign, approved, by, at, reason)
-        outcome = None
+        queued = {}
         if not approved:
-            outcome = send_once(s, campaign, rt.smtp, key=f"{campaign.id}:report:{build.number}:rejected",
-                                template="report_rejected", phase="report", rung=f"build-{build.number}",
-                                recipients=[c.email for c in campaign.contacts.coordinators], build=build,
-                                decided_at=at.astimezone(campaign.tz),
-                                ui_url=_ui_url(campaign))
-        return {"build": build.number, "status": build.status, "by": by, "at": at.isoformat(),
-                "reason": build.reason, "mail": outcome}
+            key = f"{campaign.id}:report:{build.number}:rejected"
+            queued[key] = enqueue(s, campaign, key=key, template="report_rejected", phase="report",
+                                  rung=f"build-{build.number}",
+                                  recipients=[c.email for c in campaign.contacts.coordinators], build=build,
+                                  decided_at=at.astimezone(campaign.tz), ui_url=_ui_url(campaign))
+        result = {"build": build.number, "status": build.status, "by": by, "at": at.isoformat(),
+                  "reason": build.reason}
+    outcomes = deliver(rt, campaign, queued)
+    return result | {"mail": next(iter(outcomes), None)}
 
 
 def deliver_report(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
@@ -441,19 +474,38 @@ def deliver_report(campaign: Campaign, rt: Runtime, now: datetime | None = None)
         copies = builds.archive(s, campaign, build, now)
         figures = report_figures(s, campaign, build.created_at)
         office = campaign.contacts.ppc_office
-        outcome = send_once(s, campaign, rt.smtp, key=f"{campaign.id}:report:{build.number}:delivery",
-                            template="report_delivery", phase="report", rung=f"build-{build.number}", now=now,
-                            recipients=[office.email, campaign.contacts.snv_leader.email],
-                            attachments=list(copies.values()), recipient_name=office.name, build=build,
-                            figures=figures, deadline=campaign.deadline_at("report"), ui_url=_ui_url(campaign))
-        if outcome in ("sent", "already_sent") and build.status != "delivered":
-            build.status, build.delivered_at = "delivered", now
-        result = {"build": build.number, "delivered_at": build.delivered_at and build.delivered_at.isoformat(),
-                  "archive": {kind: str(p) for kind, p in copies.items()}, "mail": outcome}
-    if outcome not in ("sent", "already_sent"):  # the archive and the ledger entry are kept: the retry resends
-        raise ReportStateError(f"Chưa gửi được báo cáo cho {office.name} ({outcome}); thư được giữ lại để gửi "
-                               "lại.", code="REP004")
+        key = f"{campaign.id}:report:{build.number}:delivery"
+        queued = {key: enqueue(s, campaign, key=key, template="report_delivery", phase="report",
+                               rung=f"build-{build.number}", now=now,
+                               recipients=[office.email, campaign.contacts.snv_leader.email],
+                               attachments=list(copies.values()), recipient_name=office.name, build=build,
+                               figures=figures, deadline=campaign.deadline_at("report"), ui_url=_ui_url(campaign))}
+        number, archive = build.number, {kind: str(p) for kind, p in copies.items()}
+    [outcome] = deliver(rt, campaign, queued, now)
+    with session_scope(rt.store_url) as s:
+        delivered_at = mark_delivered(s, campaign)
+    result = {"build": number, "delivered_at": delivered_at and delivered_at.isoformat(), "archive": archive,
+              "mail": outcome}
+    if outcome not in ("sent", "already_sent"):  # kept in the outbox: the next delivery (any run) sends it
+        raise ReportStateError(f"Chưa gửi được báo cáo cho {office.name} ({outcome}): thư nằm trong hộp thư đi "
+                               "và tự gửi ở lần gửi kế tiếp (khi đã cấu hình par_smtp); báo cáo được ghi là đã gửi "
+                               "lúc thư đi.", code="REP004")
     return result
+
+
+def mark_delivered(session, campaign: Campaign) -> datetime | None:
+    """The approved build whose delivery mail has gone out is delivered, as of the mail's sending (also when it
+    went out later, from the outbox, once mail was configured)."""
+    build = builds.latest(session, campaign)
+    if build is None or build.status not in ("approved", "delivered"):
+        return None
+    if build.status == "approved":
+        sent = session.scalar(select(Notification.sent_at).where(
+            Notification.key == f"{campaign.id}:report:{build.number}:delivery", Notification.outcome == "sent"))
+        if sent is None:
+            return None
+        build.status, build.delivered_at = "delivered", sent
+    return build.delivered_at
 
 
 def run_campaign(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:

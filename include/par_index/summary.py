@@ -83,8 +83,8 @@ def campaign_summary(campaign: Campaign, store_url: str) -> str:
                 lines.append(f"  - [{code}] ×{count}, ví dụ: {example}")
 
         by_outcome = Counter(m.outcome for m in mails)
-        lines.append(f"\nThư: đã gửi {by_outcome.get('sent', 0)}, lỗi {by_outcome.get('failed', 0)}, "
-                     f"chưa cấu hình gửi {by_outcome.get('disabled', 0)}")
+        lines.append(f"\nThư: đã gửi {by_outcome.get('sent', 0)}, lỗi (sẽ gửi lại) {by_outcome.get('failed', 0)}, "
+                     f"chờ gửi {by_outcome.get('queued', 0)}, không gửi nữa {by_outcome.get('dropped', 0)}")
         for template, count in Counter(m.template for m in mails).most_common():
             lines.append(f"  - {MAIL_KINDS.get(template, template)}: {count}")
         lines.append("\nBáo cáo tự đánh giá:")

@@ -284,19 +284,18 @@ def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
                 return replay_notices(campaign, runtime())
             return run(campaign, runtime(), logical_date)  # the cron tick: the ladder's steps fall on schedule
 
-        @task.short_circuit(task_display_name="Có điểm tự chấm mới?")
-        def new_self_scores(result: dict) -> bool:
-            """Go on only when this run read new self-score files."""
-            return bool(result.get("new_self_scores"))
-
         @task(task_display_name="Báo có điểm tự chấm mới (đối chiếu tự chạy)", outlets=[self_scores_asset(campaign)])
         def announce(result: dict, outlet_events=None):
-            """Emit the campaign's self-scores asset event: par_reconcile runs for the units concerned."""
-            units = result["new_self_scores"]
+            """Emit the campaign's self-scores asset event when this run read new self-score files (par_reconcile
+            runs for the units concerned); skipped, emitting nothing, when it read none."""
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            units = result.get("new_self_scores")
+            if not units:
+                raise AirflowSkipException("Không có điểm tự chấm mới ở lần chạy này.")
             outlet_events[self_scores_asset(campaign)].extra = {"units": [] if "*" in units else units}
 
-        notices = send_notices()
-        new_self_scores(notices) >> announce(notices)
+        announce(send_notices())
     return dag
 
 

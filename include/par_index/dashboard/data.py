@@ -30,9 +30,9 @@ STATUS_OF_REASON = {"ok": "ok", "pending": "pending", "late": "late", "missing":
 STATUS_ICONS = {"ok": "✓", "pending": "○", "late": "!", "bad": "✗", "none": "–"}
 KIND_TITLES = {"department": "Sở, ban, ngành", "council_office": "Văn phòng Đoàn ĐBQH và HĐND",
                "central_agency": "Cơ quan ngành dọc", "district": "Cấp huyện", "commune": "Cấp xã"}
-OUTCOME_TITLES = {"sent": "Đã gửi", "failed": "Gửi lỗi (sẽ gửi lại)", "disabled": "Chưa cấu hình gửi thư",
-                  "pending": "Đang gửi"}
-OUTCOME_STATUS = {"sent": "ok", "failed": "bad", "disabled": "none", "pending": "pending"}
+OUTCOME_TITLES = {"sent": "Đã gửi", "failed": "Gửi lỗi (sẽ gửi lại)", "queued": "Chờ gửi",
+                  "sending": "Đang gửi", "dropped": "Không gửi nữa"}
+OUTCOME_STATUS = {"sent": "ok", "failed": "bad", "queued": "pending", "sending": "pending", "dropped": "none"}
 NOT_APPLICABLE = {"nominees": "Không phụ trách lĩnh vực", "self_scores": "Không được giao tiêu chí",
                   "survey": "Không có trong danh sách khảo sát"}
 

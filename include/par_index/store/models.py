@@ -258,7 +258,8 @@ class LateUnit(Base):
 
 
 class Notification(Base):
-    """Ledger of every mail: a key is sent at most once; failures stay for the next run to retry."""
+    """The outbox and ledger of every mail: one row per key, rendered when enqueued; ``outcome`` queued (held
+    while mail is not configured) | sending | sent | failed (retried) | dropped (obsolete, with the reason)."""
 
     __tablename__ = "notifications"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -268,7 +269,7 @@ class Notification(Base):
     phase: Mapped[str | None] = mapped_column(String(32))
     recipients: Mapped[list] = mapped_column(JSON)
     subject: Mapped[str] = mapped_column(String(512))
-    outcome: Mapped[str] = mapped_column(String(16))  # sent | failed | disabled
+    outcome: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
     last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -279,6 +280,9 @@ class Notification(Base):
     attachments: Mapped[list | None] = mapped_column(JSON)
     unit_code: Mapped[str | None] = mapped_column(String(32))
     rung: Mapped[str | None] = mapped_column(String(32))  # the reminder ladder's step, e.g. "-3d" or "overdue-1"
+    message_id: Mapped[str | None] = mapped_column(String(255))  # the same for every attempt
+    reply_to: Mapped[list | None] = mapped_column(JSON)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class BouncedAddress(Base):
