@@ -22,6 +22,7 @@ from par_index.intake.feeds import PROGRESS_COLUMNS, SCORE_COLUMNS, FeedError, P
 from par_index.intake.inbox import ingest, ingest_feed, quarantined_path
 from par_index.notify import DONE, SmtpSettings, retry_failed, send_once
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
+from par_index.readers import approver_shown, ui_link
 from par_index.reconcile import CATEGORY_TITLES, Scope, reconcile
 from par_index.report import builds
 from par_index.report.figures import compute as report_figures
@@ -270,11 +271,7 @@ def report_state(session, campaign: Campaign, now: datetime) -> phases.PhaseStat
 def _unit_context(campaign: Campaign) -> dict:
     return {"unit_names": {u.code: u.name_vi for u in campaign.active_units},
             "reason_titles": phases.REASON_TITLES,
-            "ui_url": _ui_url(campaign)}
-
-
-def _ui_url(campaign: Campaign) -> str:
-    return f"{campaign.campaign.ui_base_url}/dags/{campaign.dag_id}"
+            "ui_url": ui_link(campaign)}
 
 
 def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
@@ -350,8 +347,7 @@ def reconcile_scores(campaign: Campaign, rt: Runtime, units: list[str] | None = 
                                 template="mismatch_notice", recipients=[recipient], phase="self_scores",
                                 unit_code=unit_code, attachments=[path], now=now, unit=unit, count=len(findings),
                                 categories=dict(Counter(CATEGORY_TITLES[c] for c in findings["category"])),
-                                deadline=campaign.deadline_at("self_scores"),
-                                ui_url=f"{campaign.campaign.ui_base_url}/dags/par_reconcile")] += 1
+                                deadline=campaign.deadline_at("self_scores"))] += 1
         if not scope.areas:  # a unit told what to fix that now has nothing to fix hears that it is over
             scoped = set(scope.units) or set(campaign.assignment_of.values())
             for unit_code in sorted(scoped - set(result.findings["unit"])):
@@ -378,8 +374,7 @@ def _clear_mismatch_notice(session, campaign: Campaign, rt: Runtime, unit_code: 
     unit = campaign.unit_by_code[unit_code]
     return [send_once(session, campaign, rt.smtp, key=f"{campaign.id}:mismatch-cleared:{unit_code}:{digest}:{recipient}",
                       template="mismatch_cleared", recipients=[recipient], phase="self_scores", unit_code=unit_code,
-                      now=now, unit=unit, sent_at=last.sent_at.astimezone(campaign.tz),
-                      ui_url=f"{campaign.campaign.ui_base_url}/dags/par_reconcile")
+                      now=now, unit=unit, sent_at=last.sent_at.astimezone(campaign.tz))
             for recipient in sorted({r for n in told for r in n.recipients})]
 
 
@@ -409,7 +404,7 @@ def request_report_approval(campaign: Campaign, rt: Runtime, link: str, now: dat
                             recipients=[leader.email, *(c.email for c in campaign.contacts.coordinators)],
                             attachments=[Path(v.path) for v in files.values()], recipient_name=leader.name,
                             build=build, figures=figures, link=link, deadline=campaign.deadline_at("report"),
-                            ui_url=_ui_url(campaign))
+                            ui_url=ui_link(campaign))
     return {"build": build.number, "mail": outcome}
 
 
@@ -425,7 +420,7 @@ def record_report_decision(campaign: Campaign, rt: Runtime, approved: bool, by: 
                                 template="report_rejected", phase="report", rung=f"build-{build.number}",
                                 recipients=[c.email for c in campaign.contacts.coordinators], build=build,
                                 decided_at=at.astimezone(campaign.tz),
-                                ui_url=_ui_url(campaign))
+                                approver=approver_shown(campaign, build.decided_by), ui_url=ui_link(campaign))
         return {"build": build.number, "status": build.status, "by": by, "at": at.isoformat(),
                 "reason": build.reason, "mail": outcome}
 
@@ -445,7 +440,8 @@ def deliver_report(campaign: Campaign, rt: Runtime, now: datetime | None = None)
                             template="report_delivery", phase="report", rung=f"build-{build.number}", now=now,
                             recipients=[office.email, campaign.contacts.snv_leader.email],
                             attachments=list(copies.values()), recipient_name=office.name, build=build,
-                            figures=figures, deadline=campaign.deadline_at("report"), ui_url=_ui_url(campaign))
+                            figures=figures, deadline=campaign.deadline_at("report"),
+                            approver=approver_shown(campaign, build.decided_by))
         if outcome in ("sent", "already_sent") and build.status != "delivered":
             build.status, build.delivered_at = "delivered", now
         result = {"build": build.number, "delivered_at": build.delivered_at and build.delivered_at.isoformat(),
