@@ -5,6 +5,7 @@ mail on which day follows the directive's dates and the default ladder of the RE
 3 days and 1 day before each deadline come from the same runs, any day of the week."""
 
 import email
+import re
 import shutil
 from collections import defaultdict
 from datetime import UTC, date, datetime
@@ -19,7 +20,8 @@ from par_index import sample_data as sd
 from par_index.intake.forms import parse_form
 from par_index.intake.sheets import read_sheets
 from par_index.notify import SmtpSettings
-from par_index.paths import inbox_dir
+from par_index.paths import TEMPLATES_DIR, inbox_dir
+from par_index.readers import salutation, ui_link
 from par_index.service import Runtime, prepare, send_notices
 from par_index.store import session_scope
 from par_index.store.models import BouncedAddress, Notification
@@ -213,9 +215,37 @@ def test_mail_is_vietnamese_utf8_with_local_dates(calendar):
     for m in calendar["mails"][:200]:
         assert "CCHC" in m["Subject"] or "Cử công chức" in m["Subject"] or "Tự chấm" in m["Subject"] or \
             "Khảo sát" in m["Subject"] or "khảo sát" in m["Subject"], m["Subject"]
-        body = m.get_body(("plain",)).get_content()
-        assert "http://localhost:8080/dags/par_ha_tinh_2023" in body
         assert m.get_body(("html",)) is not None
+
+
+def test_only_the_coordinators_and_the_leader_get_airflow_links(calendar, campaign):
+    """Everyone else (units, nominees, respondents, heads) gets the coordinators' phone and mailbox, and may
+    reply; each head is addressed by title (tests/test_mail_readers.py has the titles by kind)."""
+    snv = {c.email for c in campaign.contacts.coordinators} | {campaign.contacts.snv_leader.email}
+    coordinator = campaign.contacts.coordinators[0]
+    contact = f"- {coordinator.name} — điện thoại {coordinator.phone} — thư điện tử {coordinator.email}"
+    heads = {u.head_email: u for u in campaign.active_units}
+    for m in calendar["mails"]:
+        body = m.get_body(("plain",)).get_content()
+        assert "đừng trả lời" not in body and "Thủ trưởng" not in body
+        if m["To"] in snv:
+            assert ui_link(campaign) in body
+            continue
+        assert "localhost" not in body and "/dags/" not in body and contact in body
+        if m["To"] in heads:
+            assert body.splitlines()[0] == f"Kính gửi: {salutation(heads[m['To']], head=True)}"
+    # each template's declared audience is who its mail went to
+    coordinators, leader = snv - {campaign.contacts.snv_leader.email}, campaign.contacts.snv_leader.email
+    sent_to = defaultdict(set)
+    for n in calendar["ledger"]:
+        sent_to[n.template].add("leader" if leader in n.recipients else
+                                "coordinators" if set(n.recipients) <= coordinators else "units")
+    declared = {name: re.search(r'{% set audience = "(\w+)" %}', (TEMPLATES_DIR / "email" / f"{name}.txt")
+                                .read_text())[1] for name in sent_to}
+    assert {name: {audience} for name, audience in declared.items()} == sent_to == {
+        "deadline_alert": {"coordinators"}, "password_file": {"coordinators"}, "escalation_digest": {"leader"},
+        "reminder": {"units"}, "escalation": {"units"}, "survey_person": {"units"}, "survey_unit_notice": {"units"},
+        "portal_accounts": {"units"}}
 
 
 def _ladder(calendar, phase: str) -> dict[str, date]:

@@ -31,8 +31,10 @@ def test_demo_runs_the_sample_campaign_through_the_rest_api(tmp_path, campaign, 
     assert (f"Deadlines panel of {campaign.dag_id}_deadlines: nominees no run, survey no run, self_scores no run, "
             "report no run") in out.stdout
     # the leader rejected the first report through the REST API, the coordinator rebuilt it, the leader approved
-    assert "Bản lần 1: Bị từ chối; admin, " in out.stdout and f"lý do: {reason}" in out.stdout
-    assert "Bản lần 2: Đã gửi UBND tỉnh; admin, " in out.stdout
+    # the login "admin" recorded with the person it stands for (the campaign file's approvers)
+    approver = "Nguyễn Văn A, Giám đốc Sở Nội vụ"
+    assert f"Bản lần 1: Bị từ chối; {approver} (admin), " in out.stdout and f"lý do: {reason}" in out.stdout
+    assert f"Bản lần 2: Đã gửi UBND tỉnh; {approver} (admin), " in out.stdout
     assert f"[nominees] {sd.NOMINEES_NEVER_SENT}: Không nộp" in out.stdout
     assert sd.UNREADABLE_FILE in out.stdout and "[INT001]" in out.stdout
     assert "Điểm khác nhau: 2" in out.stdout
@@ -53,6 +55,8 @@ def test_demo_runs_the_sample_campaign_through_the_rest_api(tmp_path, campaign, 
     messages = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in mails]
     [delivery] = [m for m in messages if str(m["Subject"]).startswith("Sở Nội vụ trình báo cáo")]
     assert delivery["To"].startswith(campaign.contacts.ppc_office.email)
+    delivered = delivery.get_body(("plain",)).get_content()
+    assert f"phê duyệt: {approver}, " in delivered and "admin" not in delivered and "localhost" not in delivered
     assert sorted(a.get_filename() for a in delivery.iter_attachments()) == [
         f"bao_cao_tu_danh_gia_{campaign.id}.docx", f"bao_cao_tu_danh_gia_{campaign.id}.xlsx"]
     assert sum(s.startswith("[Trình duyệt]") for s in subjects) == 2

@@ -114,6 +114,7 @@ def stack_env() -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": METADATA_DB or f"sqlite:///{HOME / 'airflow.db'}",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
         "AIRFLOW__API__BASE_URL": API,
+        "AIRFLOW_BASE_URL": API,  # the links in the coordinators' and the leader's mail (par_index.readers)
         "AIRFLOW__API__HOST": BIND_HOST,
         "AIRFLOW__API__PORT": API.rsplit(":", 1)[-1],
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": BIND_HOST,

@@ -54,7 +54,7 @@ class CampaignHead(_Model):
     year: int = Field(ge=2017, le=2100)
     catalogue: str
     timezone: str = "Asia/Ho_Chi_Minh"
-    ui_base_url: str = "http://localhost:8080"
+    ui_base_url: str = "http://localhost:8080"  # the Airflow UI's public address unless AIRFLOW_BASE_URL is set
     trial: bool = False  # a trial run (make up): "(thử nghiệm)" in titles, DAG names, mail subjects and the report
 
     @field_validator("timezone")
@@ -169,9 +169,14 @@ class Council(_Model):
         return any(m.email.lower() == email.lower() or nfc(m.name).casefold() == key for m in self.members)
 
 
+PHONE = r"^\+?[0-9][0-9 .()-]{5,22}[0-9]$"
+
+
 class Contact(_Model):
     name: str
     email: EmailStr
+    phone: str | None = Field(None, pattern=PHONE)  # named in the units' mails with the coordinators' mailbox
+    login: str | None = None  # the Airflow login (SNV's leader: whose decision on the report names this contact)
 
 
 class Contacts(_Model):
@@ -179,6 +184,13 @@ class Contacts(_Model):
     coordinators: list[Contact] = Field(min_length=1)
     snv_leader: Contact
     ppc_office: Contact
+
+
+class Approver(_Model):
+    """A person who may decide on the report, by Airflow login: the build and the PPC's mail name them."""
+
+    name: str
+    title_vi: str = ""
 
 
 class Budget(_Model):
@@ -222,6 +234,7 @@ class Unit(_Model):
     valid_until: date | None = None
     email: EmailStr
     head_email: EmailStr
+    head_title_vi: str | None = None  # the head's title when the rule of readers.head_title gets it wrong
     status: Status = "confirmed"
 
     def valid_on(self, day: date) -> bool:
@@ -240,6 +253,7 @@ class Campaign(_Model):
     calendar: WorkCalendar = WorkCalendar()
     council: Council = Council()
     contacts: Contacts
+    approvers: dict[str, Approver] = {}  # Airflow login → the person it stands for (readers.approver_name)
     report: ReportText
     budget: Budget = Budget()
     assignments_status: Status = "confirmed"
@@ -279,6 +293,9 @@ class Campaign(_Model):
         for unit in self.nominee_rules.exactly_one:
             if unit not in codes:
                 raise ValueError(f"nominee_rules.exactly_one: đơn vị {unit!r} không có trong danh sách units")
+        if self.contacts.snv_leader.login and self.contacts.snv_leader.login in self.approvers:
+            raise ValueError(f"approvers: tài khoản {self.contacts.snv_leader.login!r} đã là của "
+                             "contacts.snv_leader (login)")
         return self
 
     # ---- derived facts -------------------------------------------------------------------------------

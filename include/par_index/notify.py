@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from par_index.addresses import header_addresses
 from par_index.campaign import Campaign
 from par_index.paths import TEMPLATES_DIR, outbox_dir
+from par_index.readers import salutation
 from par_index.store import session_scope
 from par_index.store.models import BouncedAddress, Notification
 from par_index.text import vn_date, vn_datetime, vn_number, vn_weekday_date, vn_weekday_datetime
@@ -82,6 +83,7 @@ _env.filters["vn_datetime"] = vn_datetime
 _env.filters["vn_weekday_date"] = vn_weekday_date  # a deadline names its weekday
 _env.filters["vn_weekday_datetime"] = vn_weekday_datetime
 _env.filters["points"] = vn_number
+_env.filters["salutation"] = salutation  # "Kính gửi: {{ unit|salutation }}", its head: unit|salutation(head=True)
 
 
 def render(template: str, **context) -> tuple[str, str, str]:

@@ -36,6 +36,7 @@ from par_index.campaign import PHASE_TITLES, Campaign, Ladder, parse_duration
 from par_index.intake.templates import template_for
 from par_index.notify import SENT, TO_DELIVER, bounced
 from par_index.phases import REASON_TITLES, PhaseState, evaluate
+from par_index.readers import ui_link
 from par_index.store.models import Nominee, Notification, PortalAccount, SurveyProgress, SurveyRespondent
 from par_index.text import duration_vi, vn_weekday_datetime
 from par_index.workdays import add_working_days, is_working_day, previous_working_day
@@ -175,8 +176,7 @@ def rung_sentence(campaign: Campaign, phase: str, rung: Rung) -> str:
 
 def _base(campaign: Campaign, phase: str, rung: Rung) -> dict:
     return {"phase_title": PHASE_TITLES[phase], "deadline": campaign.deadline_at(phase), "rung_kind": rung.kind,
-            "rung_sentence": rung_sentence(campaign, phase, rung),
-            "ui_url": f"{campaign.campaign.ui_base_url}/dags/{campaign.dag_id}"}
+            "rung_sentence": rung_sentence(campaign, phase, rung)}
 
 
 def _unit_mails(session: Session, campaign: Campaign, state: PhaseState, rung: Rung) -> list[Mail]:
@@ -247,7 +247,7 @@ def _leader_digest(campaign: Campaign, state: PhaseState, rung: Rung) -> list[Ma
                  [leader.email], state.phase, None, rung.name,
                  _base(campaign, state.phase, rung) | {"state": state, "recipient_name": leader.name,
                                                        "unit_names": {u.code: u.name_vi for u in campaign.active_units},
-                                                       "reason_titles": REASON_TITLES})]
+                                                       "reason_titles": REASON_TITLES, "ui_url": ui_link(campaign)})]
 
 
 def _portal_account_notices(session: Session, campaign: Campaign, history: _History) -> list[Mail]:
@@ -265,6 +265,5 @@ def _portal_account_notices(session: Session, campaign: Campaign, history: _Hist
             continue
         mails.append(Mail(key, "portal_accounts", [nominee.email], "nominees", nominee.unit_code, None,
                           {"unit": campaign.unit_by_code[nominee.unit_code], "nominee": nominee,
-                           "accounts": accounts[nominee.unit_code],
-                           "ui_url": f"{campaign.campaign.ui_base_url}/dags/{campaign.dag_id}"}))
+                           "accounts": accounts[nominee.unit_code]}))
     return mails

@@ -15,6 +15,7 @@ from par_index.campaign import Campaign
 from par_index.intake.legacy import to_tcvn3
 from par_index.intake.writer import write_csv, write_xlsx
 from par_index.paths import inbox_dir
+from par_index.readers import head_title
 
 # ---- planted faults ------------------------------------------------------------------------------------
 NOMINEES_NEVER_SENT = "STTTT"
@@ -39,8 +40,7 @@ FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặ
 MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Minh", "Thanh", "Quang", "Ngọc", "Xuân", "Hồng"]
 GIVEN = ["An", "Bình", "Cường", "Dũng", "Hà", "Hải", "Hạnh", "Hùng", "Hương", "Lan", "Long", "Mai", "Nam",
          "Phong", "Quân", "Sơn", "Tâm", "Thảo", "Trung", "Tuấn", "Vinh", "Yến"]
-POSITIONS = ["Giám đốc", "Phó Giám đốc", "Trưởng phòng", "Phó Trưởng phòng"]
-HEAD_POSITIONS = {"council_office": ["Chánh Văn phòng", "Phó Chánh Văn phòng"]}  # leaders by unit kind; else a sở's
+POSITIONS = ["Trưởng phòng", "Phó Trưởng phòng"]  # below the unit's leaders (readers.head_title)
 II_COLUMNS = ["STT", "Mã tiêu chí", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Tài liệu kiểm chứng", "Giải trình",
               "Ghi chú"]
 
@@ -96,7 +96,7 @@ class _Gen:
                     name, email = members[i - 1].name, members[i - 1].email
                 else:
                     name, email = self.person(unit_code)
-                rows.append([i, name, self.rng.choice(POSITIONS[2:]), "Phòng Cải cách hành chính", covered,
+                rows.append([i, name, self.rng.choice(POSITIONS), "Phòng Cải cách hành chính", covered,
                              f"09{self.rng.randrange(10**7, 10**8)}", email, "x", None])
             path = write_xlsx(self.folder / f"PL4_{unit_code}.xlsx", "PHỤ LỤC IV — DANH SÁCH CÔNG CHỨC ĐẦU MỐI",
                               [("Đơn vị", f"{unit.name_vi} ({unit.code})")],
@@ -111,7 +111,8 @@ class _Gen:
         # every active unit sends its leaders; for the council office (VPDBQHHDND, not an executive agency) being in
         # MoHA's survey sample is INFERRED (ha_tinh_units_2023.yaml, par_role), treated here like a department
         for unit in self.c.active_units:
-            positions = HEAD_POSITIONS.get(unit.kind, POSITIONS[:2]) + POSITIONS[2:]
+            head = head_title(unit)  # the unit's leaders by its kind: "Chủ tịch UBND", "Phó Chủ tịch UBND", …
+            positions = [head, f"Phó {head}", *POSITIONS]
             people = [self.person(unit.code) for _ in range(self.rng.randint(3, 6))]
             never = SURVEY_INCOMPLETE.get(unit.code, 0)
             for i, (name, email) in enumerate(people):

@@ -23,6 +23,7 @@ from par_index.intake.feeds import PROGRESS_COLUMNS, SCORE_COLUMNS, FeedError, P
 from par_index.intake.inbox import ingest, ingest_feed, quarantined_path
 from par_index.notify import SmtpSettings, deliver_queued, enqueue
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
+from par_index.readers import approver_shown, ui_link
 from par_index.reconcile import CATEGORY_TITLES, Scope, reconcile
 from par_index.report import builds
 from par_index.report.figures import compute as report_figures
@@ -295,11 +296,7 @@ def report_state(session, campaign: Campaign, now: datetime) -> phases.PhaseStat
 def _unit_context(campaign: Campaign) -> dict:
     return {"unit_names": {u.code: u.name_vi for u in campaign.active_units},
             "reason_titles": phases.REASON_TITLES,
-            "ui_url": _ui_url(campaign)}
-
-
-def _ui_url(campaign: Campaign) -> str:
-    return f"{campaign.campaign.ui_base_url}/dags/{campaign.dag_id}"
+            "ui_url": ui_link(campaign)}
 
 
 def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
@@ -378,8 +375,7 @@ def reconcile_scores(campaign: Campaign, rt: Runtime, units: list[str] | None = 
                                       phase="self_scores", unit_code=unit_code, attachments=[path], now=now,
                                       unit=unit, count=len(findings),
                                       categories=dict(Counter(CATEGORY_TITLES[c] for c in findings["category"])),
-                                      deadline=campaign.deadline_at("self_scores"),
-                                      ui_url=f"{campaign.campaign.ui_base_url}/dags/par_reconcile")
+                                      deadline=campaign.deadline_at("self_scores"))
         if not scope.areas:  # a unit told what to fix that now has nothing to fix hears that it is over
             scoped = set(scope.units) or set(campaign.assignment_of.values())
             for unit_code in sorted(scoped - set(result.findings["unit"])):
@@ -405,8 +401,7 @@ def _clear_mismatch_notice(session, campaign: Campaign, unit_code: str, now: dat
     unit = campaign.unit_by_code[unit_code]
     return {key: enqueue(session, campaign, key=key, template="mismatch_cleared", recipients=[recipient],
                          phase="self_scores", unit_code=unit_code, now=now, unit=unit,
-                         sent_at=last.sent_at.astimezone(campaign.tz),
-                         ui_url=f"{campaign.campaign.ui_base_url}/dags/par_reconcile")
+                         sent_at=last.sent_at.astimezone(campaign.tz))
             for recipient in sorted({r for n in told for r in n.recipients})
             if (key := f"{campaign.id}:mismatch-cleared:{unit_code}:{digest}:{recipient}")}
 
@@ -438,7 +433,7 @@ def request_report_approval(campaign: Campaign, rt: Runtime, link: str, now: dat
                                recipients=[leader.email, *(c.email for c in campaign.contacts.coordinators)],
                                attachments=[Path(v.path) for v in files.values()], recipient_name=leader.name,
                                build=build, figures=figures, link=link, deadline=campaign.deadline_at("report"),
-                               ui_url=_ui_url(campaign))}
+                               ui_url=ui_link(campaign))}
         number = build.number
     [outcome] = deliver(rt, campaign, queued, now)
     return {"build": number, "mail": outcome}
@@ -456,7 +451,8 @@ def record_report_decision(campaign: Campaign, rt: Runtime, approved: bool, by: 
             queued[key] = enqueue(s, campaign, key=key, template="report_rejected", phase="report",
                                   rung=f"build-{build.number}",
                                   recipients=[c.email for c in campaign.contacts.coordinators], build=build,
-                                  decided_at=at.astimezone(campaign.tz), ui_url=_ui_url(campaign))
+                                  decided_at=at.astimezone(campaign.tz),
+                                  approver=approver_shown(campaign, build.decided_by), ui_url=ui_link(campaign))
         result = {"build": build.number, "status": build.status, "by": by, "at": at.isoformat(),
                   "reason": build.reason}
     outcomes = deliver(rt, campaign, queued)
@@ -479,7 +475,8 @@ def deliver_report(campaign: Campaign, rt: Runtime, now: datetime | None = None)
                                rung=f"build-{build.number}", now=now,
                                recipients=[office.email, campaign.contacts.snv_leader.email],
                                attachments=list(copies.values()), recipient_name=office.name, build=build,
-                               figures=figures, deadline=campaign.deadline_at("report"), ui_url=_ui_url(campaign))}
+                               figures=figures, deadline=campaign.deadline_at("report"),
+                               approver=approver_shown(campaign, build.decided_by))}
         number, archive = build.number, {kind: str(p) for kind, p in copies.items()}
     [outcome] = deliver(rt, campaign, queued, now)
     with session_scope(rt.store_url) as s:

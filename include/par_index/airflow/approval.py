@@ -21,14 +21,11 @@ class ReportApprovalRequest(BaseNotifier):
 
     def notify(self, context) -> None:
         from par_index.airflow.runtime import runtime
+        from par_index.readers import ui_base_url
         from par_index.service import request_report_approval
 
         campaign = load_campaign(self.campaign_file)
-        try:
-            link = ApprovalOperator.generate_link_to_ui_from_context(context=context)
-        except ValueError:  # no [api] base_url configured: the campaign file's UI address
-            link = ApprovalOperator.generate_link_to_ui_from_context(context=context,
-                                                                     base_url=campaign.campaign.ui_base_url)
+        link = ApprovalOperator.generate_link_to_ui_from_context(context=context, base_url=ui_base_url(campaign))
         result = request_report_approval(campaign, runtime(), link)
         self.log.info("Approval request for report build %s: %s", result["build"], result["mail"])
 

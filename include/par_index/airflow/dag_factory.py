@@ -22,6 +22,7 @@ from par_index.airflow.deadlines import AwaitComplianceOperator, DeadlineRunOper
 from par_index.airflow.notifiers import PhaseClosedNotifier
 from par_index.airflow.sensors import PhaseSensor
 from par_index.campaign import PHASE_TITLES, PHASES, Campaign, campaign_files, load_campaign, parse_duration
+from par_index.readers import ui_link
 from par_index.text import duration_vi, vn_date, vn_datetime, vn_weekday_datetime
 
 OWNER = "so-noi-vu-cchc"
@@ -71,7 +72,7 @@ def deadlines_title(campaign: Campaign) -> str:
 
 
 def deadlines_url(campaign: Campaign) -> str:
-    return f"{campaign.campaign.ui_base_url}/dags/{deadlines_dag_id(campaign)}"
+    return ui_link(campaign, deadlines_dag_id(campaign))
 
 
 def deadline_alert(campaign_file: str) -> DeadlineAlert:
@@ -87,7 +88,7 @@ def deadline_alert(campaign_file: str) -> DeadlineAlert:
 def _deadlines_doc(campaign: Campaign) -> str:
     lines = [f"# {deadlines_title(campaign)}",
              f"Bốn hạn của văn bản số {campaign.directive.number} ({campaign.directive.issuer_vi}) cho chiến dịch "
-             f"[{campaign.title_vi}]({campaign.campaign.ui_base_url}/dags/{campaign.dag_id}), mỗi hạn một lần chạy "
+             f"[{campaign.title_vi}]({ui_link(campaign)}), mỗi hạn một lần chạy "
              "(mã lần chạy là mã nội dung, hạn ghi trong conf), do chiến dịch tạo khi bắt đầu.",
              "", "| Lần chạy | Nội dung | Hạn (giờ Việt Nam) |", "|---|---|---|"]
     lines += [f"| `{key}` | {dl.title_vi} | {vn_weekday_datetime(campaign.deadline_at(key))} |"

@@ -16,6 +16,7 @@ from par_index.campaign import Campaign
 from par_index.errors import ReportStateError
 from par_index.intake.inbox import sha256_of
 from par_index.paths import reports_dir
+from par_index.readers import approver_record
 from par_index.report.document import build_document
 from par_index.report.figures import ReportFigures, compute
 from par_index.report.workbook import build_workbook
@@ -60,13 +61,14 @@ def files_of(session: Session, build: ReportBuild, prefix: str = "") -> dict[str
 
 def decide(session: Session, campaign: Campaign, approved: bool, by: str, at: datetime,
            reason: str | None) -> ReportBuild:
-    """Record the leader's decision on the build awaiting it."""
+    """Record the leader's decision on the build awaiting it; ``by`` is the Airflow login, recorded with the name of
+    the person it stands for ("Nguyễn Văn A, Giám đốc Sở Nội vụ (admin)": :func:`readers.approver_record`)."""
     build = latest(session, campaign)
     if build is None or build.status != "awaiting":
         raise ReportStateError(f"Không có bản báo cáo nào đang chờ phê duyệt (bản mới nhất: "
                                f"{STATUS_TITLES.get(build.status, '—') if build else 'chưa lập'}).", code="REP001")
     build.status = "approved" if approved else "rejected"
-    build.decided_by, build.decided_at = by, at
+    build.decided_by, build.decided_at = approver_record(campaign, by), at
     build.reason = (reason or "").strip() or (None if approved else "Không ghi lý do.")
     session.flush()
     return build

@@ -1,0 +1,104 @@
+"""Who reads a mail, and how it addresses them.
+
+- Only the coordinators and SNV's leader can open the Airflow UI: links to it are built here, from its public
+  address (:func:`ui_base_url`); everyone else gets the coordinators' name, phone and mailbox instead (each mail
+  template declares its ``audience``: ``coordinators``, ``leader`` or ``units``).
+- A unit, or its head, is addressed by the unit's kind (:func:`salutation`).
+- A decision on the report names the person behind the Airflow login (:func:`approver_name`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from par_index.campaign import Campaign, Unit
+
+AUDIENCES = ("coordinators", "leader", "units")  # who reads a mail template (its `{% set audience = … %}`)
+
+
+def ui_base_url(campaign: Campaign) -> str:
+    """The Airflow UI's public address: ``AIRFLOW_BASE_URL`` when set, else the campaign's ``ui_base_url``."""
+    return (os.environ.get("AIRFLOW_BASE_URL", "").strip() or campaign.campaign.ui_base_url).rstrip("/")
+
+
+def ui_link(campaign: Campaign, dag_id: str | None = None) -> str:
+    """The public link to a DAG's page (default: the campaign's), for the coordinators' and the leader's mail."""
+    return f"{ui_base_url(campaign)}/dags/{dag_id or campaign.dag_id}"
+
+
+# ---- salutations ------------------------------------------------------------------------------------------
+# The head's title by the unit's kind and the start of its name (the first that matches); else "Thủ trưởng".
+HEAD_TITLES = {
+    "department": (("Sở ", "Giám đốc"), ("Văn phòng ", "Chánh Văn phòng"), ("Thanh tra ", "Chánh Thanh tra"),
+                   ("Ban ", "Trưởng ban")),
+    "council_office": (("", "Chánh Văn phòng"),),
+    "central_agency": (("Cục ", "Cục trưởng"),),
+    "district": (("", "Chủ tịch UBND"),),
+    "commune": (("", "Chủ tịch UBND"),),
+}
+ANY_HEAD = "Thủ trưởng"
+LOCAL_KINDS = ("Thành phố", "Thị xã", "Thị trấn", "Huyện", "Quận", "Xã", "Phường")  # written lower after "UBND"
+
+
+def head_title(unit: Unit) -> str:
+    """The title of the unit's head: the campaign file's ``head_title_vi``, else by kind (:data:`HEAD_TITLES`)."""
+    if unit.head_title_vi:
+        return unit.head_title_vi
+    return next((title for start, title in HEAD_TITLES.get(unit.kind, ()) if unit.name_vi.startswith(start)),
+                ANY_HEAD)
+
+
+def _local_name(name: str) -> str:
+    """'Huyện Hương Sơn' → 'huyện Hương Sơn': a district's or commune's kind word inside a phrase."""
+    kind = next((k for k in LOCAL_KINDS if name.startswith(f"{k} ")), None)
+    return f"{kind.lower()}{name[len(kind):]}" if kind else name
+
+
+def salutation(unit: Unit, head: bool = False) -> str:
+    """Whom a mail to ``unit`` is addressed to, after "Kính gửi:".
+
+    To the unit's mailbox (``head=False``) the unit itself, a district, town or city (or commune) as its People's
+    Committee: "Sở Tư pháp", "UBND huyện Hương Sơn", "UBND thị xã Hồng Lĩnh", "UBND thành phố Hà Tĩnh".
+
+    To its head (``head=True``) the head by title (:func:`head_title`) and the unit's name, the words they share
+    written once: "Giám đốc Sở Tư pháp", "Chánh Văn phòng UBND tỉnh", "Chánh Văn phòng Đoàn ĐBQH và HĐND tỉnh",
+    "Cục trưởng Cục Thuế tỉnh Hà Tĩnh", "Thủ trưởng <name>" for a central agency of another kind (or its
+    ``head_title_vi``: "Giám đốc Công an tỉnh"), "Chủ tịch UBND huyện Hương Sơn".
+    """
+    local = unit.kind in ("district", "commune")
+    name = _local_name(unit.name_vi) if local else unit.name_vi
+    if not head:
+        return f"UBND {name}" if local else name
+    title, words = head_title(unit).split(), name.split()
+    for shared in range(len(title) - 1, 0, -1):
+        if title[-shared:] == words[:shared]:
+            return " ".join(title[:-shared] + words)
+    return " ".join(title + words)
+
+
+# ---- the approver ------------------------------------------------------------------------------------------
+def approver_name(campaign: Campaign, login: str) -> str:
+    """The person behind an Airflow login: SNV's leader's contact name for the leader's ``login``, else
+    ``approvers[login]`` ("name, title"), else the login itself."""
+    leader = campaign.contacts.snv_leader
+    if leader.login and login == leader.login:
+        return leader.name
+    approver = campaign.approvers.get(login)
+    if approver is None:
+        return login
+    return f"{approver.name}, {approver.title_vi}" if approver.title_vi else approver.name
+
+
+def approver_record(campaign: Campaign, login: str) -> str:
+    """What the build records as its decider: "name (login)" for a known login (the person for readers, the
+    account for audit), else the login as it came."""
+    name = approver_name(campaign, login)
+    return login if name == login else f"{name} ({login})"
+
+
+def approver_shown(campaign: Campaign, recorded: str | None) -> str:
+    """The decider's name for a reader, from what :func:`approver_record` stored (a known login's suffix off)."""
+    match = re.fullmatch(r"(.+) \(([^()]+)\)", recorded or "")
+    known = {*campaign.approvers, campaign.contacts.snv_leader.login}
+    return match.group(1) if match and match.group(2) in known else recorded or ""
