@@ -277,8 +277,15 @@ class Rehearsal:
             delivered = s.scalar(select(ReportBuild.delivered_at).where(
                 ReportBuild.campaign_id == c.id, ReportBuild.delivered_at.is_not(None)).order_by(
                 ReportBuild.delivered_at).limit(1))
-            rows = [(n.phase, n.rung, n.sent_at, n.outcome, n.key) for n in ledger]
-            ledger_sent = Counter((n.subject, ", ".join(n.recipients)) for n in ledger if n.outcome == "sent")
+            rows = [(n.phase, n.rung, n.message_id) for n in ledger if n.outcome == "sent"]
+        import email
+        from email import policy
+
+        mails = sorted((stack.OUT / "mail").glob("*.eml"))
+        received: dict[str, list[datetime]] = {}  # Message-ID → the Date of each copy the SMTP sink got
+        for path in mails:
+            message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+            received.setdefault(str(message["Message-ID"]), []).append(message["Date"].datetime)
         alerts = []
         for phase, before, moment in c.alert_moments():
             # an alert is due while its obligation is open: the report's alerts until the report is delivered;
@@ -288,19 +295,11 @@ class Rehearsal:
                 continue
             if before is None and phase != "report" and phase not in late_phases:
                 continue
-            sent = sorted(at for p, rung, at, outcome, _ in rows
-                          if p == phase and rung == f"alert-{before or 'due'}" and at is not None)
+            sent = sorted(at for p, rung, message_id in rows if p == phase and rung == f"alert-{before or 'due'}"
+                          for at in received.get(message_id, []))  # the Date of the mail as received
             first = sent[0] if sent else None
             alerts.append({"phase": phase, "alert": before or "due", "moment": moment, "sent": first,
                            "on_time": first is not None and moment <= first <= moment + ON_TIME})
-        mails = [m for m in (stack.OUT / "mail").glob("*.eml")]
-        import email
-        from email import policy
-
-        received = Counter()  # what the SMTP sink got, against what the ledger says was sent once
-        for path in mails:
-            message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-            received[(str(message["Subject"]), str(message["To"]))] += 1
         failed = self.db.query("SELECT dag_id || '.' || task_id FROM task_instance WHERE state IN "
                                "('failed', 'upstream_failed')")
         checks = self.sensor_checks()
@@ -308,7 +307,7 @@ class Rehearsal:
             "SELECT logical_date FROM dag_run WHERE dag_id = ? AND state = 'success'", f"{c.dag_id}_reminders"))
         return {"alerts": alerts, "alerts_expected": len(alerts),
                 "alerts_on_time": sum(a["on_time"] for a in alerts), "failed": [r[0] for r in failed],
-                "twice": sum(max(0, n - ledger_sent[key]) for key, n in received.items()), "mails": len(mails),
+                "twice": sum(len(dates) - 1 for dates in received.values()), "mails": len(mails),
                 "delivered": delivered, "due": c.deadline_at("report"), "checks": checks,
                 "reminder_runs": reminder_runs}
 
