@@ -78,7 +78,7 @@ class ReceivedFile(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     original_name: Mapped[str] = mapped_column(String(512))
     archived_as: Mapped[str] = mapped_column(String(512))
-    size_bytes: Mapped[int]
+    size_bytes: Mapped[int] = mapped_column(BigInteger)  # from stat: a refused file may be many GB
     arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     form_kind: Mapped[str | None] = mapped_column(String(32))

@@ -1,4 +1,4 @@
-"""inbox entries (what intake saw at each path); a received file is unique per content and name
+"""inbox entries (what intake saw at each path); a received file is unique per content and name, its size 64-bit
 
 Revision ID: 0007
 Revises: 0006
@@ -52,3 +52,6 @@ def _swap_unique(old: list[str], new: list[str]) -> None:
     with op.batch_alter_table("received_files", naming_convention=convention) as batch_op:
         batch_op.drop_constraint(name, type_="unique")
         batch_op.create_unique_constraint("uq_received_files_" + "_".join(new), new)
+        # a file refused from its size alone is recorded with it: sizes over 2 GB need 64 bits
+        batch_op.alter_column("size_bytes", type_=sa.BigInteger() if "original_name" in new else sa.Integer(),
+                              existing_nullable=False)
