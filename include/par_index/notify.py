@@ -25,7 +25,6 @@ import base64
 import email.policy
 import hashlib
 import mimetypes
-import shutil
 import smtplib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from par_index.addresses import header_addresses
 from par_index.campaign import Campaign
+from par_index.files import copy_whole, sha256_of
 from par_index.paths import TEMPLATES_DIR, outbox_dir
 from par_index.readers import salutation
 from par_index.store import session_scope
@@ -194,17 +194,10 @@ def enqueue(session: Session, campaign: Campaign, *, key: str, template: str, re
 
 def _keep(path: Path) -> dict:
     """A copy of an attachment under its SHA-256 in the outbox folder: later builds cannot change it."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    sha = digest.hexdigest()
+    sha = sha256_of(path)
     target = outbox_dir() / f"{sha}{path.suffix.lower()}"
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".part")
-        shutil.copyfile(path, tmp)
-        tmp.replace(target)
+        copy_whole(path, target)
     return {"name": path.name, "sha256": sha, "size": target.stat().st_size}
 
 
@@ -223,8 +216,8 @@ def deliver_queued(store_url: str, campaign: Campaign, settings: SmtpSettings | 
             Notification.campaign_id == campaign.id, Notification.outcome.in_(TO_DELIVER)).order_by(
             Notification.id)).all()
         if settings is None:
-            s.execute(update(Notification).where(Notification.campaign_id == campaign.id,
-                                                 Notification.outcome == QUEUED).values(error=HELD))
+            s.execute(update(Notification).where(Notification.campaign_id == campaign.id, Notification.outcome == QUEUED,
+                                                 Notification.error.is_distinct_from(HELD)).values(error=HELD))
             return {key: QUEUED for _, key in waiting}
     return {key: _deliver_one(store_url, campaign, settings, entry_id, now, obsolete, reclaim_after)
             for entry_id, key in waiting}

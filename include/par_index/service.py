@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
@@ -195,25 +194,37 @@ def _mark_reported(failures: list, outcomes) -> None:
         collection_failures.mark_reported(failures, datetime.now(UTC))
 
 
-def deliver(rt: Runtime, campaign: Campaign, queued: dict[str, str], now: datetime | None = None) -> Counter:
+def deliver(rt: Runtime, campaign: Campaign, queued: dict[str, str], now: datetime | None = None,
+            delivered: dict[str, str] | None = None) -> Counter:
     """Send the outbox now that the enqueueing transaction has committed; the outcome of each of ``queued``'s keys
-    (``already_sent`` for a key sent before, ``queued`` while mail is not configured)."""
-    delivered = deliver_queued(rt.store_url, campaign, rt.smtp, now=now, obsolete=partial(obsolete_reason, campaign))
-    return Counter(delivered.get(key, outcome) for key, outcome in queued.items())
+    (``already_sent`` for a key sent before, ``queued`` while mail is not configured). ``delivered``, when given,
+    receives every key the outbox handled, also those queued earlier."""
+    handled = deliver_queued(rt.store_url, campaign, rt.smtp, now=now, obsolete=ObsoleteRule(campaign))
+    if delivered is not None:
+        delivered.update(handled)
+    return Counter(handled.get(key, outcome) for key, outcome in queued.items())
 
 
 OBSOLETE_WHEN_COMPLIED = {"reminder", "escalation", "survey_unit_notice"}  # mail chasing one unit for one phase
 
 
-def obsolete_reason(campaign: Campaign, session, entry: Notification) -> str | None:
-    """Why a mail held in the outbox should no longer go out: it chases a unit that has since complied."""
-    if entry.template not in OBSOLETE_WHEN_COMPLIED or not entry.unit_code or entry.phase not in PHASE_TITLES:
-        return None
-    state = phases.evaluate(session, campaign, entry.phase, datetime.now(UTC))
-    if entry.unit_code in {u.unit_code for u in state.laggards}:
-        return None
-    return (f"Không gửi nữa: {campaign.unit_by_code[entry.unit_code].name_vi} đã hoàn thành "
-            f"“{PHASE_TITLES[entry.phase]}” trước khi thư được gửi.")
+class ObsoleteRule:
+    """Why a mail held in the outbox should no longer go out: it chases a unit that has since complied. Each
+    phase is judged once per delivery, however many held mails chase it."""
+
+    def __init__(self, campaign: Campaign):
+        self.campaign, self.laggards = campaign, {}
+
+    def __call__(self, session, entry: Notification) -> str | None:
+        if entry.template not in OBSOLETE_WHEN_COMPLIED or not entry.unit_code or entry.phase not in PHASE_TITLES:
+            return None
+        if entry.phase not in self.laggards:
+            state = phases.evaluate(session, self.campaign, entry.phase, datetime.now(UTC))
+            self.laggards[entry.phase] = {u.unit_code for u in state.laggards}
+        if entry.unit_code in self.laggards[entry.phase]:
+            return None
+        return (f"Không gửi nữa: {self.campaign.unit_by_code[entry.unit_code].name_vi} đã hoàn thành "
+                f"“{PHASE_TITLES[entry.phase]}” trước khi thư được gửi.")
 
 
 def deadline_alert(campaign: Campaign, rt: Runtime, phase: str, before: str | None, now: datetime | None = None) -> dict:
@@ -315,8 +326,8 @@ def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -
                                        attachments=mail.attachments, now=now, **mail.context)
             by_template[mail.template] += 1
         done = set(s.scalars(select(Notification.key).where(Notification.campaign_id == campaign.id)))
-    delivered = deliver_queued(rt.store_url, campaign, rt.smtp, now=now, obsolete=partial(obsolete_reason, campaign))
-    outcomes = Counter(delivered.get(key, outcome) for key, outcome in queued.items())
+    delivered: dict[str, str] = {}
+    outcomes = deliver(rt, campaign, queued, now, delivered)
     retried = sum(outcome == "sent" for key, outcome in delivered.items() if key not in queued)
     with session_scope(rt.store_url) as s:
         mark_delivered(s, campaign)  # a delivery to the PPC held until mail was configured has now gone

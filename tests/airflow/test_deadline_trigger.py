@@ -23,6 +23,7 @@ from par_index.store import session_scope
 from par_index.store.models import Notification
 from received_mail import read_mails
 from sqlalchemy import select
+from trigger_events import first_event
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 CAMPAIGN_FILE = str(CAMPAIGNS_DIR / "ha_tinh_2023.yaml")
@@ -38,19 +39,6 @@ def store(campaign, runtime, monkeypatch):
     prepare(campaign, runtime)
     inbox_dir(campaign.id).mkdir(parents=True, exist_ok=True)
     return runtime
-
-
-def _first_event(trigger: ComplianceTrigger, during=None, timeout: float = 60):
-    async def watch():
-        helper = asyncio.create_task(during()) if during else None
-        try:
-            async for event in trigger.run():
-                return event
-        finally:
-            if helper:
-                helper.cancel()
-
-    return asyncio.run(asyncio.wait_for(watch(), timeout))
 
 
 def _valid_nominees(campaign, folder) -> list:
@@ -75,7 +63,7 @@ def test_a_deadline_passed_without_every_unit_ends_the_task_skipped(campaign, st
     sd.generate_inbox(campaign)  # STTTT never sends its list, STP's names three people for an area
     deadline = campaign.deadline_at("nominees")
     with time_machine.travel(deadline - timedelta(seconds=4), tick=True):
-        event = _first_event(ComplianceTrigger(CAMPAIGN_FILE, "nominees", deadline.isoformat(), check_every=0.5))
+        event = first_event(ComplianceTrigger(CAMPAIGN_FILE, "nominees", deadline.isoformat(), check_every=0.5))
     assert isinstance(event, TaskSkippedEvent)
     result = event.xcoms["return_value"]
     assert result["complete"] is False and result["as_of"] == deadline.isoformat()
@@ -92,7 +80,7 @@ def test_a_file_dropped_while_it_watches_is_read_within_seconds_and_the_deadline
         _valid_nominees(campaign, inbox_dir(campaign.id))
 
     with time_machine.travel(datetime(2023, 12, 27, 10, 0, tzinfo=HANOI), tick=True):
-        event = _first_event(ComplianceTrigger(CAMPAIGN_FILE, "nominees", deadline.isoformat(), check_every=0.5),
+        event = first_event(ComplianceTrigger(CAMPAIGN_FILE, "nominees", deadline.isoformat(), check_every=0.5),
                              during=units_send_their_lists)
     assert isinstance(event, TaskSuccessEvent)
     assert time.monotonic() - dropped["at"] < 15

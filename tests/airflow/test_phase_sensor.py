@@ -13,12 +13,12 @@ import time_machine
 from airflow.sdk.exceptions import AirflowSensorTimeout, TaskDeferred
 from moha_server import TOKEN, FakeMoha
 from par_index.airflow.dag_factory import build_campaign_dags
-from par_index.airflow.triggers import InboxTrigger
 from par_index.paths import inbox_dir
 from par_index.service import prepare
 from par_index.store import session_scope
 from par_index.store.models import CollectionFailure
 from sqlalchemy import select
+from trigger_events import first_event
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 FIRST_CHECK = datetime(2023, 12, 20, 8, 0, tzinfo=HANOI)  # the campaign DAG's first try
@@ -66,19 +66,6 @@ def test_with_airflow_s_default_timeout_it_would_have_died_on_the_eighth_day(sen
         _check(sensor, datetime(2023, 12, 28, 9, 0, tzinfo=HANOI))
 
 
-def _first_event(trigger: InboxTrigger, during=None):
-    async def watch():
-        helper = asyncio.create_task(during()) if during else None
-        try:
-            async for event in trigger.run():
-                return event.payload
-        finally:
-            if helper:
-                helper.cancel()
-
-    return asyncio.run(asyncio.wait_for(watch(), 30))
-
-
 def test_the_wait_ends_when_a_new_file_has_settled_in_the_inbox(sensors, campaign, runtime):
     folder = inbox_dir(campaign.id)
     folder.mkdir(parents=True, exist_ok=True)
@@ -92,13 +79,13 @@ def test_the_wait_ends_when_a_new_file_has_settled_in_the_inbox(sensors, campaig
         (folder / "PL4_STP.xlsx").write_bytes(b"new")
         await asyncio.sleep(60)
 
-    assert _first_event(trigger, drop) == {"woken_by": "inbox", "new_files": 1}
+    assert first_event(trigger, drop).payload == {"woken_by": "inbox", "new_files": 1}
 
 
 def test_the_wait_ends_at_the_deadline_when_no_file_comes(sensors, campaign):
     trigger, _ = _check(sensors["survey"], datetime(2023, 12, 28, 9, 0, tzinfo=HANOI))
     trigger.wake_at, trigger.check_every = _real_time_in(0.3), 0.05  # the deadline, brought near
-    assert _first_event(trigger) == {"woken_by": "deadline", "at": trigger.wake_at}
+    assert first_event(trigger).payload == {"woken_by": "deadline", "at": trigger.wake_at}
 
 
 def test_a_file_the_check_saw_does_not_wake_it_again(sensors, campaign):
@@ -107,10 +94,10 @@ def test_a_file_the_check_saw_does_not_wake_it_again(sensors, campaign):
     (folder / "PL4_STP.xlsx").write_bytes(b"seen")
     trigger, _ = _check(sensors["nominees"], datetime(2023, 12, 28, 9, 0, tzinfo=HANOI))
     trigger.wake_at, trigger.check_every = _real_time_in(3), 0.05
-    assert _first_event(trigger) == {"woken_by": "deadline", "at": trigger.wake_at}  # nothing new: slept until then
+    assert first_event(trigger).payload == {"woken_by": "deadline", "at": trigger.wake_at}  # nothing new: slept until then
     trigger.wake_at = _real_time_in(30)
     os.utime(folder / "PL4_STP.xlsx", (1e9, 1e9))  # the same name written again: a changed file wakes it
-    assert _first_event(trigger) == {"woken_by": "inbox", "new_files": 1}
+    assert first_event(trigger).payload == {"woken_by": "inbox", "new_files": 1}
 
 
 def _real_time_in(seconds: float) -> str:

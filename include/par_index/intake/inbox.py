@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -26,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from par_index.campaign import Campaign
+from par_index.files import copy_whole, sha256_of
 from par_index.intake.forms import ParsedForm, parse_form
 from par_index.intake.issue import Issue
 from par_index.intake.sheets import MAX_FILE_BYTES, Sheet, UnreadableFile, fix_legacy_text, read_sheets
@@ -83,14 +83,6 @@ class Intake:
         self.recheck_at = min(self.recheck_at or until, until)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def inbox_files(campaign: Campaign) -> list[Path]:
     """Every file under the inbox, sub-folders included; hidden files, Office lock files and symbolic links are
     not files a unit sent. A folder that cannot be listed is passed over, never an error."""
@@ -128,13 +120,13 @@ def path_key(relative: Path) -> str:
 def inbox_signature(campaign: Campaign) -> tuple[tuple[str, int, int], ...]:
     """What the inbox holds, cheaply (name, modification time, size of each file): a watcher reads the inbox again
     only when this changed."""
-    signature = []
+    root, signature = inbox_dir(campaign.id), []
     for path in inbox_files(campaign):
         try:
             stat = path.stat()
         except OSError:  # removed while listing
             continue
-        signature.append((path_key(path.relative_to(inbox_dir(campaign.id))), stat.st_mtime_ns, stat.st_size))
+        signature.append((path_key(path.relative_to(root)), stat.st_mtime_ns, stat.st_size))
     return tuple(signature)
 
 
@@ -287,10 +279,7 @@ def _quarantine(session: Session, campaign: Campaign, found: Found, digest: str)
     target = quarantined_path(campaign.id, digest, found.path.suffix.lower())
     target.parent.mkdir(parents=True, exist_ok=True)
     target.parent.chmod(0o700)
-    tmp = target.with_name(target.name + ".part")
-    shutil.copyfile(found.path, tmp)
-    tmp.chmod(0o600)
-    tmp.replace(target)
+    copy_whole(found.path, target, mode=0o600)
     session.info.setdefault(UNLINK_AFTER_COMMIT, []).append(found.path)
     if not event.contains(session, "after_commit", _unlink_committed):
         event.listen(session, "after_commit", _unlink_committed)
@@ -348,11 +337,8 @@ def _register(session: Session, campaign: Campaign, name: str, suffix: str, dige
     archived = ""
     if source is not None:
         target = archive_dir(campaign.id) / f"{digest}{suffix}"
-        target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            tmp = target.with_name(target.name + ".part")
-            shutil.copyfile(source, tmp)
-            tmp.replace(target)
+            copy_whole(source, target)
         archived = target.name
     row = ReceivedFile(
         campaign_id=campaign.id, sha256=digest, original_name=name[:512], archived_as=archived,

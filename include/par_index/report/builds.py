@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from par_index.campaign import Campaign
 from par_index.errors import ReportStateError
-from par_index.intake.inbox import sha256_of
+from par_index.files import sha256_of
 from par_index.paths import reports_dir
 from par_index.readers import approver_record
 from par_index.report.document import build_document
