@@ -102,7 +102,9 @@ def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = 
     return {
         "phase": phase, "new_files": len(results),
         "rejected": [r.name for r in results if r.status == "rejected"],
-        "complete": state.complete, "deadline_passed": state.deadline_passed, "done": state.done,
+        # a file still being written when the deadline passes is read before the phase closes
+        "complete": state.complete, "deadline_passed": state.deadline_passed,
+        "done": state.done and intake.recheck_at is None,
         "waiting_for": sorted(s.unit_code for s in state.laggards), "feed_error": feed_error,
         "pending": intake.pending, "recheck_at": intake.recheck_at.isoformat() if intake.recheck_at else None,
     }

@@ -164,6 +164,48 @@ def test_concurrent_phases_register_each_file_once(runtime, campaign):
     assert len(_files(runtime, campaign)) == 5
 
 
+def test_a_report_noted_by_another_phase_while_its_own_phase_reads_it_is_still_registered(runtime, campaign,
+                                                                                          monkeypatch):
+    """The self-score check reads an Appendix II while the nominee check, at the same moment, notes the same path as
+    another phase's form and commits first: the self-score check's note then collides with it. It must look again
+    and register the report, not take the collision for "already registered" (the phase would close without it).
+    On PostgreSQL the two checks interleave exactly so; on SQLite each check holds the write lock from its first
+    statement (BEGIN IMMEDIATE), so they run one after the other and the outcome must be the same."""
+    import threading
+
+    _prepare(runtime, campaign)
+    _report(campaign, "STP_phu_luc_II.xlsx", "0,5", 10)
+    interleave = runtime.store_url.startswith("postgresql")
+    reading, noted = threading.Event(), threading.Event()
+    real_read = inbox.read_sheets
+
+    def read(path):
+        if threading.current_thread().name == "self_scores" and interleave and not reading.is_set():
+            reading.set()
+            assert noted.wait(60), "the nominee check did not commit its note"
+        return real_read(path)
+
+    monkeypatch.setattr(inbox, "read_sheets", read)
+    outcome = {}
+
+    def check(phase):
+        with session_scope(runtime.store_url) as s:
+            outcome[phase] = [(r.name, r.status) for r in ingest(s, campaign, phase).results]
+        if phase == "nominees":
+            noted.set()
+
+    scores = threading.Thread(target=check, args=("self_scores",), name="self_scores")
+    scores.start()
+    if interleave:
+        assert reading.wait(60)
+    check("nominees")
+    scores.join(120)
+    assert outcome == {"nominees": [], "self_scores": [("STP_phu_luc_II.xlsx", "accepted")]}
+    assert _stp_score(runtime) == ["0.50"]
+    assert [(f.original_name, f.form_kind) for f in _files(runtime, campaign)] == [("STP_phu_luc_II.xlsx",
+                                                                                     "appendix_ii")]
+
+
 def _software_export(campaign) -> bytes:
     """A full export of MoHA's software as SNV downloads it: one row per assigned criterion."""
     rows = [[unit, code, 0.5, 1, "Đã nộp", "10/01/2024 09:00"] for code, unit in sorted(campaign.assignment_of.items())]

@@ -58,7 +58,8 @@ class PhaseSensor(BaseSensorOperator):
         if now >= ends:
             raise AirflowSensorTimeout(f"Phase {self.phase}: still waiting {now - started} after the first check "
                                        f"({started.isoformat()}), beyond its lifetime of {self.timeout:.0f} s")
-        wakes = [(campaign.deadline_at(self.phase), "deadline")]
+        deadline = campaign.deadline_at(self.phase)
+        wakes = [(deadline, "deadline")] if deadline > now else []  # past it, only an unfinished file keeps it open
         if result["recheck_at"]:  # a file still being written, or cut off and young: look again then
             self.log.info("Not read yet (unfinished): %s; looking again at %s", result["pending"], result["recheck_at"])
             wakes.append((datetime.fromisoformat(result["recheck_at"]), "recheck"))

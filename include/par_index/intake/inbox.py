@@ -159,24 +159,35 @@ def ingest(session: Session, campaign: Campaign, phase: str | None = None, now: 
         if timedelta(0) <= now - found.arrived < SETTLE:
             intake.wait(found.name, found.arrived + SETTLE)
             continue
-        try:
-            with session.begin_nested():
-                taken = _take(session, campaign, found, wanted, now, intake)
-                if taken is not None:
-                    entries[found.key] = _remember(session, campaign, entry, found, *taken, wanted, now, intake)
-        except IntegrityError:  # another check registered this file at the same moment: it is known
-            continue
-        except Exception as exc:  # noqa: BLE001 - one file never stops the others: it is refused with the reason
-            log.exception("Inbox file %s could not be taken in", found.name)
-            issue = Issue("INT070", f"Không xử lý được tệp do lỗi ngoài dự kiến ({type(exc).__name__}). Tệp chưa được "
-                                    "ghi nhận; mở lại, lưu và gửi lại, hoặc báo Sở Nội vụ nếu lỗi lặp lại.")
+        for attempt in range(2):
             try:
                 with session.begin_nested():
-                    refused = _refuse_unread(session, campaign, found, issue)
-                    entries[found.key] = _remember(session, campaign, entry, found, "unreadable", refused,
-                                                   refused.file_id, wanted, now, intake)
+                    taken = _take(session, campaign, found, wanted, now, intake)
+                    if taken is not None:
+                        entries[found.key] = _remember(session, campaign, entry, found, *taken, wanted, now, intake)
+                break
             except IntegrityError:
-                continue
+                # another check noted this path at the same moment: look at what it noted and, when that leaves the
+                # file to this check (another phase's check only noted it as this phase's form), read it once more
+                session.expire_all()
+                entry = session.scalar(select(InboxEntry).where(InboxEntry.campaign_id == campaign.id,
+                                                                InboxEntry.path_key == found.key))
+                if entry is not None:
+                    entries[found.key] = entry
+                if attempt or (entry is not None and (entry.file_id is not None or entry.form_kind not in wanted)):
+                    break
+            except Exception as exc:  # noqa: BLE001 - one file never stops the others: it is refused with the reason
+                log.exception("Inbox file %s could not be taken in", found.name)
+                issue = Issue("INT070", f"Không xử lý được tệp do lỗi ngoài dự kiến ({type(exc).__name__}). Tệp chưa "
+                                        "được ghi nhận; mở lại, lưu và gửi lại, hoặc báo Sở Nội vụ nếu lỗi lặp lại.")
+                try:
+                    with session.begin_nested():
+                        refused = _refuse_unread(session, campaign, found, issue)
+                        entries[found.key] = _remember(session, campaign, entry, found, "unreadable", refused,
+                                                       refused.file_id, wanted, now, intake)
+                except IntegrityError:
+                    pass
+                break
     session.flush()
     return intake
 
@@ -205,16 +216,16 @@ def _remember(session: Session, campaign: Campaign, entry: InboxEntry | None, fo
               intake: Intake) -> InboxEntry:
     """Note what the path held and became, so the next check passes it over until it changes; a refusal that
     the path held before (a half-copied file) is superseded by the file now read there."""
-    if result is not None:
-        intake.results.append(result)
-        if entry is not None and entry.file_id is not None:
-            _supersede_refusal(session, entry.file_id, result.file_id)
+    if result is not None and entry is not None and entry.file_id is not None:
+        _supersede_refusal(session, entry.file_id, result.file_id)
     if entry is None:
         entry = InboxEntry(campaign_id=campaign.id, path_key=found.key)
         session.add(entry)
     entry.display_name, entry.size_bytes, entry.mtime_ns = found.name, found.size, found.stat.st_mtime_ns
     entry.form_kind, entry.file_id, entry.checked_at = kind, file_id, now
-    session.flush()
+    session.flush()  # a check that noted the same path at the same moment makes this fail, with nothing counted
+    if result is not None:
+        intake.results.append(result)
     return entry
 
 
