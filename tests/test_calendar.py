@@ -21,7 +21,7 @@ from par_index.intake.forms import parse_form
 from par_index.intake.sheets import read_sheets
 from par_index.notify import SmtpSettings
 from par_index.paths import TEMPLATES_DIR, inbox_dir
-from par_index.readers import salutation, ui_link
+from par_index.readers import salutation
 from par_index.service import Runtime, prepare, send_notices
 from par_index.store import session_scope
 from par_index.store.models import BouncedAddress, Notification
@@ -229,7 +229,7 @@ def test_only_the_coordinators_and_the_leader_get_airflow_links(calendar, campai
         body = m.get_body(("plain",)).get_content()
         assert "đừng trả lời" not in body and "Thủ trưởng" not in body
         if m["To"] in snv:
-            assert ui_link(campaign) in body
+            assert campaign.ui_link() in body
             continue
         assert "localhost" not in body and "/dags/" not in body and contact in body
         if m["To"] in heads:

@@ -25,8 +25,6 @@ from par_index.readers import (
     approver_shown,
     head_title,
     salutation,
-    ui_base_url,
-    ui_link,
 )
 from par_index.service import (
     Runtime,
@@ -103,7 +101,7 @@ def _context(campaign: Campaign, template: str, unit: Unit) -> dict:
               "status": _state(unit).units[unit.code], "reason": REASON_TITLES["missing"]}
     coordinators = {"recipient_name": coordinator.name, "state": _state(unit), "phase_title": ladder["phase_title"],
                     "deadline": DEADLINE, "failures": [], "unit_names": {unit.code: unit.name_vi},
-                    "reason_titles": REASON_TITLES, "ui_url": ui_link(campaign)}
+                    "reason_titles": REASON_TITLES, "ui_url": campaign.ui_link()}
     return {
         "reminder": ladder, "escalation": ladder,
         "survey_person": ladder | {"person": PERSON, "people": [PERSON]},
@@ -117,11 +115,11 @@ def _context(campaign: Campaign, template: str, unit: Unit) -> dict:
         "password_file": coordinators | {"name": "PL3.xlsx", "arrived": DEADLINE, "moved_to": "/quarantine/x.xlsx",
                                          "sender": unit.name_vi},
         "report_rejected": {"build": BUILD, "decided_at": BUILD.decided_at, "approver": "Nguyễn Văn A, Giám đốc",
-                            "ui_url": ui_link(campaign)},
+                            "ui_url": campaign.ui_link()},
         "escalation_digest": coordinators | {"recipient_name": leader.name, "rung_sentence": ladder["rung_sentence"]},
         "report_approval": {"recipient_name": leader.name, "build": BUILD, "figures": FIGURES, "deadline": DEADLINE,
                             "link": f"{PUBLIC}/dags/{campaign.dag_id}/runs/r/tasks/approve_report/required_actions",
-                            "ui_url": ui_link(campaign)},
+                            "ui_url": campaign.ui_link()},
         "report_delivery": {"recipient_name": campaign.contacts.ppc_office.name, "build": BUILD, "figures": FIGURES,
                             "approver": "Nguyễn Văn A, Giám đốc Sở Nội vụ"},
     }[template] | {"campaign": campaign}
@@ -192,12 +190,12 @@ def _assert_for_snv(campaign: Campaign, audience: str, text: str, html: str) -> 
 
 # ---- the public address --------------------------------------------------------------------------------------
 def test_links_use_airflow_base_url_else_the_campaign_s(campaign, monkeypatch):
-    assert (ui_base_url(campaign), ui_link(campaign)) == (PUBLIC, f"{PUBLIC}/dags/par_ha_tinh_2023")
-    assert ui_link(campaign, "par_reconcile") == f"{PUBLIC}/dags/par_reconcile"
+    assert (campaign.ui_base_url, campaign.ui_link()) == (PUBLIC, f"{PUBLIC}/dags/par_ha_tinh_2023")
+    assert campaign.ui_link("par_reconcile") == f"{PUBLIC}/dags/par_reconcile"
     monkeypatch.delenv("AIRFLOW_BASE_URL")
-    assert ui_link(campaign) == "http://localhost:8080/dags/par_ha_tinh_2023"
+    assert campaign.ui_link() == "http://localhost:8080/dags/par_ha_tinh_2023"
     monkeypatch.setenv("AIRFLOW_BASE_URL", " ")
-    assert ui_base_url(campaign) == "http://localhost:8080"
+    assert campaign.ui_base_url == "http://localhost:8080"
 
 
 # ---- salutations -----------------------------------------------------------------------------------------------

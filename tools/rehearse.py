@@ -264,7 +264,7 @@ class Rehearsal:
 
     # ---- figures from the run's own records --------------------------------------------------------------
     def figures(self) -> dict:
-        from par_index.service import Runtime
+        from par_index.runtime import Runtime
         from par_index.store import session_scope
         from par_index.store.models import LateUnit, Notification, ReportBuild
         from sqlalchemy import select

@@ -396,7 +396,7 @@ def _fresh() -> None:
 
 
 def _print_outcome(campaign, state: str, tasks: list[dict], started: float) -> None:
-    from par_index.service import Runtime
+    from par_index.runtime import Runtime
     from par_index.summary import campaign_summary
 
     print()
@@ -534,7 +534,7 @@ def ensure_trial(source: Path, new: bool = False) -> tuple[Path, bool]:
     _library()
     from par_index.campaign import load_campaign
     from par_index.paths import archive_dir, inbox_dir, reports_dir
-    from par_index.service import Runtime
+    from par_index.runtime import Runtime
     from par_index.trial import TRIAL_ID, current_trial, forget_trial, write_trial
 
     path = TRIAL_DIR / f"{TRIAL_ID}.yaml"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -24,15 +25,10 @@ from pydantic import (
 from par_index.catalogue import YAML_LOADER, Catalogue, load_catalogue
 from par_index.errors import CampaignError
 from par_index.paths import CAMPAIGNS_DIR, extra_campaigns_dir
+from par_index.phase_registry import COLLECTED, PHASES
 from par_index.text import nfc, vn_date
 from par_index.workdays import ONE_DAY, add_working_days, next_working_day
 
-PHASES = ("nominees", "survey", "self_scores", "report")
-PHASE_TITLES = {  # phases that collect from units (the report phase is SNV's own)
-    "nominees": "Cử công chức đầu mối (Phụ lục IV)",
-    "survey": "Trả lời phiếu khảo sát xã hội học",
-    "self_scores": "Tự chấm điểm và báo cáo (Phụ lục II)",
-}
 UnitKind = Literal["department", "council_office", "central_agency", "district", "commune"]
 Status = Literal["confirmed", "inferred"]
 
@@ -114,7 +110,8 @@ class Ladder(_Model):
 
 class Deadline(_Model):
     due: date | datetime
-    title_vi: str
+    title_vi: str  # the directive's wording: the deadlines' tables, the deadline tasks and panel
+    short_title_vi: str | None = None  # the phase's work in mails, the report and task names (default: title_vi)
     owner: str
     ladder: Ladder | None = None  # default: the campaign's reminders.ladder
 
@@ -198,8 +195,8 @@ class Budget(_Model):
     coordinator fills in the reference and date when the document is issued."""
 
     title_vi: str = "Dự toán kinh phí triển khai xác định Chỉ số CCHC"
-    prepared_by: str = "SNV"
-    with_unit: str = "STC"
+    prepared_by: str | None = None  # unit code; default: the coordinating unit (Campaign.budget_unit)
+    with_unit: str | None = None  # the unit it is prepared with (the Department of Finance)
     status: Literal["not_started", "drafting", "submitted", "approved"] = "not_started"
     document: str | None = None  # e.g. "Tờ trình số 15/TTr-SNV"
     dated: date | None = None
@@ -247,7 +244,7 @@ class Campaign(_Model):
 
     campaign: CampaignHead
     directive: Directive
-    deadlines: dict[Literal["nominees", "survey", "self_scores", "report"], Deadline]
+    deadlines: dict[Literal[PHASES], Deadline]
     nominee_rules: NomineeRules = NomineeRules()
     reminders: Reminders = Reminders()
     calendar: WorkCalendar = WorkCalendar()
@@ -259,6 +256,7 @@ class Campaign(_Model):
     assignments_status: Status = "confirmed"
     assignments: dict[str, str]
     units: list[Unit] = Field(min_length=1)
+    example_unit: str | None = None  # whose name fills the blank forms' example sheet (default: the first unit)
 
     @field_validator("deadlines")
     @classmethod
@@ -288,11 +286,12 @@ class Campaign(_Model):
             if member.unit not in codes:
                 raise ValueError(f"council.members: đơn vị {member.unit!r} của {member.name} không có trong units")
         for unit in (self.budget.prepared_by, self.budget.with_unit):
-            if unit not in codes:
+            if unit is not None and unit not in codes:
                 raise ValueError(f"budget: đơn vị {unit!r} không có trong danh sách units")
-        for unit in self.nominee_rules.exactly_one:
+        for unit in [*self.nominee_rules.exactly_one, *([self.example_unit] if self.example_unit else [])]:
             if unit not in codes:
-                raise ValueError(f"nominee_rules.exactly_one: đơn vị {unit!r} không có trong danh sách units")
+                field = "example_unit" if unit == self.example_unit else "nominee_rules.exactly_one"
+                raise ValueError(f"{field}: đơn vị {unit!r} không có trong danh sách units")
         if self.contacts.snv_leader.login and self.contacts.snv_leader.login in self.approvers:
             raise ValueError(f"approvers: tài khoản {self.contacts.snv_leader.login!r} đã là của "
                              "contacts.snv_leader (login)")
@@ -319,6 +318,30 @@ class Campaign(_Model):
         title = f"Chỉ số CCHC {self.campaign.year} — {self.campaign.province.name_vi}"
         return f"{title} (thử nghiệm)" if self.campaign.trial else title
 
+    def phase_title(self, phase: str) -> str:
+        """How mails, the report and the tasks name the phase: the campaign file's ``deadlines.<phase>``."""
+        deadline = self.deadlines[phase]
+        return deadline.short_title_vi or deadline.title_vi
+
+    @property
+    def coordinator(self) -> str:
+        """The coordinating unit's code (the Department of Home Affairs): the report deadline's owner."""
+        return self.deadlines["report"].owner
+
+    @property
+    def budget_unit(self) -> str:
+        """The unit preparing the budget estimate: ``budget.prepared_by``, else the coordinating unit."""
+        return self.budget.prepared_by or self.coordinator
+
+    @property
+    def ui_base_url(self) -> str:
+        """The Airflow UI's public address: ``AIRFLOW_BASE_URL`` when set, else the campaign's ``ui_base_url``."""
+        return (os.environ.get("AIRFLOW_BASE_URL", "").strip() or self.campaign.ui_base_url).rstrip("/")
+
+    def ui_link(self, dag_id: str | None = None) -> str:
+        """The public link to a DAG's page (default: the campaign's), for the coordinators' and the leader's mail."""
+        return f"{self.ui_base_url}/dags/{dag_id or self.dag_id}"
+
     def ladder_for(self, phase: str) -> Ladder:
         return self.deadlines[phase].ladder or self.reminders.ladder
 
@@ -338,7 +361,7 @@ class Campaign(_Model):
         tail = max(parse_duration(self.ladder_for(p).overdue_every) * (self.ladder_for(p).overdue_times + 1)
                    for p in PHASES)
         ends = last + tail
-        for phase in PHASE_TITLES:
+        for phase in COLLECTED:
             ladder = self.ladder_for(phase)
             if ladder.by_working_days:
                 days = parse_duration(ladder.overdue_every).days * ladder.overdue_times
@@ -412,6 +435,16 @@ class Campaign(_Model):
     @cached_property
     def unit_by_code(self) -> dict[str, Unit]:
         return {u.code: u for u in self.active_units}
+
+    @cached_property
+    def unit_names(self) -> dict[str, str]:
+        """Active unit code → its name."""
+        return {u.code: u.name_vi for u in self.active_units}
+
+    @property
+    def example(self) -> Unit:
+        """The unit whose name fills the blank forms' example sheet (``example_unit``, else the first unit)."""
+        return self.unit_by_code.get(self.example_unit or "") or self.active_units[0]
 
     def unit_for(self, text: str) -> Unit | None:
         """Find a unit by code or exact name (case and diacritics as written, NFC)."""

@@ -63,6 +63,24 @@ CONTENT_TYPES = {
 WORD_BYTES = 39  # UTF-8 bytes per encoded word: base64 of 39 bytes is 52 characters, the word 64 (≤ 75)
 
 
+def ledger_key(campaign: Campaign, *subject: object, recipient: str | None = None) -> str:
+    """A mail's key in the ledger (``Notification.key``; one send per key): the campaign, what the mail is about
+    (its kind and its subject's parts: phase, rung, unit, build, …) and its recipient, joined by ':'. Every mail
+    key is built here; the keys of stores already written keep this exact form."""
+    return ":".join([campaign.id, *(str(part) for part in subject), *([recipient] if recipient is not None else [])])
+
+
+def ledger_file_part(name: str, arrived_at: datetime) -> str:
+    """A received file in a ledger key: its name and arrival time (its content's hash may differ between two copies
+    of the same form: workbooks carry the moment they were saved)."""
+    return hashlib.sha256(f"{name}|{arrived_at.isoformat()}".encode()).hexdigest()[:16]
+
+
+def ledger_key_parts(key: str) -> list[str]:
+    """A ledger key's parts (:func:`ledger_key`), the campaign's id first."""
+    return key.split(":")
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     """Where mail goes; built from the Airflow connection ``par_smtp`` (never from the repository)."""

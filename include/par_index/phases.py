@@ -8,23 +8,31 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from par_index.campaign import Campaign
+from par_index.phase_registry import REGISTRY
 from par_index.store.models import (
     LateUnit,
     Nominee,
     PhaseOutcome,
     ReceivedFile,
+    ReportBuild,
     Score,
     SurveyProgress,
     SurveyRespondent,
 )
+from par_index.text import vn_datetime
+
+if TYPE_CHECKING:
+    from par_index.campaign import Campaign
 
 REASON_TITLES = {"ok": "Đã hoàn thành", "pending": "Chưa nộp (còn hạn)", "missing": "Không nộp",
                  "late": "Hoàn thành sau hạn", "invalid": "Không đạt yêu cầu", "incomplete": "Chưa đầy đủ"}
+BUILD_STATUS_TITLES = {"awaiting": "Chờ phê duyệt", "rejected": "Bị từ chối", "approved": "Đã phê duyệt",
+                       "delivered": "Đã gửi UBND tỉnh", "superseded": "Đã có bản lập sau"}  # a report build's
 
 
 @dataclass
@@ -80,13 +88,15 @@ def _missing(state: PhaseState, code: str, detail: str) -> UnitStatus:
 
 
 def evaluate(session: Session, campaign: Campaign, phase: str, now: datetime | None = None) -> PhaseState:
+    """Who has complied with the deadline ``phase`` as of ``now``, by the phase's judge
+    (:data:`par_index.phase_registry.REGISTRY`)."""
     now = now or datetime.now(UTC)
     state = PhaseState(phase, campaign.deadline_at(phase), now)
-    {"nominees": _nominees, "survey": _survey, "self_scores": _self_scores}[phase](session, campaign, state)
+    REGISTRY[phase].judge(session, campaign, state)
     return state
 
 
-def _nominees(session: Session, campaign: Campaign, state: PhaseState) -> None:
+def judge_nominees(session: Session, campaign: Campaign, state: PhaseState) -> None:
     files = _first_arrivals(session, campaign, "appendix_iv", state.now)
     people: dict[str, list[Nominee]] = defaultdict(list)
     for nominee in session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)):
@@ -118,7 +128,7 @@ def _nominees(session: Session, campaign: Campaign, state: PhaseState) -> None:
             state.units[code] = UnitStatus(code, "ok", f"{len(nominees)} người.", len(nominees))
 
 
-def _survey(session: Session, campaign: Campaign, state: PhaseState) -> None:
+def judge_survey(session: Session, campaign: Campaign, state: PhaseState) -> None:
     roster = session.scalars(select(SurveyRespondent).where(SurveyRespondent.campaign_id == campaign.id)).all()
     progress = {p.email: p for p in session.scalars(select(SurveyProgress).where(
         SurveyProgress.campaign_id == campaign.id))}
@@ -158,7 +168,7 @@ def _survey(session: Session, campaign: Campaign, state: PhaseState) -> None:
                                                 f"đầy đủ: {', '.join(missing_names)}.", done_in_time, expected, missing_names)
 
 
-def _self_scores(session: Session, campaign: Campaign, state: PhaseState) -> None:
+def judge_self_scores(session: Session, campaign: Campaign, state: PhaseState) -> None:
     reports = _first_arrivals(session, campaign, "appendix_ii", state.now)
     portal_units = set(session.scalars(select(Score.unit_code).where(
         Score.campaign_id == campaign.id, Score.source == "portal", Score.updated_at <= state.now).distinct()))
@@ -174,6 +184,30 @@ def _self_scores(session: Session, campaign: Campaign, state: PhaseState) -> Non
                                            f"{arrived.astimezone(campaign.tz):%d/%m/%Y}.", expected=expected)
         else:
             state.units[code] = UnitStatus(code, "ok", "Đã gửi báo cáo và cập nhật phần mềm.", expected=expected)
+
+
+def judge_report(session: Session, campaign: Campaign, state: PhaseState) -> None:
+    """The report deadline is the coordinating unit's own: met when an approved report has been delivered to the
+    PPC."""
+    now = state.now
+    delivered = session.scalar(select(func.min(ReportBuild.delivered_at)).where(
+        ReportBuild.campaign_id == campaign.id, ReportBuild.delivered_at <= now))
+    build = session.scalar(select(ReportBuild).where(ReportBuild.campaign_id == campaign.id,
+                                                     ReportBuild.created_at <= now)
+                           .order_by(ReportBuild.number.desc()).limit(1))
+    if delivered:
+        reason, detail = "ok", f"Đã gửi UBND tỉnh lúc {vn_datetime(delivered.astimezone(campaign.tz))}."
+    else:
+        reason = "missing" if state.deadline_passed else "pending"
+        detail = (f"Bản lần {build.number}: {BUILD_STATUS_TITLES[build.status].lower()}"
+                  + (f" (lý do: {build.reason})" if build.status == "rejected" else "") + "."
+                  if build else "Chưa lập báo cáo tổng hợp.")
+    state.units[campaign.coordinator] = UnitStatus(campaign.coordinator, reason, detail)
+
+
+def report_state(session: Session, campaign: Campaign, now: datetime) -> PhaseState:
+    """The report deadline's state (:func:`judge_report`)."""
+    return evaluate(session, campaign, "report", now)
 
 
 def close(session: Session, campaign: Campaign, phase: str, now: datetime | None = None,

@@ -1,7 +1,7 @@
 """Who reads a mail, and how it addresses them.
 
 - Only the coordinators and SNV's leader can open the Airflow UI: links to it are built here, from its public
-  address (:func:`ui_base_url`); everyone else gets the coordinators' name, phone and mailbox instead (each mail
+  address (:attr:`Campaign.ui_base_url <par_index.campaign.Campaign.ui_base_url>`); everyone else gets the coordinators' name, phone and mailbox instead (each mail
   template declares its ``audience``: ``coordinators``, ``leader`` or ``units``).
 - A unit, or its head, is addressed by the unit's kind (:func:`salutation`).
 - A decision on the report names the person behind the Airflow login (:func:`approver_name`).
@@ -9,22 +9,19 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 from par_index.campaign import Campaign, Unit
 
 AUDIENCES = ("coordinators", "leader", "units")  # who reads a mail template (its `{% set audience = … %}`)
-
-
-def ui_base_url(campaign: Campaign) -> str:
-    """The Airflow UI's public address: ``AIRFLOW_BASE_URL`` when set, else the campaign's ``ui_base_url``."""
-    return (os.environ.get("AIRFLOW_BASE_URL", "").strip() or campaign.campaign.ui_base_url).rstrip("/")
-
-
-def ui_link(campaign: Campaign, dag_id: str | None = None) -> str:
-    """The public link to a DAG's page (default: the campaign's), for the coordinators' and the leader's mail."""
-    return f"{ui_base_url(campaign)}/dags/{dag_id or campaign.dag_id}"
+MAIL_KINDS = {  # a mail template, as the summary and the dashboard name it
+    "reminder": "nhắc việc đơn vị", "survey_person": "nhắc từng người trả lời khảo sát",
+    "survey_unit_notice": "thông báo thủ trưởng về khảo sát", "escalation": "báo cáo thủ trưởng đơn vị (quá hạn)",
+    "escalation_digest": "báo cáo lãnh đạo Sở Nội vụ", "deadline_alert": "cảnh báo hạn cho điều phối viên",
+    "phase_closed": "kết quả từng nội dung", "portal_accounts": "tài khoản phần mềm cho đầu mối",
+    "mismatch_notice": "bảng cần sửa sau đối chiếu", "report_approval": "trình lãnh đạo phê duyệt báo cáo",
+    "report_rejected": "báo cáo bị từ chối", "report_delivery": "gửi báo cáo UBND tỉnh",
+}
 
 
 # ---- salutations ------------------------------------------------------------------------------------------

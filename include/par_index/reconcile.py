@@ -7,6 +7,7 @@ and ``par_reconcile`` call the same function."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,24 +18,11 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from par_index.campaign import Campaign
+from par_index.mismatches import DEFAULT_TOLERANCE, DISAGREEMENTS
 from par_index.store.models import CampaignRow, Mismatch, Reconciliation, Score
 from par_index.text import vn_number
 
-CATEGORY_TITLES = {
-    "value_differs": "Điểm khác nhau",
-    "only_portal": "Chỉ có trên phần mềm",
-    "only_report": "Chỉ có trong báo cáo",
-    "above_maximum": "Vượt điểm tối đa",
-    "survey_self_scored": "Mục điều tra XHH bị tự chấm",
-    "not_assigned": "Tiêu chí không giao cho đơn vị",
-    "evidence_one_side": "Tài liệu kiểm chứng chỉ có ở một bên",
-    "no_evidence": "Không có tài liệu kiểm chứng và giải trình",
-    "stale_report": "Phần mềm cập nhật sau khi ký báo cáo",
-    "subtotal_inconsistent": "Tổng của mục cha không khớp",
-    "duplicate_rows": "Một tiêu chí có nhiều dòng",
-}
 LOCAL = "Asia/Ho_Chi_Minh"
-DISAGREEMENTS = ("value_differs", "only_portal", "only_report")  # the software does not equal the report
 DENSE_KEY_LIMIT = 4_000_000  # unit × code pairs given a slot each (≈ 60 MB of columns) before sorting instead
 FRAME_COLUMNS = ["unit", "criterion", "score", "evidence", "explanation", "updated_at", "duplicates"]
 
@@ -103,7 +91,7 @@ def _local(moment: np.datetime64) -> pd.Timestamp:
 
 
 def find_mismatches(report: pd.DataFrame, portal: pd.DataFrame, rules: Rules,
-                    tolerance: float = 0.01) -> pd.DataFrame:
+                    tolerance: float = float(DEFAULT_TOLERANCE)) -> pd.DataFrame:
     """Every disagreement between the two sources; columns ``unit, criterion, category, report_score,
     portal_score, difference, message``. Inputs have :data:`FRAME_COLUMNS` and one row per key.
 
@@ -275,8 +263,15 @@ class Result:
     largest: list[dict] = field(default_factory=list)
 
 
+def findings_digest(findings: pd.DataFrame) -> str:
+    """A unit's findings as one SHA-256 (hex), independent of row order: a table of points to fix is mailed once
+    per distinct digest."""
+    rows = findings.sort_values(["criterion", "category"])[["criterion", "category", "report_score", "portal_score"]]
+    return hashlib.sha256(rows.to_csv(index=False).encode()).hexdigest()
+
+
 def reconcile(session: Session, campaign: Campaign, scope: Scope = Scope(),
-              tolerance: Decimal | float = Decimal("0.01"), now: datetime | None = None) -> Result:
+              tolerance: Decimal | float = DEFAULT_TOLERANCE, now: datetime | None = None) -> Result:
     """Compare the scope's scores and store the result, replacing the previous result for the same units and
     areas (and nothing else)."""
     now = now or datetime.now(UTC)

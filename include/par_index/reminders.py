@@ -32,16 +32,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from par_index.campaign import PHASE_TITLES, Campaign, Ladder, parse_duration
+from par_index.campaign import Campaign, Ladder, parse_duration
 from par_index.intake.templates import template_for
-from par_index.notify import SENT, TO_DELIVER, bounced
+from par_index.notify import SENT, TO_DELIVER, bounced, ledger_key
+from par_index.phase_registry import COLLECTED, REGISTRY
 from par_index.phases import REASON_TITLES, PhaseState, evaluate
-from par_index.readers import ui_link
 from par_index.store.models import Nominee, Notification, PortalAccount, SurveyProgress, SurveyRespondent
 from par_index.text import duration_vi, vn_weekday_datetime
 from par_index.workdays import add_working_days, is_working_day, previous_working_day
-
-FORM_OF_PHASE = {"nominees": "appendix_iv", "self_scores": "appendix_ii"}
 
 
 @dataclass(frozen=True)
@@ -141,7 +139,7 @@ def plan(session: Session, campaign: Campaign, now: datetime) -> list[Mail]:
     """Every reminder, notice and escalation due at ``now`` and not sent yet."""
     history = _History(session, campaign)
     mails: list[Mail] = []
-    for phase in PHASE_TITLES:
+    for phase in COLLECTED:
         due = [r for r in rungs(campaign, phase) if r.at <= now]
         if not due or not working_day_for_reminders(campaign, phase, now):
             continue
@@ -162,7 +160,7 @@ def plan(session: Session, campaign: Campaign, now: datetime) -> list[Mail]:
 
 
 def rung_sentence(campaign: Campaign, phase: str, rung: Rung) -> str:
-    title, deadline = PHASE_TITLES[phase], f"{vn_weekday_datetime(campaign.deadline_at(phase))} (giờ Việt Nam)"
+    title, deadline = campaign.phase_title(phase), f"{vn_weekday_datetime(campaign.deadline_at(phase))} (giờ Việt Nam)"
     if rung.kind == "start":
         subject = campaign.directive.title_vi.removeprefix("V/v").strip()
         return f"Thực hiện văn bản của {campaign.directive.issuer_vi} về việc {subject}, đề nghị đơn vị hoàn " \
@@ -175,14 +173,14 @@ def rung_sentence(campaign: Campaign, phase: str, rung: Rung) -> str:
 
 
 def _base(campaign: Campaign, phase: str, rung: Rung) -> dict:
-    return {"phase_title": PHASE_TITLES[phase], "deadline": campaign.deadline_at(phase), "rung_kind": rung.kind,
+    return {"phase_title": campaign.phase_title(phase), "deadline": campaign.deadline_at(phase), "rung_kind": rung.kind,
             "rung_sentence": rung_sentence(campaign, phase, rung)}
 
 
 def _unit_mails(session: Session, campaign: Campaign, state: PhaseState, rung: Rung) -> list[Mail]:
     phase = state.phase
     nominees = nominee_emails(session, campaign) if phase == "self_scores" else {}
-    form = FORM_OF_PHASE.get(phase)
+    form = REGISTRY[phase].blank_form
     attachments = [template_for(campaign, form)] if rung.kind == "start" and form else []
     mails = []
     for status in state.laggards:
@@ -196,7 +194,7 @@ def _unit_mails(session: Session, campaign: Campaign, state: PhaseState, rung: R
             recipients = [unit.email, *nominees.get(unit.code, [])]
             template = "reminder"
         for recipient in recipients:
-            mails.append(Mail(f"{campaign.id}:{phase}:{rung.name}:{unit.code}:{recipient}", template, [recipient],
+            mails.append(Mail(ledger_key(campaign, phase, rung.name, unit.code, recipient=recipient), template, [recipient],
                               phase, unit.code, rung.name,
                               _base(campaign, phase, rung) | {"unit": unit, "status": status,
                                                               "reason": REASON_TITLES[status.reason]},
@@ -231,9 +229,11 @@ def _survey_mails(session: Session, campaign: Campaign, state: PhaseState, rung:
         context = _base(campaign, "survey", rung) | {"unit": unit, "status": status, "people": people}
         if rung.kind != "escalation":
             for person in people:
-                mails.append(Mail(f"{campaign.id}:survey:{rung.name}:{unit.code}:{person.email}", "survey_person",
+                mails.append(Mail(ledger_key(campaign, "survey", rung.name, unit.code, recipient=person.email),
+                                  "survey_person",
                                   [person.email], "survey", unit.code, rung.name, context | {"person": person}))
-        mails.append(Mail(f"{campaign.id}:survey:{rung.name}:{unit.code}:{unit.head_email}", "survey_unit_notice",
+        mails.append(Mail(ledger_key(campaign, "survey", rung.name, unit.code, recipient=unit.head_email),
+                          "survey_unit_notice",
                           [unit.head_email], "survey", unit.code, rung.name, context))
     return mails
 
@@ -243,11 +243,11 @@ def _leader_digest(campaign: Campaign, state: PhaseState, rung: Rung) -> list[Ma
     if rung.kind != "escalation" or all(s.reason == "late" for s in state.laggards):
         return []
     leader = campaign.contacts.snv_leader
-    return [Mail(f"{campaign.id}:{state.phase}:{rung.name}:leader:{leader.email}", "escalation_digest",
+    return [Mail(ledger_key(campaign, state.phase, rung.name, "leader", recipient=leader.email), "escalation_digest",
                  [leader.email], state.phase, None, rung.name,
                  _base(campaign, state.phase, rung) | {"state": state, "recipient_name": leader.name,
-                                                       "unit_names": {u.code: u.name_vi for u in campaign.active_units},
-                                                       "reason_titles": REASON_TITLES, "ui_url": ui_link(campaign)})]
+                                                       "unit_names": campaign.unit_names,
+                                                       "reason_titles": REASON_TITLES, "ui_url": campaign.ui_link()})]
 
 
 def _portal_account_notices(session: Session, campaign: Campaign, history: _History) -> list[Mail]:
@@ -260,7 +260,7 @@ def _portal_account_notices(session: Session, campaign: Campaign, history: _Hist
     for nominee in session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)):
         if not accounts.get(nominee.unit_code) or nominee.email.lower() in history.bounced:
             continue
-        key = f"{campaign.id}:accounts:{nominee.unit_code}:{nominee.email}"
+        key = ledger_key(campaign, "accounts", nominee.unit_code, recipient=nominee.email)
         if key in history.keys:
             continue
         mails.append(Mail(key, "portal_accounts", [nominee.email], "nominees", nominee.unit_code, None,

@@ -6,69 +6,42 @@ that the task logs and pushes to XCom.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
-
 from par_index import collection_failures, phases, reminders
-from par_index.campaign import PHASE_TITLES, Campaign, parse_duration
+from par_index.campaign import Campaign, parse_duration
 from par_index.errors import ReportStateError
-from par_index.intake.feeds import PROGRESS_COLUMNS, SCORE_COLUMNS, FeedError, PortalClient
+from par_index.files import sha256_of
+from par_index.intake.feeds import FeedError
 from par_index.intake.inbox import ingest, ingest_feed, quarantined_path
-from par_index.notify import SmtpSettings, deliver_queued, enqueue
+from par_index.mismatches import CATEGORY_TITLES, DEFAULT_TOLERANCE
+from par_index.notify import deliver_queued, enqueue, ledger_file_part, ledger_key, ledger_key_parts
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
-from par_index.readers import approver_shown, ui_link
-from par_index.reconcile import CATEGORY_TITLES, Scope, reconcile
+from par_index.phase_registry import COLLECTED, REGISTRY
+from par_index.phases import report_state
+from par_index.readers import approver_shown
+from par_index.reconcile import Scope, findings_digest, reconcile
 from par_index.report import builds
 from par_index.report.figures import compute as report_figures
 from par_index.report.unit_notice import write_unit_notice
-from par_index.store import default_url, migrate, session_scope
-from par_index.store.models import (
-    AssignmentRow,
-    CampaignRow,
-    IntakeIssue,
-    Notification,
-    PhaseOutcome,
-    ReceivedFile,
-    ReportBuild,
-    UnitRow,
-)
+from par_index.runtime import Runtime
+from par_index.store import migrate, queries, session_scope
+from par_index.store.models import Notification, PhaseOutcome
 from par_index.text import duration_vi, vn_datetime
 
-
-@dataclass(frozen=True)
-class Runtime:
-    store_url: str
-    smtp: SmtpSettings | None = None
-    portal: PortalClient | None = None  # MoHA's software over HTTP, when the par_portal connection exists
-
-    @classmethod
-    def local(cls, smtp: SmtpSettings | None = None) -> Runtime:
-        return cls(default_url(), smtp)
+__all__ = ["Runtime", "report_state"]  # re-exported: the tools' and tests' older imports
 
 
 def prepare(campaign: Campaign, rt: Runtime) -> dict:
     """Upgrade the store's schema and write the campaign's units and Appendix I assignments into it."""
     migrate(rt.store_url)
     source = CAMPAIGNS_DIR / f"{campaign.id}.yaml"
-    digest = hashlib.sha256(source.read_bytes()).hexdigest() if source.exists() else ""
+    digest = sha256_of(source) if source.exists() else ""
     with session_scope(rt.store_url) as s:
-        s.merge(CampaignRow(id=campaign.id, dag_id=campaign.dag_id, title_vi=campaign.title_vi,
-                            year=campaign.campaign.year, catalogue_code=campaign.catalogue.code,
-                            config_sha256=digest, synced_at=datetime.now(UTC)))
-        s.flush()
-        s.execute(delete(UnitRow).where(UnitRow.campaign_id == campaign.id))
-        s.execute(delete(AssignmentRow).where(AssignmentRow.campaign_id == campaign.id))
-        for u in campaign.active_units:
-            s.add(UnitRow(campaign_id=campaign.id, code=u.code, name_vi=u.name_vi, kind=u.kind,
-                          valid_from=u.valid_from, valid_until=u.valid_until, email=u.email, head_email=u.head_email))
-        for code, unit in campaign.assignment_of.items():
-            s.add(AssignmentRow(campaign_id=campaign.id, criterion_code=code, unit_code=unit))
+        queries.sync_campaign(s, campaign, digest)
     return {"units": len(campaign.active_units), "assigned_leaves": len(campaign.assignment_of)}
 
 
@@ -83,19 +56,18 @@ def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = 
             queued = notify_quarantined(s, campaign, datetime.now(UTC))
         deliver(rt, campaign, queued)
     results = intake.results
-    feed = FEEDS.get(phase) if rt.portal else None
+    feed = REGISTRY[phase].feed if rt.portal else None
     feed_error = None
     if feed:
-        name, columns, fetch = feed
         try:
-            rows = fetch(rt.portal, campaign)
+            rows = feed.fetch(rt.portal, campaign)
         except FeedError as exc:
-            feed_error = {"source": name, "code": exc.code, "message": exc.message}
+            feed_error = {"source": feed.name, "code": exc.code, "message": exc.message}
             with session_scope(rt.store_url) as s:
-                collection_failures.record(s, campaign, phase, name, exc.code, exc.message, datetime.now(UTC))
+                collection_failures.record(s, campaign, phase, feed.name, exc.code, exc.message, datetime.now(UTC))
         else:
             with session_scope(rt.store_url) as s:
-                snapshot = ingest_feed(s, campaign, name, columns, rows, datetime.now(UTC))
+                snapshot = ingest_feed(s, campaign, feed.name, feed.columns, rows, datetime.now(UTC))
             results += [snapshot] if snapshot else []
     with session_scope(rt.store_url) as s:
         state = phases.evaluate(s, campaign, phase, now)
@@ -110,14 +82,6 @@ def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = 
     }
 
 
-FEEDS = {
-    "self_scores": ("Phần mềm chấm điểm CCHC", SCORE_COLUMNS,
-                    lambda portal, c: portal.scores(c.campaign.year, sorted(set(c.assignment_of.values())))),
-    "survey": ("Phần mềm điều tra xã hội học", PROGRESS_COLUMNS,
-               lambda portal, c: portal.survey_progress(c.campaign.year)),
-}
-
-
 def close_phase(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None,
                 collection_failed: bool = False) -> dict:
     """Record the phase's outcome and its late units (the PPC's list for this deadline). Always runs, also after
@@ -129,7 +93,7 @@ def close_phase(campaign: Campaign, rt: Runtime, phase: str, now: datetime | Non
         with session_scope(rt.store_url) as s:
             collection_failures.record(
                 s, campaign, phase, collection_failures.TASK_SOURCE, collection_failures.TASK_FAILED,
-                f"Tác vụ thu nhận “{PHASE_TITLES[phase]}” kết thúc lỗi; nội dung được khép lại lúc "
+                f"Tác vụ thu nhận “{campaign.phase_title(phase)}” kết thúc lỗi; nội dung được khép lại lúc "
                 f"{vn_datetime(local)} ({'sau' if now > campaign.deadline_at(phase) else 'TRƯỚC'} hạn) với dữ liệu "
                 "đã có. Xem nhật ký tác vụ, sửa lỗi rồi Clear tác vụ thu nhận để thu nhận tiếp.", now)
         try:  # whatever the inbox holds now still counts
@@ -153,11 +117,11 @@ def notify_phase_closed(campaign: Campaign, rt: Runtime, phase: str, now: dateti
         failures = collection_failures.unreported(s, campaign, datetime.now(UTC))
         outcome_row = s.get(PhaseOutcome, (campaign.id, phase))
         queued = {key: enqueue(s, campaign, key=key, template="phase_closed", recipients=[c.email], phase=phase,
-                               now=now, recipient_name=c.name, state=state, phase_title=PHASE_TITLES[phase],
+                               now=now, recipient_name=c.name, state=state, phase_title=campaign.phase_title(phase),
                                deadline=campaign.deadline_at(phase), closed_at=now.astimezone(campaign.tz),
                                collection_failed=bool(outcome_row and outcome_row.collection_failed),
                                **_failure_context(campaign, failures), **_unit_context(campaign))
-                  for c in campaign.contacts.coordinators if (key := f"{campaign.id}:{phase}:closed:{c.email}")}
+                  for c in campaign.contacts.coordinators if (key := ledger_key(campaign, phase, "closed", recipient=c.email))}
         _mark_reported(failures, queued.values())
     return {"phase": phase, "complete": state.complete, "mail": dict(deliver(rt, campaign, queued, now))}
 
@@ -165,8 +129,7 @@ def notify_phase_closed(campaign: Campaign, rt: Runtime, phase: str, now: dateti
 def notify_quarantined(session, campaign: Campaign, now: datetime) -> dict[str, str]:
     """Tell the coordinators, once per file, that a file holding passwords was moved out of the inbox, where to,
     and what to do (the phase sensor, woken by the file, and each reminder run look)."""
-    moved = session.execute(select(ReceivedFile).join(IntakeIssue, IntakeIssue.file_id == ReceivedFile.id).where(
-        ReceivedFile.campaign_id == campaign.id, IntakeIssue.code == "INT072")).scalars().all()
+    moved = queries.files_with_issue(session, campaign, "INT072")
     return {key: enqueue(session, campaign, key=key, template="password_file", recipients=[c.email],
                          phase="nominees", now=now, recipient_name=c.name, name=f.original_name,
                          arrived=f.arrived_at.astimezone(campaign.tz),
@@ -174,20 +137,16 @@ def notify_quarantined(session, campaign: Campaign, now: datetime) -> dict[str, 
                          sender=campaign.unit_by_code[f.unit_code].name_vi if f.unit_code in campaign.unit_by_code
                          else "đơn vị gửi tệp", **_unit_context(campaign))
             for f in moved for c in campaign.contacts.coordinators
-            if (key := f"{campaign.id}:quarantined:{_file_key(f)}:{c.email}")}
-
-
-def _file_key(file: ReceivedFile) -> str:
-    """A received file in a mail key: its name and arrival time (its content's hash may differ between two copies
-    of the same form: workbooks carry the moment they were saved)."""
-    return hashlib.sha256(f"{file.original_name}|{file.arrived_at.isoformat()}".encode()).hexdigest()[:16]
+            if (key := ledger_key(campaign, "quarantined", ledger_file_part(f.original_name, f.arrived_at),
+                                  recipient=c.email))}
 
 
 def _failure_context(campaign: Campaign, failures: list) -> dict:
     """The collection failures a coordinators' mail names (each once)."""
     return {"failures": [{"when": vn_datetime(f.occurred_at.astimezone(campaign.tz)), "code": f.code,
                           "source": f.source, "message": f.message,
-                          "phase_title": PHASE_TITLES.get(f.phase, f.phase)} for f in failures]}
+                          "phase_title": campaign.phase_title(f.phase) if f.phase in COLLECTED else f.phase}
+                         for f in failures]}
 
 
 def _mark_reported(failures: list, outcomes) -> None:
@@ -218,7 +177,7 @@ class ObsoleteRule:
         self.campaign, self.laggards = campaign, {}
 
     def __call__(self, session, entry: Notification) -> str | None:
-        if entry.template not in OBSOLETE_WHEN_COMPLIED or not entry.unit_code or entry.phase not in PHASE_TITLES:
+        if entry.template not in OBSOLETE_WHEN_COMPLIED or not entry.unit_code or entry.phase not in COLLECTED:
             return None
         if entry.phase not in self.laggards:
             state = phases.evaluate(session, self.campaign, entry.phase, datetime.now(UTC))
@@ -226,7 +185,7 @@ class ObsoleteRule:
         if entry.unit_code in self.laggards[entry.phase]:
             return None
         return (f"Không gửi nữa: {self.campaign.unit_by_code[entry.unit_code].name_vi} đã hoàn thành "
-                f"“{PHASE_TITLES[entry.phase]}” trước khi thư được gửi.")
+                f"“{self.campaign.phase_title(entry.phase)}” trước khi thư được gửi.")
 
 
 def deadline_alert(campaign: Campaign, rt: Runtime, phase: str, before: str | None, now: datetime | None = None) -> dict:
@@ -235,19 +194,20 @@ def deadline_alert(campaign: Campaign, rt: Runtime, phase: str, before: str | No
     the deadline was missed). Reads what is in the inbox first, then mails the coordinators only what is still
     missing, naming the units. ``now`` is the mail's own moment, so a replayed campaign judges it as of then."""
     now = now or datetime.now(UTC)
-    if phase in PHASE_TITLES:
+    if phase in COLLECTED:
         collect(campaign, rt, phase, now)
     label = before or "due"
     with session_scope(rt.store_url) as s:
-        state = report_state(s, campaign, now) if phase == "report" else phases.evaluate(s, campaign, phase, now)
+        state = phases.evaluate(s, campaign, phase, now)
         failures = collection_failures.unreported(s, campaign, datetime.now(UTC))
         queued = {key: enqueue(s, campaign, key=key, template="deadline_alert", recipients=[c.email], phase=phase,
                                rung=f"alert-{label}", now=now, recipient_name=c.name, state=state,
                                passed=before is None, left=duration_vi(parse_duration(before)) if before else "",
-                               phase_title=REPORT_TITLE if phase == "report" else PHASE_TITLES[phase],
+                               phase_title=campaign.phase_title(phase),
                                deadline=campaign.deadline_at(phase), as_of=now.astimezone(campaign.tz),
                                **_failure_context(campaign, failures), **_unit_context(campaign))
-                  for c in campaign.contacts.coordinators if (key := f"{campaign.id}:{phase}:alert:{label}:{c.email}")}
+                  for c in campaign.contacts.coordinators
+                  if (key := ledger_key(campaign, phase, "alert", label, recipient=c.email))}
         _mark_reported(failures, queued.values())
     return {"phase": phase, "alert": label, "late": [u.unit_code for u in state.laggards],
             "mail": dict(deliver(rt, campaign, queued, now))}
@@ -273,43 +233,19 @@ def deadline_check(campaign: Campaign, rt: Runtime, phase: str, now: datetime | 
     that). The deadlines DAG's trigger asks this until the deadline (:mod:`par_index.airflow.triggers`)."""
     now = now or datetime.now(UTC)
     recheck_at = None
-    if read_inbox and phase in PHASE_TITLES:
+    if read_inbox and phase in COLLECTED:
         with session_scope(rt.store_url) as s:
             recheck_at = ingest(s, campaign, phase).recheck_at
     with session_scope(rt.store_url) as s:
-        state = report_state(s, campaign, now) if phase == "report" else phases.evaluate(s, campaign, phase, now)
+        state = phases.evaluate(s, campaign, phase, now)
     return {"phase": phase, "as_of": now.isoformat(), "deadline": campaign.deadline_at(phase).isoformat(),
             "complete": state.complete, "expected": len(state.units),
             "waiting_for": sorted(u.unit_code for u in state.laggards),
             "recheck_at": recheck_at.isoformat() if recheck_at else None}
 
 
-REPORT_TITLE = "Sở Nội vụ trình UBND tỉnh báo cáo tự đánh giá"
-
-
-def report_state(session, campaign: Campaign, now: datetime) -> phases.PhaseState:
-    """The report deadline is SNV's own: met when an approved report has been delivered to the PPC."""
-    state = phases.PhaseState("report", campaign.deadline_at("report"), now)
-    delivered = session.scalar(select(func.min(ReportBuild.delivered_at)).where(
-        ReportBuild.campaign_id == campaign.id, ReportBuild.delivered_at <= now))
-    build = session.scalar(select(ReportBuild).where(ReportBuild.campaign_id == campaign.id,
-                                                     ReportBuild.created_at <= now)
-                           .order_by(ReportBuild.number.desc()).limit(1))
-    if delivered:
-        reason, detail = "ok", f"Đã gửi UBND tỉnh lúc {vn_datetime(delivered.astimezone(campaign.tz))}."
-    else:
-        reason = "missing" if state.deadline_passed else "pending"
-        detail = (f"Bản lần {build.number}: {builds.STATUS_TITLES[build.status].lower()}"
-                  + (f" (lý do: {build.reason})" if build.status == "rejected" else "") + "."
-                  if build else "Chưa lập báo cáo tổng hợp.")
-    state.units["SNV"] = phases.UnitStatus("SNV", reason, detail)
-    return state
-
-
 def _unit_context(campaign: Campaign) -> dict:
-    return {"unit_names": {u.code: u.name_vi for u in campaign.active_units},
-            "reason_titles": phases.REASON_TITLES,
-            "ui_url": ui_link(campaign)}
+    return {"unit_names": campaign.unit_names, "reason_titles": phases.REASON_TITLES, "ui_url": campaign.ui_link()}
 
 
 def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
@@ -319,7 +255,7 @@ def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -
     built by :func:`deadline_alert`)."""
     now = now or datetime.now(UTC)
     with session_scope(rt.store_url) as s:
-        arrived = [r for phase in PHASE_TITLES for r in ingest(s, campaign, phase).results if r.status == "accepted"]
+        arrived = [r for phase in COLLECTED for r in ingest(s, campaign, phase).results if r.status == "accepted"]
         queued = notify_quarantined(s, campaign, now)
         by_template = Counter()
         for mail in reminders.plan(s, campaign, now):
@@ -327,7 +263,7 @@ def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -
                                        phase=mail.phase, unit_code=mail.unit_code, rung=mail.rung,
                                        attachments=mail.attachments, now=now, **mail.context)
             by_template[mail.template] += 1
-        done = set(s.scalars(select(Notification.key).where(Notification.campaign_id == campaign.id)))
+        done = queries.ledger_keys(s, campaign)
     delivered: dict[str, str] = {}
     outcomes = deliver(rt, campaign, queued, now, delivered)
     retried = sum(outcome == "sent" for key, outcome in delivered.items() if key not in queued)
@@ -335,7 +271,8 @@ def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -
         mark_delivered(s, campaign)  # a delivery to the PPC held until mail was configured has now gone
     alerts = []
     for phase, before in due_coordinator_notices(campaign, now):
-        if all(f"{campaign.id}:{phase}:alert:{before}:{c.email}" in done for c in campaign.contacts.coordinators):
+        if all(ledger_key(campaign, phase, "alert", before, recipient=c.email) in done
+               for c in campaign.contacts.coordinators):
             continue
         sent = deadline_alert(campaign, rt, phase, before, now)["mail"]
         outcomes.update(sent)
@@ -362,7 +299,7 @@ def replay_notices(campaign: Campaign, rt: Runtime, until: datetime | None = Non
 
 
 def reconcile_scores(campaign: Campaign, rt: Runtime, units: list[str] | None = None,
-                     areas: list[str] | None = None, tolerance: Decimal = Decimal("0.01"),
+                     areas: list[str] | None = None, tolerance: Decimal = DEFAULT_TOLERANCE,
                      collect_first: bool = False, now: datetime | None = None) -> dict:
     """Mismatch detection between MoHA's software and the units' reports for a scope (the campaign, some units,
     some areas): store it (replacing that scope's previous result), write each unit's table of what to correct,
@@ -379,11 +316,10 @@ def reconcile_scores(campaign: Campaign, rt: Runtime, units: list[str] | None = 
             if unit_code not in campaign.unit_by_code:
                 continue
             path = write_unit_notice(campaign, unit_code, findings, reports_dir(campaign.id) / "doi_chieu", now)
-            digest = hashlib.sha256(findings.sort_values(["criterion", "category"])[
-                ["criterion", "category", "report_score", "portal_score"]].to_csv(index=False).encode()).hexdigest()
+            digest = findings_digest(findings)
             unit = campaign.unit_by_code[unit_code]
             for recipient in [unit.email, *nominees.get(unit_code, [])]:
-                key = f"{campaign.id}:mismatch:{unit_code}:{digest[:16]}:{recipient}"
+                key = ledger_key(campaign, "mismatch", unit_code, digest[:16], recipient=recipient)
                 queued[key] = enqueue(s, campaign, key=key, template="mismatch_notice", recipients=[recipient],
                                       phase="self_scores", unit_code=unit_code, attachments=[path], now=now,
                                       unit=unit, count=len(findings),
@@ -401,22 +337,18 @@ def reconcile_scores(campaign: Campaign, rt: Runtime, units: list[str] | None = 
 def _clear_mismatch_notice(session, campaign: Campaign, unit_code: str, now: datetime) -> dict[str, str]:
     """Tell each recipient of the unit's last table of points to fix (if any) that it no longer applies: the data
     it came from has been superseded (a half-copied export, a corrected report) and nothing is left to fix."""
-    last = session.scalars(select(Notification).where(
-        Notification.campaign_id == campaign.id, Notification.template == "mismatch_notice",
-        Notification.unit_code == unit_code, Notification.outcome == "sent").order_by(
-        Notification.sent_at.desc())).first()
+    last = queries.last_sent(session, campaign, "mismatch_notice", unit_code)
     if last is None:
         return {}
-    digest = last.key.split(":")[3]
-    told = session.scalars(select(Notification).where(
-        Notification.campaign_id == campaign.id, Notification.template == "mismatch_notice",
-        Notification.key.like(f"{campaign.id}:mismatch:{unit_code}:{digest}:%"))).all()
+    digest = ledger_key_parts(last.key)[3]
+    told = queries.ledger_entries(session, campaign, "mismatch_notice",
+                                  ledger_key(campaign, "mismatch", unit_code, digest, recipient=""))
     unit = campaign.unit_by_code[unit_code]
     return {key: enqueue(session, campaign, key=key, template="mismatch_cleared", recipients=[recipient],
                          phase="self_scores", unit_code=unit_code, now=now, unit=unit,
                          sent_at=last.sent_at.astimezone(campaign.tz))
             for recipient in sorted({r for n in told for r in n.recipients})
-            if (key := f"{campaign.id}:mismatch-cleared:{unit_code}:{digest}:{recipient}")}
+            if (key := ledger_key(campaign, "mismatch-cleared", unit_code, digest, recipient=recipient))}
 
 
 def assemble_report(campaign: Campaign, rt: Runtime, now: datetime | None = None, run_id: str | None = None) -> dict:
@@ -440,13 +372,13 @@ def request_report_approval(campaign: Campaign, rt: Runtime, link: str, now: dat
         files = builds.files_of(s, build)
         figures = report_figures(s, campaign, build.created_at)
         leader = campaign.contacts.snv_leader
-        key = f"{campaign.id}:report:{build.number}:approval"
+        key = ledger_key(campaign, "report", build.number, "approval")
         queued = {key: enqueue(s, campaign, key=key, template="report_approval", phase="report",
                                rung=f"build-{build.number}", now=now,
                                recipients=[leader.email, *(c.email for c in campaign.contacts.coordinators)],
                                attachments=[Path(v.path) for v in files.values()], recipient_name=leader.name,
                                build=build, figures=figures, link=link, deadline=campaign.deadline_at("report"),
-                               ui_url=ui_link(campaign))}
+                               ui_url=campaign.ui_link())}
         number = build.number
     [outcome] = deliver(rt, campaign, queued, now)
     return {"build": number, "mail": outcome}
@@ -460,12 +392,12 @@ def record_report_decision(campaign: Campaign, rt: Runtime, approved: bool, by: 
         build = builds.decide(s, campaign, approved, by, at, reason)
         queued = {}
         if not approved:
-            key = f"{campaign.id}:report:{build.number}:rejected"
+            key = ledger_key(campaign, "report", build.number, "rejected")
             queued[key] = enqueue(s, campaign, key=key, template="report_rejected", phase="report",
                                   rung=f"build-{build.number}",
                                   recipients=[c.email for c in campaign.contacts.coordinators], build=build,
                                   decided_at=at.astimezone(campaign.tz),
-                                  approver=approver_shown(campaign, build.decided_by), ui_url=ui_link(campaign))
+                                  approver=approver_shown(campaign, build.decided_by), ui_url=campaign.ui_link())
         result = {"build": build.number, "status": build.status, "by": by, "at": at.isoformat(),
                   "reason": build.reason}
     outcomes = deliver(rt, campaign, queued)
@@ -483,7 +415,7 @@ def deliver_report(campaign: Campaign, rt: Runtime, now: datetime | None = None)
         copies = builds.archive(s, campaign, build, now)
         figures = report_figures(s, campaign, build.created_at)
         office = campaign.contacts.ppc_office
-        key = f"{campaign.id}:report:{build.number}:delivery"
+        key = ledger_key(campaign, "report", build.number, "delivery")
         queued = {key: enqueue(s, campaign, key=key, template="report_delivery", phase="report",
                                rung=f"build-{build.number}", now=now,
                                recipients=[office.email, campaign.contacts.snv_leader.email],
@@ -510,8 +442,7 @@ def mark_delivered(session, campaign: Campaign) -> datetime | None:
     if build is None or build.status not in ("approved", "delivered"):
         return None
     if build.status == "approved":
-        sent = session.scalar(select(Notification.sent_at).where(
-            Notification.key == f"{campaign.id}:report:{build.number}:delivery", Notification.outcome == "sent"))
+        sent = queries.sent_at(session, ledger_key(campaign, "report", build.number, "delivery"))
         if sent is None:
             return None
         build.status, build.delivered_at = "delivered", sent
@@ -521,7 +452,7 @@ def mark_delivered(session, campaign: Campaign) -> datetime | None:
 def run_campaign(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
     """Every phase in order, without a scheduler (tests, command line). The DAG runs the same functions."""
     out = {"prepare": prepare(campaign, rt)}
-    for phase in PHASE_TITLES:
+    for phase in COLLECTED:
         out[f"collect_{phase}"] = collect(campaign, rt, phase, now)
         out[f"close_{phase}"] = close_phase(campaign, rt, phase, now)
         out[f"notify_{phase}"] = notify_phase_closed(campaign, rt, phase, now)

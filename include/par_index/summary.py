@@ -6,10 +6,12 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from par_index.campaign import PHASE_TITLES, Campaign
+from par_index.campaign import Campaign
 from par_index.intake.issue import location
-from par_index.phases import REASON_TITLES
-from par_index.reconcile import CATEGORY_TITLES
+from par_index.mismatches import CATEGORY_TITLES
+from par_index.phase_registry import COLLECTED
+from par_index.phases import BUILD_STATUS_TITLES, REASON_TITLES
+from par_index.readers import MAIL_KINDS
 from par_index.report import builds
 from par_index.store import session_scope
 from par_index.store.models import (
@@ -22,15 +24,6 @@ from par_index.store.models import (
     ReportBuild,
 )
 from par_index.text import vn_datetime
-
-MAIL_KINDS = {
-    "reminder": "nhắc việc đơn vị", "survey_person": "nhắc từng người trả lời khảo sát",
-    "survey_unit_notice": "thông báo thủ trưởng về khảo sát", "escalation": "báo cáo thủ trưởng đơn vị (quá hạn)",
-    "escalation_digest": "báo cáo lãnh đạo Sở Nội vụ", "deadline_alert": "cảnh báo hạn cho điều phối viên",
-    "phase_closed": "kết quả từng nội dung", "portal_accounts": "tài khoản phần mềm cho đầu mối",
-    "mismatch_notice": "bảng cần sửa sau đối chiếu", "report_approval": "trình lãnh đạo phê duyệt báo cáo",
-    "report_rejected": "báo cáo bị từ chối", "report_delivery": "gửi báo cáo UBND tỉnh",
-}
 
 
 def campaign_summary(campaign: Campaign, store_url: str) -> str:
@@ -49,7 +42,8 @@ def campaign_summary(campaign: Campaign, store_url: str) -> str:
                  for b in build_rows}
 
         lines.append("\nCác nội dung:")
-        for phase, title in PHASE_TITLES.items():
+        for phase in COLLECTED:
+            title = campaign.phase_title(phase)
             o = outcomes.get(phase)
             state = "chưa khép lại" if o is None else (
                 f"{'hoàn thành' if o.status == 'complete' else 'khép lại khi chưa đủ'}, "
@@ -57,7 +51,7 @@ def campaign_summary(campaign: Campaign, store_url: str) -> str:
             lines.append(f"  - {title} (hạn {vn_datetime(campaign.deadline_at(phase))}): {state}")
 
         lines.append("\nĐơn vị chậm hoặc chưa đạt:")
-        for lu in sorted(late, key=lambda x: (list(PHASE_TITLES).index(x.phase), x.unit_code)):
+        for lu in sorted(late, key=lambda x: (COLLECTED.index(x.phase), x.unit_code)):
             lines.append(f"  - [{lu.phase}] {lu.unit_code}: {REASON_TITLES.get(lu.reason, lu.reason)} — {lu.detail}")
         if not late:
             lines.append("  (không có)")
@@ -91,7 +85,7 @@ def campaign_summary(campaign: Campaign, store_url: str) -> str:
         for b in build_rows:
             decided = f"; {b.decided_by}, {vn_datetime(b.decided_at.astimezone(campaign.tz))}" if b.decided_at else ""
             why = f"; lý do: {b.reason}" if b.status == "rejected" else ""
-            lines.append(f"  - Bản lần {b.number}: {builds.STATUS_TITLES[b.status]}{decided}{why}")
+            lines.append(f"  - Bản lần {b.number}: {BUILD_STATUS_TITLES[b.status]}{decided}{why}")
         if build_rows:
             latest = build_files[build_rows[-1].id]
             for kind, label in (("workbook", "Bảng tổng hợp"), ("docx", "Báo cáo Word"),

@@ -13,8 +13,9 @@ from par_index.airflow.time_fidelity import (
     check_deadline_dag,
     check_reminder_dag,
 )
-from par_index.campaign import PHASE_TITLES, campaign_files, load_campaign
+from par_index.campaign import campaign_files, load_campaign
 from par_index.paths import CAMPAIGNS_DIR
+from par_index.phase_registry import COLLECTED
 
 
 def _dags(folder=None):
@@ -48,11 +49,11 @@ def test_a_deadlines_dag_that_would_wait_paused_or_stop_early_is_named(campaign)
 
 def test_sensors_live_from_the_campaign_start_to_their_deadline_plus_the_grace(campaign):
     dag = _dags()[0][campaign.dag_id]
-    lifetimes = {p: dag.get_task(f"collect_{p}").timeout for p in PHASE_TITLES}
+    lifetimes = {p: dag.get_task(f"collect_{p}").timeout for p in COLLECTED}
     # 20/12/2023 00:00 → 30/12, 31/12/2023 and 16/01/2024 23:59:59, plus one day to close
     assert lifetimes == {"nominees": (11 * 86400 - 1) + 86400, "survey": (12 * 86400 - 1) + 86400,
                          "self_scores": (28 * 86400 - 1) + 86400}
-    assert {dag.get_task(f"close_{p}").trigger_rule for p in PHASE_TITLES} == {"all_done"}
+    assert {dag.get_task(f"close_{p}").trigger_rule for p in COLLECTED} == {"all_done"}
 
 
 def test_a_campaign_longer_than_today_s_still_fits(tmp_path, campaign):

@@ -21,11 +21,10 @@ class ReportApprovalRequest(BaseNotifier):
 
     def notify(self, context) -> None:
         from par_index.airflow.runtime import runtime
-        from par_index.readers import ui_base_url
         from par_index.service import request_report_approval
 
         campaign = load_campaign(self.campaign_file)
-        link = ApprovalOperator.generate_link_to_ui_from_context(context=context, base_url=ui_base_url(campaign))
+        link = ApprovalOperator.generate_link_to_ui_from_context(context=context, base_url=campaign.ui_base_url)
         result = request_report_approval(campaign, runtime(), link)
         self.log.info("Approval request for report build %s: %s", result["build"], result["mail"])
 

@@ -21,8 +21,9 @@ from par_index.airflow.deadline_reference import DirectiveDeadline
 from par_index.airflow.deadlines import AwaitComplianceOperator, DeadlineRunOperator
 from par_index.airflow.notifiers import PhaseClosedNotifier
 from par_index.airflow.sensors import PhaseSensor
-from par_index.campaign import PHASE_TITLES, PHASES, Campaign, campaign_files, load_campaign, parse_duration
-from par_index.readers import ui_link
+from par_index.campaign import Campaign, campaign_files, load_campaign, parse_duration
+from par_index.mismatches import DEFAULT_TOLERANCE
+from par_index.phase_registry import COLLECTED, PHASES
 from par_index.text import duration_vi, vn_date, vn_datetime, vn_weekday_datetime
 
 OWNER = "so-noi-vu-cchc"
@@ -72,7 +73,7 @@ def deadlines_title(campaign: Campaign) -> str:
 
 
 def deadlines_url(campaign: Campaign) -> str:
-    return ui_link(campaign, deadlines_dag_id(campaign))
+    return campaign.ui_link(deadlines_dag_id(campaign))
 
 
 def deadline_alert(campaign_file: str) -> DeadlineAlert:
@@ -88,7 +89,7 @@ def deadline_alert(campaign_file: str) -> DeadlineAlert:
 def _deadlines_doc(campaign: Campaign) -> str:
     lines = [f"# {deadlines_title(campaign)}",
              f"Bốn hạn của văn bản số {campaign.directive.number} ({campaign.directive.issuer_vi}) cho chiến dịch "
-             f"[{campaign.title_vi}]({ui_link(campaign)}), mỗi hạn một lần chạy "
+             f"[{campaign.title_vi}]({campaign.ui_link()}), mỗi hạn một lần chạy "
              "(mã lần chạy là mã nội dung, hạn ghi trong conf), do chiến dịch tạo khi bắt đầu.",
              "", "| Lần chạy | Nội dung | Hạn (giờ Việt Nam) |", "|---|---|---|"]
     lines += [f"| `{key}` | {dl.title_vi} | {vn_weekday_datetime(campaign.deadline_at(key))} |"
@@ -202,7 +203,8 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
                        "bỏ qua: lần chạy tạo sau hạn bị ghi Missed ngay.")
         closers = {}
         poke = parse_duration(campaign.reminders.sensor_poke)
-        for phase, title in PHASE_TITLES.items():
+        for phase in COLLECTED:
+            title = campaign.phase_title(phase)
             deadline = campaign.deadline_at(phase)
             sensor = PhaseSensor(
                 task_id=f"collect_{phase}", campaign_file=campaign_file, phase=phase,
@@ -328,7 +330,7 @@ def build_reconcile_dag(campaigns: list[tuple[Campaign, Path]]) -> DAG:
                            description="Để trống: mọi đơn vị", uniqueItems=True),
             "areas": Param([], type="array", items={"type": "string", "enum": areas}, title="Lĩnh vực",
                            description="Để trống: mọi lĩnh vực", uniqueItems=True),
-            "tolerance": Param(0.01, type="number", minimum=0, maximum=1, title="Dung sai (điểm)"),
+            "tolerance": Param(float(DEFAULT_TOLERANCE), type="number", minimum=0, maximum=1, title="Dung sai (điểm)"),
         },
         tags=["par-index", "reconcile"],
         default_args={"owner": OWNER, "retries": 1, "retry_delay": timedelta(minutes=1)},
@@ -350,7 +352,7 @@ def build_reconcile_dag(campaigns: list[tuple[Campaign, Path]]) -> DAG:
             campaign = load_campaign(files[chosen["campaign"]])
             return reconcile_scores(campaign, runtime(), units=chosen.get("units") or None,
                                     areas=chosen.get("areas") or None,
-                                    tolerance=Decimal(str(chosen.get("tolerance", 0.01))), collect_first=True)
+                                    tolerance=Decimal(str(chosen.get("tolerance", DEFAULT_TOLERANCE))), collect_first=True)
 
         reconcile()
     return dag

@@ -38,7 +38,8 @@ class PhaseSensor(BaseSensorOperator):
         from par_index.airflow.triggers import InboxTrigger
         from par_index.campaign import load_campaign
         from par_index.intake.inbox import inbox_fingerprint
-        from par_index.service import FEEDS, collect
+        from par_index.phase_registry import REGISTRY
+        from par_index.service import collect
 
         now = datetime.now(UTC)
         started = datetime.fromisoformat(first_check) if first_check else now
@@ -63,7 +64,7 @@ class PhaseSensor(BaseSensorOperator):
         if result["recheck_at"]:  # a file still being written, or cut off and young: look again then
             self.log.info("Not read yet (unfinished): %s; looking again at %s", result["pending"], result["recheck_at"])
             wakes.append((datetime.fromisoformat(result["recheck_at"]), "recheck"))
-        if self.phase in FEEDS and rt.portal:  # MoHA's software changes without a file: read it every poke
+        if REGISTRY[self.phase].feed and rt.portal:  # MoHA's software changes without a file: read it every poke
             wakes.append((now + timedelta(seconds=self.poke_interval), "feed"))
         wake_at, wake_for = min(wakes)
         self.defer(trigger=InboxTrigger(self.campaign_file, seen, wake_at.isoformat(), self.check_every, wake_for),

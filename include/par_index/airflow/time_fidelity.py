@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from par_index.campaign import PHASE_TITLES, PHASES, Campaign
+from par_index.campaign import Campaign
+from par_index.phase_registry import COLLECTED, PHASES
 from par_index.text import vn_datetime
 
 
@@ -37,7 +38,7 @@ def _span(delta: timedelta) -> str:
 def served_phase(campaign: Campaign, task_id: str) -> str:
     """The directive deadline a campaign task serves: its phase for ``collect_*``/``close_*``, the first deadline
     for ``prepare``, the report for the rest (reconciliation, assembly, approval, delivery)."""
-    for phase in PHASE_TITLES:
+    for phase in COLLECTED:
         if task_id.endswith(f"_{phase}"):
             return phase
     return min(PHASES, key=campaign.deadline_at) if task_id == "prepare" else "report"

@@ -44,10 +44,10 @@ def _campaign(campaign_file: str):
 
 
 def _signature(campaign_file: str, phase: str):
-    from par_index.campaign import PHASE_TITLES
     from par_index.intake.inbox import inbox_signature
+    from par_index.phase_registry import COLLECTED
 
-    if phase not in PHASE_TITLES:  # the report is SNV's own: nothing to read from the inbox
+    if phase not in COLLECTED:  # the report is the coordinating unit's own: nothing to read from the inbox
         return None
     return inbox_signature(_campaign(campaign_file))
 

@@ -17,13 +17,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from par_index import collection_failures, phases
-from par_index.campaign import PHASE_TITLES, PHASES, Campaign
+from par_index.campaign import Campaign
+from par_index.mismatches import CATEGORY_TITLES, DEFAULT_TOLERANCE
+from par_index.phase_registry import COLLECTED, PHASES, REGISTRY
 from par_index.store.db import engine_for
 from par_index.store.models import CampaignRow, Mismatch, Notification, PhaseOutcome, Reconciliation, Score
 from par_index.text import vn_date, vn_datetime
 
 RECONCILE_DAG_ID = "par_reconcile"
-DEFAULT_TOLERANCE = 0.01  # par_reconcile's default
 NOTIFICATIONS_SHOWN = 15
 STATUS_OF_REASON = {"ok": "ok", "pending": "pending", "late": "late", "missing": "bad", "invalid": "bad",
                     "incomplete": "bad"}
@@ -33,8 +34,6 @@ KIND_TITLES = {"department": "Sở, ban, ngành", "council_office": "Văn phòng
 OUTCOME_TITLES = {"sent": "Đã gửi", "failed": "Gửi lỗi (sẽ gửi lại)", "queued": "Chờ gửi",
                   "sending": "Đang gửi", "dropped": "Không gửi nữa"}
 OUTCOME_STATUS = {"sent": "ok", "failed": "bad", "queued": "pending", "sending": "pending", "dropped": "none"}
-NOT_APPLICABLE = {"nominees": "Không phụ trách lĩnh vực", "self_scores": "Không được giao tiêu chí",
-                  "survey": "Không có trong danh sách khảo sát"}
 
 
 def vn_points(value: float | Decimal | None) -> str:
@@ -125,17 +124,17 @@ def find_campaign(campaigns: list[Campaign], key: str) -> Campaign | None:
 def reconcile_conf(campaign: Campaign, unit_code: str, areas: list[str] = ()) -> dict:
     """The ``par_reconcile`` form's values for rerunning one unit's reconciliation."""
     return {"campaign": campaign.id, "units": [unit_code], "areas": sorted(areas, key=int),
-            "tolerance": DEFAULT_TOLERANCE}
+            "tolerance": float(DEFAULT_TOLERANCE)}
 
 
 def reconcile_choices(campaigns: list[Campaign]) -> dict:
     """What ``par_reconcile``'s form accepts (the same lists as the DAG's params), with names."""
-    units = {u.code: u.name_vi for c in campaigns for u in c.active_units}
+    units = {code: name for c in campaigns for code, name in c.unit_names.items()}
     areas = {a.code: a.name_vi for c in campaigns for a in c.catalogue.areas}
     return {"campaigns": [{"id": c.id, "title_vi": c.title_vi} for c in campaigns],
             "units": [{"code": code, "name_vi": units[code]} for code in sorted(units)],
             "areas": [{"code": code, "name_vi": areas[code]} for code in sorted(areas, key=int)],
-            "tolerance": DEFAULT_TOLERANCE}
+            "tolerance": float(DEFAULT_TOLERANCE)}
 
 
 def _has_store(campaign: Campaign, engine: Engine) -> bool:
@@ -148,7 +147,7 @@ def _has_store(campaign: Campaign, engine: Engine) -> bool:
 def _cell(status: phases.UnitStatus | None, phase: str) -> dict:
     if status is None:
         return {"applies": False, "reason": "none", "status": "none", "icon": STATUS_ICONS["none"],
-                "reason_vi": NOT_APPLICABLE[phase], "detail": ""}
+                "reason_vi": REGISTRY[phase].not_applicable_vi, "detail": ""}
     css = STATUS_OF_REASON[status.reason]
     return {"applies": True, "reason": status.reason, "status": css, "icon": STATUS_ICONS[css],
             "reason_vi": phases.REASON_TITLES[status.reason], "detail": status.detail}
@@ -188,8 +187,7 @@ def _deadline(campaign: Campaign, phase: str, state: phases.PhaseState | None, o
 def build_overview(campaign: Campaign, store_url: str, now: datetime | None = None,
                    notifications: int = NOTIFICATIONS_SHOWN) -> dict:
     """Everything the dashboard shows for ``campaign`` as of ``now`` (default: now); JSON-able."""
-    from par_index.reconcile import CATEGORY_TITLES
-    from par_index.summary import MAIL_KINDS
+    from par_index.readers import MAIL_KINDS
 
     now = (now or datetime.now(UTC)).astimezone(campaign.tz)
     overview = {"campaign": describe(campaign), "as_of": now.isoformat(), "as_of_vi": vn_datetime(now),
@@ -199,11 +197,8 @@ def build_overview(campaign: Campaign, store_url: str, now: datetime | None = No
     if not _has_store(campaign, engine):
         overview["deadlines"] = [_deadline(campaign, p, None, None, now) for p in PHASES]
         return nfc_tree(overview)
-    from par_index.service import report_state  # the report deadline as the alerts judge it
-
     with Session(engine) as s:
-        states = {phase: phases.evaluate(s, campaign, phase, now) for phase in PHASE_TITLES}
-        states["report"] = report_state(s, campaign, now)
+        states = {phase: phases.evaluate(s, campaign, phase, now) for phase in PHASES}
         outcomes = {o.phase: o for o in s.scalars(
             select(PhaseOutcome).where(PhaseOutcome.campaign_id == campaign.id))}
         points = dict(s.execute(select(Score.unit_code, func.sum(Score.score)).where(
@@ -217,7 +212,7 @@ def build_overview(campaign: Campaign, store_url: str, now: datetime | None = No
         mails = s.scalars(select(Notification).where(Notification.campaign_id == campaign.id, moment <= now)
                           .order_by(moment.desc(), Notification.id.desc()).limit(notifications)).all()
         failures = [{"time_vi": vn_datetime(f.occurred_at.astimezone(campaign.tz)), "phase": f.phase,
-                     "phase_title": PHASE_TITLES.get(f.phase, f.phase), "source": f.source, "code": f.code,
+                     "phase_title": campaign.phase_title(f.phase) if f.phase in COLLECTED else f.phase, "source": f.source, "code": f.code,
                      "message": f.message, "reported_vi": vn_datetime(f.reported_at.astimezone(campaign.tz))
                      if f.reported_at and f.reported_at <= now else "Chưa"}
                     for f in collection_failures.recent(s, campaign, now)]
@@ -313,7 +308,6 @@ def reconcile_form(campaigns: list[Campaign], campaign: Campaign, unit_code: str
     ``None`` for a unit the campaign does not have."""
     import json
 
-    from par_index.reconcile import CATEGORY_TITLES
 
     unit = campaign.unit_by_code.get(unit_code)
     if unit is None:

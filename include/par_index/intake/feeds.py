@@ -12,10 +12,6 @@ from urllib3.util.retry import Retry
 
 from par_index.errors import ParError
 
-SCORE_COLUMNS = ["Mã đơn vị", "Mã tiêu chí", "Điểm tự đánh giá", "Số tài liệu kiểm chứng", "Trạng thái",
-                 "Cập nhật lúc"]
-PROGRESS_COLUMNS = ["Email", "Trạng thái", "Hoàn thành lúc", "Số câu đã trả lời", "Tổng số câu"]
-
 
 class FeedError(ParError):
     code = "INT060"
@@ -83,7 +79,8 @@ class PortalClient:
         return items
 
     def scores(self, year: int, units: list[str]) -> list[list[object]]:
-        """Self-scores as entered on the software, as rows under :data:`SCORE_COLUMNS`."""
+        """Self-scores as entered on the software, as rows under the ``self_scores`` feed's columns
+        (:data:`par_index.phase_registry.REGISTRY`)."""
         rows = []
         for unit in units:
             for item in self._pages("điểm tự đánh giá", f"/api/v1/campaigns/{year}/scores", {"unit": unit}):
@@ -92,7 +89,7 @@ class PortalClient:
         return rows
 
     def survey_progress(self, year: int) -> list[list[object]]:
-        """Respondents' progress, as rows under :data:`PROGRESS_COLUMNS`."""
+        """Respondents' progress, as rows under the ``survey`` feed's columns (:data:`par_index.phase_registry.REGISTRY`)."""
         return [[item.get("email"), item.get("status"), item.get("completed_at") or "", item.get("answered"),
                  item.get("total")]
                 for item in self._pages("tiến độ khảo sát", f"/api/v1/surveys/{year}/respondents", {})]

@@ -30,6 +30,7 @@ from par_index.intake.forms import ParsedForm, parse_form
 from par_index.intake.issue import Issue
 from par_index.intake.sheets import MAX_FILE_BYTES, Sheet, UnreadableFile, fix_legacy_text, read_sheets
 from par_index.paths import archive_dir, inbox_dir, quarantine_dir
+from par_index.phase_registry import ALL_FORMS, REGISTRY
 from par_index.store.models import (
     InboxEntry,
     IntakeIssue,
@@ -44,12 +45,6 @@ from par_index.text import nfc, vn_datetime
 
 log = logging.getLogger(__name__)
 
-PHASE_FORMS = {
-    "nominees": {"appendix_iv", "appendix_iii"},
-    "survey": {"survey_roster", "survey_progress"},
-    "self_scores": {"appendix_ii", "portal_export"},
-}
-ALL_FORMS = set().union(*PHASE_FORMS.values())
 EPOCH = datetime.min.replace(tzinfo=UTC)
 SETTLE = timedelta(seconds=2)  # a file modified this recently may still be being written
 PARTIAL_GRACE = timedelta(minutes=10)  # a cut-off file this young may still be arriving
@@ -141,7 +136,7 @@ def ingest(session: Session, campaign: Campaign, phase: str | None = None, now: 
     (unknown, unreadable, refused) are registered by whichever phase meets them first. One file's failure is that
     file's refusal, never the check's."""
     now = now or datetime.now(UTC)
-    wanted = PHASE_FORMS[phase] if phase else ALL_FORMS
+    wanted = REGISTRY[phase].forms if phase else ALL_FORMS
     root = inbox_dir(campaign.id)
     entries = {e.path_key: e for e in session.scalars(select(InboxEntry).where(InboxEntry.campaign_id == campaign.id))}
     intake = Intake()

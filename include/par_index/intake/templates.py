@@ -37,8 +37,9 @@ class Template:
 
 
 def _templates(campaign: Campaign) -> list[Template]:
-    stp = campaign.unit_by_code.get("STP") or campaign.active_units[0]
+    stp = campaign.example  # the example sheet's unit: the campaign file's example_unit
     stp_label = f"{stp.name_vi} ({stp.code})"
+    person_email = f"nva@{stp.email.partition('@')[2]}"  # an example person in the unit's mail domain
     leaves = [c for c, u in campaign.assignment_of.items() if u == stp.code][:2]
     cat = campaign.catalogue
     return [
@@ -58,7 +59,7 @@ def _templates(campaign: Campaign) -> list[Template]:
                  (stp_label,),
                  ((1, "Nguyễn Văn A", "Trưởng phòng", "Phòng Văn bản", ",".join(campaign.area_owners.get(stp.code,
                                                                                                    ["2"])),
-                   "0912345678", "nva@hatinh.example", "x", None),)),
+                   "0912345678", person_email, "x", None),)),
         Template("appendix_iii", "phu_luc_iii_tai_khoan_phan_mem.xlsx", "PHỤ LỤC III — DANH SÁCH TÀI KHOẢN PHẦN MỀM",
                  (),
                  (("STT", 6), ("Đơn vị", 36), ("Mã đơn vị", 12), ("Tên đăng nhập", 20),
@@ -66,14 +67,14 @@ def _templates(campaign: Campaign) -> list[Template]:
                  {2: "units"},
                  (),
                  ((1, stp.name_vi, stp.code, f"{stp.code.lower()}.cchc", "2", "Nguyễn Văn A",
-                   "nva@hatinh.example"),)),
+                   person_email),)),
         Template("survey_roster", "khao_sat_danh_sach_nguoi_tra_loi.xlsx",
                  "DANH SÁCH NGƯỜI TRẢ LỜI PHIẾU KHẢO SÁT XÃ HỘI HỌC", (),
                  (("STT", 6), ("Họ và tên", 26), ("Chức vụ", 22), ("Mã đơn vị", 12), ("Email", 30),
                   ("Nhóm đối tượng", 24)),
                  {3: "units"},
                  (),
-                 ((1, "Nguyễn Văn A", "Giám đốc", stp.code, "nva@hatinh.example", "Lãnh đạo, quản lý"),)),
+                 ((1, "Nguyễn Văn A", "Giám đốc", stp.code, person_email, "Lãnh đạo, quản lý"),)),
     ]
 
 

@@ -16,14 +16,12 @@ from par_index.campaign import Campaign
 from par_index.errors import ReportStateError
 from par_index.files import sha256_of
 from par_index.paths import reports_dir
+from par_index.phases import BUILD_STATUS_TITLES
 from par_index.readers import approver_record
 from par_index.report.document import build_document
 from par_index.report.figures import ReportFigures, compute
 from par_index.report.workbook import build_workbook
 from par_index.store.models import ReportBuild, ReportVersion
-
-STATUS_TITLES = {"awaiting": "Chờ phê duyệt", "rejected": "Bị từ chối", "approved": "Đã phê duyệt",
-                 "delivered": "Đã gửi UBND tỉnh", "superseded": "Đã có bản lập sau"}
 
 
 def assemble(session: Session, campaign: Campaign, now: datetime, run_id: str | None = None
@@ -66,7 +64,7 @@ def decide(session: Session, campaign: Campaign, approved: bool, by: str, at: da
     build = latest(session, campaign)
     if build is None or build.status != "awaiting":
         raise ReportStateError(f"Không có bản báo cáo nào đang chờ phê duyệt (bản mới nhất: "
-                               f"{STATUS_TITLES.get(build.status, '—') if build else 'chưa lập'}).", code="REP001")
+                               f"{BUILD_STATUS_TITLES.get(build.status, '—') if build else 'chưa lập'}).", code="REP001")
     build.status = "approved" if approved else "rejected"
     build.decided_by, build.decided_at = approver_record(campaign, by), at
     build.reason = (reason or "").strip() or (None if approved else "Không ghi lý do.")
@@ -82,7 +80,7 @@ def archive(session: Session, campaign: Campaign, build: ReportBuild, now: datet
         return {kind: Path(v.path) for kind, v in done.items()}
     if build.status != "approved":
         raise ReportStateError(f"Bản báo cáo lần {build.number} chưa được phê duyệt "
-                               f"({STATUS_TITLES[build.status]}).", code="REP002")
+                               f"({BUILD_STATUS_TITLES[build.status]}).", code="REP002")
     folder = reports_dir(campaign.id) / "luu_tru" / f"lan_{build.number:02d}"
     folder.mkdir(parents=True, exist_ok=True)
     copies = {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from par_index.campaign import PHASE_TITLES
 from par_index.paths import TEMPLATES_DIR
 from par_index.report.figures import ReportFigures
 from par_index.text import decree_date, vn_date, vn_number
@@ -23,14 +22,14 @@ def context(figures: ReportFigures) -> dict:
     campaign = figures.campaign
     d, r = campaign.directive, campaign.report
     local = figures.as_of.astimezone(campaign.tz)
-    names = {u.code: u.name_vi for u in campaign.active_units}
-    agency = names.get(campaign.budget.prepared_by, r.agency_vi.capitalize())
+    names = campaign.unit_names
+    agency = names.get(campaign.budget_unit, r.agency_vi.capitalize())
     inferred = " (số, ngày văn bản suy luận)" if "inferred" in (d.number_status, d.issued_on_status) else ""
     provisional = campaign.catalogue.has_provisional
     areas = [{"code": a.code, "name": a.name_vi + (" (có mục tạm tính)" if a.provisional else ""),
               "max": vn_number(a.self_max), "score": vn_number(a.self_score), "percent": vn_number(a.percent)}
              for a in figures.areas]
-    late_lines = [f"{PHASE_TITLES[phase]} (hạn {vn_date(campaign.deadline_at(phase))}): "
+    late_lines = [f"{campaign.phase_title(phase)} (hạn {vn_date(campaign.deadline_at(phase))}): "
                   + "; ".join(f"{names.get(lu.unit_code, lu.unit_code)} ({lu.detail.rstrip('.')})" for lu in rows) + "."
                   for phase, rows in figures.late.items() if rows]
     lacking = figures.lacking_evidence

@@ -11,9 +11,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from par_index.campaign import BUDGET_STATUS_TITLES, PHASE_TITLES, Campaign
+from par_index.campaign import BUDGET_STATUS_TITLES, Campaign
+from par_index.mismatches import CATEGORY_TITLES, DISAGREEMENTS
+from par_index.phase_registry import COLLECTED
 from par_index.phases import PhaseState, evaluate
-from par_index.reconcile import CATEGORY_TITLES, DISAGREEMENTS
 from par_index.store.models import LateUnit, Mismatch, Nominee, PhaseOutcome, Score
 from par_index.text import vn_date
 
@@ -66,7 +67,8 @@ class ReportFigures:
         """Phases the report cannot vouch for: not closed when it was built, or closed after a failed
         collection. The report says so rather than present their figures as final."""
         lines = []
-        for phase, title in PHASE_TITLES.items():
+        for phase in COLLECTED:
+            title = self.campaign.phase_title(phase)
             outcome = self.outcomes.get(phase)
             if outcome is None:
                 lines.append(f"Nội dung “{title}” chưa khép lại khi lập báo cáo: số liệu của nội dung này chưa "
@@ -110,7 +112,8 @@ class ReportFigures:
     def budget_line(self) -> str:
         b = self.campaign.budget
         names = self.campaign.unit_by_code
-        who = f"{names[b.prepared_by].name_vi} chủ trì, phối hợp {names[b.with_unit].name_vi}"
+        who = f"{names[self.campaign.budget_unit].name_vi} chủ trì" + (
+            f", phối hợp {names[b.with_unit].name_vi}" if b.with_unit else "")
         document = f"{b.document}, ngày {vn_date(b.dated)}" if b.document and b.dated else (
             b.document or "chưa có số, ngày văn bản")
         return f"{b.title_vi} ({who}): {BUDGET_STATUS_TITLES[b.status].lower()}; {document}."
@@ -146,7 +149,7 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> ReportFigure
             sum((i.max_points for i in inside if i.method == "survey"), Decimal(0)),
             self_score[area.code], any(i.provisional for i in [area, *inside])))
     nominees = session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)).all()
-    late: dict[str, list[LateUnit]] = {phase: [] for phase in PHASE_TITLES}
+    late: dict[str, list[LateUnit]] = {phase: [] for phase in COLLECTED}
     for row in session.scalars(select(LateUnit).where(LateUnit.campaign_id == campaign.id)
                                .order_by(LateUnit.unit_code)):
         late.setdefault(row.phase, []).append(row)

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from par_index.campaign import Campaign
-from par_index.reconcile import CATEGORY_TITLES
+from par_index.mismatches import CATEGORY_TITLES
 from par_index.report.workbook import put_cell
 from par_index.text import vn_datetime
 

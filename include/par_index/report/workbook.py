@@ -15,10 +15,10 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from par_index.campaign import PHASE_TITLES, Campaign
+from par_index.campaign import Campaign
 from par_index.intake.issue import location
+from par_index.mismatches import CATEGORY_TITLES
 from par_index.phases import REASON_TITLES
-from par_index.reconcile import CATEGORY_TITLES
 from par_index.report.figures import ReportFigures
 from par_index.store.models import IntakeIssue, Mismatch, Nominee, ReceivedFile
 from par_index.text import vn_date, vn_datetime
@@ -221,7 +221,7 @@ def _late_sheet(ws, figures: ReportFigures) -> None:
     for phase, rows in figures.late.items():
         for lu in rows:
             unit = campaign.unit_by_code.get(lu.unit_code)
-            for col, value in enumerate([PHASE_TITLES[phase], vn_date(campaign.deadline_at(phase)), lu.unit_code,
+            for col, value in enumerate([campaign.phase_title(phase), vn_date(campaign.deadline_at(phase)), lu.unit_code,
                                          unit.name_vi if unit else lu.unit_code, REASON_TITLES.get(lu.reason, lu.reason),
                                          lu.detail], 1):
                 put_cell(ws, row, col, value, alignment=WRAP)
