@@ -11,7 +11,7 @@ import pytest
 from databases import fresh_database, stack_settings
 from par_index.campaign import Campaign, load_campaign
 from par_index.paths import CAMPAIGNS_DIR
-from par_index.service import Runtime
+from par_index.runtime import Runtime
 
 # Airflow reads its home when first imported (by the tests that need it): give the tests their own.
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="par-airflow-home-")

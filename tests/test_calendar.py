@@ -22,7 +22,8 @@ from par_index.intake.sheets import read_sheets
 from par_index.notify import SmtpSettings
 from par_index.paths import TEMPLATES_DIR, inbox_dir
 from par_index.readers import salutation
-from par_index.service import Runtime, prepare, send_notices
+from par_index.runtime import Runtime
+from par_index.service import prepare, send_notices
 from par_index.store import session_scope
 from par_index.store.models import BouncedAddress, Notification
 from sqlalchemy import select

@@ -54,7 +54,8 @@ def _until(what: str, check, timeout: float, every: float = 3):
 def test_the_deadlines_panel_shows_the_directive_s_deadlines_missed_exactly_when_missed(stack_env, monkeypatch):
     from par_index.campaign import load_campaign
     from par_index.notify import SmtpSettings
-    from par_index.service import Runtime, assemble_report, deliver_report, record_report_decision
+    from par_index.runtime import Runtime
+    from par_index.service import assemble_report, deliver_report, record_report_decision
     from par_index.store import default_url
     from playwright.sync_api import expect, sync_playwright
 

@@ -26,7 +26,8 @@ from par_index.campaign import load_campaign
 from par_index.intake.feeds import FeedSettings, PortalClient
 from par_index.notify import SmtpSettings
 from par_index.paths import archive_dir, inbox_dir
-from par_index.service import Runtime, collect, prepare, reconcile_scores, run_campaign, send_notices
+from par_index.runtime import Runtime
+from par_index.service import collect, prepare, reconcile_scores, run_campaign, send_notices
 from par_index.store import session_scope
 from par_index.store.db import migrate
 from par_index.store.models import Mismatch, Notification

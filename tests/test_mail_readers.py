@@ -26,8 +26,8 @@ from par_index.readers import (
     head_title,
     salutation,
 )
+from par_index.runtime import Runtime
 from par_index.service import (
-    Runtime,
     assemble_report,
     deliver_report,
     prepare,

@@ -16,7 +16,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from par_index import mail_sink
 from par_index.notify import SmtpSettings, deliver_queued, encoded_words, enqueue
-from par_index.service import Runtime, prepare
+from par_index.runtime import Runtime
+from par_index.service import prepare
 from par_index.store import session_scope
 from par_index.store.models import Notification
 from received_mail import read_mails

@@ -12,7 +12,8 @@ from par_index import reconcile as reconcile_module
 from par_index.notify import SmtpSettings
 from par_index.paths import reports_dir
 from par_index.reconcile import FRAME_COLUMNS, Rules, Scope, find_mismatches, reconcile
-from par_index.service import Runtime, prepare, reconcile_scores
+from par_index.runtime import Runtime
+from par_index.service import prepare, reconcile_scores
 from par_index.store import session_scope
 from par_index.store.models import Mismatch, Notification, ReceivedFile, Reconciliation, Score
 from sqlalchemy import select

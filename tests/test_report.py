@@ -20,13 +20,12 @@ from par_index.errors import ReportStateError
 from par_index.intake.forms import parse_form
 from par_index.intake.sheets import read_sheets
 from par_index.notify import SmtpSettings
-from par_index.phases import evaluate
+from par_index.phases import evaluate, report_state
+from par_index.runtime import Runtime
 from par_index.service import (
-    Runtime,
     assemble_report,
     deliver_report,
     record_report_decision,
-    report_state,
     request_report_approval,
     run_campaign,
 )

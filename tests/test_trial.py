@@ -105,7 +105,8 @@ def test_dag_factory_builds_the_trial_dags_from_the_extra_folder(tmp_path, monke
 
 def test_every_mail_subject_says_thu_nghiem(tmp_path, data_dir, campaign):
     """The start notices of the trial are those of the real campaign, each subject marked, with its dates moved."""
-    from par_index.service import Runtime, prepare, send_notices
+    from par_index.runtime import Runtime
+    from par_index.service import prepare, send_notices
     from par_index.store import session_scope
     from par_index.store.models import Notification
     from par_index.text import vn_date

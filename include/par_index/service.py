@@ -21,7 +21,6 @@ from par_index.mismatches import CATEGORY_TITLES, DEFAULT_TOLERANCE
 from par_index.notify import deliver_queued, enqueue, ledger_file_part, ledger_key, ledger_key_parts
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
 from par_index.phase_registry import COLLECTED, REGISTRY
-from par_index.phases import report_state
 from par_index.readers import approver_shown
 from par_index.reconcile import Scope, findings_digest, reconcile
 from par_index.report import builds
@@ -29,10 +28,8 @@ from par_index.report.figures import compute as report_figures
 from par_index.report.unit_notice import write_unit_notice
 from par_index.runtime import Runtime
 from par_index.store import migrate, queries, session_scope
-from par_index.store.models import Notification, PhaseOutcome
+from par_index.store.models import Notification
 from par_index.text import duration_vi, vn_datetime
-
-__all__ = ["Runtime", "report_state"]  # re-exported: the tools' and tests' older imports
 
 
 def prepare(campaign: Campaign, rt: Runtime) -> dict:
@@ -115,7 +112,7 @@ def notify_phase_closed(campaign: Campaign, rt: Runtime, phase: str, now: dateti
     with session_scope(rt.store_url) as s:
         state = phases.evaluate(s, campaign, phase, now)
         failures = collection_failures.unreported(s, campaign, datetime.now(UTC))
-        outcome_row = s.get(PhaseOutcome, (campaign.id, phase))
+        outcome_row = queries.phase_outcome(s, campaign, phase)
         queued = {key: enqueue(s, campaign, key=key, template="phase_closed", recipients=[c.email], phase=phase,
                                now=now, recipient_name=c.name, state=state, phase_title=campaign.phase_title(phase),
                                deadline=campaign.deadline_at(phase), closed_at=now.astimezone(campaign.tz),

@@ -340,7 +340,8 @@ def test_office_lock_files_and_hidden_files_are_not_files_a_unit_sent(runtime, c
 
 def test_the_coordinators_are_told_once_where_a_file_with_passwords_went(runtime, campaign, sink):
     from par_index.notify import SmtpSettings
-    from par_index.service import Runtime, collect, send_notices
+    from par_index.runtime import Runtime
+    from par_index.service import collect, send_notices
     from received_mail import read_mails
 
     controller, folder = sink

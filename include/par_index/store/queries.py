@@ -14,6 +14,7 @@ from par_index.store.models import (
     CampaignRow,
     IntakeIssue,
     Notification,
+    PhaseOutcome,
     ReceivedFile,
     UnitRow,
 )
@@ -68,3 +69,8 @@ def ledger_entries(session: Session, campaign: Campaign, template: str, key_pref
 def sent_at(session: Session, key: str) -> datetime | None:
     """When the mail of ledger key ``key`` went out (None: not sent)."""
     return session.scalar(select(Notification.sent_at).where(Notification.key == key, Notification.outcome == "sent"))
+
+
+def phase_outcome(session: Session, campaign: Campaign, phase: str) -> PhaseOutcome | None:
+    """How the phase closed (None: not closed yet)."""
+    return session.get(PhaseOutcome, (campaign.id, phase))
