@@ -2,6 +2,9 @@
 
 Single-unit forms (Appendix II, IV) are all-or-nothing: one error sets the file aside. Multi-unit files (the
 scoring software's export, the survey roster and progress) reject only their bad rows; good rows go on.
+
+Each reader turns a row that validated into a typed record (:mod:`par_index.intake.records`) through
+:meth:`ParsedForm.keep`, which refuses a row with an error-severity issue: it is reported, never a record.
 """
 
 from __future__ import annotations
@@ -13,6 +16,16 @@ from decimal import Decimal
 from par_index.addresses import InvalidAddress, normalise_address
 from par_index.campaign import Campaign
 from par_index.intake.issue import Issue
+from par_index.intake.records import (
+    RECORD_TYPES,
+    NomineeRecord,
+    PortalAccountRecord,
+    PortalScoreRecord,
+    Record,
+    ReportScoreRecord,
+    SurveyProgressRecord,
+    SurveyRosterRecord,
+)
 from par_index.intake.sheets import Sheet, Table, cell_ref, cell_text, find_table, header_values
 from par_index.text import fold, parse_decimal, parse_vn_date, parse_vn_datetime
 
@@ -69,8 +82,33 @@ class ParsedForm:
     kind: str
     unit_code: str | None = None
     header: dict[str, object] = field(default_factory=dict)
-    records: list[dict] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    sheet: str | None = None  # the sheet its table was read from
+    _records: list[Record] = field(default_factory=list, init=False, repr=False)
+    _error_rows: set[int] = field(default_factory=set, init=False, repr=False)
+    _issues_seen: int = field(default=0, init=False, repr=False)
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        """The rows that were read without an error, typed by the form's kind, in the order of the table."""
+        return tuple(self._records)
+
+    def keep(self, record: Record) -> bool:
+        """Take ``record`` as one of the form's records, unless an error-severity issue was reported on its row
+        (in the form's sheet): such a row stays reported with its issue and never becomes a record. The only way
+        a record enters a form."""
+        expected = RECORD_TYPES.get(self.kind)
+        if type(record) is not expected:
+            raise TypeError(f"a {self.kind} form holds {expected and expected.__name__} records, not "
+                            f"{type(record).__name__}")
+        for issue in self.issues[self._issues_seen:]:
+            if issue.severity == "error" and issue.row and issue.sheet in (self.sheet, None):
+                self._error_rows.add(issue.row)
+        self._issues_seen = len(self.issues)
+        if record.row in self._error_rows:
+            return False
+        self._records.append(record)
+        return True
 
     @property
     def errors(self) -> list[Issue]:
@@ -100,7 +138,7 @@ def parse_form(sheets: list[Sheet], campaign: Campaign) -> ParsedForm:
             "INT007", "Không nhận ra biểu mẫu: không tìm thấy dòng tiêu đề của Phụ lục II, III, IV, dữ liệu xuất "
                       "phần mềm chấm điểm hay danh sách/tiến độ khảo sát. Dùng đúng biểu mẫu của Sở Nội vụ.")])
     spec, table = found
-    form = ParsedForm(spec.kind)
+    form = ParsedForm(spec.kind, sheet=table.sheet)
     form.issues += [i for sheet in sheets for i in sheet.issues if sheet.name == table.sheet or i.sheet is None]
     _refuse_password_columns(table, form)
     if form.rejected:
@@ -240,9 +278,9 @@ def _appendix_ii(table: Table, campaign: Campaign, form: ParsedForm) -> None:
             _issue(form, table, "INT028", f"{code} không có tài liệu kiểm chứng và không có giải trình.", row,
                    "evidence", severity="warning")
         scores[code] = score
-        form.records.append({"criterion": code, "score": score, "evidence": evidence,
-                             "evidence_count": len([e for e in (evidence or "").split(";") if e.strip()]),
-                             "explanation": explanation, "row": row})
+        form.keep(ReportScoreRecord(
+            row=row, criterion=code, score=score, evidence=evidence,
+            evidence_count=len([e for e in (evidence or "").split(";") if e.strip()]), explanation=explanation))
     for code, stated in scores.items():
         item = catalogue[code]
         if item.is_leaf:
@@ -294,11 +332,11 @@ def _appendix_iv(table: Table, campaign: Campaign, form: ParsedForm) -> None:
             _issue(form, table, "INT045", f"{name} không có trong danh sách Hội đồng thẩm định "
                                           f"({campaign.council.decision}).", row, "name", severity="warning")
         if ok:
-            form.records.append({"name": name, "position": position,
-                                 "division": cell_text(values.get("division")) or None, "areas": areas,
-                                 "phone": phone or None, "email": email,
-                                 "council": fold(cell_text(values.get("council"))) in ("x", "co", "yes", "1"),
-                                 "note": cell_text(values.get("note")) or None, "row": row})
+            form.keep(NomineeRecord(
+                row=row, name=name, position=position, division=cell_text(values.get("division")) or None,
+                areas=tuple(areas), phone=phone or None, email=email,
+                council=fold(cell_text(values.get("council"))) in ("x", "co", "yes", "1"),
+                note=cell_text(values.get("note")) or None))
 
 
 def _portal_export(table: Table, campaign: Campaign, form: ParsedForm) -> None:
@@ -310,16 +348,17 @@ def _portal_export(table: Table, campaign: Campaign, form: ParsedForm) -> None:
         if code not in campaign.catalogue:
             _issue(form, table, "INT020", f"Mã tiêu chí “{code}” không có trong Bảng 2.", row, "criterion")
             continue
+        known = len(form.issues)
         score = _number(form, table, values.get("score"), row, "score")
         count = _number(form, table, values.get("evidence_count"), row, "evidence_count")
         updated = _moment(form, table, campaign, values, row, "updated_at")
-        if updated is _BAD:
+        if len(form.issues) > known:  # a value that is not a number or not a time: the row is refused
             continue
         status = fold(cell_text(values.get("status")))
-        form.records.append({"unit": unit.code, "criterion": code, "score": score,
-                             "evidence_count": int(count) if count is not None else None,
-                             "status": "submitted" if status in ("da nop", "submitted") else "draft",
-                             "updated_at": updated, "row": row})
+        form.keep(PortalScoreRecord(
+            row=row, unit=unit.code, criterion=code, score=score,
+            evidence_count=int(count) if count is not None else None,
+            status="submitted" if status in ("da nop", "submitted") else "draft", updated_at=updated))
 
 
 def _bad_email(text: str) -> str:
@@ -341,9 +380,9 @@ def _survey_roster(table: Table, campaign: Campaign, form: ParsedForm) -> None:
             _issue(form, table, "INT052", f"Email {email} lặp lại trong danh sách.", row, "email")
             continue
         seen.add(email)
-        form.records.append({"name": cell_text(values.get("name")), "position": cell_text(values.get("position")),
-                             "unit": unit.code, "email": email, "group": cell_text(values.get("group")),
-                             "row": row})
+        form.keep(SurveyRosterRecord(
+            row=row, name=cell_text(values.get("name")), position=cell_text(values.get("position")), unit=unit.code,
+            email=email, group=cell_text(values.get("group"))))
 
 
 SURVEY_STATUS = {"da hoan thanh": "completed", "completed": "completed", "dang tra loi": "in_progress",
@@ -363,8 +402,8 @@ def _survey_progress(table: Table, campaign: Campaign, form: ParsedForm) -> None
         completed_at = _moment(form, table, campaign, values, row, "completed_at")
         if completed_at is _BAD or answered is None or total is None:
             continue
-        form.records.append({"email": email, "status": status, "answered": int(answered), "total": int(total),
-                             "completed_at": completed_at, "row": row})
+        form.keep(SurveyProgressRecord(row=row, email=email, status=status, answered=int(answered),
+                                       total=int(total), completed_at=completed_at))
 
 
 def _appendix_iii(table: Table, campaign: Campaign, form: ParsedForm) -> None:
@@ -372,7 +411,7 @@ def _appendix_iii(table: Table, campaign: Campaign, form: ParsedForm) -> None:
         unit = _row_unit(form, table, campaign, values, row)
         if unit is None:
             continue
-        form.records.append({"unit": unit.code, "login": cell_text(values.get("login")),
-                             "scope": cell_text(values.get("scope")), "manager": cell_text(values.get("manager")),
-                             "email": cell_text(values.get("email")).lower(), "row": row})
+        form.keep(PortalAccountRecord(
+            row=row, unit=unit.code, login=cell_text(values.get("login")), scope=cell_text(values.get("scope")),
+            manager=cell_text(values.get("manager")), email=cell_text(values.get("email")).lower()))
 

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import delete, event, select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +29,15 @@ from par_index.campaign import Campaign
 from par_index.files import copy_whole, sha256_of
 from par_index.intake.forms import ParsedForm, parse_form
 from par_index.intake.issue import Issue
+from par_index.intake.records import (
+    NomineeRecord,
+    PortalAccountRecord,
+    PortalScoreRecord,
+    Record,
+    ReportScoreRecord,
+    SurveyProgressRecord,
+    SurveyRosterRecord,
+)
 from par_index.intake.sheets import MAX_FILE_BYTES, Sheet, UnreadableFile, fix_legacy_text, read_sheets
 from par_index.paths import archive_dir, inbox_dir, quarantine_dir
 from par_index.phase_registry import ALL_FORMS, REGISTRY
@@ -52,6 +62,7 @@ STILL_ARRIVING = {"INT001", "INT071", "INT074"}  # how a half-copied workbook (n
 NAME_ENCODINGS = ("utf-8", "cp1258", "cp437")  # file names: UTF-8, else what Windows archives hold
 OFFICE_LOCKS = ("~$", ".~lock.")  # files Office and LibreOffice keep beside an open document
 UNLINK_AFTER_COMMIT = "par_index.inbox.unlink_after_commit"  # session.info: inbox originals moved out
+R = TypeVar("R", bound=Record)
 
 
 @dataclass
@@ -388,47 +399,57 @@ def _signed_at(campaign: Campaign, form: ParsedForm) -> datetime | None:
 
 
 def _store_records(session: Session, campaign: Campaign, row: ReceivedFile, form: ParsedForm) -> None:
+    """Replace what the store holds from ``form``'s kind (and unit) with its typed records: only rows read without
+    an error are records (:meth:`~par_index.intake.forms.ParsedForm.keep`)."""
     cid = campaign.id
     if form.kind == "appendix_iv":
         session.execute(delete(Nominee).where(Nominee.campaign_id == cid, Nominee.unit_code == row.unit_code))
-        for r in form.records:
-            session.add(Nominee(campaign_id=cid, unit_code=row.unit_code, file_id=row.id, full_name=r["name"],
-                                position=r["position"], division=r["division"], areas=r["areas"], phone=r["phone"],
-                                email=r["email"], council_member=r["council"], note=r["note"]))
+        for r in _typed(form, NomineeRecord):
+            session.add(Nominee(campaign_id=cid, unit_code=row.unit_code, file_id=row.id, full_name=r.name,
+                                position=r.position, division=r.division, areas=list(r.areas), phone=r.phone,
+                                email=r.email, council_member=r.council, note=r.note))
     elif form.kind == "appendix_ii":
         session.execute(delete(Score).where(Score.campaign_id == cid, Score.source == "report",
                                             Score.unit_code == row.unit_code))
         signed = _signed_at(campaign, form) or row.arrived_at
-        for r in form.records:
-            session.add(Score(campaign_id=cid, source="report", unit_code=row.unit_code, criterion_code=r["criterion"],
-                              score=r["score"], evidence=r["evidence"], evidence_count=r["evidence_count"],
-                              explanation=r["explanation"], status="signed", updated_at=signed, file_id=row.id))
+        for r in _typed(form, ReportScoreRecord):
+            session.add(Score(campaign_id=cid, source="report", unit_code=row.unit_code, criterion_code=r.criterion,
+                              score=r.score, evidence=r.evidence, evidence_count=r.evidence_count,
+                              explanation=r.explanation, status="signed", updated_at=signed, file_id=row.id))
     elif form.kind == "portal_export":
         session.execute(delete(Score).where(Score.campaign_id == cid, Score.source == "portal"))
-        latest: dict[tuple[str, str], dict] = {}
+        latest: dict[tuple[str, str], PortalScoreRecord] = {}
         count: Counter = Counter()
-        for r in form.records:  # the export may list a key twice: keep the latest update, count the rows
-            key = (r["unit"], r["criterion"])
+        for r in _typed(form, PortalScoreRecord):  # the export may list a key twice: keep the latest, count the rows
+            key = (r.unit, r.criterion)
             count[key] += 1
-            if key not in latest or (r["updated_at"] or EPOCH) >= (latest[key]["updated_at"] or EPOCH):
+            if key not in latest or (r.updated_at or EPOCH) >= (latest[key].updated_at or EPOCH):
                 latest[key] = r
         for key, r in latest.items():
-            session.add(Score(campaign_id=cid, source="portal", unit_code=r["unit"], criterion_code=r["criterion"],
-                              score=r["score"], evidence_count=r["evidence_count"], status=r["status"],
-                              updated_at=r["updated_at"], duplicates=count[key], file_id=row.id))
+            session.add(Score(campaign_id=cid, source="portal", unit_code=r.unit, criterion_code=r.criterion,
+                              score=r.score, evidence_count=r.evidence_count, status=r.status,
+                              updated_at=r.updated_at, duplicates=count[key], file_id=row.id))
     elif form.kind == "survey_roster":
         session.execute(delete(SurveyRespondent).where(SurveyRespondent.campaign_id == cid))
-        for r in form.records:
-            session.add(SurveyRespondent(campaign_id=cid, email=r["email"], full_name=r["name"],
-                                         position=r["position"], unit_code=r["unit"], group=r["group"],
-                                         file_id=row.id))
+        for r in _typed(form, SurveyRosterRecord):
+            session.add(SurveyRespondent(campaign_id=cid, email=r.email, full_name=r.name, position=r.position,
+                                         unit_code=r.unit, group=r.group, file_id=row.id))
     elif form.kind == "appendix_iii":
         session.execute(delete(PortalAccount).where(PortalAccount.campaign_id == cid))
-        for r in {r["login"]: r for r in form.records if r["login"]}.values():
-            session.add(PortalAccount(campaign_id=cid, login=r["login"], unit_code=r["unit"], scope=r["scope"] or None,
-                                      manager=r["manager"] or None, email=r["email"] or None, file_id=row.id))
+        for r in {r.login: r for r in _typed(form, PortalAccountRecord) if r.login}.values():
+            session.add(PortalAccount(campaign_id=cid, login=r.login, unit_code=r.unit, scope=r.scope or None,
+                                      manager=r.manager or None, email=r.email or None, file_id=row.id))
     elif form.kind == "survey_progress":
         session.execute(delete(SurveyProgress).where(SurveyProgress.campaign_id == cid))
-        for r in {r["email"]: r for r in form.records}.values():
-            session.add(SurveyProgress(campaign_id=cid, email=r["email"], status=r["status"], answered=r["answered"],
-                                       total=r["total"], completed_at=r["completed_at"], file_id=row.id))
+        for r in {r.email: r for r in _typed(form, SurveyProgressRecord)}.values():
+            session.add(SurveyProgress(campaign_id=cid, email=r.email, status=r.status, answered=r.answered,
+                                       total=r.total, completed_at=r.completed_at, file_id=row.id))
+
+
+def _typed(form: ParsedForm, kind: type[R]) -> list[R]:
+    """``form``'s records, each checked to be of ``kind`` (what its form kind reads into)."""
+    records = list(form.records)
+    for record in records:
+        if not isinstance(record, kind):
+            raise TypeError(f"{form.kind}: {type(record).__name__} is not a {kind.__name__}")
+    return records

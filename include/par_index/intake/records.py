@@ -1,0 +1,107 @@
+"""What a form's rows become once read and validated: one frozen record type per form kind.
+
+Only the readers of :mod:`par_index.intake.forms` build records, and only through
+:meth:`~par_index.intake.forms.ParsedForm.keep`, which refuses a row that has an error-severity issue: such a row
+is reported with its issue and never stored. The code that stores a form (:mod:`par_index.intake.inbox`) reads the
+records' attributes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Record:
+    """A validated row of a form; ``row`` is the Excel row (1-based) it was read from."""
+
+    row: int
+
+    def __getitem__(self, key: str) -> object:
+        """Read access by field name, for callers written when records were dicts (tests, benchmarks outside the
+        intake). New code reads attributes."""
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportScoreRecord(Record):
+    """Appendix II: one leaf criterion the unit scored itself (signed report)."""
+
+    criterion: str
+    score: Decimal
+    evidence: str | None
+    evidence_count: int
+    explanation: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NomineeRecord(Record):
+    """Appendix IV: one nominated focal official of the unit."""
+
+    name: str
+    position: str
+    division: str | None
+    areas: tuple[str, ...]
+    phone: str | None
+    email: str
+    council: bool
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortalScoreRecord(Record):
+    """The scoring software's export or feed: one unit's score of one criterion as entered on the software."""
+
+    unit: str
+    criterion: str
+    score: Decimal | None  # blank on the software
+    evidence_count: int | None
+    status: str  # submitted | draft
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortalAccountRecord(Record):
+    """Appendix III: one account on the scoring software."""
+
+    unit: str
+    login: str
+    scope: str
+    manager: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SurveyRosterRecord(Record):
+    """The survey roster: one respondent."""
+
+    name: str
+    position: str
+    unit: str
+    email: str
+    group: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SurveyProgressRecord(Record):
+    """The survey progress (file or feed): one respondent's progress."""
+
+    email: str
+    status: str  # completed | in_progress | not_started
+    answered: int
+    total: int
+    completed_at: datetime | None
+
+
+RECORD_TYPES: dict[str, type[Record]] = {
+    "appendix_ii": ReportScoreRecord,
+    "appendix_iv": NomineeRecord,
+    "portal_export": PortalScoreRecord,
+    "appendix_iii": PortalAccountRecord,
+    "survey_roster": SurveyRosterRecord,
+    "survey_progress": SurveyProgressRecord,
+}
