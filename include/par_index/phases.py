@@ -9,20 +9,25 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from par_index.campaign import Campaign
+from par_index.store import session_scope
 from par_index.store.models import (
     LateUnit,
     Nominee,
     PhaseOutcome,
     ReceivedFile,
+    ReportBuild,
     Score,
     SurveyProgress,
     SurveyRespondent,
 )
+from par_index.text import vn_datetime
 
+BUILD_STATUS_TITLES = {"awaiting": "Chờ phê duyệt", "rejected": "Bị từ chối", "approved": "Đã phê duyệt",
+                       "delivered": "Đã gửi UBND tỉnh", "superseded": "Đã có bản lập sau"}
 REASON_TITLES = {"ok": "Đã hoàn thành", "pending": "Chưa nộp (còn hạn)", "missing": "Không nộp",
                  "late": "Hoàn thành sau hạn", "invalid": "Không đạt yêu cầu", "incomplete": "Chưa đầy đủ"}
 
@@ -84,6 +89,35 @@ def evaluate(session: Session, campaign: Campaign, phase: str, now: datetime | N
     state = PhaseState(phase, campaign.deadline_at(phase), now)
     {"nominees": _nominees, "survey": _survey, "self_scores": _self_scores}[phase](session, campaign, state)
     return state
+
+
+def report_state(session: Session, campaign: Campaign, now: datetime) -> PhaseState:
+    """The report deadline is SNV's own: met when an approved report has been delivered to the PPC."""
+    state = PhaseState("report", campaign.deadline_at("report"), now)
+    delivered = session.scalar(select(func.min(ReportBuild.delivered_at)).where(
+        ReportBuild.campaign_id == campaign.id, ReportBuild.delivered_at <= now))
+    build = session.scalar(select(ReportBuild).where(ReportBuild.campaign_id == campaign.id,
+                                                     ReportBuild.created_at <= now)
+                           .order_by(ReportBuild.number.desc()).limit(1))
+    if delivered:
+        reason, detail = "ok", f"Đã gửi UBND tỉnh lúc {vn_datetime(delivered.astimezone(campaign.tz))}."
+    else:
+        reason = "missing" if state.deadline_passed else "pending"
+        detail = (f"Bản lần {build.number}: {BUILD_STATUS_TITLES[build.status].lower()}"
+                  + (f" (lý do: {build.reason})" if build.status == "rejected" else "") + "."
+                  if build else "Chưa lập báo cáo tổng hợp.")
+    state.units["SNV"] = UnitStatus("SNV", reason, detail)
+    return state
+
+
+def judge_deadline(campaign: Campaign, store_url: str, phase: str, now: datetime) -> dict:
+    """Has the directive's deadline ``phase`` been met as of ``now``, judged from the store alone (SQL only: the
+    deadlines DAG's trigger asks this in the triggerer)."""
+    with session_scope(store_url) as s:
+        state = report_state(s, campaign, now) if phase == "report" else evaluate(s, campaign, phase, now)
+    return {"phase": phase, "as_of": now.isoformat(), "deadline": campaign.deadline_at(phase).isoformat(),
+            "complete": state.complete, "expected": len(state.units),
+            "waiting_for": sorted(u.unit_code for u in state.laggards), "recheck_at": None}
 
 
 def _nominees(session: Session, campaign: Campaign, state: PhaseState) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from par_index import collection_failures, phases, reminders
 from par_index.campaign import PHASE_TITLES, Campaign, parse_duration
@@ -35,7 +35,6 @@ from par_index.store.models import (
     Notification,
     PhaseOutcome,
     ReceivedFile,
-    ReportBuild,
     UnitRow,
 )
 from par_index.text import duration_vi, vn_datetime
@@ -276,34 +275,12 @@ def deadline_check(campaign: Campaign, rt: Runtime, phase: str, now: datetime | 
     if read_inbox and phase in PHASE_TITLES:
         with session_scope(rt.store_url) as s:
             recheck_at = ingest(s, campaign, phase).recheck_at
-    with session_scope(rt.store_url) as s:
-        state = report_state(s, campaign, now) if phase == "report" else phases.evaluate(s, campaign, phase, now)
-    return {"phase": phase, "as_of": now.isoformat(), "deadline": campaign.deadline_at(phase).isoformat(),
-            "complete": state.complete, "expected": len(state.units),
-            "waiting_for": sorted(u.unit_code for u in state.laggards),
-            "recheck_at": recheck_at.isoformat() if recheck_at else None}
+    result = phases.judge_deadline(campaign, rt.store_url, phase, now)
+    return result | {"recheck_at": recheck_at.isoformat() if recheck_at else None}
 
 
 REPORT_TITLE = "Sở Nội vụ trình UBND tỉnh báo cáo tự đánh giá"
-
-
-def report_state(session, campaign: Campaign, now: datetime) -> phases.PhaseState:
-    """The report deadline is SNV's own: met when an approved report has been delivered to the PPC."""
-    state = phases.PhaseState("report", campaign.deadline_at("report"), now)
-    delivered = session.scalar(select(func.min(ReportBuild.delivered_at)).where(
-        ReportBuild.campaign_id == campaign.id, ReportBuild.delivered_at <= now))
-    build = session.scalar(select(ReportBuild).where(ReportBuild.campaign_id == campaign.id,
-                                                     ReportBuild.created_at <= now)
-                           .order_by(ReportBuild.number.desc()).limit(1))
-    if delivered:
-        reason, detail = "ok", f"Đã gửi UBND tỉnh lúc {vn_datetime(delivered.astimezone(campaign.tz))}."
-    else:
-        reason = "missing" if state.deadline_passed else "pending"
-        detail = (f"Bản lần {build.number}: {builds.STATUS_TITLES[build.status].lower()}"
-                  + (f" (lý do: {build.reason})" if build.status == "rejected" else "") + "."
-                  if build else "Chưa lập báo cáo tổng hợp.")
-    state.units["SNV"] = phases.UnitStatus("SNV", reason, detail)
-    return state
+report_state = phases.report_state  # judged from the store alone (the deadlines DAG's trigger asks it too)
 
 
 def _unit_context(campaign: Campaign) -> dict:

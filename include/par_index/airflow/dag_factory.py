@@ -10,10 +10,10 @@ from airflow.sdk import (
     DAG,
     Asset,
     AssetAny,
-    AsyncCallback,
     CronTriggerTimetable,
     DeadlineAlert,
     Param,
+    SyncCallback,
     task,
 )
 
@@ -80,11 +80,12 @@ def deadlines_url(campaign: Campaign) -> str:
 
 def deadline_alert(campaign_file: str) -> DeadlineAlert:
     """The deadlines DAG's one alert: each run's row falls due at the deadline in its conf. The callback
-    (``đã đến hạn`` to the coordinators, naming who is late) runs only for a missed one; it lives in an importable
-    module: the triggerer never imports DAG files."""
+    (``đã đến hạn`` to the coordinators, naming who is late) runs only for a missed one, on a worker through the
+    executor (``SyncCallback``: it reads the inbox and the feed and sends mail, no work for the triggerer); it lives
+    in an importable module: callbacks never import DAG files."""
     return DeadlineAlert(reference=DirectiveDeadline(), interval=timedelta(0),
                          name="Hạn của văn bản chỉ đạo",
-                         callback=AsyncCallback("par_index.airflow.callbacks.deadline_alert",
+                         callback=SyncCallback("par_index.airflow.callbacks.deadline_alert",
                                                 kwargs={"campaign_file": campaign_file}))
 
 
@@ -100,8 +101,9 @@ def _deadlines_doc(campaign: Campaign) -> str:
                   "còn đơn vị chưa hoàn thành (điều phối viên nhận thư “đã đến hạn” kèm danh sách). Hạn mà mọi đơn "
                   "vị đã hoàn thành trước hạn rời khỏi bảng; lần chạy của nó ghi *Met*. Báo cáo: hoàn thành khi đã "
                   "gửi UBND tỉnh.",
-              "", "Tác vụ duy nhất chờ trong triggerer: đọc hộp thư đến mỗi vài giây, hỏi kho dữ liệu; xong trước hạn "
-                  "thì thành công, hết hạn thì bỏ qua (skipped, không phải lỗi). Thư báo trước hạn "
+              "", "Tác vụ duy nhất chờ trong triggerer, chỉ hỏi kho dữ liệu mỗi vài giây (tác vụ thu nhận của chiến "
+                  "dịch đọc hộp thư đến); xong trước hạn thì thành công; đến hạn thì trở lại worker, đọc hộp thư lần "
+                  "cuối rồi bỏ qua (skipped, không phải lỗi). Thư báo trước hạn "
                   f"{_before(campaign)} do DAG nhắc việc gửi. Tệp đến trong vài giây cuối trước hạn có thể được "
                   "đọc sau hạn: bảng ghi Missed, còn danh sách chậm (theo giờ tệp đến) ghi đúng hạn."]
     return "\n".join(lines)
@@ -131,9 +133,10 @@ def build_deadline_dag(campaign: Campaign, path: Path) -> DAG:
         AwaitComplianceOperator(
             task_id="await_compliance", task_display_name="Chờ mọi đơn vị hoàn thành trước hạn",
             campaign_file=campaign_file,
-            doc_md="Chờ trong triggerer (không giữ worker): thành công ngay khi mọi đơn vị đã hoàn thành nội dung của "
-                   "lần chạy (báo cáo: đã gửi UBND tỉnh) trước hạn; hết hạn mà chưa thì bỏ qua (skipped), hạn ghi "
-                   "Missed và điều phối viên nhận thư “đã đến hạn”.")
+            doc_md="Chờ trong triggerer (không giữ worker), chỉ hỏi kho dữ liệu: thành công ngay khi mọi đơn vị đã "
+                   "hoàn thành nội dung của lần chạy (báo cáo: đã gửi UBND tỉnh) trước hạn; đến hạn thì trở lại "
+                   "worker đọc hộp thư lần cuối, chưa xong thì bỏ qua (skipped), hạn ghi Missed và điều phối viên "
+                   "nhận thư “đã đến hạn” (gửi từ worker).")
     return dag
 
 

@@ -1,13 +1,17 @@
-"""Build a :class:`~par_index.service.Runtime` from Airflow connections (secrets stay in Airflow)."""
+"""Build a :class:`~par_index.service.Runtime` from Airflow connections (secrets stay in Airflow). The library is
+imported only where needed: the triggerer asks :func:`store_url` alone, without intake, HTTP or mail code."""
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from par_index.intake.feeds import FeedSettings, PortalClient
-from par_index.notify import SmtpSettings
-from par_index.service import Runtime
 from par_index.store import default_url
+
+if TYPE_CHECKING:
+    from par_index.intake.feeds import PortalClient
+    from par_index.notify import SmtpSettings
+    from par_index.service import Runtime
 
 log = logging.getLogger(__name__)
 STORE_CONN_ID = "par_campaign_db"
@@ -43,6 +47,8 @@ def store_url() -> str:
 
 def smtp_settings() -> SmtpSettings | None:
     """SMTP settings from connection ``par_smtp``; ``None`` (mail recorded as not sent) when it is missing."""
+    from par_index.notify import SmtpSettings
+
     conn = _connection(SMTP_CONN_ID)
     if conn is None:
         log.warning("Connection %s is not defined: notifications are recorded but not sent.", SMTP_CONN_ID)
@@ -55,6 +61,8 @@ def smtp_settings() -> SmtpSettings | None:
 
 def portal_client() -> PortalClient | None:
     """Client of MoHA's software from connection ``par_portal`` (base URL in host, token in password)."""
+    from par_index.intake.feeds import FeedSettings, PortalClient
+
     conn = _connection(PORTAL_CONN_ID)
     if conn is None:
         return None
@@ -68,4 +76,6 @@ def portal_client() -> PortalClient | None:
 
 
 def runtime() -> Runtime:
+    from par_index.service import Runtime
+
     return Runtime(store_url(), smtp_settings(), portal_client())

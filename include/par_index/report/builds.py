@@ -16,14 +16,14 @@ from par_index.campaign import Campaign
 from par_index.errors import ReportStateError
 from par_index.files import sha256_of
 from par_index.paths import reports_dir
+from par_index.phases import BUILD_STATUS_TITLES
 from par_index.readers import approver_record
 from par_index.report.document import build_document
 from par_index.report.figures import ReportFigures, compute
 from par_index.report.workbook import build_workbook
 from par_index.store.models import ReportBuild, ReportVersion
 
-STATUS_TITLES = {"awaiting": "Chờ phê duyệt", "rejected": "Bị từ chối", "approved": "Đã phê duyệt",
-                 "delivered": "Đã gửi UBND tỉnh", "superseded": "Đã có bản lập sau"}
+STATUS_TITLES = BUILD_STATUS_TITLES
 
 
 def assemble(session: Session, campaign: Campaign, now: datetime, run_id: str | None = None
