@@ -105,7 +105,8 @@ print(json.dumps({{"seconds": time.perf_counter() - start,
                   "heavy": sorted(m for m in ("pandas", "openpyxl", "python_calamine", "par_index.store.models")
                                   if m in sys.modules)}}))
 """
-    env = {"AIRFLOW_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+    env = {"AIRFLOW_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+           "PYTHONPATH": str(ROOT / "include")}  # this checkout's library, whichever the environment points to
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120,
                          check=True)
