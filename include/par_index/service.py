@@ -269,7 +269,8 @@ def deadline_check(campaign: Campaign, rt: Runtime, phase: str, now: datetime | 
                    read_inbox: bool = True) -> dict:
     """Has the directive's deadline ``phase`` been met as of ``now``: every unit complied (the report: delivered to
     the PPC)? With ``read_inbox``, the phase's new inbox files are read first (not its feed: the sensor reads
-    that). The deadlines DAG's trigger asks this until the deadline (:mod:`par_index.airflow.triggers`)."""
+    that). The deadlines DAG's task asks this on a worker once its deadline has passed; until then its trigger asks
+    :func:`par_index.phases.judge_deadline` (the store alone)."""
     now = now or datetime.now(UTC)
     recheck_at = None
     if read_inbox and phase in PHASE_TITLES:

@@ -44,15 +44,6 @@ def _campaign(campaign_file: str):
     return _load(campaign_file, Path(campaign_file).stat().st_mtime_ns)
 
 
-def _signature(campaign_file: str, phase: str):
-    from par_index.campaign import PHASE_TITLES
-    from par_index.intake.inbox import inbox_signature
-
-    if phase not in PHASE_TITLES:  # the report is SNV's own: nothing to read from the inbox
-        return None
-    return inbox_signature(_campaign(campaign_file))
-
-
 def _judge(campaign_file: str, phase: str, now: datetime) -> dict:
     from par_index.airflow.runtime import store_url
     from par_index.phases import judge_deadline
