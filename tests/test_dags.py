@@ -105,7 +105,8 @@ print(json.dumps({{"seconds": time.perf_counter() - start,
                   "heavy": sorted(m for m in ("pandas", "openpyxl", "python_calamine", "par_index.store.models")
                                   if m in sys.modules)}}))
 """
-    env = {"AIRFLOW_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+    env = {"AIRFLOW_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+           "PYTHONPATH": str(ROOT / "include")}  # this checkout's library, whichever the environment points to
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120,
                          check=True)
@@ -139,12 +140,14 @@ def test_the_campaign_dag_carries_no_deadline_alert_and_creates_one_deadline_run
 
 
 def test_the_deadlines_dag_has_one_alert_due_at_each_run_s_deadline(dagbag, campaign):
+    from airflow.sdk import SyncCallback
     from par_index.airflow.deadline_reference import DirectiveDeadline
     from par_index.airflow.deadlines import AwaitComplianceOperator
 
     dag = dagbag.dags[f"{campaign.dag_id}_deadlines"]
     [alert] = dag.deadline
     assert isinstance(alert.reference, DirectiveDeadline) and alert.interval == timedelta(0)
+    assert type(alert.callback) is SyncCallback  # run by a worker through the executor, not in the triggerer
     assert alert.callback.path == "par_index.airflow.callbacks.deadline_alert"
     assert alert.callback.kwargs == {"campaign_file": str(HA_TINH_2023)}
     assert dag.schedule is None and dag.is_paused_upon_creation is False

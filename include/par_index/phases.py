@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from par_index.phase_registry import REGISTRY
+from par_index.store import session_scope
 from par_index.store.models import (
     LateUnit,
     Nominee,
@@ -94,6 +95,16 @@ def evaluate(session: Session, campaign: Campaign, phase: str, now: datetime | N
     state = PhaseState(phase, campaign.deadline_at(phase), now)
     REGISTRY[phase].judge(session, campaign, state)
     return state
+
+
+def judge_deadline(campaign: Campaign, store_url: str, phase: str, now: datetime) -> dict:
+    """Has the directive's deadline ``phase`` been met as of ``now``, judged from the store alone (SQL only: the
+    deadlines DAG's trigger asks this in the triggerer)."""
+    with session_scope(store_url) as s:
+        state = evaluate(s, campaign, phase, now)
+    return {"phase": phase, "as_of": now.isoformat(), "deadline": campaign.deadline_at(phase).isoformat(),
+            "complete": state.complete, "expected": len(state.units),
+            "waiting_for": sorted(u.unit_code for u in state.laggards), "recheck_at": None}
 
 
 def judge_nominees(session: Session, campaign: Campaign, state: PhaseState) -> None:

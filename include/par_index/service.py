@@ -227,18 +227,15 @@ def deadline_check(campaign: Campaign, rt: Runtime, phase: str, now: datetime | 
                    read_inbox: bool = True) -> dict:
     """Has the directive's deadline ``phase`` been met as of ``now``: every unit complied (the report: delivered to
     the PPC)? With ``read_inbox``, the phase's new inbox files are read first (not its feed: the sensor reads
-    that). The deadlines DAG's trigger asks this until the deadline (:mod:`par_index.airflow.triggers`)."""
+    that). The deadlines DAG's task asks this on a worker once its deadline has passed; until then its trigger asks
+    :func:`par_index.phases.judge_deadline` (the store alone)."""
     now = now or datetime.now(UTC)
     recheck_at = None
     if read_inbox and phase in COLLECTED:
         with session_scope(rt.store_url) as s:
             recheck_at = ingest(s, campaign, phase).recheck_at
-    with session_scope(rt.store_url) as s:
-        state = phases.evaluate(s, campaign, phase, now)
-    return {"phase": phase, "as_of": now.isoformat(), "deadline": campaign.deadline_at(phase).isoformat(),
-            "complete": state.complete, "expected": len(state.units),
-            "waiting_for": sorted(u.unit_code for u in state.laggards),
-            "recheck_at": recheck_at.isoformat() if recheck_at else None}
+    result = phases.judge_deadline(campaign, rt.store_url, phase, now)
+    return result | {"recheck_at": recheck_at.isoformat() if recheck_at else None}
 
 
 def _unit_context(campaign: Campaign) -> dict:

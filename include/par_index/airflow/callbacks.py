@@ -1,11 +1,11 @@
-"""Deadline-alert callbacks. The triggerer imports this module (never the DAG files) and awaits the callback with
-the DAG run's context when a deadline is missed: a run of the deadlines DAG (``par_index.airflow.deadlines``) that
-had not succeeded by its deadline, i.e. some unit had not complied. The phase is the run's (its conf, else its run
-id)."""
+"""Deadline-alert callbacks, called with the DAG run's context when a deadline is missed: a run of the deadlines
+DAG (``par_index.airflow.deadlines``) that had not succeeded by its deadline, i.e. some unit had not complied. The
+phase is the run's (its conf, else its run id). A ``SyncCallback``: the scheduler hands it to the executor, and a
+worker imports this module (never the DAG files) and calls it; not the triggerer, since the alert reads the inbox
+and MoHA's feed and sends mail."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -22,7 +22,7 @@ def _alert(campaign_file: str, phase: str, before: str | None, context: dict | N
     # deadline" means "once the deadline has passed")
     as_of = min(now, moment.astimezone(UTC) + timedelta(seconds=1)) if moment else now
     result = deadline_alert(load_campaign(campaign_file), runtime(), phase, before, as_of)
-    # Airflow stores the callback's output as text: a dict would break the triggerer's database write
+    # kept as text, as Airflow stores a callback's output
     return json.dumps(result, ensure_ascii=False)
 
 
@@ -34,10 +34,9 @@ def _phase_of(context: dict | None) -> str:
     return phase
 
 
-async def deadline_alert(campaign_file: str, phase: str | None = None, before: str | None = None,
-                         context: dict | None = None) -> str:
+def deadline_alert(campaign_file: str, phase: str | None = None, before: str | None = None,
+                   context: dict | None = None) -> str:
     """Mail the coordinators what is still missing for ``phase`` (default: the missed run's phase) — at the
-    deadline ("đã đến hạn"), or ``before`` it ('3d', '1d'; those notices now come from the reminder DAG). The work
-    is blocking (files, database, SMTP): it runs in a thread."""
-    return await asyncio.to_thread(_alert, campaign_file, phase or _phase_of(context), before, context)
+    deadline ("đã đến hạn"), or ``before`` it ('3d', '1d'; those notices now come from the reminder DAG)."""
+    return _alert(campaign_file, phase or _phase_of(context), before, context)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,10 +10,10 @@ from airflow.sdk import (
     DAG,
     Asset,
     AssetAny,
-    AsyncCallback,
     CronTriggerTimetable,
     DeadlineAlert,
     Param,
+    SyncCallback,
     task,
 )
 
@@ -22,10 +23,12 @@ from par_index.airflow.deadlines import AwaitComplianceOperator, DeadlineRunOper
 from par_index.airflow.notifiers import PhaseClosedNotifier
 from par_index.airflow.sensors import PhaseSensor
 from par_index.campaign import Campaign, campaign_files, load_campaign, parse_duration
+from par_index.errors import CampaignError
 from par_index.mismatches import DEFAULT_TOLERANCE
 from par_index.phase_registry import COLLECTED, PHASES
 from par_index.text import duration_vi, vn_date, vn_datetime, vn_weekday_datetime
 
+log = logging.getLogger(__name__)
 OWNER = "so-noi-vu-cchc"
 SENSOR_RETRIES = 3  # a failing check (not a feed: that is recorded and waited out) is retried after one poke
 
@@ -78,11 +81,12 @@ def deadlines_url(campaign: Campaign) -> str:
 
 def deadline_alert(campaign_file: str) -> DeadlineAlert:
     """The deadlines DAG's one alert: each run's row falls due at the deadline in its conf. The callback
-    (``đã đến hạn`` to the coordinators, naming who is late) runs only for a missed one; it lives in an importable
-    module: the triggerer never imports DAG files."""
+    (``đã đến hạn`` to the coordinators, naming who is late) runs only for a missed one, on a worker through the
+    executor (``SyncCallback``: it reads the inbox and the feed and sends mail, no work for the triggerer); it lives
+    in an importable module: callbacks never import DAG files."""
     return DeadlineAlert(reference=DirectiveDeadline(), interval=timedelta(0),
                          name="Hạn của văn bản chỉ đạo",
-                         callback=AsyncCallback("par_index.airflow.callbacks.deadline_alert",
+                         callback=SyncCallback("par_index.airflow.callbacks.deadline_alert",
                                                 kwargs={"campaign_file": campaign_file}))
 
 
@@ -98,8 +102,9 @@ def _deadlines_doc(campaign: Campaign) -> str:
                   "còn đơn vị chưa hoàn thành (điều phối viên nhận thư “đã đến hạn” kèm danh sách). Hạn mà mọi đơn "
                   "vị đã hoàn thành trước hạn rời khỏi bảng; lần chạy của nó ghi *Met*. Báo cáo: hoàn thành khi đã "
                   "gửi UBND tỉnh.",
-              "", "Tác vụ duy nhất chờ trong triggerer: đọc hộp thư đến mỗi vài giây, hỏi kho dữ liệu; xong trước hạn "
-                  "thì thành công, hết hạn thì bỏ qua (skipped, không phải lỗi). Thư báo trước hạn "
+              "", "Tác vụ duy nhất chờ trong triggerer, chỉ hỏi kho dữ liệu mỗi vài giây (tác vụ thu nhận của chiến "
+                  "dịch đọc hộp thư đến); xong trước hạn thì thành công; đến hạn thì trở lại worker, đọc hộp thư lần "
+                  "cuối rồi bỏ qua (skipped, không phải lỗi). Thư báo trước hạn "
                   f"{_before(campaign)} do DAG nhắc việc gửi. Tệp đến trong vài giây cuối trước hạn có thể được "
                   "đọc sau hạn: bảng ghi Missed, còn danh sách chậm (theo giờ tệp đến) ghi đúng hạn."]
     return "\n".join(lines)
@@ -112,6 +117,7 @@ def build_deadline_dag(campaign: Campaign, path: Path) -> DAG:
     campaign_file = str(path)
     with DAG(
         dag_id=deadlines_dag_id(campaign),
+        auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
         dag_display_name=deadlines_title(campaign),
         description="Bốn hạn của văn bản chỉ đạo: chờ, đã lỡ (Missed) hay đã đạt (Met)",
         doc_md=_deadlines_doc(campaign),
@@ -128,9 +134,10 @@ def build_deadline_dag(campaign: Campaign, path: Path) -> DAG:
         AwaitComplianceOperator(
             task_id="await_compliance", task_display_name="Chờ mọi đơn vị hoàn thành trước hạn",
             campaign_file=campaign_file,
-            doc_md="Chờ trong triggerer (không giữ worker): thành công ngay khi mọi đơn vị đã hoàn thành nội dung của "
-                   "lần chạy (báo cáo: đã gửi UBND tỉnh) trước hạn; hết hạn mà chưa thì bỏ qua (skipped), hạn ghi "
-                   "Missed và điều phối viên nhận thư “đã đến hạn”.")
+            doc_md="Chờ trong triggerer (không giữ worker), chỉ hỏi kho dữ liệu: thành công ngay khi mọi đơn vị đã "
+                   "hoàn thành nội dung của lần chạy (báo cáo: đã gửi UBND tỉnh) trước hạn; đến hạn thì trở lại "
+                   "worker đọc hộp thư lần cuối, chưa xong thì bỏ qua (skipped), hạn ghi Missed và điều phối viên "
+                   "nhận thư “đã đến hạn” (gửi từ worker).")
     return dag
 
 
@@ -138,6 +145,7 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
     campaign_file = str(path)
     with DAG(
         dag_id=campaign.dag_id,
+        auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
         dag_display_name=f"Chiến dịch {campaign.title_vi}",
         description=campaign.directive.title_vi,
         doc_md=_doc(campaign),
@@ -245,6 +253,7 @@ def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
     ladder = campaign.reminders.ladder
     with DAG(
         dag_id=f"{campaign.dag_id}_reminders",
+        auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
         dag_display_name=f"Nhắc việc — {campaign.title_vi}",
         description="Nhắc hạn, quá hạn, báo cáo lãnh đạo; thông báo tài khoản phần mềm cho đầu mối",
         doc_md=(f"# Nhắc việc — {campaign.title_vi}\n"
@@ -314,6 +323,7 @@ def build_reconcile_dag(campaigns: list[tuple[Campaign, Path]]) -> DAG:
     areas = sorted({a.code for c, _ in campaigns for a in c.catalogue.areas}, key=int)
     with DAG(
         dag_id="par_reconcile",
+        auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
         dag_display_name="Đối chiếu phần mềm chấm điểm với báo cáo",
         description="Chạy lại đối chiếu sau khi đơn vị sửa dữ liệu; tự chạy khi có điểm tự chấm mới",
         doc_md=("# Đối chiếu phần mềm chấm điểm với báo cáo tự chấm điểm\n"
@@ -358,11 +368,50 @@ def build_reconcile_dag(campaigns: list[tuple[Campaign, Path]]) -> DAG:
     return dag
 
 
+class InvalidCampaignFiles(Exception):
+    """Raised by ``dags/par_campaign_files.py``: Airflow shows it in Import Errors, one line per campaign file that
+    could not be used."""
+
+
+def _campaign_dags(path: Path) -> tuple[Campaign, list[DAG]]:
+    campaign = load_campaign(path)
+    return campaign, [build_campaign_dag(campaign, path), build_deadline_dag(campaign, path),
+                      build_reminder_dag(campaign, path)]
+
+
+def _each_campaign(folder: Path | None):
+    """(path, campaign, its DAGs, None) for each campaign file, or (path, None, [], the Vietnamese error)."""
+    for path in campaign_files(folder) if folder else campaign_files():
+        try:
+            campaign, built = _campaign_dags(path)
+        except CampaignError as exc:
+            yield path, None, [], str(exc)
+        except Exception as exc:  # noqa: BLE001 - a campaign's data the loader let through: that campaign only
+            yield path, None, [], f"không dựng được DAG của chiến dịch: {type(exc).__name__}: {exc}"
+        else:
+            yield path, campaign, built, None
+
+
 def build_campaign_dags(folder: Path | None = None) -> list[DAG]:
     """The campaign DAG, its deadlines DAG and its reminder DAG for each campaign file, and the on-demand
-    reconciliation DAG."""
-    campaigns = [(load_campaign(path), path) for path in (campaign_files(folder) if folder else campaign_files())]
-    dags = [dag for campaign, path in campaigns
-            for dag in (build_campaign_dag(campaign, path), build_deadline_dag(campaign, path),
-                        build_reminder_dag(campaign, path))]
+    reconciliation DAG. A file that cannot be loaded (or built) is left out: it costs only its own DAGs, and
+    :func:`check_campaign_files` reports it."""
+    campaigns, dags = [], []
+    for path, campaign, built, error in _each_campaign(folder):
+        if error:
+            log.error("Bỏ qua tệp chiến dịch %s: %s", path, error)
+            continue
+        campaigns.append((campaign, path))
+        dags += built
     return dags + ([build_reconcile_dag(campaigns)] if campaigns else [])
+
+
+def check_campaign_files(folder: Path | None = None) -> None:
+    """Raise :class:`InvalidCampaignFiles` naming each campaign file that cannot be used, with the loader's
+    message. Called by a DAG file of its own that defines no DAG: Airflow 3.3 marks every DAG of a file with an
+    import error stale (``_update_import_errors``), so the error must not belong to ``par_campaigns.py``."""
+    errors = {path: error for path, _, _, error in _each_campaign(folder) if error}
+    if errors:
+        raise InvalidCampaignFiles("\n".join(
+            [f"Không nạp được {len(errors)} tệp chiến dịch; các chiến dịch khác vẫn chạy bình thường. Sửa tệp rồi "
+             "lưu lại, Airflow đọc lại sau vài chục giây."] + [f"{path}: {error}" for path, error in errors.items()]))

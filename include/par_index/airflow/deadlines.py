@@ -55,9 +55,9 @@ class AwaitComplianceOperator(BaseOperator):
 
     template_fields = ()
 
-    def __init__(self, *, campaign_file: str, check_every: float = 2.0, evaluate_every: float = 30.0, **kwargs):
+    def __init__(self, *, campaign_file: str, check_every: float = 5.0, **kwargs):
         super().__init__(**kwargs)
-        self.campaign_file, self.check_every, self.evaluate_every = campaign_file, check_every, evaluate_every
+        self.campaign_file, self.check_every = campaign_file, check_every
 
     def execute(self, context):
         from par_index.airflow.triggers import ComplianceTrigger
@@ -76,10 +76,32 @@ class AwaitComplianceOperator(BaseOperator):
                              "lần chạy rồi Clear tác vụ deadline_%s của chiến dịch để theo hạn mới.", phase,
                              planned.isoformat(), deadline.isoformat(), phase)
         self.log.info("Chờ mọi đơn vị hoàn thành %s trước %s.", phase, deadline.isoformat())
-        self.defer(trigger=ComplianceTrigger(self.campaign_file, phase, deadline.isoformat(), self.check_every,
-                                             self.evaluate_every),
+        self.defer(trigger=ComplianceTrigger(self.campaign_file, phase, deadline.isoformat(), self.check_every),
                    method_name="execute_complete")
 
     def execute_complete(self, context, event=None):
-        """Not reached in practice: the trigger ends the task itself."""
-        return event
+        """Resumed on a worker once the deadline has passed (a success before it is the trigger's own): read what
+        arrived until then, judge as of the deadline, keep the result as the task's XCom and end skipped."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from par_index.airflow.runtime import runtime
+        from par_index.campaign import load_campaign
+        from par_index.service import deadline_check
+
+        phase, deadline = event["phase"], event["deadline"]
+        try:  # as of the deadline itself, after reading whatever arrived until then
+            result = deadline_check(load_campaign(self.campaign_file), runtime(), phase,
+                                    datetime.fromisoformat(deadline), read_inbox=True)
+        except Exception as exc:  # noqa: BLE001 - the deadline has passed either way
+            self.log.exception("Hạn %s: kiểm tra lần cuối lỗi.", phase)
+            result = {"phase": phase, "deadline": deadline, "error": f"{type(exc).__name__}: {exc}"}
+        if result.get("complete"):
+            self.log.warning("Hạn %s đã qua; mọi đơn vị hoàn thành trước hạn nhưng tệp cuối được đọc sau hạn: bảng "
+                             "Deadlines ghi Missed, danh sách chậm và thư “đã đến hạn” ghi đúng hạn.", phase)
+        else:
+            self.log.info("Hạn %s đã qua (%s); chưa hoàn thành: %s.", phase, deadline,
+                          ", ".join(result.get("waiting_for", [])) or "không rõ")
+        context["ti"].xcom_push(key="return_value", value=result)
+        raise AirflowSkipException(
+            f"Hạn {phase} ({deadline}) đã qua: bảng Deadlines ghi Missed ("
+            + ("tệp cuối được đọc sau hạn)." if result.get("complete") else "vẫn còn đơn vị chưa hoàn thành)."))

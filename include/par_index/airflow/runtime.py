@@ -1,4 +1,5 @@
-"""Build a :class:`~par_index.runtime.Runtime` from Airflow connections (secrets stay in Airflow)."""
+"""Build a :class:`~par_index.runtime.Runtime` from Airflow connections (secrets stay in Airflow). The library is
+imported only where needed: the triggerer asks :func:`store_url` alone, without intake, HTTP or mail code."""
 
 from __future__ import annotations
 
@@ -75,4 +76,6 @@ def portal_client() -> PortalClient | None:
 
 
 def runtime() -> Runtime:
+    from par_index.service import Runtime
+
     return Runtime(store_url(), smtp_settings(), portal_client())

@@ -11,13 +11,14 @@ An Airflow Deadline row reads "Missed" unless its run has *succeeded* by the dea
 - **skipped** once the deadline has passed without that: the run still succeeds (no failed task), but after its
   deadline, so its row stays *Missed* and the Deadline Alert's callback mails the coordinators "đã đến hạn".
 
-The trigger ends the task itself (``TaskSuccessEvent`` / ``TaskSkippedEvent``: no worker is needed). It sleeps in
-short real-time steps (``check_every``, default 2 s): each step lists the inbox (name, time, size; cheap) and,
-once a change has settled for one step, reads the phase's new files into the store; it asks the store
-(``service.deadline_check``, in a thread: files, database) after each change and every ``evaluate_every`` seconds
-(what the phase sensor or the report's delivery changed). A file that arrives within the last few seconds before
-the deadline may be read after it: the panel then says Missed, while the late list and the "đã đến hạn" mail,
-judged by the file's arrival time, say it was on time.
+**Where the work runs.** The triggerer is for light waits: this trigger only judges from the campaign store
+(``phases.judge_deadline``: SQL, in a thread, every ``check_every`` seconds) and waits for the deadline. It reads
+no inbox file, calls no feed, sends no mail, and imports none of that code: the phase sensors keep the store fresh
+(their own trigger lists the inbox, the sensor reads the files on a worker). Complete before the deadline, it ends
+the task itself (``TaskSuccessEvent``); at the deadline it hands the task back to a worker
+(``AwaitComplianceOperator.execute_complete``), which reads whatever arrived until then and ends it skipped. A
+file that arrives within the last few seconds before the deadline may be read after it: the panel then says
+Missed, while the late list and the "đã đến hạn" mail, judged by the file's arrival time, say it was on time.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TaskSkippedEvent, TaskSuccessEvent, TriggerEvent
+from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 
 
 @lru_cache(maxsize=16)
@@ -43,20 +44,11 @@ def _campaign(campaign_file: str):
     return _load(campaign_file, Path(campaign_file).stat().st_mtime_ns)
 
 
-def _signature(campaign_file: str, phase: str):
-    from par_index.intake.inbox import inbox_signature
-    from par_index.phase_registry import COLLECTED
+def _judge(campaign_file: str, phase: str, now: datetime) -> dict:
+    from par_index.airflow.runtime import store_url
+    from par_index.phases import judge_deadline
 
-    if phase not in COLLECTED:  # the report is the coordinating unit's own: nothing to read from the inbox
-        return None
-    return inbox_signature(_campaign(campaign_file))
-
-
-def _check(campaign_file: str, phase: str, now: datetime, read_inbox: bool) -> dict:
-    from par_index.airflow.runtime import runtime
-    from par_index.service import deadline_check
-
-    return deadline_check(_campaign(campaign_file), runtime(), phase, now, read_inbox=read_inbox)
+    return judge_deadline(_campaign(campaign_file), store_url(), phase, now)
 
 
 def _fingerprint(campaign_file: str) -> list[str]:
@@ -102,58 +94,37 @@ class InboxTrigger(BaseTrigger):
 
 
 class ComplianceTrigger(BaseTrigger):
-    """Wait until every unit has complied with ``phase`` (success) or ``deadline`` has passed (skipped)."""
+    """Wait until the store says every unit has complied with ``phase`` (success) or ``deadline`` has passed (an
+    event that resumes the task on a worker). ``evaluate_every``: read from triggers serialized by earlier
+    versions, unused."""
 
-    def __init__(self, campaign_file: str, phase: str, deadline: str, check_every: float = 2.0,
-                 evaluate_every: float = 30.0):
+    def __init__(self, campaign_file: str, phase: str, deadline: str, check_every: float = 5.0,
+                 evaluate_every: float | None = None):
         super().__init__()
-        self.campaign_file, self.phase, self.deadline = campaign_file, phase, deadline
-        self.check_every, self.evaluate_every = check_every, evaluate_every
+        self.campaign_file, self.phase, self.deadline, self.check_every = campaign_file, phase, deadline, check_every
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return ("par_index.airflow.triggers.ComplianceTrigger",
                 {"campaign_file": self.campaign_file, "phase": self.phase, "deadline": self.deadline,
-                 "check_every": self.check_every, "evaluate_every": self.evaluate_every})
+                 "check_every": self.check_every})
 
     async def run(self):
         deadline = datetime.fromisoformat(self.deadline)
-        listed = read = None  # the inbox as last listed, and as last read into the store
-        evaluated_at = waiting = recheck_at = None
-        first = True
+        waiting = None
         while (now := datetime.now(UTC)) < deadline:
             try:
-                signature = await asyncio.to_thread(_signature, self.campaign_file, self.phase)
-                settled = signature == listed  # unchanged for one step: no file is still being written
-                listed = signature
-                # read again what changed, or what the last read left for later (a file not finished yet)
-                changed = settled and (signature != read or (recheck_at is not None and now >= recheck_at))
-                if first or changed or (now - evaluated_at).total_seconds() >= self.evaluate_every:
-                    result = await asyncio.to_thread(_check, self.campaign_file, self.phase, now, changed or first)
-                    if changed or first:
-                        read = signature
-                        recheck_at = datetime.fromisoformat(result["recheck_at"]) if result["recheck_at"] else None
-                    first, evaluated_at = False, now
-                    if result["complete"] and datetime.now(UTC) < deadline:
-                        self.log.info("Hạn %s: mọi đơn vị đã hoàn thành lúc %s, trước hạn %s.", self.phase,
-                                      result["as_of"], self.deadline)
-                        yield TaskSuccessEvent(xcoms={"return_value": result})
-                        return
-                    if result["waiting_for"] != waiting:  # said once per change, not every step of a month
-                        waiting = result["waiting_for"]
-                        self.log.info("Hạn %s (%s): còn chờ %s.", self.phase, self.deadline, ", ".join(waiting))
+                result = await asyncio.to_thread(_judge, self.campaign_file, self.phase, now)
+                if result["complete"] and datetime.now(UTC) < deadline:
+                    self.log.info("Hạn %s: mọi đơn vị đã hoàn thành lúc %s, trước hạn %s.", self.phase,
+                                  result["as_of"], self.deadline)
+                    yield TaskSuccessEvent(xcoms={"return_value": result})
+                    return
+                if result["waiting_for"] != waiting:  # said once per change, not every step of a month
+                    waiting = result["waiting_for"]
+                    self.log.info("Hạn %s (%s): còn chờ %s.", self.phase, self.deadline, ", ".join(waiting))
             except Exception:  # noqa: BLE001 - a failed check is tried again at the next step, never ends the watch
                 self.log.exception("Hạn %s: kiểm tra lỗi; thử lại sau %s giây.", self.phase, self.check_every)
             left = (deadline - datetime.now(UTC)).total_seconds()
             await asyncio.sleep(max(0.05, min(self.check_every, left)))
-        try:  # as of the deadline itself, after reading whatever arrived until then
-            result = await asyncio.to_thread(_check, self.campaign_file, self.phase, deadline, True)
-        except Exception as exc:  # noqa: BLE001 - the deadline has passed either way
-            self.log.exception("Hạn %s: kiểm tra lần cuối lỗi.", self.phase)
-            result = {"phase": self.phase, "deadline": self.deadline, "error": f"{type(exc).__name__}: {exc}"}
-        if result.get("complete"):
-            self.log.warning("Hạn %s đã qua; mọi đơn vị hoàn thành trước hạn nhưng tệp cuối được đọc sau hạn: bảng "
-                             "Deadlines ghi Missed, danh sách chậm và thư “đã đến hạn” ghi đúng hạn.", self.phase)
-        else:
-            self.log.info("Hạn %s đã qua (%s); chưa hoàn thành: %s.", self.phase, self.deadline,
-                          ", ".join(result.get("waiting_for", [])) or "không rõ")
-        yield TaskSkippedEvent(xcoms={"return_value": result})
+        self.log.info("Hạn %s đã qua (%s): tác vụ trở lại worker để đọc hộp thư lần cuối.", self.phase, self.deadline)
+        yield TriggerEvent({"phase": self.phase, "deadline": self.deadline})
