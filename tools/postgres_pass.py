@@ -37,6 +37,7 @@ def postgres_bindir() -> Path:
 
 
 def free_port() -> int:
+    """A free TCP port on loopback."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -77,6 +78,7 @@ def postgres(folder: Path):
 
 @contextlib.contextmanager
 def redis(folder: Path):
+    """A private Redis on a free loopback port; yields its URL."""
     port = free_port()
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
@@ -93,6 +95,7 @@ def redis(folder: Path):
 
 
 def main() -> int:
+    """Run pytest with the private PostgreSQL and Redis; its exit code."""
     folder = Path(tempfile.mkdtemp(prefix="par-pg-pass-"))
     try:
         with postgres(folder / "postgres") as pg_url, redis(folder) as broker:

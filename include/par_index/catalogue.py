@@ -94,7 +94,8 @@ def _points(value: object, code: str) -> Decimal:
     return points
 
 
-def parse_catalogue(data: dict, origin: str = "<catalogue>") -> Catalogue:
+# One check after another over the YAML, each with its own error code: flat, not nested.
+def parse_catalogue(data: dict, origin: str = "<catalogue>") -> Catalogue:  # noqa: C901
     """Build and validate a catalogue from its YAML structure."""
     if not isinstance(data, dict) or "catalogue" not in data or "areas" not in data:
         raise CatalogueError(f"{origin}: thiếu khóa 'catalogue' hoặc 'areas'.", code="CAT002")

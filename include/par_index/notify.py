@@ -167,6 +167,7 @@ def deliver(settings: SmtpSettings, message: EmailMessage) -> dict[str, str]:
 
 
 def bounced(session: Session) -> set[str]:
+    """The addresses known to bounce, in lower case."""
     return {b.lower() for b in session.scalars(select(BouncedAddress.email))}
 
 

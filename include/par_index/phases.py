@@ -80,6 +80,7 @@ def _missing(state: PhaseState, code: str, detail: str) -> UnitStatus:
 
 
 def evaluate(session: Session, campaign: Campaign, phase: str, now: datetime | None = None) -> PhaseState:
+    """The phase's state at ``now``: each unit's status against the deadline."""
     now = now or datetime.now(UTC)
     state = PhaseState(phase, campaign.deadline_at(phase), now)
     {"nominees": _nominees, "survey": _survey, "self_scores": _self_scores}[phase](session, campaign, state)

@@ -174,7 +174,7 @@ def find_mismatches(report: pd.DataFrame, portal: pd.DataFrame, rules: Rules,
         lambda r, i: f"{r.criterion} do Bộ Nội vụ chấm qua điều tra xã hội học: xóa điểm tự chấm "
                      f"({'phần mềm ' + vn_number(r.portal_score) if has_p[i] else 'báo cáo ' + vn_number(r.report_score)})."))
     add(not_assigned, "not_assigned", each(
-        lambda r, i: f"{r.criterion} không giao cho {r.unit}: xóa điểm này khỏi báo cáo và phần mềm."))
+        lambda r, _: f"{r.criterion} không giao cho {r.unit}: xóa điểm này khỏi báo cáo và phần mềm."))
     add(ok & has_p & ~has_r, "only_portal", lambda rows, _: (
         rows["criterion"] + ": phần mềm có " + _fmts(rows["portal_score"]) + " điểm nhưng báo cáo không có: bổ "
         "sung vào báo cáo hoặc xóa trên phần mềm."))
@@ -189,7 +189,7 @@ def find_mismatches(report: pd.DataFrame, portal: pd.DataFrame, rules: Rules,
         lambda r, i: f"{r.criterion}: điểm vượt tối đa {vn_number(maximum[i])} (báo cáo {vn_number(r.report_score)}, "
                      f"phần mềm {vn_number(r.portal_score)})."))
     add(no_evidence, "no_evidence", each(
-        lambda r, i: f"{r.criterion}: không có tài liệu kiểm chứng và không có giải trình trong báo cáo."))
+        lambda r, _: f"{r.criterion}: không có tài liệu kiểm chứng và không có giải trình trong báo cáo."))
     add(both & ~no_evidence & (ev_r != ev_p), "evidence_one_side", each(
         lambda r, i: f"{r.criterion}: tài liệu kiểm chứng chỉ có {'trong báo cáo' if ev_r[i] else 'trên phần mềm'}"
                      ": bổ sung bên còn thiếu."))
@@ -251,6 +251,7 @@ def _subtotals(source: str, frame: pd.DataFrame, rules: Rules, tolerance: float)
 
 
 def scores_frame(session: Session, campaign: Campaign, source: str) -> pd.DataFrame:
+    """One source's scores of the campaign as a DataFrame (one row per unit and criterion)."""
     rows = session.execute(select(Score.unit_code, Score.criterion_code, Score.score, Score.evidence,
                                   Score.evidence_count, Score.explanation, Score.updated_at, Score.duplicates)
                            .where(Score.campaign_id == campaign.id, Score.source == source)).all()

@@ -64,14 +64,17 @@ def _before(campaign: Campaign) -> str:
 
 
 def deadlines_dag_id(campaign: Campaign) -> str:
+    """The id of the campaign's deadlines DAG."""
     return f"{campaign.dag_id}_deadlines"
 
 
 def deadlines_title(campaign: Campaign) -> str:
+    """The deadlines DAG's display name."""
     return f"Hạn của văn bản chỉ đạo — {campaign.title_vi}"
 
 
 def deadlines_url(campaign: Campaign) -> str:
+    """The deadlines DAG's page in the Airflow UI."""
     return ui_link(campaign, deadlines_dag_id(campaign))
 
 
@@ -134,6 +137,7 @@ def build_deadline_dag(campaign: Campaign, path: Path) -> DAG:
 
 
 def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
+    """The campaign's DAG: its phases, reconciliation and report, read from the campaign file at ``path``."""
     campaign_file = str(path)
     with DAG(
         dag_id=campaign.dag_id,
@@ -239,6 +243,8 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
 
 
 def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
+    """The campaign's reminder DAG: reminders, overdue notices and the leader's reports on the ladder's
+    ticks."""
     campaign_file = str(path)
     ladder = campaign.reminders.ladder
     with DAG(
@@ -301,6 +307,7 @@ def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
 
 
 def self_scores_asset(campaign: Campaign) -> Asset:
+    """The asset updated whenever new self-scores of the campaign land."""
     return Asset(name=f"{campaign.id}_self_scores", uri=f"par://{campaign.id}/self_scores")
 
 

@@ -32,7 +32,7 @@ from airflow.triggers.base import BaseTrigger, TaskSkippedEvent, TaskSuccessEven
 
 
 @lru_cache(maxsize=16)
-def _load(campaign_file: str, modified_ns: int):
+def _load(campaign_file: str, modified_ns: int):  # noqa: ARG001 - the cache key: a changed file is read anew
     from par_index.campaign import load_campaign
 
     return load_campaign(campaign_file)

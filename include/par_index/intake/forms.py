@@ -85,6 +85,7 @@ class ParsedForm:
 
 
 def detect(sheets: list[Sheet]) -> tuple[FormSpec, Table] | None:
+    """The form whose table the sheets hold, with that table; None when none is recognised."""
     for spec in SPECS:
         table = find_table(sheets, spec.aliases, set(spec.required))
         if table is not None:
@@ -187,7 +188,8 @@ def _moment(form: ParsedForm, table: Table, campaign: Campaign, values: dict, ro
     return moment
 
 
-def _appendix_ii(table: Table, campaign: Campaign, form: ParsedForm) -> None:
+# Appendix II's rules read in the order the form states them, each row checked in place: splitting hides that order.
+def _appendix_ii(table: Table, campaign: Campaign, form: ParsedForm) -> None:  # noqa: C901
     catalogue = campaign.catalogue
     seen: set[str] = set()
     scores: dict[str, Decimal] = {}

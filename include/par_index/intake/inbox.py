@@ -114,6 +114,7 @@ def display_name(relative: Path) -> tuple[str, str | None]:
 
 
 def path_key(relative: Path) -> str:
+    """A fixed-length key for a path relative to the inbox (its SHA-256)."""
     return hashlib.sha256(os.fsencode(relative)).hexdigest()
 
 
@@ -164,7 +165,7 @@ def ingest(session: Session, campaign: Campaign, phase: str | None = None, now: 
                 with session.begin_nested():
                     taken = _take(session, campaign, found, wanted, now, intake)
                     if taken is not None:
-                        entries[found.key] = _remember(session, campaign, entry, found, *taken, wanted, now, intake)
+                        entries[found.key] = _remember(session, campaign, entry, found, *taken, now, intake)
                 break
             except IntegrityError:
                 # another check noted this path at the same moment: look at what it noted and, when that leaves the
@@ -184,7 +185,7 @@ def ingest(session: Session, campaign: Campaign, phase: str | None = None, now: 
                     with session.begin_nested():
                         refused = _refuse_unread(session, campaign, found, issue)
                         entries[found.key] = _remember(session, campaign, entry, found, "unreadable", refused,
-                                                       refused.file_id, wanted, now, intake)
+                                                       refused.file_id, now, intake)
                 except IntegrityError:
                     pass
                 break
@@ -212,7 +213,7 @@ class Found:
 
 
 def _remember(session: Session, campaign: Campaign, entry: InboxEntry | None, found: Found, kind: str,
-              result: IntakeResult | None, file_id: int | None, wanted: set[str], now: datetime,
+              result: IntakeResult | None, file_id: int | None, now: datetime,
               intake: Intake) -> InboxEntry:
     """Note what the path held and became, so the next check passes it over until it changes; a refusal that
     the path held before (a half-copied file) is superseded by the file now read there."""
@@ -298,6 +299,7 @@ def _quarantine(session: Session, campaign: Campaign, found: Found, digest: str)
 
 
 def quarantined_path(campaign_id: str, digest: str, suffix: str) -> Path:
+    """Where a file refused for holding passwords is kept, by its digest."""
     return quarantine_dir(campaign_id) / f"{digest[:16]}{suffix}"
 
 
@@ -392,7 +394,8 @@ def _signed_at(campaign: Campaign, form: ParsedForm) -> datetime | None:
     return datetime.combine(date.fromisoformat(signed), time(23, 59, 59), tzinfo=campaign.tz)
 
 
-def _store_records(session: Session, campaign: Campaign, row: ReceivedFile, form: ParsedForm) -> None:
+# One branch per form kind, each replacing that unit's records of the kind: a dispatch, not nested logic.
+def _store_records(session: Session, campaign: Campaign, row: ReceivedFile, form: ParsedForm) -> None:  # noqa: C901
     cid = campaign.id
     if form.kind == "appendix_iv":
         session.execute(delete(Nominee).where(Nominee.campaign_id == cid, Nominee.unit_code == row.unit_code))

@@ -27,6 +27,7 @@ class PackageChecks:
 
 
 def inspect(archive: zipfile.ZipFile) -> PackageChecks:
+    """Check an Office package before reading it (size of its content, dangerous XML, macros…)."""
     checks = PackageChecks()
     infos = archive.infolist()
     total = sum(i.file_size for i in infos)

@@ -130,6 +130,7 @@ def _read_xlsx(path: Path) -> list[Sheet]:
 
 
 def cell_text(value: object) -> str:
+    """A cell's value as text: empty for None, whole floats without ``.0``, NFC."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

@@ -25,6 +25,7 @@ def default_url() -> str:
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
+    """An engine for the store at ``url`` (SQLite: foreign keys, WAL, BEGIN IMMEDIATE)."""
     engine = create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         # Several tasks write at once: take SQLite's write lock at the start of each transaction (BEGIN
