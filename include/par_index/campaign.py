@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -35,6 +35,7 @@ PHASE_TITLES = {  # phases that collect from units (the report phase is SNV's ow
 }
 UnitKind = Literal["department", "council_office", "central_agency", "district", "commune"]
 Status = Literal["confirmed", "inferred"]
+PhaseKey = Literal["nominees", "survey", "self_scores", "report"]  # the keys of a campaign's deadlines
 
 
 class _Model(BaseModel):
@@ -247,7 +248,7 @@ class Campaign(_Model):
 
     campaign: CampaignHead
     directive: Directive
-    deadlines: dict[Literal["nominees", "survey", "self_scores", "report"], Deadline]
+    deadlines: dict[PhaseKey, Deadline]
     nominee_rules: NomineeRules = NomineeRules()
     reminders: Reminders = Reminders()
     calendar: WorkCalendar = WorkCalendar()
@@ -320,12 +321,12 @@ class Campaign(_Model):
         return f"{title} (thử nghiệm)" if self.campaign.trial else title
 
     def ladder_for(self, phase: str) -> Ladder:
-        return self.deadlines[phase].ladder or self.reminders.ladder
+        return self.deadlines[cast(PhaseKey, phase)].ladder or self.reminders.ladder
 
     def due_anchor(self, phase: str) -> datetime:
         """Start of the due day for a date deadline (the deadline itself for a date-time): the 'before' steps of
         the reminder ladder count back from here."""
-        due = self.deadlines[phase].due
+        due = self.deadlines[cast(PhaseKey, phase)].due
         if isinstance(due, datetime):
             return self.deadline_at(phase)
         return datetime.combine(due, time(0, 0), tzinfo=self.tz)
@@ -349,7 +350,7 @@ class Campaign(_Model):
 
     def deadline_at(self, phase: str) -> datetime:
         """The deadline as an aware datetime; a bare date means the end of that local day."""
-        due = self.deadlines[phase].due
+        due = self.deadlines[cast(PhaseKey, phase)].due
         if isinstance(due, datetime):
             return due if due.tzinfo else due.replace(tzinfo=self.tz)
         return datetime.combine(due, time(23, 59, 59), tzinfo=self.tz)

@@ -137,7 +137,7 @@ def _survey(session: Session, campaign: Campaign, state: PhaseState) -> None:
         for person in people:
             p = progress.get(person.email)
             finished = p is not None and p.status == "completed" and p.total > 0 and p.answered >= p.total
-            if finished and (p.completed_at is None or p.completed_at <= cutoff):
+            if finished and p is not None and (p.completed_at is None or p.completed_at <= cutoff):
                 done_in_time += 1
             elif finished:
                 done_late += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -98,7 +99,7 @@ def _utc_moments(frame: pd.DataFrame) -> np.ndarray:
     return values.asi8.view(f"datetime64[{values.unit}]")
 
 
-def _local(moment: np.datetime64) -> pd.Timestamp:
+def _local(moment: Any) -> pd.Timestamp:  # a datetime64 element of an array
     return pd.Timestamp(moment).tz_localize("UTC").tz_convert(LOCAL)
 
 
@@ -125,7 +126,7 @@ def find_mismatches(report: pd.DataFrame, portal: pd.DataFrame, rules: Rules,
     has_r[pos_r], has_p[pos_p] = True, True
     every_r, every_p = take_r.all(), take_p.all()
 
-    def column(frame: pd.DataFrame, name: str, fill, dtype) -> tuple[np.ndarray, np.ndarray]:
+    def column(frame: pd.DataFrame, name: str, fill, dtype) -> np.ndarray:
         """The column of each source, placed by key (``fill`` where that source lacks the key)."""
         values = frame[name].to_numpy(dtype=dtype) if name != "updated_at" else _utc_moments(frame)
         return (_scatter(values if every_r else values[take_r], pos_r, size, fill) if frame is report else

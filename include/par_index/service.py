@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import delete, func, select
 
@@ -215,7 +216,8 @@ class ObsoleteRule:
     phase is judged once per delivery, however many held mails chase it."""
 
     def __init__(self, campaign: Campaign):
-        self.campaign, self.laggards = campaign, {}
+        self.campaign = campaign
+        self.laggards: dict[str, set[str]] = {}
 
     def __call__(self, session, entry: Notification) -> str | None:
         if entry.template not in OBSOLETE_WHEN_COMPLIED or not entry.unit_code or entry.phase not in PHASE_TITLES:
@@ -262,7 +264,7 @@ def due_coordinator_notices(campaign: Campaign, now: datetime) -> list[tuple[str
     for phase, before, moment in campaign.alert_moments():
         due = before is not None and moment <= now < campaign.deadline_at(phase)
         if due and (phase not in latest or moment > latest[phase][0]):
-            latest[phase] = (moment, before)
+            latest[phase] = (moment, cast(str, before))  # `due` holds only when it is not None
     return [(phase, before) for phase, (_, before) in latest.items()]
 
 
@@ -321,7 +323,7 @@ def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -
     with session_scope(rt.store_url) as s:
         arrived = [r for phase in PHASE_TITLES for r in ingest(s, campaign, phase).results if r.status == "accepted"]
         queued = notify_quarantined(s, campaign, now)
-        by_template = Counter()
+        by_template: Counter[str] = Counter()
         for mail in reminders.plan(s, campaign, now):
             queued[mail.key] = enqueue(s, campaign, key=mail.key, template=mail.template, recipients=mail.recipients,
                                        phase=mail.phase, unit_code=mail.unit_code, rung=mail.rung,

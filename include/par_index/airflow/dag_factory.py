@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
-from airflow.sdk import (
+from airflow.sdk import (  # type: ignore[attr-defined]  # AsyncCallback, DeadlineAlert: exported lazily
     DAG,
     Asset,
     AssetAny,
@@ -21,7 +22,15 @@ from par_index.airflow.deadline_reference import DirectiveDeadline
 from par_index.airflow.deadlines import AwaitComplianceOperator, DeadlineRunOperator
 from par_index.airflow.notifiers import PhaseClosedNotifier
 from par_index.airflow.sensors import PhaseSensor
-from par_index.campaign import PHASE_TITLES, PHASES, Campaign, campaign_files, load_campaign, parse_duration
+from par_index.campaign import (
+    PHASE_TITLES,
+    PHASES,
+    Campaign,
+    PhaseKey,
+    campaign_files,
+    load_campaign,
+    parse_duration,
+)
 from par_index.readers import ui_link
 from par_index.text import duration_vi, vn_date, vn_datetime, vn_weekday_datetime
 
@@ -195,7 +204,7 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
         ready = prepare()
         for phase in PHASES:  # the directive's deadlines, each a run of the deadlines DAG (its Deadlines panel)
             deadline = campaign.deadline_at(phase)
-            title = campaign.deadlines[phase].title_vi
+            title = campaign.deadlines[cast(PhaseKey, phase)].title_vi
             ready >> DeadlineRunOperator(
                 task_id=f"deadline_{phase}", task_display_name=f"Hạn: {title} ({vn_date(deadline)})",
                 deadlines_dag_id=deadlines_dag_id(campaign), phase=phase, deadline=deadline,
@@ -302,7 +311,7 @@ def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
                 raise AirflowSkipException("Không có điểm tự chấm mới ở lần chạy này.")
             outlet_events[self_scores_asset(campaign)].extra = {"units": [] if "*" in units else units}
 
-        announce(send_notices())
+        announce(send_notices())  # type: ignore[arg-type]  # TaskFlow: an XComArg stands for the dict
     return dag
 
 

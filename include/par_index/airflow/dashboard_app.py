@@ -13,9 +13,10 @@ import logging
 import secrets
 import threading
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ def create_app():  # noqa: C901 - the routes are closures over the auth manager:
         return page(lambda nonce: html.render_overview(result, campaigns=listing, base=base, ui_base=ui_base,
                                                        nonce=nonce, dag_id=dag_id, live=as_of is None))
 
-    def refusal(request: Request, status: int, title: str, text: str, headers: dict | None = None):
+    def refusal(request: Request, status: int, title: str, text: str, headers: Mapping[str, str] | None = None):
         """JSON for the JSON routes and API clients; a short Vietnamese page for a person in the UI. A 401 or 403
         page links to the login page, which returns to the page asked for."""
         wants_html = "text/html" in request.headers.get("accept", "") and not request.url.path.endswith(JSON_PATHS)
@@ -262,7 +263,7 @@ class LazyApp:
     """ASGI app that builds :func:`create_app` on its first request."""
 
     def __init__(self) -> None:
-        self._app = None
+        self._app: Any = None
         self._lock = threading.Lock()
 
     async def __call__(self, scope, receive, send) -> None:

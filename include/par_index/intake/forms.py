@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import cast
 
 from par_index.addresses import InvalidAddress, normalise_address
 from par_index.campaign import Campaign
@@ -140,7 +141,7 @@ def _read_unit_header(table: Table, campaign: Campaign, form: ParsedForm) -> Non
         form.issues.append(Issue("INT008", "Thiếu dòng “Đơn vị:” ở phần đầu biểu mẫu (ghi tên hoặc mã đơn vị).",
                                  "error", table.sheet))
         return
-    unit = campaign.unit_for(unit_text)
+    unit = campaign.unit_for(cast(str, unit_text))
     if unit is None:
         form.issues.append(Issue("INT009", f"Đơn vị “{unit_text}” không có trong danh sách đơn vị của chiến dịch.",
                                  "error", table.sheet))

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import delete, event, select
 from sqlalchemy.exc import IntegrityError
@@ -205,11 +206,11 @@ class Found:
 
     @property
     def size(self) -> int:
-        return self.stat.st_size
+        return cast(os.stat_result, self.stat).st_size
 
     @property
     def arrived(self) -> datetime:
-        return datetime.fromtimestamp(self.stat.st_mtime, UTC)
+        return datetime.fromtimestamp(cast(os.stat_result, self.stat).st_mtime, UTC)
 
 
 def _remember(session: Session, campaign: Campaign, entry: InboxEntry | None, found: Found, kind: str,
@@ -222,7 +223,8 @@ def _remember(session: Session, campaign: Campaign, entry: InboxEntry | None, fo
     if entry is None:
         entry = InboxEntry(campaign_id=campaign.id, path_key=found.key)
         session.add(entry)
-    entry.display_name, entry.size_bytes, entry.mtime_ns = found.name, found.size, found.stat.st_mtime_ns
+    entry.display_name, entry.size_bytes, entry.mtime_ns = (found.name, found.size,
+                                                               cast(os.stat_result, found.stat).st_mtime_ns)
     entry.form_kind, entry.file_id, entry.checked_at = kind, file_id, now
     session.flush()  # a check that noted the same path at the same moment makes this fail, with nothing counted
     if result is not None:
@@ -252,7 +254,7 @@ def _take(session: Session, campaign: Campaign, found: Found, wanted: set[str], 
     except UnreadableFile as exc:
         form = ParsedForm("unreadable", issues=[exc.issue])
     after = found.path.stat()
-    if (after.st_size, after.st_mtime_ns) != (found.size, found.stat.st_mtime_ns):  # written to while being read
+    if (after.st_size, after.st_mtime_ns) != (found.size, cast(os.stat_result, found.stat).st_mtime_ns):  # written to while being read
         intake.wait(found.name, now + SETTLE)
         return None
     if {i.code for i in form.issues} & STILL_ARRIVING and now - found.arrived < PARTIAL_GRACE:
@@ -264,7 +266,7 @@ def _take(session: Session, campaign: Campaign, found: Found, wanted: set[str], 
         form.issues.append(Issue("INT073", "Tên tệp không ở mã UTF-8 (thường do giải nén tệp .zip tạo trên "
                                            f"Windows); đã đọc theo bảng mã {found.name_encoding}: “{found.name}”.",
                                  "warning"))
-    source = found.path
+    source: Path | None = found.path
     if any(i.code == "INT010" for i in form.issues):  # passwords: out of the inbox, never archived
         target = _quarantine(session, campaign, found, digest)
         form.issues.append(Issue("INT072", f"Tệp đã được chuyển khỏi hộp thư đến vào {target} (chỉ quản trị viên đọc "
@@ -279,7 +281,7 @@ def _take(session: Session, campaign: Campaign, found: Found, wanted: set[str], 
 def _refuse_unread(session: Session, campaign: Campaign, found: Found, issue: Issue) -> IntakeResult:
     """Record a file refused before its content could be read: its name, size and the reason; nothing archived.
     A digest of its path, size and time stands in for the SHA-256 never computed."""
-    digest = hashlib.sha256(f"{found.key}:{found.size}:{found.stat.st_mtime_ns}:{issue.code}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{found.key}:{found.size}:{cast(os.stat_result, found.stat).st_mtime_ns}:{issue.code}".encode()).hexdigest()
     return _register(session, campaign, found.name, found.path.suffix.lower(), digest, found.size, found.arrived,
                      ParsedForm("unreadable", issues=[issue]), None)
 
@@ -391,7 +393,7 @@ def _signed_at(campaign: Campaign, form: ParsedForm) -> datetime | None:
     signed = form.header.get("date")
     if not signed:
         return None
-    return datetime.combine(date.fromisoformat(signed), time(23, 59, 59), tzinfo=campaign.tz)
+    return datetime.combine(date.fromisoformat(cast(str, signed)), time(23, 59, 59), tzinfo=campaign.tz)
 
 
 # One branch per form kind, each replacing that unit's records of the kind: a dispatch, not nested logic.

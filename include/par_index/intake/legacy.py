@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 # TCVN3 (TCVN 5712:1993, VN3): one byte per accented letter; no capitals with tone marks (see above).
 _TCVN3_LETTERS = {
@@ -333,7 +334,7 @@ def _mojibake(text: str) -> bool:
     return weak >= 2
 
 
-_CANDIDATES = (
+_CANDIDATES: tuple[tuple[Any, ...], ...] = (
     ("TCVN3", _TCVN3_CODES, _TCVN3_SYMBOLS, lambda w: _tcvn3_word(w, False), from_tcvn3),
     ("VNI", _VNI_CODES, frozenset(), from_vni, from_vni),
 )
