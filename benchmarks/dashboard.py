@@ -74,6 +74,7 @@ def fill_store(campaign, url: str) -> None:
 
 
 def timed(call, repeat: int) -> tuple[list[float], object]:
+    """Call ``call`` ``repeat`` times: each call's seconds, and the last result."""
     result, times = None, []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -83,6 +84,7 @@ def timed(call, repeat: int) -> tuple[list[float], object]:
 
 
 def main() -> int:
+    """Parse the command line and run the benchmark in a temporary folder."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=300)
     parser.add_argument("--requests", type=int, default=20)
@@ -92,6 +94,7 @@ def main() -> int:
 
 
 def run(folder: Path, units: int, requests: int) -> int:
+    """Fill a store for a synthetic campaign in ``folder`` and time the page; print the figures."""
     store = folder / "data" / "campaign_store.sqlite"
     os.environ.update({"PAR_DATA_DIR": str(folder / "data"), "PAR_CAMPAIGNS_DIR": str(folder / "campaigns"),
                        "AIRFLOW_HOME": str(folder / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",

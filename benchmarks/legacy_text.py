@@ -206,6 +206,7 @@ def legacy_forms(cells: list[tuple[str, str]], name: str) -> list[tuple[str, str
 
 
 def measure(cells: list[tuple[str, str]]) -> Figures:
+    """Decode each cell as the intake does and count the outcomes against the expected text."""
     figures = Figures(cells=len(cells))
     start = time.perf_counter()
     for raw, expected in cells:
@@ -247,6 +248,7 @@ def measure(cells: list[tuple[str, str]]) -> Figures:
 
 
 def main() -> int:
+    """Parse the command line, generate the cells and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cells", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=14)

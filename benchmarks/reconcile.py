@@ -46,6 +46,7 @@ def synthetic(rows: int, seed: int = 876):
 
 
 def ours(report, portal) -> set:
+    """The disagreeing (unit, criterion) keys found by the project's reconciliation."""
     from par_index.reconcile import DISAGREEMENTS, Rules, find_mismatches
 
     codes = CODES  # what Table 2 would say: known in advance, not read from the data
@@ -57,6 +58,7 @@ def ours(report, portal) -> set:
 
 
 def with_datacompy(report, portal) -> set:
+    """The disagreeing (unit, criterion) keys found by datacompy, for comparison."""
     import datacompy
 
     compare = datacompy.PandasCompare(report[["unit", "criterion", "score"]], portal[["unit", "criterion", "score"]],
@@ -81,6 +83,7 @@ def measure(name: str, rows: int):
 
 
 def main() -> int:
+    """Parse the command line, run both methods in fresh processes and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()

@@ -64,6 +64,7 @@ def _number(pattern: str, text: str) -> float:
 
 
 def main() -> int:
+    """Run every benchmark and print one table of their figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller inputs (a smoke run, not the figures)")
     args = parser.parse_args()

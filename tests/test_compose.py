@@ -82,9 +82,12 @@ def test_every_connection_and_variable_the_code_reads_is_defined():
 def test_image_and_lock_agree_on_versions():
     base = re.search(r"^FROM apache/airflow:(\S+)-python(\d+\.\d+)$", (ROOT / "Dockerfile").read_text(), re.M)
     lock = (ROOT / "requirements.lock").read_text()
-    locked_airflow = re.search(r"^apache-airflow==(\S+)$", lock, re.M).group(1)
+    locked_airflow = re.search(r"^apache-airflow==([^\s\\]+)", lock, re.M).group(1)
     assert base.group(1) == locked_airflow
     assert f"--python-version {base.group(2)}" in lock
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     assert f">={base.group(2)}" in requires
     assert "requirements.lock" in (ROOT / "Dockerfile").read_text()
+    assert "--hash=sha256:" in lock
+    for dev_tool in ("pytest", "playwright", "datacompy", "ruff", "mypy"):  # the image installs the runtime lock only
+        assert not re.search(rf"^{dev_tool}==", lock, re.M), dev_tool

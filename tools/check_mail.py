@@ -29,7 +29,8 @@ BAD_SALUTATION = re.compile(r"Thủ trưởng (Huyện|Thị xã|Thành phố|UB
 NO_REPLY = "đừng trả lời"
 
 
-def problems_of(path: Path, insiders: set[str]) -> list[str]:
+# A checklist: one independent test per problem a client could see in a message.
+def problems_of(path: Path, insiders: set[str]) -> list[str]:  # noqa: C901
     """Every problem of one message; ``insiders`` are the addresses that may get Airflow links."""
     from par_index.notify import content_type
 
@@ -66,6 +67,7 @@ def problems_of(path: Path, insiders: set[str]) -> list[str]:
 
 
 def main() -> int:
+    """Check every message in the folder; print the problems found."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, nargs="?", default=ROOT / "out" / "mail")
     parser.add_argument("--campaign", type=Path, default=ROOT / "include" / "campaigns" / "ha_tinh_2023.yaml")

@@ -19,10 +19,25 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def postgres_bindir() -> Path:
+    """PostgreSQL's server binaries (initdb, pg_ctl): ``pg_config --bindir``, else the newest Debian install."""
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        found = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False).stdout.strip()
+        if found and (Path(found) / "initdb").is_file():
+            return Path(found)
+    installed = [b for b in Path("/usr/lib/postgresql").glob("*/bin") if (b / "initdb").is_file()]
+    installed.sort(key=lambda b: int(b.parent.name) if b.parent.name.isdigit() else -1)
+    if not installed:
+        raise SystemExit("PostgreSQL's server binaries (initdb, pg_ctl) were not found: neither `pg_config --bindir` "
+                         "nor /usr/lib/postgresql/*/bin has them. Install Debian's postgresql (make system-deps).")
+    return installed[-1]
 
 
 def free_port() -> int:
+    """A free TCP port on loopback."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -36,6 +51,7 @@ def as_owner(args: list[str], owner: str | None) -> list[str]:
 @contextlib.contextmanager
 def postgres(folder: Path):
     """A fresh cluster on a free port; yields the admin URL (SQLAlchemy, psycopg2)."""
+    pg_bin = postgres_bindir()
     owner = "postgres" if os.geteuid() == 0 else None
     data, password = folder / "pgdata", secrets.token_urlsafe(16)
     folder.mkdir(parents=True, exist_ok=True)
@@ -45,23 +61,24 @@ def postgres(folder: Path):
     if owner:
         shutil.chown(folder, owner)
         shutil.chown(folder / "pwfile", owner)
-    subprocess.run(as_owner([str(PG_BIN / "initdb"), "-D", str(data), "-U", "par", "--pwfile", str(folder / "pwfile"),
+    subprocess.run(as_owner([str(pg_bin / "initdb"), "-D", str(data), "-U", "par", "--pwfile", str(folder / "pwfile"),
                              "-A", "scram-sha-256", "-E", "UTF8", "--locale", "C.UTF-8"], owner),
                    check=True, stdout=subprocess.DEVNULL)
     (folder / "pwfile").unlink()
     port = free_port()
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off"
-    subprocess.run(as_owner([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "pg.log"),
+    subprocess.run(as_owner([str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "pg.log"),
                              "-w", "start"], owner), check=True, stdout=subprocess.DEVNULL)
     try:
         yield f"postgresql+psycopg2://par:{password}@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(as_owner([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], owner),
+        subprocess.run(as_owner([str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], owner),
                        stdout=subprocess.DEVNULL)
 
 
 @contextlib.contextmanager
 def redis(folder: Path):
+    """A private Redis on a free loopback port; yields its URL."""
     port = free_port()
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
@@ -78,6 +95,7 @@ def redis(folder: Path):
 
 
 def main() -> int:
+    """Run pytest with the private PostgreSQL and Redis; its exit code."""
     folder = Path(tempfile.mkdtemp(prefix="par-pg-pass-"))
     try:
         with postgres(folder / "postgres") as pg_url, redis(folder) as broker:

@@ -53,6 +53,7 @@ ACTIVE = ("scheduled", "queued", "running", "restarting")
 
 
 def libfaketime() -> str:
+    """The path of Debian's libfaketime."""
     found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
     if not found:
         raise SystemExit("libfaketime is missing: apt-get install faketime (tools/debian_packages.sh installs it)")
@@ -356,6 +357,7 @@ class Rehearsal:
 
 
 def main() -> int:
+    """Rehearse the campaign's whole calendar on a simulated clock and print its figures."""
     global stack
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--campaign", type=Path, default=ROOT / "include" / "campaigns" / "ha_tinh_2023.yaml")

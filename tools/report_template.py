@@ -32,6 +32,7 @@ def _font(run, size: float, bold=False, italic=False) -> None:
 
 def para(container, text: str = "", size: float = 14, bold=False, italic=False, align=JUSTIFY, indent=True,
          after: float = 6):
+    """Add a paragraph in the report's style to ``container``."""
     p = container.add_paragraph()
     p.alignment = align
     fmt = p.paragraph_format
@@ -55,6 +56,7 @@ def rule(container, indent_mm: float) -> None:
 
 
 def page_number(header) -> None:
+    """Put the page number, centred, in the header."""
     p = header.paragraphs[0]
     p.alignment = CENTER
     run = p.add_run()
@@ -81,6 +83,7 @@ def widths(table, sizes: list) -> None:
 
 
 def borderless(table) -> None:
+    """Remove every border of the table."""
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
         el = OxmlElement(f"w:{edge}")
@@ -90,6 +93,7 @@ def borderless(table) -> None:
 
 
 def build(target: Path = TARGET) -> Path:
+    """Write the Word report's template to ``target``."""
     doc = Document()
     normal = doc.styles["Normal"]
     normal.font.name, normal.font.size = FONT, Pt(14)

@@ -56,6 +56,7 @@ _children: dict[int, subprocess.Popen] = {}  # processes started by this process
 
 
 def say(message: str) -> None:
+    """Print a timestamped progress line."""
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
@@ -204,6 +205,7 @@ def _group_alive(pid: int) -> bool:
 
 
 def start(env: dict[str, str]) -> None:
+    """Migrate the metadata DB and start the stack's processes (stopping a running one first)."""
     if PIDS.exists():
         stop()
     subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
@@ -214,6 +216,7 @@ def start(env: dict[str, str]) -> None:
 
 
 def stop() -> None:
+    """Stop the stack's processes, if any."""
     if not PIDS.exists():
         return
     pids = json.loads(PIDS.read_text())
@@ -236,6 +239,7 @@ def stop() -> None:
 
 
 def admin_password() -> str:
+    """The admin password Airflow's simple auth manager generated."""
     return json.loads((HOME / "simple_auth_manager_passwords.json.generated").read_text())["admin"]
 
 
@@ -556,7 +560,8 @@ def ensure_trial(source: Path, new: bool = False) -> tuple[Path, bool]:
     return path, True
 
 
-def start_trial(api: Api, path: Path, new: bool, timeout: float = 300) -> dict:
+# The trial's start-up steps in the order the stack needs them, each waiting on its own condition.
+def start_trial(api: Api, path: Path, new: bool, timeout: float = 300) -> dict:  # noqa: C901
     """Run the trial on the stack: wait for its DAGs as written in ``path``, create the campaign run (the DAG's
     own @once run, made before unpausing so no second run appears) and unpause it; once its ``prepare`` has put
     the campaign in the store, unpause the reminder DAG (its first run is the directive day's 08:00 tick: at once
@@ -644,6 +649,7 @@ def up(source: Path, new_trial: bool = False) -> int:
 
 
 def main() -> int:
+    """Run the command given: demo, up or down."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("command", choices=["demo", "up", "down"])
     parser.add_argument("--campaign", type=Path, default=ROOT / "include" / "campaigns" / "ha_tinh_2023.yaml")

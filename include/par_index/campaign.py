@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -31,6 +31,7 @@ from par_index.workdays import ONE_DAY, add_working_days, next_working_day
 
 UnitKind = Literal["department", "council_office", "central_agency", "district", "commune"]
 Status = Literal["confirmed", "inferred"]
+PhaseKey = Literal["nominees", "survey", "self_scores", "report"]  # the keys of a campaign's deadlines
 
 
 class _Model(BaseModel):
@@ -244,7 +245,7 @@ class Campaign(_Model):
 
     campaign: CampaignHead
     directive: Directive
-    deadlines: dict[Literal[PHASES], Deadline]
+    deadlines: dict[PhaseKey, Deadline]
     nominee_rules: NomineeRules = NomineeRules()
     reminders: Reminders = Reminders()
     calendar: WorkCalendar = WorkCalendar()
@@ -285,9 +286,9 @@ class Campaign(_Model):
         for member in self.council.members:
             if member.unit not in codes:
                 raise ValueError(f"council.members: đơn vị {member.unit!r} của {member.name} không có trong units")
-        for unit in (self.budget.prepared_by, self.budget.with_unit):
-            if unit is not None and unit not in codes:
-                raise ValueError(f"budget: đơn vị {unit!r} không có trong danh sách units")
+        for budget_unit in (self.budget.prepared_by, self.budget.with_unit):
+            if budget_unit is not None and budget_unit not in codes:
+                raise ValueError(f"budget: đơn vị {budget_unit!r} không có trong danh sách units")
         for unit in [*self.nominee_rules.exactly_one, *([self.example_unit] if self.example_unit else [])]:
             if unit not in codes:
                 field = "example_unit" if unit == self.example_unit else "nominee_rules.exactly_one"
@@ -320,7 +321,7 @@ class Campaign(_Model):
 
     def phase_title(self, phase: str) -> str:
         """How mails, the report and the tasks name the phase: the campaign file's ``deadlines.<phase>``."""
-        deadline = self.deadlines[phase]
+        deadline = self.deadlines[cast(PhaseKey, phase)]
         return deadline.short_title_vi or deadline.title_vi
 
     @property
@@ -343,12 +344,12 @@ class Campaign(_Model):
         return f"{self.ui_base_url}/dags/{dag_id or self.dag_id}"
 
     def ladder_for(self, phase: str) -> Ladder:
-        return self.deadlines[phase].ladder or self.reminders.ladder
+        return self.deadlines[cast(PhaseKey, phase)].ladder or self.reminders.ladder
 
     def due_anchor(self, phase: str) -> datetime:
         """Start of the due day for a date deadline (the deadline itself for a date-time): the 'before' steps of
         the reminder ladder count back from here."""
-        due = self.deadlines[phase].due
+        due = self.deadlines[cast(PhaseKey, phase)].due
         if isinstance(due, datetime):
             return self.deadline_at(phase)
         return datetime.combine(due, time(0, 0), tzinfo=self.tz)
@@ -372,7 +373,7 @@ class Campaign(_Model):
 
     def deadline_at(self, phase: str) -> datetime:
         """The deadline as an aware datetime; a bare date means the end of that local day."""
-        due = self.deadlines[phase].due
+        due = self.deadlines[cast(PhaseKey, phase)].due
         if isinstance(due, datetime):
             return due if due.tzinfo else due.replace(tzinfo=self.tz)
         return datetime.combine(due, time(23, 59, 59), tzinfo=self.tz)

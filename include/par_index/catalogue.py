@@ -94,7 +94,8 @@ def _points(value: object, code: str) -> Decimal:
     return points
 
 
-def parse_catalogue(data: dict, origin: str = "<catalogue>") -> Catalogue:
+# One check after another over the YAML, each with its own error code: flat, not nested.
+def parse_catalogue(data: dict, origin: str = "<catalogue>") -> Catalogue:  # noqa: C901
     """Build and validate a catalogue from its YAML structure."""
     if not isinstance(data, dict) or "catalogue" not in data or "areas" not in data:
         raise CatalogueError(f"{origin}: thiếu khóa 'catalogue' hoặc 'areas'.", code="CAT002")
@@ -175,16 +176,16 @@ def _check_totals(catalogue: Catalogue) -> None:
         expected = catalogue.totals.get(key)
         if expected is not None and actual != expected:
             raise CatalogueError(f"Số {names[key]} là {actual}, phải là {expected}.", code="CAT010")
-    sums = {
+    sums: dict[str, Decimal] = {
         "max_points": sum((a.max_points for a in catalogue.areas), Decimal(0)),
         "survey_points": sum((i.max_points for i in catalogue.leaves if i.method == "survey"), Decimal(0)),
         "self_points": sum((i.max_points for i in catalogue.leaves if i.method == "self"), Decimal(0)),
     }
     labels = {"max_points": "Tổng điểm", "survey_points": "Điểm điều tra XHH", "self_points": "Điểm tự chấm"}
-    for key, actual in sums.items():
+    for key, total in sums.items():
         expected = catalogue.totals.get(key)
-        if expected is not None and actual != expected:
-            raise CatalogueError(f"{labels[key]} là {actual}, phải là {expected}.", code="CAT011")
+        if expected is not None and total != expected:
+            raise CatalogueError(f"{labels[key]} là {total}, phải là {expected}.", code="CAT011")
 
 
 def load_catalogue(name_or_path: str | Path) -> Catalogue:

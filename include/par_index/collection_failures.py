@@ -19,6 +19,7 @@ TASK_FAILED = "COL001"
 
 def record(session: Session, campaign: Campaign, phase: str, source: str, code: str, message: str,
            at: datetime) -> CollectionFailure:
+    """Note that collecting ``source`` for ``phase`` failed, with its code and message."""
     failure = CollectionFailure(campaign_id=campaign.id, phase=phase, source=source, code=code, message=message,
                                 occurred_at=at)
     session.add(failure)
@@ -41,5 +42,6 @@ def recent(session: Session, campaign: Campaign, until: datetime, limit: int = 2
 
 
 def mark_reported(failures: list[CollectionFailure], at: datetime) -> None:
+    """Mark the failures as reported at ``at``."""
     for failure in failures:
         failure.reported_at = at

@@ -8,6 +8,7 @@ from pathlib import Path
 
 
 def sha256_of(path: Path) -> str:
+    """The file's SHA-256, hex, read in blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -23,13 +23,13 @@ class SaveToFolder:
         self._numbers = itertools.count(len(list(self.folder.glob("*.eml"))) + 1)
         self._lock = threading.Lock()
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802, ARG002 - aiosmtpd's hook
         if address.lower() in self.refuse:
             return "550 5.1.1 No such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802, ARG002 - aiosmtpd's hook name
         with self._lock:
             number = next(self._numbers)
         path = self.folder / f"{number:04d}-{time.strftime('%Y%m%dT%H%M%S')}.eml"
@@ -55,6 +55,7 @@ def _free_port(host: str) -> int:
 
 
 def main() -> None:
+    """Run the SMTP sink until interrupted."""
     parser = argparse.ArgumentParser(description="SMTP sink: saves each message as an .eml file")
     parser.add_argument("--folder", type=Path, required=True)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")

@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from typing import cast
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select, update
@@ -185,6 +186,7 @@ def deliver(settings: SmtpSettings, message: EmailMessage) -> dict[str, str]:
 
 
 def bounced(session: Session) -> set[str]:
+    """The addresses known to bounce, in lower case."""
     return {b.lower() for b in session.scalars(select(BouncedAddress.email))}
 
 
@@ -245,7 +247,7 @@ def _deliver_one(store_url: str, campaign: Campaign, settings: SmtpSettings, ent
                  obsolete: Obsolete | None, reclaim_after: timedelta) -> str:
     clock = datetime.now(UTC)
     with session_scope(store_url) as s:  # claim it: only one process sends a message
-        entry = s.get(Notification, entry_id)
+        entry = cast(Notification, s.get(Notification, entry_id))  # queued by this process: it exists
         if entry.outcome == SENDING and entry.last_attempt_at > clock - reclaim_after:
             return SENDING  # another process is sending it now
         if entry.outcome not in TO_DELIVER:
@@ -259,7 +261,7 @@ def _deliver_one(store_url: str, campaign: Campaign, settings: SmtpSettings, ent
         claimed = s.execute(update(Notification).where(
             Notification.id == entry_id, Notification.outcome == entry.outcome,
             Notification.attempts == entry.attempts).values(
-            outcome=SENDING, attempts=entry.attempts + 1, last_attempt_at=clock)).rowcount
+            outcome=SENDING, attempts=entry.attempts + 1, last_attempt_at=clock)).rowcount  # type: ignore[attr-defined]
         if not claimed:
             return SENDING
         s.refresh(entry)
@@ -273,7 +275,7 @@ def _deliver_one(store_url: str, campaign: Campaign, settings: SmtpSettings, ent
     except (OSError, smtplib.SMTPException) as exc:
         refused, outcome, error = {}, FAILED, f"{type(exc).__name__}: {exc}"
     with session_scope(store_url) as s:  # the server's answer, committed at once
-        entry = s.get(Notification, entry_id)
+        entry = cast(Notification, s.get(Notification, entry_id))  # queued by this process: it exists
         entry.outcome, entry.error = outcome, error
         if outcome == SENT:
             entry.sent_at = now or clock

@@ -35,10 +35,12 @@ def archive_dir(campaign_id: str) -> Path:
 
 
 def reports_dir(campaign_id: str) -> Path:
+    """Where the campaign's reports are written."""
     return data_dir() / "reports" / campaign_id
 
 
 def mail_dir() -> Path:
+    """Where copies of the mail sent are kept."""
     return data_dir() / "mail"
 
 

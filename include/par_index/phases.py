@@ -108,6 +108,7 @@ def judge_deadline(campaign: Campaign, store_url: str, phase: str, now: datetime
 
 
 def judge_nominees(session: Session, campaign: Campaign, state: PhaseState) -> None:
+    """Appendix IV: each unit's nominees sent on time and within the directive's rules."""
     files = _first_arrivals(session, campaign, "appendix_iv", state.now)
     people: dict[str, list[Nominee]] = defaultdict(list)
     for nominee in session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)):
@@ -140,6 +141,7 @@ def judge_nominees(session: Session, campaign: Campaign, state: PhaseState) -> N
 
 
 def judge_survey(session: Session, campaign: Campaign, state: PhaseState) -> None:
+    """The survey: every leader on the unit's roster answered in full, on time."""
     roster = session.scalars(select(SurveyRespondent).where(SurveyRespondent.campaign_id == campaign.id)).all()
     progress = {p.email: p for p in session.scalars(select(SurveyProgress).where(
         SurveyProgress.campaign_id == campaign.id))}
@@ -157,7 +159,7 @@ def judge_survey(session: Session, campaign: Campaign, state: PhaseState) -> Non
         for person in people:
             p = progress.get(person.email)
             finished = p is not None and p.status == "completed" and p.total > 0 and p.answered >= p.total
-            if finished and (p.completed_at is None or p.completed_at <= cutoff):
+            if finished and p is not None and (p.completed_at is None or p.completed_at <= cutoff):
                 done_in_time += 1
             elif finished:
                 done_late += 1
@@ -180,6 +182,7 @@ def judge_survey(session: Session, campaign: Campaign, state: PhaseState) -> Non
 
 
 def judge_self_scores(session: Session, campaign: Campaign, state: PhaseState) -> None:
+    """Appendix II: each area owner's self-score report received on time."""
     reports = _first_arrivals(session, campaign, "appendix_ii", state.now)
     portal_units = set(session.scalars(select(Score.unit_code).where(
         Score.campaign_id == campaign.id, Score.source == "portal", Score.updated_at <= state.now).distinct()))

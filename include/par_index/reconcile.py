@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -86,7 +87,7 @@ def _utc_moments(frame: pd.DataFrame) -> np.ndarray:
     return values.asi8.view(f"datetime64[{values.unit}]")
 
 
-def _local(moment: np.datetime64) -> pd.Timestamp:
+def _local(moment: Any) -> pd.Timestamp:  # a datetime64 element of an array
     return pd.Timestamp(moment).tz_localize("UTC").tz_convert(LOCAL)
 
 
@@ -113,7 +114,7 @@ def find_mismatches(report: pd.DataFrame, portal: pd.DataFrame, rules: Rules,
     has_r[pos_r], has_p[pos_p] = True, True
     every_r, every_p = take_r.all(), take_p.all()
 
-    def column(frame: pd.DataFrame, name: str, fill, dtype) -> tuple[np.ndarray, np.ndarray]:
+    def column(frame: pd.DataFrame, name: str, fill, dtype) -> np.ndarray:
         """The column of each source, placed by key (``fill`` where that source lacks the key)."""
         values = frame[name].to_numpy(dtype=dtype) if name != "updated_at" else _utc_moments(frame)
         return (_scatter(values if every_r else values[take_r], pos_r, size, fill) if frame is report else
@@ -162,7 +163,7 @@ def find_mismatches(report: pd.DataFrame, portal: pd.DataFrame, rules: Rules,
         lambda r, i: f"{r.criterion} do Bộ Nội vụ chấm qua điều tra xã hội học: xóa điểm tự chấm "
                      f"({'phần mềm ' + vn_number(r.portal_score) if has_p[i] else 'báo cáo ' + vn_number(r.report_score)})."))
     add(not_assigned, "not_assigned", each(
-        lambda r, i: f"{r.criterion} không giao cho {r.unit}: xóa điểm này khỏi báo cáo và phần mềm."))
+        lambda r, _: f"{r.criterion} không giao cho {r.unit}: xóa điểm này khỏi báo cáo và phần mềm."))
     add(ok & has_p & ~has_r, "only_portal", lambda rows, _: (
         rows["criterion"] + ": phần mềm có " + _fmts(rows["portal_score"]) + " điểm nhưng báo cáo không có: bổ "
         "sung vào báo cáo hoặc xóa trên phần mềm."))
@@ -177,7 +178,7 @@ def find_mismatches(report: pd.DataFrame, portal: pd.DataFrame, rules: Rules,
         lambda r, i: f"{r.criterion}: điểm vượt tối đa {vn_number(maximum[i])} (báo cáo {vn_number(r.report_score)}, "
                      f"phần mềm {vn_number(r.portal_score)})."))
     add(no_evidence, "no_evidence", each(
-        lambda r, i: f"{r.criterion}: không có tài liệu kiểm chứng và không có giải trình trong báo cáo."))
+        lambda r, _: f"{r.criterion}: không có tài liệu kiểm chứng và không có giải trình trong báo cáo."))
     add(both & ~no_evidence & (ev_r != ev_p), "evidence_one_side", each(
         lambda r, i: f"{r.criterion}: tài liệu kiểm chứng chỉ có {'trong báo cáo' if ev_r[i] else 'trên phần mềm'}"
                      ": bổ sung bên còn thiếu."))
@@ -239,6 +240,7 @@ def _subtotals(source: str, frame: pd.DataFrame, rules: Rules, tolerance: float)
 
 
 def scores_frame(session: Session, campaign: Campaign, source: str) -> pd.DataFrame:
+    """One source's scores of the campaign as a DataFrame (one row per unit and criterion)."""
     rows = session.execute(select(Score.unit_code, Score.criterion_code, Score.score, Score.evidence,
                                   Score.evidence_count, Score.explanation, Score.updated_at, Score.duplicates)
                            .where(Score.campaign_id == campaign.id, Score.source == source)).all()

@@ -65,6 +65,7 @@ class Mail:
 
 
 def rungs(campaign: Campaign, phase: str) -> list[Rung]:
+    """The phase's reminder ladder: each rung's kind and moment."""
     ladder = campaign.ladder_for(phase)
     if ladder.by_working_days:
         return _working_rungs(campaign, phase, ladder)
@@ -160,6 +161,7 @@ def plan(session: Session, campaign: Campaign, now: datetime) -> list[Mail]:
 
 
 def rung_sentence(campaign: Campaign, phase: str, rung: Rung) -> str:
+    """The sentence of a reminder mail for one rung of the phase's ladder."""
     title, deadline = campaign.phase_title(phase), f"{vn_weekday_datetime(campaign.deadline_at(phase))} (giờ Việt Nam)"
     if rung.kind == "start":
         subject = campaign.directive.title_vi.removeprefix("V/v").strip()

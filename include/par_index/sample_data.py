@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 from par_index.campaign import Campaign
 from par_index.intake.legacy import to_tcvn3
@@ -107,7 +108,8 @@ class _Gen:
 
     # ---- survey roster and progress ----
     def survey(self) -> None:
-        roster, progress = [], []
+        roster: list[list[object]] = []
+        progress: list[tuple[str, datetime | None, int]] = []
         # every active unit sends its leaders; for the council office (VPDBQHHDND, not an executive agency) being in
         # MoHA's survey sample is INFERRED (ha_tinh_units_2023.yaml, par_role), treated here like a department
         for unit in self.c.active_units:
@@ -121,7 +123,7 @@ class _Gen:
                     partial = unit.code == SURVEY_IN_PROGRESS_UNIT
                     progress.append((email, None, 25 if partial else 0))
                     continue
-                done = self.at("02/01/2024", 10) if unit.code == SURVEY_LATE_UNIT and i == 0 else \
+                done: datetime | None = self.at("02/01/2024", 10) if unit.code == SURVEY_LATE_UNIT and i == 0 else \
                     self.at(f"{self.rng.randint(22, 30)}/12/2023", self.rng.randint(8, 17))
                 progress.append((email, done, SURVEY_QUESTIONS))
         path = write_xlsx(self.folder / "khao_sat_danh_sach.xlsx", "DANH SÁCH NGƯỜI TRẢ LỜI PHIẾU KHẢO SÁT", [],
@@ -157,7 +159,7 @@ class _Gen:
                 share = self.rng.choice([Decimal(1), Decimal(1), Decimal("0.75"), Decimal("0.5")])
                 score = (leaf.max_points * share / leaf.step).to_integral_value() * leaf.step
                 report_score, portal_score = SCORE_MISMATCHES.get((unit_code, leaf.code), (score, score))
-                evidence = f"Số {self.rng.randint(10, 999)}/KH-UBND ngày {self.rng.randint(1, 28):02d}/" \
+                evidence: str | None = f"Số {self.rng.randint(10, 999)}/KH-UBND ngày {self.rng.randint(1, 28):02d}/" \
                            f"{self.rng.randint(1, 12):02d}/2023"
                 if (unit_code, leaf.code) == MISSING_EVIDENCE:
                     evidence = None
@@ -168,11 +170,11 @@ class _Gen:
                     portal.append([unit_code, leaf.code, float(portal_score), 0 if evidence is None else 1,
                                    "Đã nộp", updated.strftime(self.time_format)])
             unit_label = to_tcvn3(unit.name_vi) if unit_code == LEGACY_FONT_UNIT else f"{unit.name_vi} ({unit.code})"
-            header = [("Đơn vị", unit_label), ("Số", f"{self.rng.randint(10, 300)}/BC-{unit_code}"),
+            header: list[tuple[str, object]] = [("Đơn vị", unit_label), ("Số", f"{self.rng.randint(10, 300)}/BC-{unit_code}"),
                       ("Ngày", "15/01/2024"), ("Người ký", self.person(unit_code)[0])]
             title = "PHỤ LỤC II — BÁO CÁO KẾT QUẢ TỰ CHẤM ĐIỂM"
             if unit_code == SUPERSEDED_REPORT_UNIT:
-                first = [r[:4] + [_one_step_lower(r[4], catalogue[r[1]].step)] + r[5:] for r in rows]
+                first = [r[:4] + [_one_step_lower(r[4], cast(Decimal, catalogue[r[1]].step))] + r[5:] for r in rows]
                 path = write_xlsx(self.folder / f"PL2_{unit_code}_ban_dau.xlsx", title, header, II_COLUMNS, first)
                 self.stamp(path, self.at("10/01/2024"))
             path = write_xlsx(self.folder / f"PL2_{unit_code}.xlsx", title, header, II_COLUMNS, rows)

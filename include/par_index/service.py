@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 from par_index import collection_failures, phases, reminders
 from par_index.campaign import Campaign, parse_duration
@@ -53,11 +54,11 @@ def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = 
             queued = notify_quarantined(s, campaign, datetime.now(UTC))
         deliver(rt, campaign, queued)
     results = intake.results
-    feed = REGISTRY[phase].feed if rt.portal else None
+    feed, portal = REGISTRY[phase].feed, rt.portal
     feed_error = None
-    if feed:
+    if feed and portal:
         try:
-            rows = feed.fetch(rt.portal, campaign)
+            rows = feed.fetch(portal, campaign)
         except FeedError as exc:
             feed_error = {"source": feed.name, "code": exc.code, "message": exc.message}
             with session_scope(rt.store_url) as s:
@@ -171,7 +172,8 @@ class ObsoleteRule:
     phase is judged once per delivery, however many held mails chase it."""
 
     def __init__(self, campaign: Campaign):
-        self.campaign, self.laggards = campaign, {}
+        self.campaign = campaign
+        self.laggards: dict[str, set[str]] = {}
 
     def __call__(self, session, entry: Notification) -> str | None:
         if entry.template not in OBSOLETE_WHEN_COMPLIED or not entry.unit_code or entry.phase not in COLLECTED:
@@ -219,7 +221,7 @@ def due_coordinator_notices(campaign: Campaign, now: datetime) -> list[tuple[str
     for phase, before, moment in campaign.alert_moments():
         due = before is not None and moment <= now < campaign.deadline_at(phase)
         if due and (phase not in latest or moment > latest[phase][0]):
-            latest[phase] = (moment, before)
+            latest[phase] = (moment, cast(str, before))  # `due` holds only when it is not None
     return [(phase, before) for phase, (_, before) in latest.items()]
 
 
@@ -251,7 +253,7 @@ def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -
     with session_scope(rt.store_url) as s:
         arrived = [r for phase in COLLECTED for r in ingest(s, campaign, phase).results if r.status == "accepted"]
         queued = notify_quarantined(s, campaign, now)
-        by_template = Counter()
+        by_template: Counter[str] = Counter()
         for mail in reminders.plan(s, campaign, now):
             queued[mail.key] = enqueue(s, campaign, key=mail.key, template=mail.template, recipients=mail.recipients,
                                        phase=mail.phase, unit_code=mail.unit_code, rung=mail.rung,
@@ -340,7 +342,7 @@ def _clear_mismatch_notice(session, campaign: Campaign, unit_code: str, now: dat
     unit = campaign.unit_by_code[unit_code]
     return {key: enqueue(session, campaign, key=key, template="mismatch_cleared", recipients=[recipient],
                          phase="self_scores", unit_code=unit_code, now=now, unit=unit,
-                         sent_at=last.sent_at.astimezone(campaign.tz))
+                         sent_at=cast(datetime, last.sent_at).astimezone(campaign.tz))  # sent mail only
             for recipient in sorted({r for n in told for r in n.recipients})
             if (key := ledger_key(campaign, "mismatch-cleared", unit_code, digest, recipient=recipient))}
 

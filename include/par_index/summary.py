@@ -26,7 +26,9 @@ from par_index.store.models import (
 from par_index.text import vn_datetime
 
 
-def campaign_summary(campaign: Campaign, store_url: str) -> str:
+# A report printed section by section, each with its own optional lines: long, but straight.
+def campaign_summary(campaign: Campaign, store_url: str) -> str:  # noqa: C901
+    """The campaign's summary as printed by the demo: phases, late units, files, mismatches, report."""
     lines = [f"=== {campaign.title_vi} ==="]
     with session_scope(store_url) as s:
         outcomes = {o.phase: o for o in s.scalars(select(PhaseOutcome).where(PhaseOutcome.campaign_id == campaign.id))}

@@ -94,8 +94,8 @@ def forget_trial(campaign_id: str, store_url: str) -> int:
         s.execute(update(ReceivedFile).where(ReceivedFile.campaign_id == campaign_id).values(superseded_by=None))
         for table in reversed(Base.metadata.sorted_tables):
             if "campaign_id" in table.c:
-                deleted += s.execute(delete(table).where(table.c.campaign_id == campaign_id)).rowcount
+                deleted += s.execute(delete(table).where(table.c.campaign_id == campaign_id)).rowcount  # type: ignore[attr-defined]
             elif "file_id" in table.c:
-                deleted += s.execute(delete(table).where(table.c.file_id.in_(files))).rowcount
-        deleted += s.execute(delete(CampaignRow).where(CampaignRow.id == campaign_id)).rowcount
+                deleted += s.execute(delete(table).where(table.c.file_id.in_(files))).rowcount  # type: ignore[attr-defined]
+        deleted += s.execute(delete(CampaignRow).where(CampaignRow.id == campaign_id)).rowcount  # type: ignore[attr-defined]
     return deleted

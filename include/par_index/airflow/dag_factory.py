@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
-from airflow.sdk import (
+from airflow.sdk import (  # type: ignore[attr-defined]  # AsyncCallback, DeadlineAlert: exported lazily
     DAG,
     Asset,
     AssetAny,
@@ -22,7 +23,7 @@ from par_index.airflow.deadline_reference import DirectiveDeadline
 from par_index.airflow.deadlines import AwaitComplianceOperator, DeadlineRunOperator
 from par_index.airflow.notifiers import PhaseClosedNotifier
 from par_index.airflow.sensors import PhaseSensor
-from par_index.campaign import Campaign, campaign_files, load_campaign, parse_duration
+from par_index.campaign import Campaign, PhaseKey, campaign_files, load_campaign, parse_duration
 from par_index.errors import CampaignError
 from par_index.mismatches import DEFAULT_TOLERANCE
 from par_index.phase_registry import COLLECTED, PHASES
@@ -68,14 +69,17 @@ def _before(campaign: Campaign) -> str:
 
 
 def deadlines_dag_id(campaign: Campaign) -> str:
+    """The id of the campaign's deadlines DAG."""
     return f"{campaign.dag_id}_deadlines"
 
 
 def deadlines_title(campaign: Campaign) -> str:
+    """The deadlines DAG's display name."""
     return f"Hạn của văn bản chỉ đạo — {campaign.title_vi}"
 
 
 def deadlines_url(campaign: Campaign) -> str:
+    """The deadlines DAG's page in the Airflow UI."""
     return campaign.ui_link(deadlines_dag_id(campaign))
 
 
@@ -142,6 +146,7 @@ def build_deadline_dag(campaign: Campaign, path: Path) -> DAG:
 
 
 def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
+    """The campaign's DAG: its phases, reconciliation and report, read from the campaign file at ``path``."""
     campaign_file = str(path)
     with DAG(
         dag_id=campaign.dag_id,
@@ -200,7 +205,7 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
         ready = prepare()
         for phase in PHASES:  # the directive's deadlines, each a run of the deadlines DAG (its Deadlines panel)
             deadline = campaign.deadline_at(phase)
-            title = campaign.deadlines[phase].title_vi
+            title = campaign.deadlines[cast(PhaseKey, phase)].title_vi
             ready >> DeadlineRunOperator(
                 task_id=f"deadline_{phase}", task_display_name=f"Hạn: {title} ({vn_date(deadline)})",
                 deadlines_dag_id=deadlines_dag_id(campaign), phase=phase, deadline=deadline,
@@ -249,6 +254,8 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
 
 
 def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
+    """The campaign's reminder DAG: reminders, overdue notices and the leader's reports on the ladder's
+    ticks."""
     campaign_file = str(path)
     ladder = campaign.reminders.ladder
     with DAG(
@@ -307,11 +314,12 @@ def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
                 raise AirflowSkipException("Không có điểm tự chấm mới ở lần chạy này.")
             outlet_events[self_scores_asset(campaign)].extra = {"units": [] if "*" in units else units}
 
-        announce(send_notices())
+        announce(send_notices())  # type: ignore[arg-type]  # TaskFlow: an XComArg stands for the dict
     return dag
 
 
 def self_scores_asset(campaign: Campaign) -> Asset:
+    """The asset updated whenever new self-scores of the campaign land."""
     return Asset(name=f"{campaign.id}_self_scores", uri=f"par://{campaign.id}/self_scores")
 
 

@@ -13,9 +13,10 @@ import logging
 import secrets
 import threading
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def next_path(path: str, query: str) -> str:
     return path + (f"?{query}" if query else "")
 
 
-def create_app():
+def create_app():  # noqa: C901 - the routes are closures over the auth manager: one flat list of small handlers
     """The dashboard's FastAPI app (routes below; mounted by the plugin under :data:`URL_PREFIX`)."""
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
@@ -162,7 +163,7 @@ def create_app():
         return page(lambda nonce: html.render_overview(result, campaigns=listing, base=base, ui_base=ui_base,
                                                        nonce=nonce, dag_id=dag_id, live=as_of is None))
 
-    def refusal(request: Request, status: int, title: str, text: str, headers: dict | None = None):
+    def refusal(request: Request, status: int, title: str, text: str, headers: Mapping[str, str] | None = None):
         """JSON for the JSON routes and API clients; a short Vietnamese page for a person in the UI. A 401 or 403
         page links to the login page, which returns to the page asked for."""
         wants_html = "text/html" in request.headers.get("accept", "") and not request.url.path.endswith(JSON_PATHS)
@@ -219,7 +220,7 @@ def create_app():
         return JSONResponse(data.campaign_list(allowed(user)), headers={"Cache-Control": "no-store"})
 
     @app.get("/campaigns/{campaign_id}/overview", summary="Tổng quan một chiến dịch (JSON)")
-    def campaign_overview(request: Request, campaign_id: str, user: User, as_of: str | None = None):
+    def campaign_overview(request: Request, campaign_id: str, user: User, as_of: str | None = None):  # noqa: ARG001 - FastAPI
         result = overview(campaign_or_error(campaign_id, user), as_of)
         return JSONResponse(result, headers={"Cache-Control": "no-store"})
 
@@ -262,7 +263,7 @@ class LazyApp:
     """ASGI app that builds :func:`create_app` on its first request."""
 
     def __init__(self) -> None:
-        self._app = None
+        self._app: Any = None
         self._lock = threading.Lock()
 
     async def __call__(self, scope, receive, send) -> None:

@@ -31,7 +31,7 @@ class DirectiveDeadline(BaseDeadlineReference):
     def reference_name(self) -> str:  # what the UI prints: "Must complete within … of <this>"
         return "hạn của văn bản chỉ đạo"
 
-    def _evaluate_with(self, *, session: Session, dag_id: str, run_id: str, **kwargs) -> datetime | None:
+    def _evaluate_with(self, *, session: Session, dag_id: str, run_id: str, **kwargs) -> datetime | None:  # noqa: ARG002 - Airflow's
         from airflow.models import DagRun
         from sqlalchemy import select
 

@@ -25,6 +25,7 @@ def hostname() -> str:
 
 
 def main() -> None:
+    """Serve Airflow's task logs on the given address and port."""
     parser = argparse.ArgumentParser(description="Airflow's task log server on one address")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     parser.add_argument("--port", type=int, required=True)

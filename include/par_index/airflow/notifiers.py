@@ -15,7 +15,7 @@ class PhaseClosedNotifier(BaseNotifier):
         self.campaign_file = campaign_file
         self.phase = phase
 
-    def notify(self, context) -> None:
+    def notify(self, context) -> None:  # noqa: ARG002 - Airflow's notifier signature
         from par_index.airflow.runtime import runtime
         from par_index.campaign import load_campaign
         from par_index.service import notify_phase_closed

@@ -76,6 +76,5 @@ def portal_client() -> PortalClient | None:
 
 
 def runtime() -> Runtime:
-    from par_index.service import Runtime
-
+    """The store URL, SMTP settings and portal client of this deployment."""
     return Runtime(store_url(), smtp_settings(), portal_client())

@@ -30,7 +30,7 @@ class PhaseSensor(BaseSensorOperator):
     def execute(self, context):
         return self.check(context)
 
-    def check(self, context, first_check: str | None = None, event: dict | None = None):
+    def check(self, context, first_check: str | None = None, event: dict | None = None):  # noqa: ARG002
         """One check; then done (the phase's result), or deferred until the next reason to look."""
         from airflow.sdk.exceptions import AirflowSensorTimeout
 

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from typing import cast
 
 from sqlalchemy import create_engine, event, func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from par_index import collection_failures, phases
-from par_index.campaign import Campaign
+from par_index.campaign import Campaign, PhaseKey
 from par_index.mismatches import CATEGORY_TITLES, DEFAULT_TOLERANCE
 from par_index.phase_registry import COLLECTED, PHASES, REGISTRY
 from par_index.store.db import engine_for
@@ -121,7 +123,7 @@ def find_campaign(campaigns: list[Campaign], key: str) -> Campaign | None:
     return None
 
 
-def reconcile_conf(campaign: Campaign, unit_code: str, areas: list[str] = ()) -> dict:
+def reconcile_conf(campaign: Campaign, unit_code: str, areas: Sequence[str] = ()) -> dict:
     """The ``par_reconcile`` form's values for rerunning one unit's reconciliation."""
     return {"campaign": campaign.id, "units": [unit_code], "areas": sorted(areas, key=int),
             "tolerance": float(DEFAULT_TOLERANCE)}
@@ -157,7 +159,7 @@ def _deadline(campaign: Campaign, phase: str, state: phases.PhaseState | None, o
               now: datetime) -> dict:
     due = campaign.deadline_at(phase).astimezone(campaign.tz)
     passed = now > due
-    entry = {"phase": phase, "title_vi": campaign.deadlines[phase].title_vi, "due": due.isoformat(),
+    entry = {"phase": phase, "title_vi": campaign.deadlines[cast(PhaseKey, phase)].title_vi, "due": due.isoformat(),
              "due_vi": vn_datetime(due), "due_date_vi": vn_date(due),
              "seconds_left": int((due - now).total_seconds()),
              "countdown_vi": countdown_vi(due - now), "passed": passed, "closed": None, "laggards": [],
@@ -240,7 +242,7 @@ def build_overview(campaign: Campaign, store_url: str, now: datetime | None = No
 
 
 def _matrix(campaign: Campaign, states: dict[str, phases.PhaseState], points: dict[str, Decimal | None],
-            found: list[Mismatch], reconciled: bool) -> list[dict]:
+            found: Sequence[Mismatch], reconciled: bool) -> list[dict]:
     open_by_unit = Counter(m.unit_code for m in found)
     rows = []
     for unit in campaign.active_units:
@@ -248,7 +250,7 @@ def _matrix(campaign: Campaign, states: dict[str, phases.PhaseState], points: di
         nominees = _cell(states["nominees"].units.get(unit.code), "nominees")
         nominees["count"] = states["nominees"].units[unit.code].done if nominees["applies"] else 0
         scores = _cell(states["self_scores"].units.get(unit.code), "self_scores")
-        scores["points"] = float(points[unit.code]) if points.get(unit.code) is not None else None
+        scores["points"] = float(cast(Decimal, points[unit.code])) if points.get(unit.code) is not None else None
         scores["points_vi"] = vn_points(scores["points"])
         scores["criteria"] = states["self_scores"].units[unit.code].expected if scores["applies"] else 0
         survey_cell = _cell(survey, "survey")
@@ -269,7 +271,7 @@ def _matrix(campaign: Campaign, states: dict[str, phases.PhaseState], points: di
     return rows
 
 
-def _mismatches(campaign: Campaign, found: list[Mismatch], titles: dict[str, str]) -> tuple[list[dict], list[dict]]:
+def _mismatches(campaign: Campaign, found: Sequence[Mismatch], titles: dict[str, str]) -> tuple[list[dict], list[dict]]:
     catalogue = campaign.catalogue
     names = {u.code: u.name_vi for u in campaign.units}
     items, groups = [], defaultdict(list)
@@ -312,7 +314,7 @@ def reconcile_form(campaigns: list[Campaign], campaign: Campaign, unit_code: str
     unit = campaign.unit_by_code.get(unit_code)
     if unit is None:
         return None
-    found = []
+    found: Sequence[Mismatch] = []
     engine = read_engine(store_url)
     if _has_store(campaign, engine):
         with Session(engine) as s:

@@ -4,6 +4,7 @@ here (no script, stylesheet or font is fetched from anywhere: the pages work off
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from itertools import groupby
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -73,7 +74,7 @@ def render_reconcile(form: dict, *, base: str, ui_base: str, nonce: str) -> str:
 
 
 def render_message(title: str, text: str, *, base: str, nonce: str, login_url: str | None = None,
-                   campaigns: list[dict] = ()) -> str:
+                   campaigns: Sequence[dict] = ()) -> str:
     """A short page: not logged in, not allowed, not a campaign DAG, unknown campaign."""
     return _render("message.html", title=title, text=text, base=base, nonce=nonce, login_url=login_url,
                    campaigns=campaigns)

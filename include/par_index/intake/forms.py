@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import cast
 
 from par_index.addresses import InvalidAddress, normalise_address
 from par_index.campaign import Campaign
@@ -123,6 +124,7 @@ class ParsedForm:
 
 
 def detect(sheets: list[Sheet]) -> tuple[FormSpec, Table] | None:
+    """The form whose table the sheets hold, with that table; None when none is recognised."""
     for spec in SPECS:
         table = find_table(sheets, spec.aliases, set(spec.required))
         if table is not None:
@@ -177,7 +179,7 @@ def _read_unit_header(table: Table, campaign: Campaign, form: ParsedForm) -> Non
         form.issues.append(Issue("INT008", "Thiếu dòng “Đơn vị:” ở phần đầu biểu mẫu (ghi tên hoặc mã đơn vị).",
                                  "error", table.sheet))
         return
-    unit = campaign.unit_for(unit_text)
+    unit = campaign.unit_for(cast(str, unit_text))
     if unit is None:
         form.issues.append(Issue("INT009", f"Đơn vị “{unit_text}” không có trong danh sách đơn vị của chiến dịch.",
                                  "error", table.sheet))
@@ -225,7 +227,8 @@ def _moment(form: ParsedForm, table: Table, campaign: Campaign, values: dict, ro
     return moment
 
 
-def _appendix_ii(table: Table, campaign: Campaign, form: ParsedForm) -> None:
+# Appendix II's rules read in the order the form states them, each row checked in place: splitting hides that order.
+def _appendix_ii(table: Table, campaign: Campaign, form: ParsedForm) -> None:  # noqa: C901
     catalogue = campaign.catalogue
     seen: set[str] = set()
     scores: dict[str, Decimal] = {}

@@ -16,10 +16,11 @@ import json
 import logging
 import os
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from sqlalchemy import delete, event, select
 from sqlalchemy.exc import IntegrityError
@@ -120,6 +121,7 @@ def display_name(relative: Path) -> tuple[str, str | None]:
 
 
 def path_key(relative: Path) -> str:
+    """A fixed-length key for a path relative to the inbox (its SHA-256)."""
     return hashlib.sha256(os.fsencode(relative)).hexdigest()
 
 
@@ -170,7 +172,7 @@ def ingest(session: Session, campaign: Campaign, phase: str | None = None, now: 
                 with session.begin_nested():
                     taken = _take(session, campaign, found, wanted, now, intake)
                     if taken is not None:
-                        entries[found.key] = _remember(session, campaign, entry, found, *taken, wanted, now, intake)
+                        entries[found.key] = _remember(session, campaign, entry, found, *taken, now, intake)
                 break
             except IntegrityError:
                 # another check noted this path at the same moment: look at what it noted and, when that leaves the
@@ -190,7 +192,7 @@ def ingest(session: Session, campaign: Campaign, phase: str | None = None, now: 
                     with session.begin_nested():
                         refused = _refuse_unread(session, campaign, found, issue)
                         entries[found.key] = _remember(session, campaign, entry, found, "unreadable", refused,
-                                                       refused.file_id, wanted, now, intake)
+                                                       refused.file_id, now, intake)
                 except IntegrityError:
                     pass
                 break
@@ -210,15 +212,15 @@ class Found:
 
     @property
     def size(self) -> int:
-        return self.stat.st_size
+        return cast(os.stat_result, self.stat).st_size
 
     @property
     def arrived(self) -> datetime:
-        return datetime.fromtimestamp(self.stat.st_mtime, UTC)
+        return datetime.fromtimestamp(cast(os.stat_result, self.stat).st_mtime, UTC)
 
 
 def _remember(session: Session, campaign: Campaign, entry: InboxEntry | None, found: Found, kind: str,
-              result: IntakeResult | None, file_id: int | None, wanted: set[str], now: datetime,
+              result: IntakeResult | None, file_id: int | None, now: datetime,
               intake: Intake) -> InboxEntry:
     """Note what the path held and became, so the next check passes it over until it changes; a refusal that
     the path held before (a half-copied file) is superseded by the file now read there."""
@@ -227,7 +229,8 @@ def _remember(session: Session, campaign: Campaign, entry: InboxEntry | None, fo
     if entry is None:
         entry = InboxEntry(campaign_id=campaign.id, path_key=found.key)
         session.add(entry)
-    entry.display_name, entry.size_bytes, entry.mtime_ns = found.name, found.size, found.stat.st_mtime_ns
+    entry.display_name, entry.size_bytes, entry.mtime_ns = (found.name, found.size,
+                                                               cast(os.stat_result, found.stat).st_mtime_ns)
     entry.form_kind, entry.file_id, entry.checked_at = kind, file_id, now
     session.flush()  # a check that noted the same path at the same moment makes this fail, with nothing counted
     if result is not None:
@@ -235,7 +238,7 @@ def _remember(session: Session, campaign: Campaign, entry: InboxEntry | None, fo
     return entry
 
 
-def _take(session: Session, campaign: Campaign, found: Found, wanted: set[str], now: datetime,
+def _take(session: Session, campaign: Campaign, found: Found, wanted: AbstractSet[str], now: datetime,
           intake: Intake) -> tuple[str, IntakeResult | None, int | None] | None:
     """Read one new or changed file: ``(kind, what this check registered, the received file it is)``; nothing
     registered when it is another phase's form, or the same content under the same name was already; ``None``
@@ -257,7 +260,7 @@ def _take(session: Session, campaign: Campaign, found: Found, wanted: set[str], 
     except UnreadableFile as exc:
         form = ParsedForm("unreadable", issues=[exc.issue])
     after = found.path.stat()
-    if (after.st_size, after.st_mtime_ns) != (found.size, found.stat.st_mtime_ns):  # written to while being read
+    if (after.st_size, after.st_mtime_ns) != (found.size, cast(os.stat_result, found.stat).st_mtime_ns):  # written to while being read
         intake.wait(found.name, now + SETTLE)
         return None
     if {i.code for i in form.issues} & STILL_ARRIVING and now - found.arrived < PARTIAL_GRACE:
@@ -269,7 +272,7 @@ def _take(session: Session, campaign: Campaign, found: Found, wanted: set[str], 
         form.issues.append(Issue("INT073", "Tên tệp không ở mã UTF-8 (thường do giải nén tệp .zip tạo trên "
                                            f"Windows); đã đọc theo bảng mã {found.name_encoding}: “{found.name}”.",
                                  "warning"))
-    source = found.path
+    source: Path | None = found.path
     if any(i.code == "INT010" for i in form.issues):  # passwords: out of the inbox, never archived
         target = _quarantine(session, campaign, found, digest)
         form.issues.append(Issue("INT072", f"Tệp đã được chuyển khỏi hộp thư đến vào {target} (chỉ quản trị viên đọc "
@@ -284,7 +287,7 @@ def _take(session: Session, campaign: Campaign, found: Found, wanted: set[str], 
 def _refuse_unread(session: Session, campaign: Campaign, found: Found, issue: Issue) -> IntakeResult:
     """Record a file refused before its content could be read: its name, size and the reason; nothing archived.
     A digest of its path, size and time stands in for the SHA-256 never computed."""
-    digest = hashlib.sha256(f"{found.key}:{found.size}:{found.stat.st_mtime_ns}:{issue.code}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{found.key}:{found.size}:{cast(os.stat_result, found.stat).st_mtime_ns}:{issue.code}".encode()).hexdigest()
     return _register(session, campaign, found.name, found.path.suffix.lower(), digest, found.size, found.arrived,
                      ParsedForm("unreadable", issues=[issue]), None)
 
@@ -304,6 +307,7 @@ def _quarantine(session: Session, campaign: Campaign, found: Found, digest: str)
 
 
 def quarantined_path(campaign_id: str, digest: str, suffix: str) -> Path:
+    """Where a file refused for holding passwords is kept, by its digest."""
     return quarantine_dir(campaign_id) / f"{digest[:16]}{suffix}"
 
 
@@ -395,55 +399,56 @@ def _signed_at(campaign: Campaign, form: ParsedForm) -> datetime | None:
     signed = form.header.get("date")
     if not signed:
         return None
-    return datetime.combine(date.fromisoformat(signed), time(23, 59, 59), tzinfo=campaign.tz)
+    return datetime.combine(date.fromisoformat(cast(str, signed)), time(23, 59, 59), tzinfo=campaign.tz)
 
 
-def _store_records(session: Session, campaign: Campaign, row: ReceivedFile, form: ParsedForm) -> None:
+# One branch per form kind, each replacing that unit's records of the kind: a dispatch, not nested logic.
+def _store_records(session: Session, campaign: Campaign, row: ReceivedFile, form: ParsedForm) -> None:  # noqa: C901
     """Replace what the store holds from ``form``'s kind (and unit) with its typed records: only rows read without
     an error are records (:meth:`~par_index.intake.forms.ParsedForm.keep`)."""
     cid = campaign.id
     if form.kind == "appendix_iv":
         session.execute(delete(Nominee).where(Nominee.campaign_id == cid, Nominee.unit_code == row.unit_code))
-        for r in _typed(form, NomineeRecord):
-            session.add(Nominee(campaign_id=cid, unit_code=row.unit_code, file_id=row.id, full_name=r.name,
-                                position=r.position, division=r.division, areas=list(r.areas), phone=r.phone,
-                                email=r.email, council_member=r.council, note=r.note))
+        for nominee in _typed(form, NomineeRecord):
+            session.add(Nominee(campaign_id=cid, unit_code=row.unit_code, file_id=row.id, full_name=nominee.name,
+                                position=nominee.position, division=nominee.division, areas=list(nominee.areas), phone=nominee.phone,
+                                email=nominee.email, council_member=nominee.council, note=nominee.note))
     elif form.kind == "appendix_ii":
         session.execute(delete(Score).where(Score.campaign_id == cid, Score.source == "report",
                                             Score.unit_code == row.unit_code))
         signed = _signed_at(campaign, form) or row.arrived_at
-        for r in _typed(form, ReportScoreRecord):
-            session.add(Score(campaign_id=cid, source="report", unit_code=row.unit_code, criterion_code=r.criterion,
-                              score=r.score, evidence=r.evidence, evidence_count=r.evidence_count,
-                              explanation=r.explanation, status="signed", updated_at=signed, file_id=row.id))
+        for score in _typed(form, ReportScoreRecord):
+            session.add(Score(campaign_id=cid, source="report", unit_code=row.unit_code, criterion_code=score.criterion,
+                              score=score.score, evidence=score.evidence, evidence_count=score.evidence_count,
+                              explanation=score.explanation, status="signed", updated_at=signed, file_id=row.id))
     elif form.kind == "portal_export":
         session.execute(delete(Score).where(Score.campaign_id == cid, Score.source == "portal"))
         latest: dict[tuple[str, str], PortalScoreRecord] = {}
         count: Counter = Counter()
-        for r in _typed(form, PortalScoreRecord):  # the export may list a key twice: keep the latest, count the rows
-            key = (r.unit, r.criterion)
+        for entry in _typed(form, PortalScoreRecord):  # the export may list a key twice: keep the latest, count the rows
+            key = (entry.unit, entry.criterion)
             count[key] += 1
-            if key not in latest or (r.updated_at or EPOCH) >= (latest[key].updated_at or EPOCH):
-                latest[key] = r
-        for key, r in latest.items():
-            session.add(Score(campaign_id=cid, source="portal", unit_code=r.unit, criterion_code=r.criterion,
-                              score=r.score, evidence_count=r.evidence_count, status=r.status,
-                              updated_at=r.updated_at, duplicates=count[key], file_id=row.id))
+            if key not in latest or (entry.updated_at or EPOCH) >= (latest[key].updated_at or EPOCH):
+                latest[key] = entry
+        for key, entry in latest.items():
+            session.add(Score(campaign_id=cid, source="portal", unit_code=entry.unit, criterion_code=entry.criterion,
+                              score=entry.score, evidence_count=entry.evidence_count, status=entry.status,
+                              updated_at=entry.updated_at, duplicates=count[key], file_id=row.id))
     elif form.kind == "survey_roster":
         session.execute(delete(SurveyRespondent).where(SurveyRespondent.campaign_id == cid))
-        for r in _typed(form, SurveyRosterRecord):
-            session.add(SurveyRespondent(campaign_id=cid, email=r.email, full_name=r.name, position=r.position,
-                                         unit_code=r.unit, group=r.group, file_id=row.id))
+        for respondent in _typed(form, SurveyRosterRecord):
+            session.add(SurveyRespondent(campaign_id=cid, email=respondent.email, full_name=respondent.name, position=respondent.position,
+                                         unit_code=respondent.unit, group=respondent.group, file_id=row.id))
     elif form.kind == "appendix_iii":
         session.execute(delete(PortalAccount).where(PortalAccount.campaign_id == cid))
-        for r in {r.login: r for r in _typed(form, PortalAccountRecord) if r.login}.values():
-            session.add(PortalAccount(campaign_id=cid, login=r.login, unit_code=r.unit, scope=r.scope or None,
-                                      manager=r.manager or None, email=r.email or None, file_id=row.id))
+        for account in {account.login: account for account in _typed(form, PortalAccountRecord) if account.login}.values():
+            session.add(PortalAccount(campaign_id=cid, login=account.login, unit_code=account.unit, scope=account.scope or None,
+                                      manager=account.manager or None, email=account.email or None, file_id=row.id))
     elif form.kind == "survey_progress":
         session.execute(delete(SurveyProgress).where(SurveyProgress.campaign_id == cid))
-        for r in {r.email: r for r in _typed(form, SurveyProgressRecord)}.values():
-            session.add(SurveyProgress(campaign_id=cid, email=r.email, status=r.status, answered=r.answered,
-                                       total=r.total, completed_at=r.completed_at, file_id=row.id))
+        for progress in {progress.email: progress for progress in _typed(form, SurveyProgressRecord)}.values():
+            session.add(SurveyProgress(campaign_id=cid, email=progress.email, status=progress.status, answered=progress.answered,
+                                       total=progress.total, completed_at=progress.completed_at, file_id=row.id))
 
 
 def _typed(form: ParsedForm, kind: type[R]) -> list[R]:
@@ -452,4 +457,4 @@ def _typed(form: ParsedForm, kind: type[R]) -> list[R]:
     for record in records:
         if not isinstance(record, kind):
             raise TypeError(f"{form.kind}: {type(record).__name__} is not a {kind.__name__}")
-    return records
+    return cast(list[R], records)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 # TCVN3 (TCVN 5712:1993, VN3): one byte per accented letter; no capitals with tone marks (see above).
 _TCVN3_LETTERS = {
@@ -167,6 +168,7 @@ def _tcvn3_word(word: str, capitals: bool) -> str:
 
 
 def from_tcvn3(text: str) -> str:
+    """Decode text written in a TCVN3 font to Unicode Vietnamese."""
     spans = _word_spans(text, _TCVN3_CODES)
     plain = [c for c in text if c not in _TCVN3_LOWER and _TCVN3_LETTERS.get(c, c).isalpha()]
     cell_in_capitals = not any(_TCVN3_LETTERS.get(c, c).islower() for c in plain)
@@ -187,6 +189,7 @@ def from_tcvn3(text: str) -> str:
 
 
 def from_vni(text: str) -> str:
+    """Decode text written in a VNI font to Unicode Vietnamese (NFC)."""
     return unicodedata.normalize("NFC", _VNI_PATTERN.sub(lambda m: _VNI_ALL[m.group(0)], text))
 
 
@@ -331,7 +334,7 @@ def _mojibake(text: str) -> bool:
     return weak >= 2
 
 
-_CANDIDATES = (
+_CANDIDATES: tuple[tuple[Any, ...], ...] = (
     ("TCVN3", _TCVN3_CODES, _TCVN3_SYMBOLS, lambda w: _tcvn3_word(w, False), from_tcvn3),
     ("VNI", _VNI_CODES, frozenset(), from_vni, from_vni),
 )
@@ -339,6 +342,7 @@ _CANDIDATES = (
 
 @lru_cache(maxsize=65536)
 def decode(text: str) -> tuple[str, str | None]:
+    """The cell's text in Unicode and the legacy encoding it was in (None when it was Unicode already)."""
     text = unicodedata.normalize("NFC", text)
     if _mojibake(text):  # before the clean-up: a no-break space can be the second byte of "à"
         raise LegacyTextError(text)

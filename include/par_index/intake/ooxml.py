@@ -6,6 +6,7 @@ from __future__ import annotations
 import posixpath
 import zipfile
 from dataclasses import dataclass, field
+from typing import Any
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
@@ -27,6 +28,7 @@ class PackageChecks:
 
 
 def inspect(archive: zipfile.ZipFile) -> PackageChecks:
+    """Check an Office package before reading it (size of its content, dangerous XML, macros…)."""
     checks = PackageChecks()
     infos = archive.infolist()
     total = sum(i.file_size for i in infos)
@@ -56,9 +58,9 @@ def inspect(archive: zipfile.ZipFile) -> PackageChecks:
         with_formulas = {n: data for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")
                          and b"<f" in (data := archive.read(n))}
         if with_formulas:
-            for sheet, member in _sheet_paths(archive).items():
-                if member in with_formulas:
-                    checks.issues += _formulas_without_values(sheet, with_formulas[member])
+            for sheet, member_path in _sheet_paths(archive).items():
+                if member_path in with_formulas:
+                    checks.issues += _formulas_without_values(sheet, with_formulas[member_path])
     except (DefusedXmlException, ElementTree.ParseError, KeyError) as exc:
         checks.refusal = Issue("INT001", f"Tệp không mở được: cấu trúc Excel bị hỏng ({type(exc).__name__}).")
     return checks
@@ -68,8 +70,8 @@ def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name → member path, from the workbook and its relationships."""
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", NS)}
-    paths = {}
+    targets: dict[str | None, Any] = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", NS)}
+    paths: dict[Any, str] = {}
     for sheet in workbook.findall("m:sheets/m:sheet", NS):
         target = targets.get(sheet.get(f"{{{NS['r']}}}id"), "")
         path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))

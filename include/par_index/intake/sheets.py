@@ -95,7 +95,7 @@ def _read_csv(data: bytes) -> list[list[object]]:
         raise UnreadableFile(Issue("INT005", "Tệp CSV không ở mã UTF-8: lưu lại với mã hóa “CSV UTF-8”.")) from exc
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    rows = [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    rows: list[list[object]] = [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     if rows and not text.endswith(("\n", "\r")) and len(rows[-1]) < max(len(row) for row in rows):
         raise UnreadableFile(Issue("INT071", f"Tệp CSV bị cắt ngang: dòng cuối (dòng {len(rows)}) có {len(rows[-1])} "
                                              f"cột thay vì {max(len(row) for row in rows)} và không kết thúc bằng xuống "
@@ -116,7 +116,7 @@ def _read_xlsx(path: Path) -> list[Sheet]:
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        sheets = [Sheet(name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
+        sheets = [Sheet(name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))  # type: ignore[arg-type]
                   for name in workbook.sheet_names]
     except Exception as exc:  # noqa: BLE001 - calamine raises several types for broken files
         raise UnreadableFile(Issue("INT001", "Tệp không mở được: nội dung Excel bị hỏng. Mở lại bằng Excel, lưu "
@@ -130,6 +130,7 @@ def _read_xlsx(path: Path) -> list[Sheet]:
 
 
 def cell_text(value: object) -> str:
+    """A cell's value as text: empty for None, whole floats without ``.0``, NFC."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

@@ -145,6 +145,7 @@ def _form_sheet(ws, template: Template, ranges: dict[str, str], header: tuple = 
 
 
 def build(campaign: Campaign, template: Template, path: Path) -> Path:
+    """Write one blank form template (form sheet, example sheet, lists) to ``path``."""
     wb = Workbook()
     form = wb.active
     form.title = "Biểu mẫu"
@@ -180,6 +181,7 @@ def template_for(campaign: Campaign, kind: str) -> Path:
 
 
 def main() -> None:
+    """Write the blank form templates of the campaign named on the command line."""
     parser = argparse.ArgumentParser(description="Write the blank form templates of a campaign")
     parser.add_argument("campaign", type=Path)
     args = parser.parse_args()

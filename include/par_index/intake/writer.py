@@ -12,6 +12,7 @@ from openpyxl.styles import Font
 
 def write_xlsx(path: Path, title: str, header: list[tuple[str, object]], columns: list[str],
                rows: list[list[object]]) -> Path:
+    """Write a filled form as a workbook: title, header lines, then the table."""
     wb = Workbook()
     ws = wb.active
     ws.title = "Biểu mẫu"
@@ -31,6 +32,7 @@ def write_xlsx(path: Path, title: str, header: list[tuple[str, object]], columns
 
 
 def write_csv(path: Path, columns: list[str], rows: list[list[object]]) -> Path:
+    """Write a table as CSV (UTF-8 with BOM, as spreadsheets expect)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)

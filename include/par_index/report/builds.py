@@ -46,6 +46,7 @@ def assemble(session: Session, campaign: Campaign, now: datetime, run_id: str | 
 
 
 def latest(session: Session, campaign: Campaign) -> ReportBuild | None:
+    """The campaign's latest report build, or None."""
     return session.scalar(select(ReportBuild).where(ReportBuild.campaign_id == campaign.id)
                           .order_by(ReportBuild.number.desc()).limit(1))
 

@@ -44,8 +44,9 @@ def context(figures: ReportFigures) -> dict:
     ]
     if lacking:
         limitations.append(f"{len(lacking)} tiêu chí thành phần chưa có tài liệu kiểm chứng:")
-        limitations += [f"- {leaf.code} ({names.get(leaf.unit_code, leaf.unit_code)}): "
-                        + (f"giải trình: {leaf.report.explanation}" if leaf.report.explanation else
+        # lacking_evidence: leaves with a report and a unit
+        limitations += [f"- {leaf.code} ({names.get(leaf.unit_code, leaf.unit_code)}): "  # type: ignore[arg-type]
+                        + (f"giải trình: {leaf.report.explanation}" if leaf.report.explanation else  # type: ignore[union-attr]
                            "chưa có giải trình.") for leaf in lacking]
     return {
         "r": r, "agency": agency, "year": campaign.campaign.year, "province": _lower_first(campaign.campaign.province.name_vi),

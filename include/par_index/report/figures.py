@@ -127,6 +127,7 @@ def leaf_scores(session: Session, campaign: Campaign, source: str) -> dict[str, 
 
 
 def compute(session: Session, campaign: Campaign, now: datetime) -> ReportFigures:
+    """The report's figures from the store at ``now``: per criterion, per area, totals."""
     catalogue = campaign.catalogue
     report, portal = leaf_scores(session, campaign, "report"), leaf_scores(session, campaign, "portal")
     open_rows = session.scalars(select(Mismatch).where(Mismatch.campaign_id == campaign.id)).all()

@@ -20,6 +20,7 @@ HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 def write_unit_notice(campaign: Campaign, unit_code: str, findings: pd.DataFrame, folder: Path,
                       now: datetime) -> Path:
+    """Write the workbook telling one unit which of its scores to correct."""
     unit = campaign.unit_by_code[unit_code]
     wb = Workbook()
     ws = wb.active

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
@@ -25,6 +26,7 @@ def default_url() -> str:
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
+    """An engine for the store at ``url`` (SQLite: foreign keys, WAL, BEGIN IMMEDIATE)."""
     engine = create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         # Several tasks write at once: take SQLite's write lock at the start of each transaction (BEGIN
@@ -69,7 +71,7 @@ def _migration_connection(url: str) -> Iterator[Connection]:
             yield connection
         return
     with engine.connect() as connection:
-        raw = connection.connection.driver_connection
+        raw: Any = connection.connection.driver_connection  # sqlite3's connection
         raw.execute("PRAGMA foreign_keys=OFF")  # outside any transaction: inside one it would change nothing
         try:
             with connection.begin():

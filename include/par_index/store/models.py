@@ -23,7 +23,7 @@ class UTCDateTime(TypeDecorator):
             raise ValueError("naive datetime given to the campaign store")
         return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value, dialect):  # noqa: ARG002 - SQLAlchemy's TypeDecorator hook
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
