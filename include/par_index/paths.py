@@ -1,15 +1,34 @@
-"""Where things live: the project's bundled files and the data folder (inbox, archive, outputs, mail)."""
+"""Where things live: the project's bundled files and the data folder (inbox, archive, outputs, mail).
+
+The library's own data — the criteria catalogues, the bundled campaign files, the templates (mail, forms, report,
+dashboard) — is found through ``importlib.resources``: an installed wheel carries it as ``par_index/bundled/``
+(setup.py copies the repository's ``include/criteria/``, ``include/campaigns/`` and ``include/templates/`` there);
+a source checkout (the editable install of ``make install``) reads those folders in place. Deployment-specific
+folders come from the environment: ``PAR_CAMPAIGNS_DIR`` (campaign files), ``PAR_EXTRA_CAMPAIGNS_DIR``,
+``PAR_DATA_DIR`` (inbox, archive, reports, mail).
+"""
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-INCLUDE_DIR = PROJECT_ROOT / "include"
-CRITERIA_DIR = INCLUDE_DIR / "criteria"
-CAMPAIGNS_DIR = Path(os.environ.get("PAR_CAMPAIGNS_DIR", INCLUDE_DIR / "campaigns"))
-TEMPLATES_DIR = INCLUDE_DIR / "templates"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the repository, when the library runs from a source checkout
+
+
+def _bundled_dir() -> Path:
+    installed = resources.files(__package__) / "bundled"
+    if isinstance(installed, Path) and installed.is_dir():  # a wheel installed on the file system
+        return installed
+    return PROJECT_ROOT / "include"
+
+
+BUNDLED_DIR = _bundled_dir()
+FROM_SOURCE = BUNDLED_DIR == PROJECT_ROOT / "include"
+CRITERIA_DIR = BUNDLED_DIR / "criteria"
+CAMPAIGNS_DIR = Path(os.environ.get("PAR_CAMPAIGNS_DIR", BUNDLED_DIR / "campaigns"))
+TEMPLATES_DIR = BUNDLED_DIR / "templates"
 
 
 def extra_campaigns_dir() -> Path | None:
@@ -20,8 +39,10 @@ def extra_campaigns_dir() -> Path | None:
 
 
 def data_dir() -> Path:
-    """Base folder for campaign data; ``PAR_DATA_DIR`` or ``<project>/out``."""
-    return Path(os.environ.get("PAR_DATA_DIR", PROJECT_ROOT / "out")).resolve()
+    """Base folder for campaign data; ``PAR_DATA_DIR``, else ``<project>/out`` in a source checkout and ``out`` in the
+    working directory for an installed wheel."""
+    default = PROJECT_ROOT / "out" if FROM_SOURCE else Path("out")
+    return Path(os.environ.get("PAR_DATA_DIR", default)).resolve()
 
 
 def inbox_dir(campaign_id: str) -> Path:
