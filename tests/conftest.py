@@ -8,16 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from databases import fresh_database, stack_settings
 from par_index.campaign import Campaign, load_campaign
-from par_index.paths import CAMPAIGNS_DIR
 from par_index.service import Runtime
+from support.campaigns import HA_TINH_2023
+from support.databases import fresh_database, stack_settings
 
 # Airflow reads its home when first imported (by the tests that need it): give the tests their own.
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="par-airflow-home-")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-
-HA_TINH_2023 = CAMPAIGNS_DIR / "ha_tinh_2023.yaml"
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,6 @@ from email import policy
 import pytest
 import time_machine
 from croniter import croniter
-from databases import fresh_database
 from par_index import mail_sink
 from par_index import sample_data as sd
 from par_index.intake.forms import parse_form
@@ -26,6 +25,7 @@ from par_index.service import Runtime, prepare, send_notices
 from par_index.store import session_scope
 from par_index.store.models import BouncedAddress, Notification
 from sqlalchemy import select
+from support.databases import fresh_database
 
 # Due Saturday 30/12/2023: T-7 (Saturday 23/12) moves to Friday 22/12; T-1 and the due day both fall on Friday
 # 29/12 (one mail); the overdue steps take the working days after the deadline (Sunday 31/12 and the holiday

@@ -5,8 +5,7 @@ import pytest
 import yaml
 from par_index.campaign import load_campaign
 from par_index.errors import CampaignError
-
-from tests.conftest import HA_TINH_2023
+from support.campaigns import HA_TINH_2023
 
 SHARED_UNITS = HA_TINH_2023.parents[3] / "shared" / "domain" / "ha_tinh_units_2023.yaml"
 

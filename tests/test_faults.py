@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 import time_machine
 from croniter import croniter
-from databases import canonical_dump, fresh_database
 from intake.test_feeds import TOKEN, FakeMoha
 from openpyxl import load_workbook
 from par_index import mail_sink
@@ -31,6 +30,7 @@ from par_index.store import session_scope
 from par_index.store.db import migrate
 from par_index.store.models import Mismatch, Notification
 from sqlalchemy import create_engine, func, inspect, select, table
+from support.databases import canonical_dump, fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2024, 1, 18, 3, 0, tzinfo=UTC)

@@ -173,7 +173,7 @@ def test_duplicates_and_stale_reports_come_through_intake(runtime, campaign):
 
 
 def test_a_unit_whose_points_to_fix_are_gone_gets_a_correction_once(two_units, campaign, tmp_path):
-    from received_mail import read_mails
+    from support.received_mail import read_mails
 
     sink = mail_sink.start(tmp_path / "mail")
     try:

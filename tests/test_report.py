@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from databases import fresh_database
 from docx import Document
 from docx.shared import Pt
 from openpyxl import load_workbook
@@ -32,8 +31,9 @@ from par_index.service import (
 )
 from par_index.store import session_scope
 from par_index.store.models import Nominee, ReportBuild, ReportVersion, Score
-from received_mail import read_mails
 from sqlalchemy import select
+from support.databases import fresh_database
+from support.received_mail import read_mails
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "out" / "test-artifacts"

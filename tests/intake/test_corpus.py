@@ -15,8 +15,7 @@ from par_index.service import prepare
 from par_index.store import session_scope
 from par_index.store.models import IntakeIssue, Nominee, ReceivedFile, Score
 from sqlalchemy import select
-
-from tests.intake.corpus import build
+from support.corpus import build
 
 
 @pytest.fixture(scope="module")
