@@ -55,17 +55,11 @@ def sample_run(tmp_path_factory, campaign) -> SampleRun:
     from par_index.service import run_campaign
 
     folder = tmp_path_factory.mktemp("sample") / "data"
-    previous = os.environ.get("PAR_DATA_DIR")
-    os.environ["PAR_DATA_DIR"] = str(folder)
-    try:
+    with pytest.MonkeyPatch.context() as mp:  # the environment restored once the run is made
+        mp.setenv("PAR_DATA_DIR", str(folder))
         generate_inbox(campaign)
         rt = Runtime(fresh_database(folder, "store"))
         result = run_campaign(campaign, rt)
-    finally:
-        if previous is None:
-            os.environ.pop("PAR_DATA_DIR", None)
-        else:
-            os.environ["PAR_DATA_DIR"] = previous
     return SampleRun(folder, rt, result, Path(result["report"]["workbook"]))
 
 
