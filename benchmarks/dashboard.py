@@ -54,7 +54,8 @@ def fill_store(campaign, url: str) -> None:
     """Inbox of every unit with planted faults, then the campaign's own steps (no report: not the dashboard's)."""
     from par_index import sample_data as sd
     from par_index import service
-    from par_index.campaign import PHASE_TITLES
+    from par_index.phase_registry import COLLECTED
+    from par_index.runtime import Runtime
 
     owners = sorted(set(campaign.assignment_of.values()))
     sd.NOMINEES_NEVER_SENT, sd.NOMINEES_LATE, sd.SELF_SCORES_LATE = owners[2], owners[4], owners[6]
@@ -64,9 +65,9 @@ def fill_store(campaign, url: str) -> None:
     sd.SCORE_MISMATCHES = {(unit, code): (campaign.catalogue[code].max_points, Decimal(0))
                            for i, (code, unit) in enumerate(sorted(campaign.assignment_of.items())) if i % 3 == 0}
     sd.generate_inbox(campaign)
-    rt = service.Runtime(url)
+    rt = Runtime(url)
     service.prepare(campaign, rt)
-    for phase in PHASE_TITLES:
+    for phase in COLLECTED:
         service.collect(campaign, rt, phase)
         service.close_phase(campaign, rt, phase)
         service.notify_phase_closed(campaign, rt, phase)

@@ -104,7 +104,8 @@ def unchanged_check(paths: list[str]) -> tuple[float, float, int]:
     from par_index.campaign import load_campaign
     from par_index.intake.inbox import ingest
     from par_index.paths import inbox_dir
-    from par_index.service import Runtime, prepare
+    from par_index.runtime import Runtime
+    from par_index.service import prepare
     from par_index.store import session_scope
 
     campaign = load_campaign(CAMPAIGN)

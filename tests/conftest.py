@@ -8,16 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from databases import fresh_database, stack_settings
 from par_index.campaign import Campaign, load_campaign
-from par_index.paths import CAMPAIGNS_DIR
 from par_index.runtime import Runtime
+from support.campaigns import HA_TINH_2023
+from support.databases import fresh_database, stack_settings
 
 # Airflow reads its home when first imported (by the tests that need it): give the tests their own.
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="par-airflow-home-")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-
-HA_TINH_2023 = CAMPAIGNS_DIR / "ha_tinh_2023.yaml"
 
 
 @pytest.fixture(scope="session")
@@ -57,17 +55,11 @@ def sample_run(tmp_path_factory, campaign) -> SampleRun:
     from par_index.service import run_campaign
 
     folder = tmp_path_factory.mktemp("sample") / "data"
-    previous = os.environ.get("PAR_DATA_DIR")
-    os.environ["PAR_DATA_DIR"] = str(folder)
-    try:
+    with pytest.MonkeyPatch.context() as mp:  # the environment restored once the run is made
+        mp.setenv("PAR_DATA_DIR", str(folder))
         generate_inbox(campaign)
         rt = Runtime(fresh_database(folder, "store"))
         result = run_campaign(campaign, rt)
-    finally:
-        if previous is None:
-            os.environ.pop("PAR_DATA_DIR", None)
-        else:
-            os.environ["PAR_DATA_DIR"] = previous
     return SampleRun(folder, rt, result, Path(result["report"]["workbook"]))
 
 

@@ -9,10 +9,13 @@ from openpyxl import load_workbook
 from par_index import sample_data as sd
 from par_index.intake.forms import parse_form
 from par_index.intake.sheets import read_sheets
+from par_index.runtime import Runtime
+from par_index.sample_data import generate_inbox
 from par_index.service import run_campaign
 from par_index.store import session_scope
 from par_index.store.models import IntakeIssue, LateUnit, Mismatch, ReceivedFile
 from sqlalchemy import select
+from support.databases import fresh_database
 
 
 def _rows(ws, first_row=2):
@@ -77,7 +80,7 @@ def test_workbook_total_equals_the_sum_of_the_accepted_reports(sample_run, campa
     assert sum(Decimal(str(v)) for v in areas.values()) == expected
 
 
-def test_workbook_shows_a_known_mismatch_late_unit_and_survey_rate(sample_run):
+def test_workbook_shows_a_known_mismatch_late_unit_and_survey_rate(sample_run, campaign):
     wb = load_workbook(sample_run.workbook)
     (unit, code), (report, portal) = next(iter(sd.SCORE_MISMATCHES.items()))
     mismatch_rows = _rows(wb["Sai lệch"])
@@ -86,7 +89,9 @@ def test_workbook_shows_a_known_mismatch_late_unit_and_survey_rate(sample_run):
     score_row = next(r for r in wb["Bảng điểm"].iter_rows(values_only=True) if r[0] == code)
     assert score_row[6] == "Không"
     late_rows = _rows(wb["Đơn vị chậm"])
-    assert any(r[2] == sd.NOMINEES_NEVER_SENT and r[4] == "Không nộp" and r[1] == "30/12/2023" for r in late_rows)
+    never_sent = sd.NOMINEES_NEVER_SENT
+    assert [r[:5] for r in late_rows if r[2] == never_sent and r[0] == campaign.phase_title("nominees")] == [
+        (campaign.phase_title("nominees"), "30/12/2023", never_sent, campaign.unit_by_code[never_sent].name_vi, "Không nộp")]
     survey = {r[0]: r for r in _rows(wb["Khảo sát"])}
     unit_code = "443"
     expected_people = survey[unit_code][2]
@@ -105,14 +110,18 @@ def test_workbook_marks_provisional_entries(sample_run):
     assert provenance["2.p1"] == "Tạm tính" and provenance["2"] == "Đã xác nhận"
 
 
-def test_rerun_is_idempotent(sample_run, campaign, monkeypatch):
-    monkeypatch.setenv("PAR_DATA_DIR", str(sample_run.data_dir))
-    with session_scope(sample_run.runtime.store_url) as s:
+def test_rerun_is_idempotent(tmp_path, campaign, monkeypatch):
+    """On its own data folder and store: the session's sample run, which the other tests read, stays untouched."""
+    monkeypatch.setenv("PAR_DATA_DIR", str(tmp_path / "data"))
+    generate_inbox(campaign)
+    runtime = Runtime(fresh_database(tmp_path / "data", "store"))
+    run_campaign(campaign, runtime)
+    with session_scope(runtime.store_url) as s:
         before = (len(s.scalars(select(ReceivedFile)).all()), len(s.scalars(select(Mismatch)).all()),
                   sorted((lu.phase, lu.unit_code) for lu in s.scalars(select(LateUnit))))
-    result = run_campaign(campaign, sample_run.runtime)
-    assert all(result[f"collect_{p}"]["new_files"] == 0 for p in ("nominees", "survey", "self_scores"))
-    with session_scope(sample_run.runtime.store_url) as s:
+    result = run_campaign(campaign, runtime)
+    assert [result[f"collect_{p}"]["new_files"] for p in ("nominees", "survey", "self_scores")] == [0, 0, 0]
+    with session_scope(runtime.store_url) as s:
         after = (len(s.scalars(select(ReceivedFile)).all()), len(s.scalars(select(Mismatch)).all()),
                  sorted((lu.phase, lu.unit_code) for lu in s.scalars(select(LateUnit))))
     assert after == before

@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from databases import fresh_database
 from openpyxl import load_workbook
 from par_index import mail_sink
 from par_index.store import session_scope
 from par_index.store.models import PhaseOutcome
 from sqlalchemy import select
+from support.databases import fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

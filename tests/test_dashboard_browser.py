@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from ui_stack import CHROMIUM, CHROMIUM_ARGS, log_in, running, stack_module
+from support.ui_stack import CHROMIUM, CHROMIUM_ARGS, log_in, running, stack_module
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "out" / "test-artifacts"

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from received_mail import read_mails
-from ui_stack import CHROMIUM, CHROMIUM_ARGS, log_in, running, stack_module
+from support.received_mail import read_mails
+from support.ui_stack import CHROMIUM, CHROMIUM_ARGS, log_in, running, stack_module
 
 ROOT = Path(__file__).resolve().parents[1]
 HA_TINH_2023 = ROOT / "include" / "campaigns" / "ha_tinh_2023.yaml"

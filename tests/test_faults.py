@@ -3,6 +3,7 @@ reconciliations at once, the SMTP server down for a whole day, a failing feed, a
 store, and no secret or live formula anywhere in what the campaign writes. Each runs on SQLite and, in the second
 pass, on PostgreSQL."""
 
+import ast
 import multiprocessing
 import os
 import re
@@ -17,8 +18,6 @@ from pathlib import Path
 import pytest
 import time_machine
 from croniter import croniter
-from databases import canonical_dump, fresh_database
-from intake.test_feeds import TOKEN, FakeMoha
 from openpyxl import load_workbook
 from par_index import mail_sink
 from par_index import sample_data as sd
@@ -31,7 +30,9 @@ from par_index.service import collect, prepare, reconcile_scores, run_campaign, 
 from par_index.store import session_scope
 from par_index.store.db import migrate
 from par_index.store.models import Mismatch, Notification
-from sqlalchemy import create_engine, func, inspect, select, table
+from sqlalchemy import column, create_engine, inspect, select, table
+from support.databases import canonical_dump, fresh_database
+from support.moha_server import TOKEN, FakeMoha
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2024, 1, 18, 3, 0, tzinfo=UTC)
@@ -167,7 +168,9 @@ def test_smtp_down_for_a_whole_day_sends_every_mail_after_recovery_and_none_twic
           f"{recovery:%d/%m/%Y}; {outage['files']} mails received for {len(outage['sent'])} ledger keys, none twice "
           f"(without the outage: {steady['files']}; {len(held_back)} same-morning reminders held back by the "
           f"minimum gap); still failing: {outage['failed_now']}")
-    assert len(outage["retried"]) >= 5 and outage["failed_now"] == 0
+    # the mails due on 29/12 (a busy day) all fail and go out the next morning; fewer mails in all than without
+    # the outage, none twice
+    assert (len(outage["retried"]), outage["failed_now"], outage["files"], steady["files"]) == (82, 0, 468, 486)
     assert all(n.sent_at.astimezone(campaign.tz).date() == recovery for n in outage["retried"])
     assert outage["files"] == len(outage["sent"]) and steady["files"] == len(steady["sent"])  # each key once
     assert set(outage["sent"]) - set(steady["sent"]) == set()
@@ -177,6 +180,14 @@ def test_smtp_down_for_a_whole_day_sends_every_mail_after_recovery_and_none_twic
     assert {n.error.split(":")[0] for n in outage["dropped"]} <= {"Không gửi nữa"}
     assert all(n.sent_at.astimezone(campaign.tz).date() == recovery and set(n.recipients) & retried_to
                for n in held_back)
+
+
+FEED = "Nguồn dữ liệu “điểm tự đánh giá”"
+FEED_ERRORS = {  # what the coordinator reads: the feed, what went wrong, on which page
+    "down": {"code": "INT060", "message": f"{FEED} không trả lời được sau 3 lần thử (trang 1): RetryError."},
+    "slow": {"code": "INT060", "message": f"{FEED} không trả lời được sau 3 lần thử (trang 1): ConnectionError."},
+    "garbage": {"code": "INT062", "message": f"{FEED} trả dữ liệu không đúng định dạng JSON mong đợi (trang 1)."},
+}
 
 
 @pytest.mark.parametrize("fault", ["down", "slow", "garbage"])
@@ -195,8 +206,9 @@ def test_a_failing_feed_names_itself_and_leaves_stored_data_untouched(runtime, c
     finally:
         moha.server.shutdown()
     print(f"\nfeed {fault}: [{error['code']}] after {moha.hits} requests in {elapsed:.2f} s — {error['message']}")
-    assert (error["source"], error["code"]) == ("Phần mềm chấm điểm CCHC", {"down": "INT060", "slow": "INT060",
-                                                                           "garbage": "INT062"}[fault])
+    # retries=2: three tries of page 1 when the server fails or is too slow, one for an answer that is not JSON
+    assert (error, moha.hits) == ({"source": "Phần mềm chấm điểm CCHC", **FEED_ERRORS[fault]},
+                                  {"down": 3, "slow": 3, "garbage": 1}[fault])
     after = canonical_dump(rt.store_url)
     assert (before.pop("collection_failures"), len(after.pop("collection_failures"))) == ([], 1)
     assert after == before  # nothing stored before the failure changed
@@ -209,19 +221,40 @@ def test_a_schema_upgrade_of_a_populated_store_loses_no_row(tmp_path, campaign, 
     engine = create_engine(rt.store_url)
     tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
 
-    def counts() -> dict[str, int]:
-        with engine.connect() as conn:
-            return {t: conn.execute(select(func.count()).select_from(table(t))).scalar() for t in tables}
+    columns = {t: [c["name"] for c in inspect(engine).get_columns(t)] for t in tables}  # those of 0004
 
-    before = counts()
+    def rows() -> dict[str, list[tuple]]:
+        """Every row of the 0004 tables, in the 0004 columns, sorted: the content, not just how many."""
+        with engine.connect() as conn:
+            return {t: sorted((tuple(map(repr, r)) for r in conn.execute(
+                select(*(column(c) for c in columns[t])).select_from(table(t)))), key=repr) for t in tables}
+
+    before = rows()
     started = time.perf_counter()
     migrate(rt.store_url)
     elapsed = time.perf_counter() - started
-    after = counts()
+    after = rows()
     engine.dispose()
-    print(f"\nupgrade 0004 → head on a populated store in {elapsed:.2f} s: {sum(before.values())} rows in "
-          f"{len(tables)} tables before, {sum(after.values())} after")
-    assert before == after and sum(before.values()) > 500
+    counts = {t: len(r) for t, r in before.items() if r}
+    print(f"\nupgrade 0004 → head on a populated store in {elapsed:.2f} s: {sum(counts.values())} rows in "
+          f"{len(tables)} tables before, {sum(map(len, after.values()))} after; {counts}")
+    # every row of every table, value for value, but what 0008 renames: mail not yet sent is "queued" (outbox)
+    outcome = columns["notifications"].index("outcome")
+    outcomes = Counter(ast.literal_eval(r[outcome]) for r in before["notifications"])
+    renamed = {"'disabled'": "'queued'", "'pending'": "'queued'"}
+    before["notifications"] = sorted((tuple(renamed.get(v, v) if i == outcome else v for i, v in enumerate(r))
+                                      for r in before["notifications"]), key=repr)
+    print(f"notifications' outcomes at 0004: {dict(outcomes)}")
+    assert after == before
+    assert (counts, dict(outcomes)) == (COUNTS_AT_0004, OUTCOMES_AT_0004)
+
+
+# A sample run (no mail server) as release 0004 stored it: rows per table, the notifications' outcomes.
+COUNTS_AT_0004 = {"assignments": 75, "campaigns": 1, "intake_issues": 11, "late_units": 7, "mismatches": 4,
+                  "nominees": 18, "notifications": 22, "phase_outcomes": 3, "portal_accounts": 7, "received_files": 24,
+                  "reconciliations": 1, "report_versions": 2, "scores": 149, "survey_progress": 187,
+                  "survey_respondents": 187, "units": 41}
+OUTCOMES_AT_0004 = {"disabled": 22}  # no mail server configured: none sent, every one kept for later
 
 
 FORMULA = '=HYPERLINK("http://x.example","bấm")'
@@ -257,7 +290,8 @@ def test_formula_like_text_in_any_input_comes_out_inert_in_every_workbook(tmp_pa
                     seen += cell.value == FORMULA and cell.data_type == "s"
     print(f"\n{planted} formula-like values planted in the inbox; {seen} found as text in {len(workbooks)} output "
           f"workbooks; cells that are formulas: {formulas}")
-    assert planted > 20 and seen > 20 and formulas == 0  # planted in superseded files too: not all reach a workbook
+    # planted in superseded files too: not all reach a workbook
+    assert (planted, seen, formulas) == (99, 93, 0)
 
 
 SECRET_PATTERNS = [re.compile(p) for p in (

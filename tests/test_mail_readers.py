@@ -38,10 +38,9 @@ from par_index.service import (
 from par_index.store import session_scope
 from par_index.store.models import Notification, ReportBuild
 from pydantic import ValidationError
-from received_mail import read_mails
 from sqlalchemy import select
-
-from tests.conftest import HA_TINH_2023
+from support.campaigns import HA_TINH_2023
+from support.received_mail import read_mails
 
 PUBLIC = "https://cchc.hatinh.example/airflow"  # AIRFLOW_BASE_URL in these tests
 COMMUNE = Unit(code="XSK", name_vi="Xã Sơn Kim 1", kind="commune", email="ubndxsk@hatinh.example",

@@ -6,8 +6,8 @@ from par_index.notify import SmtpSettings
 from par_index.service import close_phase, notify_phase_closed, prepare
 from par_index.store import session_scope
 from par_index.store.models import Notification
-from received_mail import read_mails
 from sqlalchemy import select
+from support.received_mail import read_mails
 
 
 def test_phase_close_mails_coordinators_once_in_vietnamese(runtime, campaign, sink):

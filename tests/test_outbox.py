@@ -20,8 +20,8 @@ from par_index.runtime import Runtime
 from par_index.service import prepare
 from par_index.store import session_scope
 from par_index.store.models import Notification
-from received_mail import read_mails
 from sqlalchemy import select
+from support.received_mail import read_mails
 
 SUBJECT_WORD = re.compile(r"=\?utf-8\?b\?[A-Za-z0-9+/=]*\?=")
 

@@ -11,8 +11,8 @@ from par_index.report.figures import compute
 from par_index.service import close_phase, collect, deadline_alert, notify_phase_closed, prepare
 from par_index.store import session_scope
 from par_index.store.models import CollectionFailure, LateUnit, PhaseOutcome
-from received_mail import read_mails
 from sqlalchemy import select
+from support.received_mail import read_mails
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 

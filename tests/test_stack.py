@@ -7,7 +7,7 @@ import secrets
 import sys
 
 import pytest
-from ui_stack import stack_module
+from support.ui_stack import stack_module
 
 SECRET_NAMES = ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY")
 

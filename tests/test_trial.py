@@ -9,11 +9,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import yaml
-from databases import fresh_database
 from par_index.campaign import PHASES, load_campaign
 from par_index.trial import TRIAL_ID, current_trial, forget_trial, trial_data, write_trial
-
-from tests.conftest import HA_TINH_2023
+from support.campaigns import HA_TINH_2023
+from support.databases import fresh_database
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 TODAY = date(2026, 3, 9)  # a Monday; the 2023 directive was dated 20/12/2023

@@ -24,9 +24,9 @@ from par_index.paths import CAMPAIGNS_DIR, inbox_dir
 from par_index.service import collect, prepare
 from par_index.store import session_scope
 from par_index.store.models import Notification, ReceivedFile
-from received_mail import read_mails
 from sqlalchemy import select
-from trigger_events import first_event
+from support.received_mail import read_mails
+from support.trigger_events import first_event
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 CAMPAIGN_FILE = str(CAMPAIGNS_DIR / "ha_tinh_2023.yaml")

@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from airflow.sdk.exceptions import AirflowSensorTimeout, TaskDeferred
-from moha_server import TOKEN, FakeMoha
 from par_index.airflow.dag_factory import build_campaign_dags
 from par_index.paths import inbox_dir
 from par_index.service import prepare
 from par_index.store import session_scope
 from par_index.store.models import CollectionFailure
 from sqlalchemy import select
-from trigger_events import first_event
+from support.moha_server import TOKEN, FakeMoha
+from support.trigger_events import first_event
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 FIRST_CHECK = datetime(2023, 12, 20, 8, 0, tzinfo=HANOI)  # the campaign DAG's first try

@@ -2,13 +2,13 @@
 malformed JSON and a page loop."""
 
 import pytest
-from moha_server import TOKEN, FakeMoha
 from par_index.intake.feeds import FeedError, FeedSettings, PortalClient
 from par_index.runtime import Runtime
 from par_index.service import collect, prepare
 from par_index.store import session_scope
 from par_index.store.models import CollectionFailure, ReceivedFile, Score, SurveyProgress
 from sqlalchemy import select
+from support.moha_server import TOKEN, FakeMoha
 
 
 @pytest.fixture

@@ -342,7 +342,7 @@ def test_the_coordinators_are_told_once_where_a_file_with_passwords_went(runtime
     from par_index.notify import SmtpSettings
     from par_index.runtime import Runtime
     from par_index.service import collect, send_notices
-    from received_mail import read_mails
+    from support.received_mail import read_mails
 
     controller, folder = sink
     rt = Runtime(runtime.store_url, SmtpSettings("127.0.0.1", controller.port, sender="cchc@hatinh.example"))

@@ -25,8 +25,7 @@ from par_index.paths import inbox_dir
 from par_index.store import session_scope
 from par_index.store.models import PortalAccount, Score, SurveyProgress, SurveyRespondent
 from sqlalchemy import select
-
-from tests.intake.corpus import build
+from support.corpus import build
 
 SHEET = "Biểu mẫu"  # the sheet write_xlsx writes
 II_COLS = ["STT", "Mã tiêu chí", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Tài liệu kiểm chứng", "Giải trình"]

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-RECORDED = Path(__file__).parent / "intake" / "recorded"
+RECORDED = Path(__file__).parents[1] / "intake" / "recorded"
 TOKEN = secrets.token_hex(8)  # made per run: the fake server checks the client sends it
 
 
