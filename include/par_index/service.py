@@ -17,7 +17,7 @@ from par_index.campaign import Campaign, parse_duration
 from par_index.errors import ReportStateError
 from par_index.files import sha256_of
 from par_index.intake.feeds import FeedError
-from par_index.intake.inbox import ingest, ingest_feed, quarantined_path
+from par_index.intake.inbox import PARTIAL_GRACE, ingest, ingest_feed, quarantined_path
 from par_index.mismatches import CATEGORY_TITLES, DEFAULT_TOLERANCE
 from par_index.notify import deliver_queued, enqueue, ledger_file_part, ledger_key, ledger_key_parts
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
@@ -48,7 +48,9 @@ def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = 
     close (complete or past its deadline). Files are stored before the feed is read, and a feed that fails is
     recorded (code, time) while the answer comes from the inbox: a failing feed loses nothing and ends nothing."""
     with session_scope(rt.store_url) as s:
-        intake = ingest(s, campaign, phase)  # on the real clock: whether a file is finished is physical
+        # on the real clock: whether a file is finished is physical; past the deadline a cut-off file is judged now
+        closing = (now or datetime.now(UTC)) >= campaign.deadline_at(phase)
+        intake = ingest(s, campaign, phase, partial_grace=timedelta(0) if closing else PARTIAL_GRACE)
     if any(i.code == "INT072" for r in intake.results for i in r.issues):
         with session_scope(rt.store_url) as s:
             queued = notify_quarantined(s, campaign, datetime.now(UTC))
@@ -74,7 +76,7 @@ def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = 
         "rejected": [r.name for r in results if r.status == "rejected"],
         # a file still being written when the deadline passes is read before the phase closes
         "complete": state.complete, "deadline_passed": state.deadline_passed,
-        "done": state.done and intake.recheck_at is None,
+        "done": state.done and not intake.still_written,
         "waiting_for": sorted(s.unit_code for s in state.laggards), "feed_error": feed_error,
         "pending": intake.pending, "recheck_at": intake.recheck_at.isoformat() if intake.recheck_at else None,
     }

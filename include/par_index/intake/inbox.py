@@ -84,10 +84,12 @@ class Intake:
     results: list[IntakeResult] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
     recheck_at: datetime | None = None
+    still_written: bool = False  # a file was being written to (not merely cut off): a closing phase waits for it
 
-    def wait(self, name: str, until: datetime) -> None:
+    def wait(self, name: str, until: datetime, written: bool = False) -> None:
         self.pending.append(name)
         self.recheck_at = min(self.recheck_at or until, until)
+        self.still_written |= written
 
 
 def inbox_files(campaign: Campaign) -> list[Path]:
@@ -144,10 +146,12 @@ def inbox_fingerprint(campaign: Campaign) -> list[str]:
     return [hashlib.sha256(repr(entry).encode()).hexdigest()[:16] for entry in inbox_signature(campaign)]
 
 
-def ingest(session: Session, campaign: Campaign, phase: str | None = None, now: datetime | None = None) -> Intake:
+def ingest(session: Session, campaign: Campaign, phase: str | None = None, now: datetime | None = None,
+           partial_grace: timedelta = PARTIAL_GRACE) -> Intake:
     """Read every new or changed inbox file of ``phase``'s forms (all forms when ``None``). Files no phase reads
     (unknown, unreadable, refused) are registered by whichever phase meets them first. One file's failure is that
-    file's refusal, never the check's."""
+    file's refusal, never the check's. A cut-off file is left for later while younger than ``partial_grace`` (a
+    phase past its deadline passes none: it is judged now, and superseded if the rest of it arrives)."""
     now = now or datetime.now(UTC)
     wanted = REGISTRY[phase].forms if phase else ALL_FORMS
     root = inbox_dir(campaign.id)
@@ -165,12 +169,12 @@ def ingest(session: Session, campaign: Campaign, phase: str | None = None, now: 
                 entry.file_id is not None or entry.form_kind not in wanted):
             continue  # read before and unchanged: registered, or another phase's form
         if timedelta(0) <= now - found.arrived < SETTLE:
-            intake.wait(found.name, found.arrived + SETTLE)
+            intake.wait(found.name, found.arrived + SETTLE, written=True)
             continue
         for attempt in range(2):
             try:
                 with session.begin_nested():
-                    taken = _take(session, campaign, found, wanted, now, intake)
+                    taken = _take(session, campaign, found, wanted, now, intake, partial_grace)
                     if taken is not None:
                         entries[found.key] = _remember(session, campaign, entry, found, *taken, now, intake)
                 break
@@ -239,7 +243,7 @@ def _remember(session: Session, campaign: Campaign, entry: InboxEntry | None, fo
 
 
 def _take(session: Session, campaign: Campaign, found: Found, wanted: AbstractSet[str], now: datetime,
-          intake: Intake) -> tuple[str, IntakeResult | None, int | None] | None:
+          intake: Intake, partial_grace: timedelta) -> tuple[str, IntakeResult | None, int | None] | None:
     """Read one new or changed file: ``(kind, what this check registered, the received file it is)``; nothing
     registered when it is another phase's form, or the same content under the same name was already; ``None``
     when it is left for later (still being written, or cut off and young)."""
@@ -261,10 +265,10 @@ def _take(session: Session, campaign: Campaign, found: Found, wanted: AbstractSe
         form = ParsedForm("unreadable", issues=[exc.issue])
     after = found.path.stat()
     if (after.st_size, after.st_mtime_ns) != (found.size, cast(os.stat_result, found.stat).st_mtime_ns):  # written to while being read
-        intake.wait(found.name, now + SETTLE)
+        intake.wait(found.name, now + SETTLE, written=True)
         return None
-    if {i.code for i in form.issues} & STILL_ARRIVING and now - found.arrived < PARTIAL_GRACE:
-        intake.wait(found.name, found.arrived + PARTIAL_GRACE)
+    if {i.code for i in form.issues} & STILL_ARRIVING and now - found.arrived < partial_grace:
+        intake.wait(found.name, found.arrived + partial_grace)
         return None
     if form.kind in ALL_FORMS and form.kind not in wanted:
         return form.kind, None, None
