@@ -59,10 +59,11 @@ test-fast: install lint
 system-deps:
 	tools/debian_packages.sh
 
-## What CI checks before the tests: ruff's lint, then the type check (.pre-commit-config.yaml runs the same, plus
-## `ruff format --check`, which joins this target once the code base has been formatted).
+## What CI checks before the tests: ruff's lint, the code's format, then the type check (.pre-commit-config.yaml runs
+## the same before each commit).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	@$(MAKE) --no-print-directory typecheck
 
 ## mypy on include/par_index, as configured in pyproject.toml ([tool.mypy]).

@@ -22,8 +22,11 @@ class BuildPyWithBundledData(build_py):
         target = Path(self.build_lib, "par_index", "bundled")
         for folder in BUNDLED:
             shutil.rmtree(target / folder, ignore_errors=True)
-            shutil.copytree(ROOT / "include" / folder, target / folder,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "~$*", ".~lock.*"))
+            shutil.copytree(
+                ROOT / "include" / folder,
+                target / folder,
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "~$*", ".~lock.*"),
+            )
 
 
 setup(cmdclass={"build_py": BuildPyWithBundledData})

@@ -39,8 +39,15 @@ def synthetic_campaign(folder: Path, units: int) -> Path:
     rows = data["units"][:units]
     for n in range(len(rows) + 1, units + 1):
         kind, name = KINDS[0] if n <= 60 else KINDS[1] if n <= 90 else KINDS[2]
-        rows.append({"code": f"U{n:03d}", "name_vi": f"{name} Đồng Lộc {n:03d}", "kind": kind,
-                     "email": f"u{n:03d}@thunghiem.example", "head_email": f"lanhdao.u{n:03d}@thunghiem.example"})
+        rows.append(
+            {
+                "code": f"U{n:03d}",
+                "name_vi": f"{name} Đồng Lộc {n:03d}",
+                "kind": kind,
+                "email": f"u{n:03d}@thunghiem.example",
+                "head_email": f"lanhdao.u{n:03d}@thunghiem.example",
+            }
+        )
     data["units"] = rows
     leaves = [leaf.code for leaf in load_catalogue(data["campaign"]["catalogue"]).self_scored_leaves]
     data["assignments"] = {code: rows[i % len(rows)]["code"] for i, code in enumerate(leaves)}
@@ -62,8 +69,11 @@ def fill_store(campaign, url: str) -> None:
     sd.NOMINEES_TOO_MANY = (owners[8], campaign.area_owners[owners[8]][0])
     sd.SURVEY_INCOMPLETE = {u.code: 1 + i % 2 for i, u in enumerate(campaign.active_units[::7])}
     sd.SURVEY_LATE_UNIT = campaign.active_units[-1].code
-    sd.SCORE_MISMATCHES = {(unit, code): (campaign.catalogue[code].max_points, Decimal(0))
-                           for i, (code, unit) in enumerate(sorted(campaign.assignment_of.items())) if i % 3 == 0}
+    sd.SCORE_MISMATCHES = {
+        (unit, code): (campaign.catalogue[code].max_points, Decimal(0))
+        for i, (code, unit) in enumerate(sorted(campaign.assignment_of.items()))
+        if i % 3 == 0
+    }
     sd.generate_inbox(campaign)
     rt = Runtime(url)
     service.prepare(campaign, rt)
@@ -97,10 +107,16 @@ def main() -> int:
 def run(folder: Path, units: int, requests: int) -> int:
     """Fill a store for a synthetic campaign in ``folder`` and time the page; print the figures."""
     store = folder / "data" / "campaign_store.sqlite"
-    os.environ.update({"PAR_DATA_DIR": str(folder / "data"), "PAR_CAMPAIGNS_DIR": str(folder / "campaigns"),
-                       "AIRFLOW_HOME": str(folder / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                       "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),
-                       "AIRFLOW_CONN_PAR_CAMPAIGN_DB": json.dumps({"conn_type": "sqlite", "host": str(store)})})
+    os.environ.update(
+        {
+            "PAR_DATA_DIR": str(folder / "data"),
+            "PAR_CAMPAIGNS_DIR": str(folder / "campaigns"),
+            "AIRFLOW_HOME": str(folder / "airflow"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),
+            "AIRFLOW_CONN_PAR_CAMPAIGN_DB": json.dumps({"conn_type": "sqlite", "host": str(store)}),
+        }
+    )
     sys.path.insert(0, str(ROOT / "include"))
     from par_index.campaign import load_campaign
     from par_index.dashboard import data, html
@@ -108,15 +124,21 @@ def run(folder: Path, units: int, requests: int) -> int:
     started = time.perf_counter()
     campaign = load_campaign(synthetic_campaign(folder, units))
     fill_store(campaign, f"sqlite:///{store}")
-    print(f"Synthetic campaign: {len(campaign.active_units)} units, {len(campaign.area_owners)} owning criteria; "
-          f"store filled by the pipeline in {time.perf_counter() - started:.0f} s")
+    print(
+        f"Synthetic campaign: {len(campaign.active_units)} units, {len(campaign.area_owners)} owning criteria; "
+        f"store filled by the pipeline in {time.perf_counter() - started:.0f} s"
+    )
 
     url = f"sqlite:///{store}"
     data.build_overview(campaign, url)  # warm-up: first-call imports and caches
     data_times, overview = timed(lambda: data.build_overview(campaign, url), requests)
     listing = data.campaign_list([campaign])
-    html_times, page = timed(lambda: html.render_overview(overview, campaigns=listing, base="/par-dashboard",
-                                                          ui_base="/", nonce="n"), requests)
+    html_times, page = timed(
+        lambda: html.render_overview(
+            overview, campaigns=listing, base="/par-dashboard", ui_base="/", nonce="n"
+        ),
+        requests,
+    )
 
     from airflow import settings
     from airflow.api_fastapi.app import create_auth_manager
@@ -134,16 +156,23 @@ def run(folder: Path, units: int, requests: int) -> int:
     http_times, response = timed(lambda: client.get(path, cookies={"_token": token}), requests)
     assert response.status_code == 200 and campaign.active_units[-1].name_vi in response.text
 
-    print(f"Open mismatches {len(overview['mismatches'])}, late units "
-          f"{sum(len(d['laggards']) for d in overview['deadlines'])}, page {len(response.content) / 1024:.0f} KB")
+    print(
+        f"Open mismatches {len(overview['mismatches'])}, late units "
+        f"{sum(len(d['laggards']) for d in overview['deadlines'])}, page {len(response.content) / 1024:.0f} KB"
+    )
     print(f"{'step':<44}{'median ms':>10}{'max ms':>10}")
-    for label, times in (("data (build_overview)", data_times), ("HTML (render_overview)", html_times),
-                         ("whole GET with Airflow auth (TestClient)", http_times)):
+    for label, times in (
+        ("data (build_overview)", data_times),
+        ("HTML (render_overview)", html_times),
+        ("whole GET with Airflow auth (TestClient)", http_times),
+    ):
         print(f"{label:<44}{statistics.median(times) * 1000:>10.0f}{max(times) * 1000:>10.0f}")
     print(f"{'first GET of a fresh app (builds it, imports)':<44}{cold[0] * 1000:>10.0f}")
     worst = max(http_times)
-    print(f"time to serve the view: {statistics.median(http_times):.3f} s median, {worst:.3f} s worst of "
-          f"{requests} (target < {TARGET_SECONDS:g} s: {'met' if worst < TARGET_SECONDS else 'NOT met'})")
+    print(
+        f"time to serve the view: {statistics.median(http_times):.3f} s median, {worst:.3f} s worst of "
+        f"{requests} (target < {TARGET_SECONDS:g} s: {'met' if worst < TARGET_SECONDS else 'NOT met'})"
+    )
     return 0 if worst < TARGET_SECONDS else 1
 
 

@@ -23,7 +23,15 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from harness import in_fresh_process  # noqa: E402
 
 CAMPAIGN = ROOT / "include" / "campaigns" / "ha_tinh_2023.yaml"
-COLUMNS = ["STT", "Mã tiêu chí", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Tài liệu kiểm chứng", "Giải trình"]
+COLUMNS = [
+    "STT",
+    "Mã tiêu chí",
+    "Nội dung",
+    "Điểm tối đa",
+    "Điểm tự chấm",
+    "Tài liệu kiểm chứng",
+    "Giải trình",
+]
 
 
 def generate(folder: Path, count: int) -> list[Path]:
@@ -44,11 +52,26 @@ def generate(folder: Path, count: int) -> list[Path]:
         for i, code in enumerate(by_unit[unit.code], 1):
             item = campaign.catalogue[code]
             score = item.max_points - item.step * rng.randint(0, int(item.max_points / item.step))
-            rows.append([i, code, item.name_vi, str(item.max_points).replace(".", ","), str(score).replace(".", ","),
-                         f"Số {rng.randint(1, 999)}/KH-UBND ngày 05/01/2023", None])
-        paths.append(write_xlsx(folder / f"pl2_{n:04d}.xlsx", "PHỤ LỤC II",
-                                [("Đơn vị", f"{unit.name_vi} ({unit.code})"), ("Số", f"{n}/BC"),
-                                 ("Ngày", "15/01/2024")], COLUMNS, rows))
+            rows.append(
+                [
+                    i,
+                    code,
+                    item.name_vi,
+                    str(item.max_points).replace(".", ","),
+                    str(score).replace(".", ","),
+                    f"Số {rng.randint(1, 999)}/KH-UBND ngày 05/01/2023",
+                    None,
+                ]
+            )
+        paths.append(
+            write_xlsx(
+                folder / f"pl2_{n:04d}.xlsx",
+                "PHỤ LỤC II",
+                [("Đơn vị", f"{unit.name_vi} ({unit.code})"), ("Số", f"{n}/BC"), ("Ngày", "15/01/2024")],
+                COLUMNS,
+                rows,
+            )
+        )
     return paths
 
 
@@ -78,9 +101,12 @@ def plain_openpyxl(paths: list[str]) -> list[tuple]:
         unit = next(str(r[1]) for r in rows if r and r[0] == "Đơn vị:")
         header = next(i for i, r in enumerate(rows) if r and r[0] == "STT")
         code_col, score_col = rows[header].index("Mã tiêu chí"), rows[header].index("Điểm tự chấm")
-        records = tuple((r[code_col], Decimal(str(r[score_col]).replace(",", "."))) for r in rows[header + 1:]
-                        if r and r[code_col])
-        out.append((unit[unit.rindex("(") + 1:-1], records))
+        records = tuple(
+            (r[code_col], Decimal(str(r[score_col]).replace(",", ".")))
+            for r in rows[header + 1 :]
+            if r and r[code_col]
+        )
+        out.append((unit[unit.rindex("(") + 1 : -1], records))
     return out
 
 
@@ -144,8 +170,10 @@ def main() -> int:
         print(f"{label:<32}{elapsed:>10.2f}{args.files / elapsed:>10.1f}{rss:>14.1f}")
     speedup = results["openpyxl"][0] / results["ours"][0]
     print(f"speed-up: {speedup:.1f}x; same values read: {'yes' if same else 'NO'}")
-    print(f"phase check of an inbox of {args.files} files: first {first:.2f} s (reads them all), next "
-          f"{again:.2f} s with nothing new ({registered} registered; target ≤ 1 s for 500)")
+    print(
+        f"phase check of an inbox of {args.files} files: first {first:.2f} s (reads them all), next "
+        f"{again:.2f} s with nothing new ({registered} registered; target ≤ 1 s for 500)"
+    )
     return 0 if same and registered == 0 else 1
 
 

@@ -28,35 +28,172 @@ sys.path.insert(0, str(ROOT / "include"))
 from par_index.intake import legacy  # noqa: E402
 
 CAMPAIGN = ROOT / "include" / "campaigns" / "ha_tinh_2023.yaml"
-FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý",
-          "Trương", "Đinh", "Hà", "Lương"]
+FAMILY = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Phan",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Trương",
+    "Đinh",
+    "Hà",
+    "Lương",
+]
 MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Minh", "Thanh", "Quang", "Ngọc", "Xuân", "Hồng", "Thế", "Công", "Bảo"]
-GIVEN = ["An", "Bình", "Cường", "Dũng", "Hà", "Hải", "Hạnh", "Hùng", "Hương", "Hường", "Lan", "Long", "Mai",
-         "Nam", "Phong", "Quân", "Sơn", "Tâm", "Thảo", "Trung", "Tuấn", "Vinh", "Yến", "Khánh", "Nguyệt", "Thủy",
-         "Oanh", "Huyền", "Quỳnh", "Đạt"]
-POSITIONS = ["Giám đốc", "Phó Giám đốc", "Trưởng phòng", "Phó Trưởng phòng", "Chuyên viên", "Chánh Văn phòng",
-             "Chủ tịch UBND", "Phó Chủ tịch UBND", "Trưởng phòng Tổ chức cán bộ", "Công chức một cửa"]
-DOCUMENTS = [("Quyết định", "QĐ-UBND"), ("Kế hoạch", "KH-UBND"), ("Báo cáo", "BC-SNV"), ("Công văn", "UBND-NC"),
-             ("Tờ trình", "TTr-SNV"), ("Thông báo", "TB-VPUB"), ("Chỉ thị", "CT-UBND"), ("Hướng dẫn", "HD-STP")]
+GIVEN = [
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Hà",
+    "Hải",
+    "Hạnh",
+    "Hùng",
+    "Hương",
+    "Hường",
+    "Lan",
+    "Long",
+    "Mai",
+    "Nam",
+    "Phong",
+    "Quân",
+    "Sơn",
+    "Tâm",
+    "Thảo",
+    "Trung",
+    "Tuấn",
+    "Vinh",
+    "Yến",
+    "Khánh",
+    "Nguyệt",
+    "Thủy",
+    "Oanh",
+    "Huyền",
+    "Quỳnh",
+    "Đạt",
+]
+POSITIONS = [
+    "Giám đốc",
+    "Phó Giám đốc",
+    "Trưởng phòng",
+    "Phó Trưởng phòng",
+    "Chuyên viên",
+    "Chánh Văn phòng",
+    "Chủ tịch UBND",
+    "Phó Chủ tịch UBND",
+    "Trưởng phòng Tổ chức cán bộ",
+    "Công chức một cửa",
+]
+DOCUMENTS = [
+    ("Quyết định", "QĐ-UBND"),
+    ("Kế hoạch", "KH-UBND"),
+    ("Báo cáo", "BC-SNV"),
+    ("Công văn", "UBND-NC"),
+    ("Tờ trình", "TTr-SNV"),
+    ("Thông báo", "TB-VPUB"),
+    ("Chỉ thị", "CT-UBND"),
+    ("Hướng dẫn", "HD-STP"),
+]
 ISSUERS = ["của UBND tỉnh Hà Tĩnh", "của Chủ tịch UBND tỉnh", "của Sở Nội vụ", "của Bộ Nội vụ", ""]
-PRODUCTS = ["VNeID", "eCabinet", "iOffice", "eGov", "iGate", "DVCQG", "Zalo OA", "VNPT-iOffice", "eDoc", "iHANOI",
-            "Cổng DVC quốc gia", "PAKN", "ISO 9001:2015"]
-PRODUCT_PHRASES = ["Triển khai {p} tại 100 % đơn vị", "Tích hợp {p} với hệ thống một cửa", "Phần mềm {p}",
-                   "Số hồ sơ nộp qua {p}: {n}", "Đăng nhập bằng tài khoản {p} mức 2", "Đã kết nối {p}"]
-MEASURES = ["Diện tích {d} m²", "Kinh phí {m} ₫", "Kinh phí {m} đồng", "Tỷ lệ hồ sơ đúng hạn ≥ {d} %",
-            "Thời gian giải quyết ≤ {i} ngày", "Giảm {d} ‰ so với năm 2022", "Tăng {i} × so với kỳ trước",
-            "Sai số ± {d}", "½ ngày làm việc", "Chi phí {m} €", "Nhiệt độ {d} °C", "{d} km²", "Đạt {d}/{i} điểm",
-            "Mức ≥ {d} và ≤ {i}"]
-STATUSES = ["Đạt", "Chưa đạt", "Không đạt", "Hoàn thành", "Đúng hạn", "Trễ hạn", "✓ Đạt", "✗ Chưa đạt",
-            "Đã nộp", "Đang xử lý", "Không áp dụng", "Đề nghị xem xét lại", "Đồng ý", "Có"]
-NOTES = ["• Đã triển khai “một cửa” tại {i} xã", "– Theo Mục {i}.{j} của Kế hoạch", "→ Xem Phụ lục {i}",
-         "Ghi chú: “{t}”", "© 2024 {u}", "VNPT® – {t}", "✅ {t}", "👍 {t}", "Hộ gia đình 👨‍👩‍👧 ({i} người)",
-         "Tài liệu kèm theo: {i} tệp (PDF…)", "❗ Thiếu tài liệu kiểm chứng", "★ {t}"]
-FOREIGN = ["Đối tác: 王小明 (Trung Quốc)", "Tỉnh Khăm Muộn (ຄໍາມ່ວນ), Lào", "Đoàn công tác tỉnh Xiêm Riệp (សៀមរាប)",
-           "Thành phố kết nghĩa: Москва", "Café de la Paix", "Hôtel de Ville – Pháp", "Ông François Dupont",
-           "Grüße aus München", "Đường Straße 12", "Señor García", "Đại sứ quán Pháp – Ambassade de France",
-           "JICA (Nhật Bản) 日本国際協力機構", "Dự án KOICA 한국국제협력단", "Chuyên gia Jürgen Müller",
-           "Hội thảo tại Genève", "Lò Văn Pá (dân tộc Thái)", "Crème brûlée", "Zoë Noël", "São Paulo"]
+PRODUCTS = [
+    "VNeID",
+    "eCabinet",
+    "iOffice",
+    "eGov",
+    "iGate",
+    "DVCQG",
+    "Zalo OA",
+    "VNPT-iOffice",
+    "eDoc",
+    "iHANOI",
+    "Cổng DVC quốc gia",
+    "PAKN",
+    "ISO 9001:2015",
+]
+PRODUCT_PHRASES = [
+    "Triển khai {p} tại 100 % đơn vị",
+    "Tích hợp {p} với hệ thống một cửa",
+    "Phần mềm {p}",
+    "Số hồ sơ nộp qua {p}: {n}",
+    "Đăng nhập bằng tài khoản {p} mức 2",
+    "Đã kết nối {p}",
+]
+MEASURES = [
+    "Diện tích {d} m²",
+    "Kinh phí {m} ₫",
+    "Kinh phí {m} đồng",
+    "Tỷ lệ hồ sơ đúng hạn ≥ {d} %",
+    "Thời gian giải quyết ≤ {i} ngày",
+    "Giảm {d} ‰ so với năm 2022",
+    "Tăng {i} × so với kỳ trước",
+    "Sai số ± {d}",
+    "½ ngày làm việc",
+    "Chi phí {m} €",
+    "Nhiệt độ {d} °C",
+    "{d} km²",
+    "Đạt {d}/{i} điểm",
+    "Mức ≥ {d} và ≤ {i}",
+]
+STATUSES = [
+    "Đạt",
+    "Chưa đạt",
+    "Không đạt",
+    "Hoàn thành",
+    "Đúng hạn",
+    "Trễ hạn",
+    "✓ Đạt",
+    "✗ Chưa đạt",
+    "Đã nộp",
+    "Đang xử lý",
+    "Không áp dụng",
+    "Đề nghị xem xét lại",
+    "Đồng ý",
+    "Có",
+]
+NOTES = [
+    "• Đã triển khai “một cửa” tại {i} xã",
+    "– Theo Mục {i}.{j} của Kế hoạch",
+    "→ Xem Phụ lục {i}",
+    "Ghi chú: “{t}”",
+    "© 2024 {u}",
+    "VNPT® – {t}",
+    "✅ {t}",
+    "👍 {t}",
+    "Hộ gia đình 👨‍👩‍👧 ({i} người)",
+    "Tài liệu kèm theo: {i} tệp (PDF…)",
+    "❗ Thiếu tài liệu kiểm chứng",
+    "★ {t}",
+]
+FOREIGN = [
+    "Đối tác: 王小明 (Trung Quốc)",
+    "Tỉnh Khăm Muộn (ຄໍາມ່ວນ), Lào",
+    "Đoàn công tác tỉnh Xiêm Riệp (សៀមរាប)",
+    "Thành phố kết nghĩa: Москва",
+    "Café de la Paix",
+    "Hôtel de Ville – Pháp",
+    "Ông François Dupont",
+    "Grüße aus München",
+    "Đường Straße 12",
+    "Señor García",
+    "Đại sứ quán Pháp – Ambassade de France",
+    "JICA (Nhật Bản) 日本国際協力機構",
+    "Dự án KOICA 한국국제협력단",
+    "Chuyên gia Jürgen Müller",
+    "Hội thảo tại Genève",
+    "Lò Văn Pá (dân tộc Thái)",
+    "Crème brûlée",
+    "Zoë Noël",
+    "São Paulo",
+]
 ZERO_WIDTH = ["\u200b", "\ufeff", "\u200c", "\u200d", "\u2060"]
 
 
@@ -102,15 +239,25 @@ def _date(rng: random.Random) -> str:
 
 
 def _cell(rng: random.Random, units: list[str], titles: list[str]) -> str:
-    kind = rng.choices(["unit", "person", "title", "document", "measure", "product", "status", "note",
-                        "foreign", "plain"], weights=[12, 14, 14, 14, 9, 8, 8, 9, 8, 4])[0]
+    kind = rng.choices(
+        ["unit", "person", "title", "document", "measure", "product", "status", "note", "foreign", "plain"],
+        weights=[12, 14, 14, 14, 9, 8, 8, 9, 8, 4],
+    )[0]
     if kind == "unit":
         unit = rng.choice(units)
         return rng.choice([unit, f"{unit} ({rng.choice(['STP', 'SNV', 'UBND'])})", f"Đơn vị: {unit}"])
     if kind == "person":
         name = _person(rng)
-        return rng.choice([name, f"Ông {name}", f"Bà {name}", f"{name} – {rng.choice(POSITIONS)}",
-                           f"{rng.choice(POSITIONS)} {rng.choice(units)}", f"{name}, {_date(rng)}"])
+        return rng.choice(
+            [
+                name,
+                f"Ông {name}",
+                f"Bà {name}",
+                f"{name} – {rng.choice(POSITIONS)}",
+                f"{rng.choice(POSITIONS)} {rng.choice(units)}",
+                f"{name}, {_date(rng)}",
+            ]
+        )
     if kind == "title":
         words = rng.choice(titles).split()
         return " ".join(words[: rng.randint(3, len(words))]) if len(words) > 3 else " ".join(words)
@@ -120,12 +267,15 @@ def _cell(rng: random.Random, units: list[str], titles: list[str]) -> str:
     if kind == "measure":
         return rng.choice(MEASURES).format(d=_number(rng), m=_money(rng), i=rng.randint(1, 30))
     if kind == "product":
-        return rng.choice(PRODUCT_PHRASES).format(p=rng.choice(PRODUCTS), n=f"{rng.randint(1, 99)}.{rng.randint(100, 999)}")
+        return rng.choice(PRODUCT_PHRASES).format(
+            p=rng.choice(PRODUCTS), n=f"{rng.randint(1, 99)}.{rng.randint(100, 999)}"
+        )
     if kind == "status":
         return rng.choice(STATUSES)
     if kind == "note":
-        return rng.choice(NOTES).format(i=rng.randint(1, 40), j=rng.randint(1, 9), t=rng.choice(STATUSES),
-                                        u=rng.choice(units))
+        return rng.choice(NOTES).format(
+            i=rng.randint(1, 40), j=rng.randint(1, 9), t=rng.choice(STATUSES), u=rng.choice(units)
+        )
     if kind == "foreign":
         return rng.choice(FOREIGN)
     return rng.choice(["STT", "2.p1.1", "KH-UBND", "Tổng cộng", "x", "0,75", "Mã tiêu chí", "Ghi chú"])
@@ -135,7 +285,7 @@ def _sprinkle(rng: random.Random, text: str) -> str:
     """The same text as it arrives from Word or the web: no-break or zero-width spaces, decomposed accents."""
     if rng.random() < 0.15 and " " in text:
         at = rng.choice([i for i, ch in enumerate(text) if ch == " "])
-        text = text[:at] + rng.choice(["\u00a0", "\u202f"]) + text[at + 1:]
+        text = text[:at] + rng.choice(["\u00a0", "\u202f"]) + text[at + 1 :]
     if rng.random() < 0.10:
         at = rng.randint(0, len(text))
         text = text[:at] + rng.choice(ZERO_WIDTH) + text[at:]
@@ -169,7 +319,9 @@ def _expected(raw: str) -> str:
         text = text.replace(ch, "")
     out = []
     for i, ch in enumerate(text):
-        if ch in "\u200c\u200d" and not (0 < i < len(text) - 1 and _joins(text[i - 1]) and _joins(text[i + 1])):
+        if ch in "\u200c\u200d" and not (
+            0 < i < len(text) - 1 and _joins(text[i - 1]) and _joins(text[i + 1])
+        ):
             continue
         out.append(ch)
     return "".join(out)
@@ -178,7 +330,9 @@ def _expected(raw: str) -> str:
 def _joins(ch: str) -> bool:
     """Emoji and scripts beyond Latin keep their ZWJ/ZWNJ."""
     code = ord(ch)
-    return code >= 0x370 and not 0x1E00 <= code <= 0x1EFF and not 0x2000 <= code <= 0x206F and not ch.isspace()
+    return (
+        code >= 0x370 and not 0x1E00 <= code <= 0x1EFF and not 0x2000 <= code <= 0x206F and not ch.isspace()
+    )
 
 
 _VI_LETTERS = {ch for ch in legacy._VI_ACCENTED} | {ch.upper() for ch in legacy._VI_ACCENTED}
@@ -190,8 +344,9 @@ def _encodable(expected: str, name: str) -> bool:
     """The cell has a Vietnamese word with an accented letter (not only Café or Noël), and no character that the
     encoding uses as a code (×, ½, ü…: such a cell has no form in that encoding)."""
     words = "".join(ch if ch.isalpha() else " " for ch in expected).split()
-    return (any(not w.isascii() and legacy.is_syllable(w) for w in words)
-            and not any(ch in _CODES[name] and ch not in _VI_LETTERS for ch in expected))
+    return any(not w.isascii() and legacy.is_syllable(w) for w in words) and not any(
+        ch in _CODES[name] and ch not in _VI_LETTERS for ch in expected
+    )
 
 
 def legacy_forms(cells: list[tuple[str, str]], name: str) -> list[tuple[str, str, bool]]:
@@ -262,15 +417,20 @@ def main() -> int:
         shown, found = f.shown[name], f.detected[name]
         rate = 100 * found / shown if shown else 100.0
         print(f"{name}: {'encoding shows':<37}{shown:>8}   detected {found} ({rate:.1f} %)")
-        print(f"{name}: {'encoding reads as plain Vietnamese':<37}{f.hidden[name]:>8}   "
-              f"detected {f.hidden_detected[name]}")
+        print(
+            f"{name}: {'encoding reads as plain Vietnamese':<37}{f.hidden[name]:>8}   "
+            f"detected {f.hidden_detected[name]}"
+        )
         print(f"{name}: {'misread (wrong text or encoding)':<37}{f.wrong_legacy[name]:>8}")
         if name == "TCVN3":
             print(f"{name}: {'letters right, capitals differ':<37}{f.capitals[name]:>8}")
     for line in f.examples[:20]:
         print("  " + line)
-    ok = (f.refused == f.wrong == 0 and all(f.detected[n] == f.shown[n] for n in _ENCODERS)
-          and not any(f.wrong_legacy.values()))
+    ok = (
+        f.refused == f.wrong == 0
+        and all(f.detected[n] == f.shown[n] for n in _ENCODERS)
+        and not any(f.wrong_legacy.values())
+    )
     return 0 if ok else 1
 
 

@@ -50,8 +50,13 @@ def ours(report, portal) -> set:
     from par_index.reconcile import DISAGREEMENTS, Rules, find_mismatches
 
     codes = CODES  # what Table 2 would say: known in advance, not read from the data
-    rules = Rules(max_points=dict.fromkeys(codes, 10.0), method=dict.fromkeys(codes, "self"),
-                  leaves=frozenset(codes), ancestors={c: () for c in codes}, assigned=None)
+    rules = Rules(
+        max_points=dict.fromkeys(codes, 10.0),
+        method=dict.fromkeys(codes, "self"),
+        leaves=frozenset(codes),
+        ancestors={c: () for c in codes},
+        assigned=None,
+    )
     found = find_mismatches(report, portal, rules, tolerance=0.01)
     found = found[found["category"].isin(DISAGREEMENTS)]
     return set(zip(found["unit"].tolist(), found["criterion"].tolist(), strict=True))
@@ -61,8 +66,12 @@ def with_datacompy(report, portal) -> set:
     """The disagreeing (unit, criterion) keys found by datacompy, for comparison."""
     import datacompy
 
-    compare = datacompy.PandasCompare(report[["unit", "criterion", "score"]], portal[["unit", "criterion", "score"]],
-                                      join_columns=["unit", "criterion"], abs_tol=0.01)
+    compare = datacompy.PandasCompare(
+        report[["unit", "criterion", "score"]],
+        portal[["unit", "criterion", "score"]],
+        join_columns=["unit", "criterion"],
+        abs_tol=0.01,
+    )
     keys = set()
     for frame in (compare.all_mismatch(), compare.df1_unq_rows, compare.df2_unq_rows):
         keys |= set(zip(frame["unit"].tolist(), frame["criterion"].tolist(), strict=True))
@@ -95,8 +104,10 @@ def main() -> int:
         elapsed, peak, extra, _ = results[name]
         print(f"{label:<28}{elapsed:>10.2f}{peak:>14.0f}{extra:>18.0f}")
     speedup = results["datacompy"][0] / results["ours"][0]
-    print(f"speed-up: {speedup:.1f}x (target {TARGET_SPEEDUP:g}x: {'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}); "
-          f"differing keys: {len(results['ours'][3]):,}; same set: {'yes' if same else 'NO'}".replace(",", "."))
+    print(
+        f"speed-up: {speedup:.1f}x (target {TARGET_SPEEDUP:g}x: {'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}); "
+        f"differing keys: {len(results['ours'][3]):,}; same set: {'yes' if same else 'NO'}".replace(",", ".")
+    )
     return 0 if same else 1
 
 

@@ -50,8 +50,9 @@ def run(args: list[str], env: dict | None = None, timeout: float = 1800) -> tupl
     """stdout, wall seconds and peak RSS (MB) of the largest process the command ran (measured by a fresh
     parent of its own, so earlier commands do not count)."""
     start = time.perf_counter()
-    out = subprocess.run([PY, "-c", MEASURE, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=timeout)
+    out = subprocess.run(
+        [PY, "-c", MEASURE, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
     elapsed = time.perf_counter() - start
     if out.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
@@ -75,40 +76,68 @@ def main() -> int:
         for path in sorted((ROOT / "dags").glob("*.py")):
             stdout, _, _ = run([PY, "-c", PARSE.format(include=str(ROOT / "include"), path=str(path))], env)
             seconds, rss = (float(x) for x in stdout.split()[-2:])
-            rows.append((f"parse {path.relative_to(ROOT)}", f"{seconds:.2f} s", "target < 1 s", f"{rss:.0f} MB"))
+            rows.append(
+                (f"parse {path.relative_to(ROOT)}", f"{seconds:.2f} s", "target < 1 s", f"{rss:.0f} MB")
+            )
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "PAR_AIRFLOW_HOME": f"{tmp}/airflow", "PAR_DATA_DIR": f"{tmp}/out",
-               "PAR_API_URL": f"http://localhost:{_free_port()}", "PAR_SMTP_PORT": str(_free_port())}
+        env = {
+            **os.environ,
+            "PAR_AIRFLOW_HOME": f"{tmp}/airflow",
+            "PAR_DATA_DIR": f"{tmp}/out",
+            "PAR_API_URL": f"http://localhost:{_free_port()}",
+            "PAR_SMTP_PORT": str(_free_port()),
+        }
         env.pop("AIRFLOW_HOME", None)
         stdout, elapsed, peak = run([PY, "tools/stack.py", "demo"], env)
         tasks = re.search(r"(\d+/\d+) tác vụ thành công", stdout).group(1)
-        rows.append(("demo (make demo, after install)", f"{elapsed:.0f} s", f"{tasks} tasks succeeded",
-                     f"{peak:.0f} MB"))
+        rows.append(
+            (
+                "demo (make demo, after install)",
+                f"{elapsed:.0f} s",
+                f"{tasks} tasks succeeded",
+                f"{peak:.0f} MB",
+            )
+        )
 
     files = 100 if args.quick else 500
     stdout, _, _ = run([PY, "benchmarks/intake.py", "--files", str(files)])
     ours = re.search(r"^python-calamine \+ validation\s+\S+\s+(\S+)\s+(\S+)$", stdout, re.M)
     theirs = re.search(r"^plain openpyxl\s+\S+\s+(\S+)\s+(\S+)$", stdout, re.M)
     speedup = _number(SPEEDUP, stdout)
-    rows.append((f"intake, {files} Appendix II workbooks", f"{float(ours.group(1)):.0f} files/s",
-                 f"openpyxl {float(theirs.group(1)):.0f} files/s ({speedup:.1f}x)",
-                 f"{float(ours.group(2)):.0f} MB (openpyxl {float(theirs.group(2)):.0f})"))
+    rows.append(
+        (
+            f"intake, {files} Appendix II workbooks",
+            f"{float(ours.group(1)):.0f} files/s",
+            f"openpyxl {float(theirs.group(1)):.0f} files/s ({speedup:.1f}x)",
+            f"{float(ours.group(2)):.0f} MB (openpyxl {float(theirs.group(2)):.0f})",
+        )
+    )
 
     rows_per_source = 100_000 if args.quick else 1_000_000
     stdout, _, _ = run([PY, "benchmarks/reconcile.py", "--rows", str(rows_per_source)])
     ours = re.search(r"^par_index \(pandas\)\s+(\S+)\s+(\S+)", stdout, re.M)
     theirs = re.search(r"^datacompy\s+(\S+)\s+(\S+)", stdout, re.M)
-    rows.append((f"reconciliation, {rows_per_source:_} rows per source".replace("_", "."),
-                 f"{float(ours.group(1)):.2f} s",
-                 f"datacompy {float(theirs.group(1)):.2f} s ({_number(SPEEDUP, stdout):.1f}x)",
-                 f"{float(ours.group(2)):.0f} MB (datacompy {float(theirs.group(2)):.0f})"))
+    rows.append(
+        (
+            f"reconciliation, {rows_per_source:_} rows per source".replace("_", "."),
+            f"{float(ours.group(1)):.2f} s",
+            f"datacompy {float(theirs.group(1)):.2f} s ({_number(SPEEDUP, stdout):.1f}x)",
+            f"{float(ours.group(2)):.0f} MB (datacompy {float(theirs.group(2)):.0f})",
+        )
+    )
 
     stdout, _, peak = run([PY, "benchmarks/dashboard.py"])
     median = _number(r"time to serve the view: ([\d.]+) s median", stdout)
     worst = _number(r"s median, ([\d.]+) s worst", stdout)
-    rows.append(("dashboard, 300 units", f"{median:.3f} s median", f"worst {worst:.3f} s (target < 1 s)",
-                 f"{peak:.0f} MB"))
+    rows.append(
+        (
+            "dashboard, 300 units",
+            f"{median:.3f} s median",
+            f"worst {worst:.3f} s (target < 1 s)",
+            f"{peak:.0f} MB",
+        )
+    )
 
     widths = [max(len(r[i]) for r in [("what", "figure", "against", "peak memory"), *rows]) for i in range(4)]
     for row in [("what", "figure", "against", "peak memory"), tuple("-" * w for w in widths), *rows]:

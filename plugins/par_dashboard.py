@@ -13,8 +13,18 @@ class ParDashboardPlugin(AirflowPlugin):
     name = "par_dashboard"
     fastapi_apps = [{"app": app, "url_prefix": URL_PREFIX, "name": NAME_VI}]
     external_views = [
-        {"name": NAME_VI, "href": f"{HREF}/", "url_route": "par-campaigns", "destination": "nav",
-         "icon": f"{HREF}/icon.svg", "nav_top_level": True},
-        {"name": NAME_VI, "href": f"{HREF}/dags/{{DAG_ID}}", "url_route": "par-campaign-tab",
-         "destination": "dag"},
+        {
+            "name": NAME_VI,
+            "href": f"{HREF}/",
+            "url_route": "par-campaigns",
+            "destination": "nav",
+            "icon": f"{HREF}/icon.svg",
+            "nav_top_level": True,
+        },
+        {
+            "name": NAME_VI,
+            "href": f"{HREF}/dags/{{DAG_ID}}",
+            "url_route": "par-campaign-tab",
+            "destination": "dag",
+        },
     ]

@@ -73,9 +73,14 @@ def stack_env(tmp_path) -> dict[str, str]:
             sock.bind(("127.0.0.1", 0))
             return sock.getsockname()[1]
 
-    env = {**os.environ, "PAR_AIRFLOW_HOME": str(tmp_path / "airflow"), "PAR_DATA_DIR": str(tmp_path / "out"),
-           "PAR_API_URL": f"http://localhost:{free_port()}", "PAR_SMTP_PORT": str(free_port()),
-           **stack_settings(tmp_path / "databases")}
+    env = {
+        **os.environ,
+        "PAR_AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "PAR_DATA_DIR": str(tmp_path / "out"),
+        "PAR_API_URL": f"http://localhost:{free_port()}",
+        "PAR_SMTP_PORT": str(free_port()),
+        **stack_settings(tmp_path / "databases"),
+    }
     env.pop("AIRFLOW_HOME", None)
     return env
 

@@ -82,19 +82,27 @@ def test_error_for_a_bad_reminder_duration(tmp_path):
 def test_coordinator_alerts_fire_at_alert_time_on_their_day_and_at_the_deadline(campaign):
     hcm = ZoneInfo("Asia/Ho_Chi_Minh")
     assert [(p, b, f"{m.astimezone(hcm):%d/%m/%Y %H:%M:%S}") for p, b, m in campaign.alert_moments()] == [
-        ("nominees", "3d", "27/12/2023 08:00:00"), ("nominees", "1d", "29/12/2023 08:00:00"),
+        ("nominees", "3d", "27/12/2023 08:00:00"),
+        ("nominees", "1d", "29/12/2023 08:00:00"),
         ("nominees", None, "30/12/2023 23:59:59"),
-        ("survey", "3d", "28/12/2023 08:00:00"), ("survey", "1d", "30/12/2023 08:00:00"),  # a Saturday: alerts go
+        ("survey", "3d", "28/12/2023 08:00:00"),
+        ("survey", "1d", "30/12/2023 08:00:00"),  # a Saturday: alerts go
         ("survey", None, "31/12/2023 23:59:59"),
-        ("self_scores", "3d", "13/01/2024 08:00:00"), ("self_scores", "1d", "15/01/2024 08:00:00"),
+        ("self_scores", "3d", "13/01/2024 08:00:00"),
+        ("self_scores", "1d", "15/01/2024 08:00:00"),
         ("self_scores", None, "16/01/2024 23:59:59"),
-        ("report", "3d", "17/01/2024 08:00:00"), ("report", "1d", "19/01/2024 08:00:00"),
-        ("report", None, "20/01/2024 23:59:59")]
+        ("report", "3d", "17/01/2024 08:00:00"),
+        ("report", "1d", "19/01/2024 08:00:00"),
+        ("report", None, "20/01/2024 23:59:59"),
+    ]
     data = campaign.model_dump()
     data["reminders"] |= {"alert_time": "07:30", "alerts_before": ["2d", "12h"]}
     other = type(campaign).model_validate(data)
     assert [(b, f"{m:%d/%m/%Y %H:%M}") for p, b, m in other.alert_moments() if p == "nominees"] == [
-        ("2d", "28/12/2023 07:30"), ("12h", "30/12/2023 11:59"), (None, "30/12/2023 23:59")]
+        ("2d", "28/12/2023 07:30"),
+        ("12h", "30/12/2023 11:59"),
+        (None, "30/12/2023 23:59"),
+    ]
 
 
 @pytest.mark.parametrize("value", ["8:00", "24:00", "08h00"])
@@ -104,6 +112,8 @@ def test_alert_time_is_hh_mm(tmp_path, value):
 
 
 def test_calendar_overrides_are_dates_and_disjoint(tmp_path):
-    message = _refusal(tmp_path, lambda d: d.update(calendar={"extra_days_off": ["2024-01-02"],
-                                                              "extra_working_days": ["2024-01-02"]}))
+    message = _refusal(
+        tmp_path,
+        lambda d: d.update(calendar={"extra_days_off": ["2024-01-02"], "extra_working_days": ["2024-01-02"]}),
+    )
     assert "calendar" in message and "02/01/2024 vừa là ngày nghỉ vừa là ngày làm việc" in message

@@ -36,9 +36,13 @@ def test_late_and_incomplete_units_match_the_planted_faults(sample_run):
         assert late[("survey", unit)] == "incomplete"
     assert late[("survey", sd.SURVEY_LATE_UNIT)] == "late"
     assert late[("self_scores", sd.SELF_SCORES_LATE)] == "late"
-    planted = {("nominees", sd.NOMINEES_NEVER_SENT), ("nominees", sd.NOMINEES_TOO_MANY[0]),
-               ("nominees", sd.NOMINEES_LATE), ("survey", sd.SURVEY_LATE_UNIT),
-               ("self_scores", sd.SELF_SCORES_LATE)} | {("survey", u) for u in sd.SURVEY_INCOMPLETE}
+    planted = {
+        ("nominees", sd.NOMINEES_NEVER_SENT),
+        ("nominees", sd.NOMINEES_TOO_MANY[0]),
+        ("nominees", sd.NOMINEES_LATE),
+        ("survey", sd.SURVEY_LATE_UNIT),
+        ("self_scores", sd.SELF_SCORES_LATE),
+    } | {("survey", u) for u in sd.SURVEY_INCOMPLETE}
     assert set(late) == planted
 
 
@@ -60,8 +64,9 @@ def test_unreadable_file_is_set_aside_and_superseded_version_kept(sample_run):
     assert files[f"PL2_{sd.SUPERSEDED_REPORT_UNIT}_ban_dau.xlsx"].status == "superseded"
     assert files[f"PL2_{sd.SUPERSEDED_REPORT_UNIT}.xlsx"].status == "accepted"
     # every file sent is recorded: those still in the inbox, and the one moved out for its passwords
-    assert sorted(files) == sorted([p.name for p in (sample_run.data_dir / "inbox").rglob("*.*")]
-                                   + [sd.PASSWORD_FILE])
+    assert sorted(files) == sorted(
+        [p.name for p in (sample_run.data_dir / "inbox").rglob("*.*")] + [sd.PASSWORD_FILE]
+    )
     assert len(list((sample_run.data_dir / "quarantine").rglob("*.xlsx"))) == 1
 
 
@@ -72,11 +77,19 @@ def test_workbook_total_equals_the_sum_of_the_accepted_reports(sample_run, campa
             continue
         expected += sum(r["score"] for r in parse_form(read_sheets(path), campaign).records)
     ws = load_workbook(sample_run.workbook)["Bảng điểm"]
-    totals = {row[1]: row[4] for row in ws.iter_rows(values_only=True) if row[1] and str(row[1]).startswith("Tổng điểm")}
+    totals = {
+        row[1]: row[4]
+        for row in ws.iter_rows(values_only=True)
+        if row[1] and str(row[1]).startswith("Tổng điểm")
+    }
     [(label, value)] = totals.items()
     assert "68" in label
     assert Decimal(str(value)) == expected
-    areas = {row[0]: row[4] for row in ws.iter_rows(min_row=6, values_only=True) if row[0] and "." not in str(row[0])}
+    areas = {
+        row[0]: row[4]
+        for row in ws.iter_rows(min_row=6, values_only=True)
+        if row[0] and "." not in str(row[0])
+    }
     assert sum(Decimal(str(v)) for v in areas.values()) == expected
 
 
@@ -84,14 +97,22 @@ def test_workbook_shows_a_known_mismatch_late_unit_and_survey_rate(sample_run, c
     wb = load_workbook(sample_run.workbook)
     (unit, code), (report, portal) = next(iter(sd.SCORE_MISMATCHES.items()))
     mismatch_rows = _rows(wb["Sai lệch"])
-    assert (unit, code, "Điểm khác nhau", float(report), float(portal), float(portal - report)) in \
-        [r[:6] for r in mismatch_rows]
+    assert (unit, code, "Điểm khác nhau", float(report), float(portal), float(portal - report)) in [
+        r[:6] for r in mismatch_rows
+    ]
     score_row = next(r for r in wb["Bảng điểm"].iter_rows(values_only=True) if r[0] == code)
     assert score_row[6] == "Không"
     late_rows = _rows(wb["Đơn vị chậm"])
     never_sent = sd.NOMINEES_NEVER_SENT
     assert [r[:5] for r in late_rows if r[2] == never_sent and r[0] == campaign.phase_title("nominees")] == [
-        (campaign.phase_title("nominees"), "30/12/2023", never_sent, campaign.unit_by_code[never_sent].name_vi, "Không nộp")]
+        (
+            campaign.phase_title("nominees"),
+            "30/12/2023",
+            never_sent,
+            campaign.unit_by_code[never_sent].name_vi,
+            "Không nộp",
+        )
+    ]
     survey = {r[0]: r for r in _rows(wb["Khảo sát"])}
     unit_code = "443"
     expected_people = survey[unit_code][2]
@@ -100,7 +121,9 @@ def test_workbook_shows_a_known_mismatch_late_unit_and_survey_rate(sample_run, c
     assert survey[unit_code][4] == round(100 * (expected_people - missing) / expected_people, 1)
     assert survey["SNV"][4] == 100.0
     nominees = _rows(wb["Đầu mối"])
-    assert sum(1 for r in nominees if r[0] == sd.NOMINEES_TOO_MANY[0] and r[4] == sd.NOMINEES_TOO_MANY[1]) == 3
+    assert (
+        sum(1 for r in nominees if r[0] == sd.NOMINEES_TOO_MANY[0] and r[4] == sd.NOMINEES_TOO_MANY[1]) == 3
+    )
 
 
 def test_workbook_marks_provisional_entries(sample_run):
@@ -117,21 +140,31 @@ def test_rerun_is_idempotent(tmp_path, campaign, monkeypatch):
     runtime = Runtime(fresh_database(tmp_path / "data", "store"))
     run_campaign(campaign, runtime)
     with session_scope(runtime.store_url) as s:
-        before = (len(s.scalars(select(ReceivedFile)).all()), len(s.scalars(select(Mismatch)).all()),
-                  sorted((lu.phase, lu.unit_code) for lu in s.scalars(select(LateUnit))))
+        before = (
+            len(s.scalars(select(ReceivedFile)).all()),
+            len(s.scalars(select(Mismatch)).all()),
+            sorted((lu.phase, lu.unit_code) for lu in s.scalars(select(LateUnit))),
+        )
     result = run_campaign(campaign, runtime)
     assert [result[f"collect_{p}"]["new_files"] for p in ("nominees", "survey", "self_scores")] == [0, 0, 0]
     with session_scope(runtime.store_url) as s:
-        after = (len(s.scalars(select(ReceivedFile)).all()), len(s.scalars(select(Mismatch)).all()),
-                 sorted((lu.phase, lu.unit_code) for lu in s.scalars(select(LateUnit))))
+        after = (
+            len(s.scalars(select(ReceivedFile)).all()),
+            len(s.scalars(select(Mismatch)).all()),
+            sorted((lu.phase, lu.unit_code) for lu in s.scalars(select(LateUnit))),
+        )
     assert after == before
 
 
 def test_planted_intake_faults_are_reported_where_they_are(sample_run):
     with session_scope(sample_run.runtime.store_url) as s:
         files = {f.original_name: f for f in s.scalars(select(ReceivedFile))}
-        issues = {(f.original_name, i.code, i.severity) for f, i in s.execute(
-            select(ReceivedFile, IntakeIssue).join(IntakeIssue, IntakeIssue.file_id == ReceivedFile.id))}
+        issues = {
+            (f.original_name, i.code, i.severity)
+            for f, i in s.execute(
+                select(ReceivedFile, IntakeIssue).join(IntakeIssue, IntakeIssue.file_id == ReceivedFile.id)
+            )
+        }
     password = files[sd.PASSWORD_FILE]
     assert (password.status, password.archived_as) == ("rejected", "")
     assert (sd.PASSWORD_FILE, "INT010", "error") in issues

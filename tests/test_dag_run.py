@@ -78,18 +78,36 @@ with create_session() as session:
 
 @pytest.mark.slow
 def test_campaign_dag_runs_end_to_end_with_dag_test(tmp_path, campaign):
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"), "PAR_DATA_DIR": str(tmp_path / "data"),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": fresh_database(tmp_path / "airflow", "airflow_meta"),
-           "AIRFLOW_CONN_PAR_CAMPAIGN_DB": json.dumps({"conn_type": "generic", "extra": {
-               "sqlalchemy_url": fresh_database(tmp_path / "data", "par_store")}})}
-    sink = mail_sink.start(tmp_path / "mail")  # the report is delivered by mail: a real SMTP server on loopback
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "PAR_DATA_DIR": str(tmp_path / "data"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": fresh_database(tmp_path / "airflow", "airflow_meta"),
+        "AIRFLOW_CONN_PAR_CAMPAIGN_DB": json.dumps(
+            {
+                "conn_type": "generic",
+                "extra": {"sqlalchemy_url": fresh_database(tmp_path / "data", "par_store")},
+            }
+        ),
+    }
+    sink = mail_sink.start(
+        tmp_path / "mail"
+    )  # the report is delivered by mail: a real SMTP server on loopback
     env["AIRFLOW_CONN_PAR_SMTP"] = json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": sink.port})
-    subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-    script = RUN.format(include=str(ROOT / "include"), campaign=str(ROOT / "include/campaigns/ha_tinh_2023.yaml"),
-                        dags=str(ROOT / "dags"))
+    subprocess.run(
+        [str(BIN / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True, timeout=300
+    )
+    script = RUN.format(
+        include=str(ROOT / "include"),
+        campaign=str(ROOT / "include/campaigns/ha_tinh_2023.yaml"),
+        dags=str(ROOT / "dags"),
+    )
     try:
-        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+        out = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600
+        )
     finally:
         sink.stop()
     assert out.returncode == 0, out.stderr[-3000:]
@@ -101,6 +119,10 @@ def test_campaign_dag_runs_end_to_end_with_dag_test(tmp_path, campaign):
     assert {s for t, s in states.items() if t not in deadlines} == {"success"}, result
     with session_scope(json.loads(env["AIRFLOW_CONN_PAR_CAMPAIGN_DB"])["extra"]["sqlalchemy_url"]) as s:
         closed = {o.phase: o.collection_failed for o in s.scalars(select(PhaseOutcome))}
-    assert closed == {"nominees": False, "survey": False, "self_scores": False}  # each close saw its sensor's result
+    assert closed == {
+        "nominees": False,
+        "survey": False,
+        "self_scores": False,
+    }  # each close saw its sensor's result
     archive = tmp_path / "data" / "reports" / campaign.id / "luu_tru" / "lan_01"
     assert "Bảng điểm" in load_workbook(archive / f"bao_cao_tu_danh_gia_{campaign.id}.xlsx").sheetnames

@@ -24,9 +24,11 @@ def dagbag():
 
 def test_no_import_errors_and_one_dag_per_campaign_file(dagbag):
     assert dagbag.import_errors == {}
-    campaign_ids = {f"par_{yaml.safe_load(p.read_text())['campaign']['province']['slug']}_"
-                    f"{yaml.safe_load(p.read_text())['campaign']['year']}"
-                    for p in (ROOT / "include" / "campaigns").glob("*.yaml")}
+    campaign_ids = {
+        f"par_{yaml.safe_load(p.read_text())['campaign']['province']['slug']}_"
+        f"{yaml.safe_load(p.read_text())['campaign']['year']}"
+        for p in (ROOT / "include" / "campaigns").glob("*.yaml")
+    }
     assert campaign_ids <= set(dagbag.dag_ids)
 
 
@@ -53,7 +55,11 @@ def test_campaign_dag_shape(dagbag, campaign):
         assert (sensor.check_every, sensor.poke_interval) == (2.0, 300)  # lists the inbox; reads MoHA's feed
         assert dag.get_task(f"close_{phase}").upstream_task_ids == {f"collect_{phase}"}
     assert dag.get_task("reconcile").upstream_task_ids == {"close_self_scores"}
-    assert dag.get_task("assemble_report").upstream_task_ids == {"close_nominees", "close_survey", "reconcile"}
+    assert dag.get_task("assemble_report").upstream_task_ids == {
+        "close_nominees",
+        "close_survey",
+        "reconcile",
+    }
     approve = dag.get_task("approve_report")
     assert approve.upstream_task_ids == {"assemble_report"} and approve.options == ["Phê duyệt", "Từ chối"]
     assert dag.get_task("deliver_report").upstream_task_ids == {"approve_report"}
@@ -65,17 +71,30 @@ def test_a_second_campaign_file_yields_a_second_dag_without_code_change(tmp_path
     data = yaml.safe_load(HA_TINH_2023.read_text(encoding="utf-8"))
     data["campaign"].update(id="ha_tinh_2024", year=2024)
     data["directive"]["issued_on"] = "2024-12-20"
-    for key, due in {"nominees": "2024-12-30", "survey": "2024-12-31", "self_scores": "2025-01-16",
-                     "report": "2025-01-20"}.items():
+    for key, due in {
+        "nominees": "2024-12-30",
+        "survey": "2024-12-31",
+        "self_scores": "2025-01-16",
+        "report": "2025-01-20",
+    }.items():
         data["deadlines"][key]["due"] = due
     (tmp_path / "ha_tinh_2023.yaml").write_text(HA_TINH_2023.read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "ha_tinh_2024.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     dags = {d.dag_id: d for d in build_campaign_dags(tmp_path)}
-    assert set(dags) == {"par_ha_tinh_2023", "par_ha_tinh_2024", "par_ha_tinh_2023_reminders",
-                         "par_ha_tinh_2024_reminders", "par_ha_tinh_2023_deadlines", "par_ha_tinh_2024_deadlines",
-                         "par_reconcile"}
+    assert set(dags) == {
+        "par_ha_tinh_2023",
+        "par_ha_tinh_2024",
+        "par_ha_tinh_2023_reminders",
+        "par_ha_tinh_2024_reminders",
+        "par_ha_tinh_2023_deadlines",
+        "par_ha_tinh_2024_deadlines",
+        "par_reconcile",
+    }
     assert dags["par_ha_tinh_2024"].start_date.year == 2024
-    assert dags["par_reconcile"].params.get_param("campaign").schema["enum"] == ["ha_tinh_2023", "ha_tinh_2024"]
+    assert dags["par_reconcile"].params.get_param("campaign").schema["enum"] == [
+        "ha_tinh_2023",
+        "ha_tinh_2024",
+    ]
 
 
 def test_reconcile_form_is_validated_and_runs_on_new_self_scores(dagbag, campaign):
@@ -84,7 +103,9 @@ def test_reconcile_form_is_validated_and_runs_on_new_self_scores(dagbag, campaig
     from airflow.sdk.exceptions import ParamValidationError
 
     dag = dagbag.dags["par_reconcile"]
-    assert dag.params.get_param("units").schema["items"]["enum"] == sorted(u.code for u in campaign.active_units)
+    assert dag.params.get_param("units").schema["items"]["enum"] == sorted(
+        u.code for u in campaign.active_units
+    )
     form = copy.deepcopy(dag.params)
     for key, value in {"units": ["STC"], "areas": ["6"], "tolerance": 0.05}.items():
         form[key] = value  # validated on assignment, as the trigger form does
@@ -99,10 +120,28 @@ def test_reconcile_form_is_validated_and_runs_on_new_self_scores(dagbag, campaig
 
 # Modules the scheduler's parse of a DAG file must not load (data frames, workbooks, Word, the store's models, the
 # tasks' own code), and the one it does (the factory: a probe that loaded nothing would prove nothing).
-HEAVY = ("pandas", "numpy", "openpyxl", "python_calamine", "docx", "docxtpl", "matplotlib", "par_index.store.models",
-         "par_index.reconcile", "par_index.report", "par_index.intake", "par_index.service")
-DAG_FILE_DAGS = {"par_campaigns.py": ["par_ha_tinh_2023", "par_ha_tinh_2023_deadlines", "par_ha_tinh_2023_reminders",
-                                      "par_reconcile"]}
+HEAVY = (
+    "pandas",
+    "numpy",
+    "openpyxl",
+    "python_calamine",
+    "docx",
+    "docxtpl",
+    "matplotlib",
+    "par_index.store.models",
+    "par_index.reconcile",
+    "par_index.report",
+    "par_index.intake",
+    "par_index.service",
+)
+DAG_FILE_DAGS = {
+    "par_campaigns.py": [
+        "par_ha_tinh_2023",
+        "par_ha_tinh_2023_deadlines",
+        "par_ha_tinh_2023_reminders",
+        "par_reconcile",
+    ]
+}
 
 
 @pytest.mark.parametrize("dag_file", DAG_FILES, ids=lambda p: p.name)
@@ -119,19 +158,27 @@ print(json.dumps({{"seconds": seconds,
                   "dags": sorted(k for k, v in namespace.items() if isinstance(v, airflow.sdk.DAG) and k == v.dag_id),
                   "loaded": {{m: m in sys.modules for m in {HEAVY + ("par_index.airflow.dag_factory",)!r}}}}}))
 """
-    env = {"AIRFLOW_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "PYTHONPATH": str(ROOT / "include")}  # this checkout's library, whichever the environment points to
+    env = {
+        "AIRFLOW_HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "PYTHONPATH": str(ROOT / "include"),
+    }  # this checkout's library, whichever the environment points to
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=300,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=300, check=True
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"\nparse time of {dag_file.name}: {result['seconds']:.3f} s (process {time.perf_counter() - started:.1f} s)")
+    print(
+        f"\nparse time of {dag_file.name}: {result['seconds']:.3f} s (process {time.perf_counter() - started:.1f} s)"
+    )
     assert result["dags"] == DAG_FILE_DAGS[dag_file.name]
     assert result["loaded"] == {**dict.fromkeys(HEAVY, False), "par_index.airflow.dag_factory": True}
 
 
 def test_the_campaign_dag_carries_no_deadline_alert_and_creates_one_deadline_run_per_directive_deadline(
-        dagbag, campaign):
+    dagbag, campaign
+):
     """The campaign run lasts until the report: a Deadline Alert on it would read "Missed" at every moment. Each
     directive deadline is a run of the deadlines DAG instead, created right after ``prepare``, with the deadline in
     its conf and no logical date (a run with a future logical date is never scheduled); closing a phase never waits
@@ -147,8 +194,13 @@ def test_the_campaign_dag_carries_no_deadline_alert_and_creates_one_deadline_run
         task = made[f"deadline_{phase}"]
         assert task.upstream_task_ids == {"prepare"} and task.downstream_task_ids == set()
         assert (task.trigger_dag_id, task.trigger_run_id, task.conf) == (
-            f"{campaign.dag_id}_deadlines", phase, {"phase": phase, "deadline": campaign.deadline_at(phase).isoformat()})
-        assert task.logical_date is None and task.wait_for_completion is False and task.skip_when_already_exists
+            f"{campaign.dag_id}_deadlines",
+            phase,
+            {"phase": phase, "deadline": campaign.deadline_at(phase).isoformat()},
+        )
+        assert (
+            task.logical_date is None and task.wait_for_completion is False and task.skip_when_already_exists
+        )
         assert task.fail_when_dag_is_paused  # a paused deadlines DAG would mark every deadline missed: say so
     for phase in ("nominees", "survey", "self_scores"):
         assert dag.get_task(f"close_{phase}").upstream_task_ids == {f"collect_{phase}"}
@@ -166,7 +218,9 @@ def test_the_deadlines_dag_has_one_alert_due_at_each_run_s_deadline(dagbag, camp
     assert alert.callback.path == "par_index.airflow.callbacks.deadline_alert"
     assert alert.callback.kwargs == {"campaign_file": str(HA_TINH_2023)}
     assert dag.schedule is None and dag.is_paused_upon_creation is False
-    assert dag.max_active_runs == 4 and dag.dag_display_name == f"Hạn của văn bản chỉ đạo — {campaign.title_vi}"
+    assert (
+        dag.max_active_runs == 4 and dag.dag_display_name == f"Hạn của văn bản chỉ đạo — {campaign.title_vi}"
+    )
     [task] = dag.tasks
     assert isinstance(task, AwaitComplianceOperator) and task.campaign_file == str(HA_TINH_2023)
     assert f"/dags/{campaign.dag_id})" in dag.doc_md  # back to the campaign
@@ -183,18 +237,28 @@ def test_each_deadline_run_s_row_falls_due_at_the_deadline_in_its_conf(tmp_path)
 
     engine = create_engine(f"sqlite:///{tmp_path / 'meta.sqlite'}")
     with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE dag_run (id INTEGER PRIMARY KEY, dag_id TEXT, run_id TEXT, conf JSON)"))
-        conn.execute(text("INSERT INTO dag_run (dag_id, run_id, conf) VALUES ('d', 'survey', "
-                          "'{\"phase\": \"survey\", \"deadline\": \"2023-12-31T23:59:59+07:00\"}'), "
-                          "('d', 'manual', '{}')"))
+        conn.execute(
+            text("CREATE TABLE dag_run (id INTEGER PRIMARY KEY, dag_id TEXT, run_id TEXT, conf JSON)")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO dag_run (dag_id, run_id, conf) VALUES ('d', 'survey', "
+                '\'{"phase": "survey", "deadline": "2023-12-31T23:59:59+07:00"}\'), '
+                "('d', 'manual', '{}')"
+            )
+        )
     with Session(engine) as session:
         due = DirectiveDeadline()._evaluate_with(session=session, dag_id="d", run_id="survey")
         assert due.isoformat() == "2023-12-31T23:59:59+07:00"
         assert DirectiveDeadline()._evaluate_with(session=session, dag_id="d", run_id="manual") is None
     encoded = encode_deadline_reference(DirectiveDeadline())
-    assert encoded == {"reference_type": "hạn của văn bản chỉ đạo",  # the panel: "Must complete within … of" this
-                       "__class_path": "par_index.airflow.deadline_reference.DirectiveDeadline"}
-    spec = importlib.util.spec_from_file_location("par_deadlines_plugin", ROOT / "plugins" / "par_deadlines.py")
+    assert encoded == {
+        "reference_type": "hạn của văn bản chỉ đạo",  # the panel: "Must complete within … of" this
+        "__class_path": "par_index.airflow.deadline_reference.DirectiveDeadline",
+    }
+    spec = importlib.util.spec_from_file_location(
+        "par_deadlines_plugin", ROOT / "plugins" / "par_deadlines.py"
+    )
     plugin = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(plugin)
     assert plugin.ParDeadlinesPlugin.deadline_references == [DirectiveDeadline]  # what decodes __class_path

@@ -21,10 +21,20 @@ from par_index.store.models import SurveyRespondent
 from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parents[1]
-ROUTES = ["/", "/?campaign=ha_tinh_2023", "/campaigns", "/campaigns/ha_tinh_2023", "/campaigns/ha_tinh_2023/overview",
-          "/campaigns/ha_tinh_2023/overview?as_of=28/12/2023", "/campaigns/ha_tinh_2023/reconcile?unit=STC",
-          "/dags/par_ha_tinh_2023", "/dags/par_ha_tinh_2023_reminders", "/dags/par_ha_tinh_2023_deadlines",
-          "/dags/par_reconcile", "/icon.svg"]
+ROUTES = [
+    "/",
+    "/?campaign=ha_tinh_2023",
+    "/campaigns",
+    "/campaigns/ha_tinh_2023",
+    "/campaigns/ha_tinh_2023/overview",
+    "/campaigns/ha_tinh_2023/overview?as_of=28/12/2023",
+    "/campaigns/ha_tinh_2023/reconcile?unit=STC",
+    "/dags/par_ha_tinh_2023",
+    "/dags/par_ha_tinh_2023_reminders",
+    "/dags/par_ha_tinh_2023_deadlines",
+    "/dags/par_reconcile",
+    "/icon.svg",
+]
 
 
 def _strings(value):
@@ -60,22 +70,39 @@ def test_overview_matrix_and_late_units_follow_the_planted_faults(overview, samp
     assert units[sd.SELF_SCORES_LATE]["self_scores"]["reason"] == "late"
     assert units[sd.SURVEY_LATE_UNIT]["survey"]["reason"] == "late"
     with session_scope(sample_run.runtime.store_url) as s:
-        expected = dict(s.execute(select(SurveyRespondent.unit_code, func.count())
-                                  .group_by(SurveyRespondent.unit_code)).all())
+        expected = dict(
+            s.execute(
+                select(SurveyRespondent.unit_code, func.count()).group_by(SurveyRespondent.unit_code)
+            ).all()
+        )
     for code, never in sd.SURVEY_INCOMPLETE.items():
         survey = units[code]["survey"]
-        assert (survey["reason"], survey["done"], survey["expected"]) == ("incomplete", expected[code] - never, expected[code])
+        assert (survey["reason"], survey["done"], survey["expected"]) == (
+            "incomplete",
+            expected[code] - never,
+            expected[code],
+        )
         assert survey["percent"] == round(100 * (expected[code] - never) / expected[code])
     non_owner = next(code for code in units if code not in campaign.area_owners)
-    assert units[non_owner]["nominees"] == {**units[non_owner]["nominees"], "applies": False, "status": "none"}
+    assert units[non_owner]["nominees"] == {
+        **units[non_owner]["nominees"],
+        "applies": False,
+        "status": "none",
+    }
     # every deadline of the directive, with the late units the PPC criticises
     deadlines = {d["phase"]: d for d in overview["deadlines"]}
     assert list(deadlines) == ["nominees", "survey", "self_scores", "report"]
     assert deadlines["nominees"]["due_vi"] == "30/12/2023 23:59" and deadlines["nominees"]["passed"]
     assert deadlines["nominees"]["countdown_vi"].startswith("quá hạn ")
     assert {(lag["unit_code"], lag["reason"]) for lag in deadlines["nominees"]["laggards"]} == {
-        (sd.NOMINEES_NEVER_SENT, "missing"), (sd.NOMINEES_TOO_MANY[0], "invalid"), (sd.NOMINEES_LATE, "late")}
-    assert {lag["unit_code"] for lag in deadlines["survey"]["laggards"]} == {sd.SURVEY_LATE_UNIT, *sd.SURVEY_INCOMPLETE}
+        (sd.NOMINEES_NEVER_SENT, "missing"),
+        (sd.NOMINEES_TOO_MANY[0], "invalid"),
+        (sd.NOMINEES_LATE, "late"),
+    }
+    assert {lag["unit_code"] for lag in deadlines["survey"]["laggards"]} == {
+        sd.SURVEY_LATE_UNIT,
+        *sd.SURVEY_INCOMPLETE,
+    }
     assert all(unicodedata.is_normalized("NFC", text) for text in _strings(overview))
 
 
@@ -83,15 +110,23 @@ def test_open_mismatches_carry_scores_provisional_marks_and_the_rerun_form(overv
     found = {(m["unit_code"], m["criterion_code"]): m for m in overview["mismatches"]}
     for (unit, code), (report, portal) in sd.SCORE_MISMATCHES.items():
         m = found[(unit, code)]
-        assert (m["category"], m["report_score"], m["portal_score"]) == ("value_differs", float(report), float(portal))
+        assert (m["category"], m["report_score"], m["portal_score"]) == (
+            "value_differs",
+            float(report),
+            float(portal),
+        )
         assert m["category_vi"] == "Điểm khác nhau"
         assert m["provisional"] == campaign.catalogue[code].provisional
     assert found[sd.ONLY_IN_REPORT]["category"] == "only_report"
     assert found[sd.MISSING_EVIDENCE]["category"] == "no_evidence"
     units = {u["code"]: u for u in overview["units"]}
     for group in overview["mismatch_groups"]:
-        assert group["reconcile_conf"] == {"campaign": campaign.id, "units": [group["unit_code"]], "areas": [],
-                                           "tolerance": 0.01}
+        assert group["reconcile_conf"] == {
+            "campaign": campaign.id,
+            "units": [group["unit_code"]],
+            "areas": [],
+            "tolerance": 0.01,
+        }
         assert units[group["unit_code"]]["mismatches"]["open"] == group["count"]
     assert overview["reconciliation"]["scope_vi"] == "toàn chiến dịch"
     times = [datetime.strptime(n["time_vi"], "%d/%m/%Y %H:%M") for n in overview["notifications"]]
@@ -105,7 +140,9 @@ def test_as_of_a_moment_before_the_first_deadline(sample_run, campaign):
     nominees = early["deadlines"][0]
     assert not nominees["passed"] and nominees["countdown_vi"] == "còn 2 ngày 11 giờ"
     reasons = {lag["unit_code"]: lag["reason"] for lag in nominees["laggards"]}
-    assert nominees["status"] == "pending" and not {"missing", "late"} & set(reasons.values())  # nobody late yet
+    assert nominees["status"] == "pending" and not {"missing", "late"} & set(
+        reasons.values()
+    )  # nobody late yet
     assert reasons[sd.NOMINEES_NEVER_SENT] == reasons[sd.NOMINEES_LATE] == "pending"
     assert early["mismatches"] == [] and early["as_of_vi"] == "28/12/2023 12:00"
 
@@ -118,8 +155,9 @@ def test_a_store_without_the_campaign_still_shows_its_deadlines(runtime, campaig
 
 
 def test_page_shows_matrix_chart_mismatch_links_and_fetches_nothing(overview, campaign):
-    page = html.render_overview(overview, campaigns=data.campaign_list([campaign]), base="/par-dashboard",
-                                ui_base="/", nonce="abc")
+    page = html.render_overview(
+        overview, campaigns=data.campaign_list([campaign]), base="/par-dashboard", ui_base="/", nonce="abc"
+    )
     assert unicodedata.is_normalized("NFC", page)
     for unit in campaign.active_units:
         assert unit.name_vi in page
@@ -139,7 +177,9 @@ def test_page_shows_matrix_chart_mismatch_links_and_fetches_nothing(overview, ca
 def test_reconcile_form_is_filled_in_for_the_unit(sample_run, campaign):
     form = data.reconcile_form([campaign], campaign, "STC", sample_run.runtime.store_url)
     assert form["conf"] == {"campaign": campaign.id, "units": ["STC"], "areas": [], "tolerance": 0.01}
-    assert [m["criterion_code"] for m in form["open"]] == [code for unit, code in sd.SCORE_MISMATCHES if unit == "STC"]
+    assert [m["criterion_code"] for m in form["open"]] == [
+        code for unit, code in sd.SCORE_MISMATCHES if unit == "STC"
+    ]
     # the same choices as the par_reconcile DAG's params
     assert [u["code"] for u in form["choices"]["units"]] == sorted(u.code for u in campaign.active_units)
     assert [a["code"] for a in form["choices"]["areas"]] == [a.code for a in campaign.catalogue.areas]
@@ -161,9 +201,15 @@ print(json.dumps({{"seconds": time.perf_counter() - start, "views": plugin.exter
                   "heavy": sorted(m for m in ("fastapi", "pandas", "par_index.store.models",
                                               "airflow.api_fastapi.core_api.security") if m in sys.modules)}}))
 """
-    env = {"AIRFLOW_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "PYTHONPATH": str(ROOT / "include")}
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120, check=True)
+    env = {
+        "AIRFLOW_HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "PYTHONPATH": str(ROOT / "include"),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120, check=True
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["heavy"] == [] and result["seconds"] < 1
     views = {v["destination"]: v for v in result["views"]}
@@ -229,7 +275,9 @@ def test_app_answers_json_and_pages_with_a_strict_policy(client, campaign):
     other = client.get("/dags/par_reconcile", headers=auth)
     assert "Không phải DAG của một chiến dịch" in other.text and f"/campaigns/{campaign.id}" in other.text
     anonymous = client.get("/", headers={"Accept": "text/html"})
-    assert anonymous.status_code == 401 and "Cần đăng nhập" in anonymous.text and "/auth/login" in anonymous.text
+    assert (
+        anonymous.status_code == 401 and "Cần đăng nhập" in anonymous.text and "/auth/login" in anonymous.text
+    )
 
 
 def test_a_user_the_auth_manager_denies_the_dag_gets_403(client, campaign, monkeypatch):
@@ -241,7 +289,8 @@ def test_a_user_the_auth_manager_denies_the_dag_gets_403(client, campaign, monke
 
         def is_authorized_dag(self, *, method, user, access_entity=None, details=None):
             return user.get_name() != "outsider" and super().is_authorized_dag(
-                method=method, user=user, access_entity=access_entity, details=details)
+                method=method, user=user, access_entity=access_entity, details=details
+            )
 
     monkeypatch.setattr(airflow_app._AuthManagerState, "instance", Deny())
     outsider = {"Authorization": f"Bearer {_token(name='outsider')}"}
@@ -278,7 +327,12 @@ def test_a_bad_as_of_is_a_422_in_vietnamese_on_every_route(client, campaign, as_
     expected = BAD_AS_OF[as_of]
     overview = client.get(f"/campaigns/{campaign.id}/overview?as_of={as_of}", headers=auth | HTML)
     assert (overview.status_code, overview.json()) == (422, {"detail": expected})
-    for route in (f"/campaigns/{campaign.id}?", f"/dags/{campaign.dag_id}?", f"/?campaign={campaign.id}&", "/?"):
+    for route in (
+        f"/campaigns/{campaign.id}?",
+        f"/dags/{campaign.dag_id}?",
+        f"/?campaign={campaign.id}&",
+        "/?",
+    ):
         page = client.get(f"{route}as_of={as_of}", headers=auth | HTML)
         assert (page.status_code, _message(page.text)) == (422, ("Tham số không hợp lệ", expected)), route
         assert unicodedata.is_normalized("NFC", page.text) and page.headers["cache-control"] == "no-store"
@@ -293,21 +347,47 @@ def test_as_of_at_the_edges_of_the_range_is_served(client, campaign):
     assert (last.status_code, last.json()["as_of_vi"]) == (200, "31/12/2100 23:59")
 
 
-@pytest.mark.parametrize(("route", "status", "title", "text"), [
-    ("/campaigns/ha_noi_2023", 404, "Không tìm thấy", "Không có chiến dịch “ha_noi_2023”."),
-    ("/?campaign=ha_noi_2023", 404, "Không tìm thấy", "Không có chiến dịch “ha_noi_2023”."),
-    ("/campaigns/ha_tinh_2023/reconcile?unit=NOPE", 404, "Không tìm thấy",
-     "Chiến dịch ha_tinh_2023 không có đơn vị “NOPE”."),
-    ("/campaigns/ha_tinh_2023/reconcile", 422, "Tham số không hợp lệ", "Yêu cầu không đúng: thiếu tham số unit."),
-    ("/campaigns/ha_tinh_2023/reconcile?unit=%20", 422, "Tham số không hợp lệ",
-     "Tham số unit để trống: ghi mã đơn vị, ví dụ unit=STC."),
-    ("/campaigns/ha_noi_2023/reconcile?unit=STC", 404, "Không tìm thấy", "Không có chiến dịch “ha_noi_2023”."),
-    ("/campaigns/ha_tinh_2023/reconcile?unit=" + "X" * 60, 404, "Không tìm thấy",
-     "Chiến dịch ha_tinh_2023 không có đơn vị “" + "X" * 39 + "…”."),
-    ("/no-such-page", 404, "Không tìm thấy", "Bảng điều khiển chiến dịch không có trang này."),
-])
-def test_unknown_campaigns_units_and_bad_form_parameters_are_a_4xx_in_vietnamese(client, route, status, title,
-                                                                                 text):
+@pytest.mark.parametrize(
+    ("route", "status", "title", "text"),
+    [
+        ("/campaigns/ha_noi_2023", 404, "Không tìm thấy", "Không có chiến dịch “ha_noi_2023”."),
+        ("/?campaign=ha_noi_2023", 404, "Không tìm thấy", "Không có chiến dịch “ha_noi_2023”."),
+        (
+            "/campaigns/ha_tinh_2023/reconcile?unit=NOPE",
+            404,
+            "Không tìm thấy",
+            "Chiến dịch ha_tinh_2023 không có đơn vị “NOPE”.",
+        ),
+        (
+            "/campaigns/ha_tinh_2023/reconcile",
+            422,
+            "Tham số không hợp lệ",
+            "Yêu cầu không đúng: thiếu tham số unit.",
+        ),
+        (
+            "/campaigns/ha_tinh_2023/reconcile?unit=%20",
+            422,
+            "Tham số không hợp lệ",
+            "Tham số unit để trống: ghi mã đơn vị, ví dụ unit=STC.",
+        ),
+        (
+            "/campaigns/ha_noi_2023/reconcile?unit=STC",
+            404,
+            "Không tìm thấy",
+            "Không có chiến dịch “ha_noi_2023”.",
+        ),
+        (
+            "/campaigns/ha_tinh_2023/reconcile?unit=" + "X" * 60,
+            404,
+            "Không tìm thấy",
+            "Chiến dịch ha_tinh_2023 không có đơn vị “" + "X" * 39 + "…”.",
+        ),
+        ("/no-such-page", 404, "Không tìm thấy", "Bảng điều khiển chiến dịch không có trang này."),
+    ],
+)
+def test_unknown_campaigns_units_and_bad_form_parameters_are_a_4xx_in_vietnamese(
+    client, route, status, title, text
+):
     client.cookies.clear()
     page = client.get(route, headers={"Authorization": f"Bearer {_token()}"} | HTML)
     assert (page.status_code, _message(page.text)) == (status, (title, text))
@@ -316,7 +396,9 @@ def test_unknown_campaigns_units_and_bad_form_parameters_are_a_4xx_in_vietnamese
 
 
 def _login_link(page: str) -> str:
-    return re.search(r'<a class="button" href="([^"]+)" data-top data-login>Đăng nhập Airflow</a>', page).group(1)
+    return re.search(
+        r'<a class="button" href="([^"]+)" data-top data-login>Đăng nhập Airflow</a>', page
+    ).group(1)
 
 
 def test_a_missing_or_expired_token_gets_a_401_page_whose_login_returns_to_the_page(client, campaign):
@@ -324,14 +406,18 @@ def test_a_missing_or_expired_token_gets_a_401_page_whose_login_returns_to_the_p
     from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
 
     client.cookies.clear()
-    text = ("Phiên đăng nhập Airflow đã hết hạn hoặc bạn chưa đăng nhập. Đăng nhập lại để quay về đúng trang "
-            "này.")
-    expired = get_auth_manager().generate_jwt(SimpleAuthManagerUser(username="cchc_admin", role="admin"),
-                                              expiration_time_in_seconds=-3600)
+    text = (
+        "Phiên đăng nhập Airflow đã hết hạn hoặc bạn chưa đăng nhập. Đăng nhập lại để quay về đúng trang này."
+    )
+    expired = get_auth_manager().generate_jwt(
+        SimpleAuthManagerUser(username="cchc_admin", role="admin"), expiration_time_in_seconds=-3600
+    )
     for credentials in ({}, {"Authorization": f"Bearer {expired}"}):
         page = client.get(f"/dags/{campaign.dag_id}?as_of=28/12/2023", headers=credentials | HTML)
         assert (page.status_code, _message(page.text)) == (401, ("Cần đăng nhập", text))
-        assert _login_link(page.text) == "/auth/login?next=%2Fdags%2Fpar_ha_tinh_2023%3Fas_of%3D28%2F12%2F2023"
+        assert (
+            _login_link(page.text) == "/auth/login?next=%2Fdags%2Fpar_ha_tinh_2023%3Fas_of%3D28%2F12%2F2023"
+        )
     as_json = client.get(f"/campaigns/{campaign.id}/overview")
     assert (as_json.status_code, as_json.json()) == (401, {"detail": text})
 
@@ -345,18 +431,24 @@ def test_the_login_link_returns_to_the_page_under_airflow_s_mount(client, campai
     airflow.mount("/par-dashboard", client.app)
     page = TestClient(airflow).get(f"/par-dashboard/campaigns/{campaign.id}?as_of=28/12/2023", headers=HTML)
     assert (page.status_code, _login_link(page.text)) == (
-        401, "/auth/login?next=%2Fpar-dashboard%2Fcampaigns%2Fha_tinh_2023%3Fas_of%3D28%2F12%2F2023")
+        401,
+        "/auth/login?next=%2Fpar-dashboard%2Fcampaigns%2Fha_tinh_2023%3Fas_of%3D28%2F12%2F2023",
+    )
 
 
 def test_a_forged_token_gets_a_403_page_in_vietnamese_whose_login_returns_to_the_page(client, campaign):
     client.cookies.clear()
-    text = ("Mã đăng nhập gửi kèm yêu cầu không hợp lệ (sai chữ ký, đã bị thu hồi hoặc không do Airflow này cấp). "
-            "Đăng nhập lại để quay về đúng trang này.")
+    text = (
+        "Mã đăng nhập gửi kèm yêu cầu không hợp lệ (sai chữ ký, đã bị thu hồi hoặc không do Airflow này cấp). "
+        "Đăng nhập lại để quay về đúng trang này."
+    )
     forged = _token().rsplit(".", 1)[0] + "." + "A" * 86  # a real header and claims, a made-up signature
     for credentials in ({"Authorization": f"Bearer {forged}"}, {"Authorization": "Bearer not-a-token"}):
         page = client.get(f"/campaigns/{campaign.id}/reconcile?unit=STC", headers=credentials | HTML)
         assert (page.status_code, _message(page.text)) == (403, ("Phiên đăng nhập không hợp lệ", text))
-        assert _login_link(page.text) == "/auth/login?next=%2Fcampaigns%2Fha_tinh_2023%2Freconcile%3Funit%3DSTC"
+        assert (
+            _login_link(page.text) == "/auth/login?next=%2Fcampaigns%2Fha_tinh_2023%2Freconcile%3Funit%3DSTC"
+        )
     cookie = client.get("/", cookies={"_token": forged}, headers=HTML)  # what the UI sends
     client.cookies.clear()
     assert (cookie.status_code, _login_link(cookie.text)) == (403, "/auth/login?next=%2F")
@@ -371,9 +463,13 @@ def test_long_text_wraps_in_the_tables(overview, campaign):
     name = ("Ban Quản lý dự án đầu tư xây dựng công trình dân dụng và công nghiệp " * 4)[:199] + "Z"
     long["units"][0]["name_vi"] = name
     assert len(name) == 200
-    page = html.render_overview(long, campaigns=data.campaign_list([campaign]), base="", ui_base="/", nonce="n")
-    assert page.count(f"<th scope=\"row\">{name} <small>") == 1  # the whole name, in the matrix
-    assert "th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top;\n" \
-           "  overflow-wrap: anywhere; }" in page
+    page = html.render_overview(
+        long, campaigns=data.campaign_list([campaign]), base="", ui_base="/", nonce="n"
+    )
+    assert page.count(f'<th scope="row">{name} <small>') == 1  # the whole name, in the matrix
+    assert (
+        "th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top;\n"
+        "  overflow-wrap: anywhere; }" in page
+    )
     message = html.render_message("Không tìm thấy", name, base="", nonce="n")
     assert f"<p>{name}</p>" in message and "h1, h2, h3, p, li, .card { overflow-wrap: anywhere; }" in message

@@ -49,7 +49,9 @@ def test_coordinator_sees_the_campaign_inside_the_airflow_ui(campaign, stack_env
             expect(never).to_contain_text("Không nộp")
             expect(view.get_by_text("Hạn: 30/12/2023 23:59")).to_be_visible()
             expect(view.get_by_text("quá hạn", exact=False).first).to_be_visible()
-            expect(view.get_by_role("img", name="Tỷ lệ hoàn thành khảo sát theo đơn vị", exact=False)).to_be_attached()
+            expect(
+                view.get_by_role("img", name="Tỷ lệ hoàn thành khảo sát theo đơn vị", exact=False)
+            ).to_be_attached()
             expect(view.get_by_role("link", name="Chạy lại đối chiếu cho STC")).to_be_visible()
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             shot = ARTIFACTS / "dashboard.png"
@@ -66,7 +68,9 @@ def test_coordinator_sees_the_campaign_inside_the_airflow_ui(campaign, stack_env
 
             tab.get_by_role("link", name="Chạy lại đối chiếu cho STC").click()  # a mismatch's link
             expect(tab.get_by_role("heading", name="Chạy lại đối chiếu: Sở Tài chính (STC)")).to_be_visible()
-            assert tab.locator("#units").evaluate("s => Array.from(s.selectedOptions, o => o.value)") == ["STC"]
+            assert tab.locator("#units").evaluate("s => Array.from(s.selectedOptions, o => o.value)") == [
+                "STC"
+            ]
             expect(tab.locator("#unpause-field")).to_be_visible()  # new DAGs are paused: leave it so here
             tab.locator("#unpause").uncheck()
             tab.get_by_role("button", name="Chạy đối chiếu").click()
@@ -76,7 +80,13 @@ def test_coordinator_sees_the_campaign_inside_the_airflow_ui(campaign, stack_env
             browser.close()
         runs = api.call("GET", "/dags/par_reconcile/dagRuns")["dag_runs"]
         assert [(r["conf"], r["note"], r["triggering_user_name"]) for r in runs] == [
-            ({"campaign": campaign.id, "units": ["STC"], "areas": [], "tolerance": 0.01},
-             "Chạy lại đối chiếu từ bảng điều khiển chiến dịch: Sở Tài chính (STC)", "admin")]
+            (
+                {"campaign": campaign.id, "units": ["STC"], "areas": [], "tolerance": 0.01},
+                "Chạy lại đối chiếu từ bảng điều khiển chiến dịch: Sở Tài chính (STC)",
+                "admin",
+            )
+        ]
     origin = urlsplit(base).netloc
-    assert {urlsplit(u).netloc for u in requested if u.startswith("http")} == {origin}  # nothing from elsewhere
+    assert {urlsplit(u).netloc for u in requested if u.startswith("http")} == {
+        origin
+    }  # nothing from elsewhere

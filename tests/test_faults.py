@@ -55,8 +55,9 @@ def _run_in_child(data_dir: str, store_url: str) -> None:
     run_campaign(load_campaign(CAMPAIGN_FILE), Runtime(store_url), NOW)
 
 
-def test_a_collection_killed_midway_then_resumed_stores_what_an_uninterrupted_run_does(tmp_path, campaign,
-                                                                                       monkeypatch):
+def test_a_collection_killed_midway_then_resumed_stores_what_an_uninterrupted_run_does(
+    tmp_path, campaign, monkeypatch
+):
     sent = sd.generate_inbox(campaign, tmp_path / "sent")  # what units sent, dropped in both inboxes alike
     whole = _fresh_sample(tmp_path / "whole", campaign, monkeypatch, inbox=sent)
     run_campaign(campaign, whole, NOW)
@@ -73,14 +74,20 @@ def test_a_collection_killed_midway_then_resumed_stores_what_an_uninterrupted_ru
     archived_at_kill = len(list(archive.glob("*")))
     os.kill(child.pid, signal.SIGKILL)  # like a worker's process killed by the OOM killer or a reboot
     child.join()
-    assert child.exitcode == -signal.SIGKILL and 0 < archived_at_kill < len(list(inbox_dir(campaign.id).rglob("*.*")))
+    assert child.exitcode == -signal.SIGKILL and 0 < archived_at_kill < len(
+        list(inbox_dir(campaign.id).rglob("*.*"))
+    )
     run_campaign(campaign, killed, NOW)  # the task's retry
     resumed = canonical_dump(killed.store_url, tmp_path / "killed")
     rows = sum(len(v) for v in expected.values())
-    print(f"\nkilled after archiving {archived_at_kill} files; resumed; {rows} rows in {len(expected)} tables "
-          f"compared: {'equal' if resumed == expected else 'DIFFERENT'}")
+    print(
+        f"\nkilled after archiving {archived_at_kill} files; resumed; {rows} rows in {len(expected)} tables "
+        f"compared: {'equal' if resumed == expected else 'DIFFERENT'}"
+    )
     for name in expected:  # name the differing rows, if any
-        assert set(resumed[name]) == set(expected[name]), f"{name}: {sorted(set(resumed[name]) ^ set(expected[name]))[:2]}"
+        assert set(resumed[name]) == set(expected[name]), (
+            f"{name}: {sorted(set(resumed[name]) ^ set(expected[name]))[:2]}"
+        )
     assert resumed == expected
 
 
@@ -91,16 +98,22 @@ def _reconcile_in_child(data_dir: str, store_url: str, units: list[str], rounds:
         reconcile_scores(campaign, Runtime(store_url), units=units or None, now=NOW)
 
 
-def test_two_reconciliations_at_once_for_overlapping_scopes_leave_one_runs_result(tmp_path, campaign, monkeypatch):
+def test_two_reconciliations_at_once_for_overlapping_scopes_leave_one_runs_result(
+    tmp_path, campaign, monkeypatch
+):
     rt = _fresh_sample(tmp_path, campaign, monkeypatch)
     run_campaign(campaign, rt, NOW)
     with session_scope(rt.store_url) as s:
-        single = sorted((m.unit_code, m.criterion_code, m.category, str(m.report_score), str(m.portal_score))
-                        for m in s.scalars(select(Mismatch)))
+        single = sorted(
+            (m.unit_code, m.criterion_code, m.category, str(m.report_score), str(m.portal_score))
+            for m in s.scalars(select(Mismatch))
+        )
     ctx = multiprocessing.get_context("spawn")
     rounds = 5
-    children = [ctx.Process(target=_reconcile_in_child, args=(str(tmp_path), rt.store_url, units, rounds))
-                for units in ([], ["STC", "SKHDT", "SNV"], ["STC"])]
+    children = [
+        ctx.Process(target=_reconcile_in_child, args=(str(tmp_path), rt.store_url, units, rounds))
+        for units in ([], ["STC", "SKHDT", "SNV"], ["STC"])
+    ]
     started = time.perf_counter()
     for child in children:
         child.start()
@@ -109,11 +122,15 @@ def test_two_reconciliations_at_once_for_overlapping_scopes_leave_one_runs_resul
     elapsed = time.perf_counter() - started
     assert [c.exitcode for c in children] == [0, 0, 0]
     with session_scope(rt.store_url) as s:
-        final = sorted((m.unit_code, m.criterion_code, m.category, str(m.report_score), str(m.portal_score))
-                       for m in s.scalars(select(Mismatch)))
+        final = sorted(
+            (m.unit_code, m.criterion_code, m.category, str(m.report_score), str(m.portal_score))
+            for m in s.scalars(select(Mismatch))
+        )
     duplicates = [key for key, n in Counter(final).items() if n > 1]
-    print(f"\n3 processes × {rounds} reconciliations (campaign; 3 units; 1 unit) in {elapsed:.1f} s: "
-          f"{len(final)} mismatch rows, {len(duplicates)} duplicates, equal to one run's: {final == single}")
+    print(
+        f"\n3 processes × {rounds} reconciliations (campaign; 3 units; 1 unit) in {elapsed:.1f} s: "
+        f"{len(final)} mismatch rows, {len(duplicates)} duplicates, equal to one run's: {final == single}"
+    )
     assert not duplicates and final == single
 
 
@@ -130,7 +147,9 @@ def _walk_calendar(campaign, rt_for_day, until: datetime) -> None:
             send_notices(campaign, rt_for_day(moment.astimezone(campaign.tz).date()))
 
 
-def test_smtp_down_for_a_whole_day_sends_every_mail_after_recovery_and_none_twice(tmp_path, campaign, monkeypatch):
+def test_smtp_down_for_a_whole_day_sends_every_mail_after_recovery_and_none_twice(
+    tmp_path, campaign, monkeypatch
+):
     down_day = datetime(2023, 12, 29).date()  # T-1 for the nominees, T-2 for the survey: a busy day
     until = datetime(2024, 1, 2, 9, tzinfo=UTC)
     results = {}
@@ -141,36 +160,55 @@ def test_smtp_down_for_a_whole_day_sends_every_mail_after_recovery_and_none_twic
         sd.generate_inbox(campaign, folder / "staged")
         sink = mail_sink.start(folder / "mail")
         up = SmtpSettings("127.0.0.1", sink.port, sender="cchc@hatinh.example", timeout=2)
-        down = SmtpSettings("127.0.0.1", mail_sink._free_port("127.0.0.1"), sender="cchc@hatinh.example", timeout=2)
+        down = SmtpSettings(
+            "127.0.0.1", mail_sink._free_port("127.0.0.1"), sender="cchc@hatinh.example", timeout=2
+        )
         store = fresh_database(folder, "store")
         prepare(campaign, Runtime(store))
         try:
             outage = label == "outage"
-            _walk_calendar(campaign, lambda day, store=store, up=up, down=down, outage=outage: Runtime(
-                store, down if (outage and day == down_day) else up), until)
+            _walk_calendar(
+                campaign,
+                lambda day, store=store, up=up, down=down, outage=outage: Runtime(
+                    store, down if (outage and day == down_day) else up
+                ),
+                until,
+            )
         finally:
             sink.stop()
         with session_scope(store) as s:
             ledger = s.scalars(select(Notification)).all()
         files = list((folder / "mail").glob("*.eml"))
-        results[label] = {"sent": {n.key: n for n in ledger if n.outcome == "sent"}, "files": len(files),
-                          "retried": [n for n in ledger if n.attempts > 1 and n.outcome == "sent"],
-                          "dropped": [n for n in ledger if n.outcome == "dropped"],
-                          "failed_now": sum(n.outcome == "failed" for n in ledger)}
+        results[label] = {
+            "sent": {n.key: n for n in ledger if n.outcome == "sent"},
+            "files": len(files),
+            "retried": [n for n in ledger if n.attempts > 1 and n.outcome == "sent"],
+            "dropped": [n for n in ledger if n.outcome == "dropped"],
+            "failed_now": sum(n.outcome == "failed" for n in ledger),
+        }
     steady, outage = results["steady"], results["outage"]
     recovery = down_day + timedelta(days=1)
     retried_to = {r for n in outage["retried"] for r in n.recipients}
     # Without the outage these went out on the recovery morning too; after it, the minimum gap between two
     # reminders to one person holds them back, because yesterday's mail has just reached the same person.
-    held_back = [steady["sent"][k] for k in set(steady["sent"]) - set(outage["sent"])
-                 - {n.key for n in outage["dropped"]}]
-    print(f"\nSMTP down on {down_day:%d/%m/%Y}: {len(outage['retried'])} mails due that day failed and went out on "
-          f"{recovery:%d/%m/%Y}; {outage['files']} mails received for {len(outage['sent'])} ledger keys, none twice "
-          f"(without the outage: {steady['files']}; {len(held_back)} same-morning reminders held back by the "
-          f"minimum gap); still failing: {outage['failed_now']}")
+    held_back = [
+        steady["sent"][k]
+        for k in set(steady["sent"]) - set(outage["sent"]) - {n.key for n in outage["dropped"]}
+    ]
+    print(
+        f"\nSMTP down on {down_day:%d/%m/%Y}: {len(outage['retried'])} mails due that day failed and went out on "
+        f"{recovery:%d/%m/%Y}; {outage['files']} mails received for {len(outage['sent'])} ledger keys, none twice "
+        f"(without the outage: {steady['files']}; {len(held_back)} same-morning reminders held back by the "
+        f"minimum gap); still failing: {outage['failed_now']}"
+    )
     # the mails due on 29/12 (a busy day) all fail and go out the next morning; fewer mails in all than without
     # the outage, none twice
-    assert (len(outage["retried"]), outage["failed_now"], outage["files"], steady["files"]) == (82, 0, 468, 486)
+    assert (len(outage["retried"]), outage["failed_now"], outage["files"], steady["files"]) == (
+        82,
+        0,
+        468,
+        486,
+    )
     assert all(n.sent_at.astimezone(campaign.tz).date() == recovery for n in outage["retried"])
     assert outage["files"] == len(outage["sent"]) and steady["files"] == len(steady["sent"])  # each key once
     assert set(outage["sent"]) - set(steady["sent"]) == set()
@@ -178,15 +216,23 @@ def test_smtp_down_for_a_whole_day_sends_every_mail_after_recovery_and_none_twic
     # saying why; without the outage it went out on time
     assert {n.key for n in outage["dropped"]} <= set(steady["sent"]) and steady["dropped"] == []
     assert {n.error.split(":")[0] for n in outage["dropped"]} <= {"Không gửi nữa"}
-    assert all(n.sent_at.astimezone(campaign.tz).date() == recovery and set(n.recipients) & retried_to
-               for n in held_back)
+    assert all(
+        n.sent_at.astimezone(campaign.tz).date() == recovery and set(n.recipients) & retried_to
+        for n in held_back
+    )
 
 
 FEED = "Nguồn dữ liệu “điểm tự đánh giá”"
 FEED_ERRORS = {  # what the coordinator reads: the feed, what went wrong, on which page
     "down": {"code": "INT060", "message": f"{FEED} không trả lời được sau 3 lần thử (trang 1): RetryError."},
-    "slow": {"code": "INT060", "message": f"{FEED} không trả lời được sau 3 lần thử (trang 1): ConnectionError."},
-    "garbage": {"code": "INT062", "message": f"{FEED} trả dữ liệu không đúng định dạng JSON mong đợi (trang 1)."},
+    "slow": {
+        "code": "INT060",
+        "message": f"{FEED} không trả lời được sau 3 lần thử (trang 1): ConnectionError.",
+    },
+    "garbage": {
+        "code": "INT062",
+        "message": f"{FEED} trả dữ liệu không đúng định dạng JSON mong đợi (trang 1).",
+    },
 }
 
 
@@ -194,21 +240,31 @@ FEED_ERRORS = {  # what the coordinator reads: the feed, what went wrong, on whi
 def test_a_failing_feed_names_itself_and_leaves_stored_data_untouched(runtime, campaign, fault):
     moha = FakeMoha()
     try:
-        rt = Runtime(runtime.store_url, portal=PortalClient(FeedSettings(moha.url, token=TOKEN, read_timeout=0.5,
-                                                                         retries=2, backoff=0.01)))
+        rt = Runtime(
+            runtime.store_url,
+            portal=PortalClient(
+                FeedSettings(moha.url, token=TOKEN, read_timeout=0.5, retries=2, backoff=0.01)
+            ),
+        )
         prepare(campaign, rt)
         collect(campaign, rt, "self_scores")
         before = canonical_dump(rt.store_url)
         moha.behaviour, moha.hits = {"down": "500", "slow": "slow", "garbage": "garbage"}[fault], 0
         started = time.perf_counter()
-        error = collect(campaign, rt, "self_scores")["feed_error"]  # recorded; the check answers from the inbox
+        error = collect(campaign, rt, "self_scores")[
+            "feed_error"
+        ]  # recorded; the check answers from the inbox
         elapsed = time.perf_counter() - started
     finally:
         moha.server.shutdown()
-    print(f"\nfeed {fault}: [{error['code']}] after {moha.hits} requests in {elapsed:.2f} s — {error['message']}")
+    print(
+        f"\nfeed {fault}: [{error['code']}] after {moha.hits} requests in {elapsed:.2f} s — {error['message']}"
+    )
     # retries=2: three tries of page 1 when the server fails or is too slow, one for an answer that is not JSON
-    assert (error, moha.hits) == ({"source": "Phần mềm chấm điểm CCHC", **FEED_ERRORS[fault]},
-                                  {"down": 3, "slow": 3, "garbage": 1}[fault])
+    assert (error, moha.hits) == (
+        {"source": "Phần mềm chấm điểm CCHC", **FEED_ERRORS[fault]},
+        {"down": 3, "slow": 3, "garbage": 1}[fault],
+    )
     after = canonical_dump(rt.store_url)
     assert (before.pop("collection_failures"), len(after.pop("collection_failures"))) == ([], 1)
     assert after == before  # nothing stored before the failure changed
@@ -226,8 +282,16 @@ def test_a_schema_upgrade_of_a_populated_store_loses_no_row(tmp_path, campaign, 
     def rows() -> dict[str, list[tuple]]:
         """Every row of the 0004 tables, in the 0004 columns, sorted: the content, not just how many."""
         with engine.connect() as conn:
-            return {t: sorted((tuple(map(repr, r)) for r in conn.execute(
-                select(*(column(c) for c in columns[t])).select_from(table(t)))), key=repr) for t in tables}
+            return {
+                t: sorted(
+                    (
+                        tuple(map(repr, r))
+                        for r in conn.execute(select(*(column(c) for c in columns[t])).select_from(table(t)))
+                    ),
+                    key=repr,
+                )
+                for t in tables
+            }
 
     before = rows()
     started = time.perf_counter()
@@ -236,24 +300,45 @@ def test_a_schema_upgrade_of_a_populated_store_loses_no_row(tmp_path, campaign, 
     after = rows()
     engine.dispose()
     counts = {t: len(r) for t, r in before.items() if r}
-    print(f"\nupgrade 0004 → head on a populated store in {elapsed:.2f} s: {sum(counts.values())} rows in "
-          f"{len(tables)} tables before, {sum(map(len, after.values()))} after; {counts}")
+    print(
+        f"\nupgrade 0004 → head on a populated store in {elapsed:.2f} s: {sum(counts.values())} rows in "
+        f"{len(tables)} tables before, {sum(map(len, after.values()))} after; {counts}"
+    )
     # every row of every table, value for value, but what 0008 renames: mail not yet sent is "queued" (outbox)
     outcome = columns["notifications"].index("outcome")
     outcomes = Counter(ast.literal_eval(r[outcome]) for r in before["notifications"])
     renamed = {"'disabled'": "'queued'", "'pending'": "'queued'"}
-    before["notifications"] = sorted((tuple(renamed.get(v, v) if i == outcome else v for i, v in enumerate(r))
-                                      for r in before["notifications"]), key=repr)
+    before["notifications"] = sorted(
+        (
+            tuple(renamed.get(v, v) if i == outcome else v for i, v in enumerate(r))
+            for r in before["notifications"]
+        ),
+        key=repr,
+    )
     print(f"notifications' outcomes at 0004: {dict(outcomes)}")
     assert after == before
     assert (counts, dict(outcomes)) == (COUNTS_AT_0004, OUTCOMES_AT_0004)
 
 
 # A sample run (no mail server) as release 0004 stored it: rows per table, the notifications' outcomes.
-COUNTS_AT_0004 = {"assignments": 75, "campaigns": 1, "intake_issues": 11, "late_units": 7, "mismatches": 4,
-                  "nominees": 18, "notifications": 22, "phase_outcomes": 3, "portal_accounts": 7, "received_files": 24,
-                  "reconciliations": 1, "report_versions": 2, "scores": 149, "survey_progress": 187,
-                  "survey_respondents": 187, "units": 41}
+COUNTS_AT_0004 = {
+    "assignments": 75,
+    "campaigns": 1,
+    "intake_issues": 11,
+    "late_units": 7,
+    "mismatches": 4,
+    "nominees": 18,
+    "notifications": 22,
+    "phase_outcomes": 3,
+    "portal_accounts": 7,
+    "received_files": 24,
+    "reconciliations": 1,
+    "report_versions": 2,
+    "scores": 149,
+    "survey_progress": 187,
+    "survey_respondents": 187,
+    "units": 41,
+}
 OUTCOMES_AT_0004 = {"disabled": 22}  # no mail server configured: none sent, every one kept for later
 
 
@@ -266,12 +351,17 @@ def test_formula_like_text_in_any_input_comes_out_inert_in_every_workbook(tmp_pa
     for path in sorted(inbox_dir(campaign.id).glob("PL[24]_*.xlsx")):
         wb = load_workbook(path)
         ws = wb.active
-        header = next(r for r in ws.iter_rows(max_row=15) if any(c.value in ("Giải trình", "Chức vụ") for c in r))
+        header = next(
+            r for r in ws.iter_rows(max_row=15) if any(c.value in ("Giải trình", "Chức vụ") for c in r)
+        )
         column = next(c.column for c in header if c.value in ("Giải trình", "Chức vụ"))
         for row in range(header[0].row + 1, ws.max_row + 1):
             if ws.cell(row, 2).value:
                 cell = ws.cell(row, column)
-                cell.value, cell.data_type = FORMULA, "s"  # text that looks like a formula, as a user types it
+                cell.value, cell.data_type = (
+                    FORMULA,
+                    "s",
+                )  # text that looks like a formula, as a user types it
                 planted += 1
         mtime = path.stat().st_mtime
         wb.save(path)
@@ -288,19 +378,30 @@ def test_formula_like_text_in_any_input_comes_out_inert_in_every_workbook(tmp_pa
                 for cell in row:
                     formulas += cell.data_type == "f"
                     seen += cell.value == FORMULA and cell.data_type == "s"
-    print(f"\n{planted} formula-like values planted in the inbox; {seen} found as text in {len(workbooks)} output "
-          f"workbooks; cells that are formulas: {formulas}")
+    print(
+        f"\n{planted} formula-like values planted in the inbox; {seen} found as text in {len(workbooks)} output "
+        f"workbooks; cells that are formulas: {formulas}"
+    )
     # planted in superseded files too: not all reach a workbook
     assert (planted, seen, formulas) == (99, 93, 0)
 
 
-SECRET_PATTERNS = [re.compile(p) for p in (
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----", r"AKIA[0-9A-Z]{16}", r"ghp_[0-9A-Za-z]{36}", r"xox[baprs]-[0-9A-Za-z-]{10,}",
-    r"(?i)(password|passwd|secret|token)\s*[:=]\s*['\"][^'\"${}<>\s]{8,}['\"]")]
+SECRET_PATTERNS = [
+    re.compile(p)
+    for p in (
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
+        r"AKIA[0-9A-Z]{16}",
+        r"ghp_[0-9A-Za-z]{36}",
+        r"xox[baprs]-[0-9A-Za-z-]{10,}",
+        r"(?i)(password|passwd|secret|token)\s*[:=]\s*['\"][^'\"${}<>\s]{8,}['\"]",
+    )
+]
 
 
 def test_the_repository_holds_no_secret():
-    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     findings = []
     for name in files:
         path = ROOT / name

@@ -14,23 +14,57 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("pandas", "openpyxl", "docxtpl")
-LIGHT_CORE = {"par_index", "par_index.campaign", "par_index.catalogue", "par_index.errors", "par_index.mismatches",
-              "par_index.paths", "par_index.phase_registry", "par_index.text", "par_index.workdays"}
+LIGHT_CORE = {
+    "par_index",
+    "par_index.campaign",
+    "par_index.catalogue",
+    "par_index.errors",
+    "par_index.mismatches",
+    "par_index.paths",
+    "par_index.phase_registry",
+    "par_index.text",
+    "par_index.workdays",
+}
 ENTRY_POINTS = {
-    "dashboard": (f"sys.path.insert(0, {str(ROOT / 'plugins')!r})\n"
-                  "import par_dashboard\n"
-                  "from par_index.airflow.dashboard_app import create_app\n"
-                  "create_app()",
-                  LIGHT_CORE | {"par_index.airflow", "par_index.airflow.dashboard_app", "par_index.airflow.runtime",
-                                "par_index.collection_failures", "par_index.dashboard", "par_index.dashboard.data",
-                                "par_index.dashboard.html", "par_index.phases", "par_index.runtime",
-                                "par_index.store", "par_index.store.db", "par_index.store.models"}),
-    "dags": (f"import runpy\nrunpy.run_path({str(ROOT / 'dags' / 'par_campaigns.py')!r})",
-             LIGHT_CORE | {"par_index.airflow", "par_index.airflow.approval", "par_index.airflow.callbacks",
-                           "par_index.airflow.dag_factory", "par_index.airflow.deadline_reference",
-                           "par_index.airflow.deadlines", "par_index.airflow.notifiers", "par_index.airflow.sensors"}),
-    "deadline_callbacks": ("import par_index.airflow.callbacks",
-                           {"par_index", "par_index.airflow", "par_index.airflow.callbacks"}),
+    "dashboard": (
+        f"sys.path.insert(0, {str(ROOT / 'plugins')!r})\n"
+        "import par_dashboard\n"
+        "from par_index.airflow.dashboard_app import create_app\n"
+        "create_app()",
+        LIGHT_CORE
+        | {
+            "par_index.airflow",
+            "par_index.airflow.dashboard_app",
+            "par_index.airflow.runtime",
+            "par_index.collection_failures",
+            "par_index.dashboard",
+            "par_index.dashboard.data",
+            "par_index.dashboard.html",
+            "par_index.phases",
+            "par_index.runtime",
+            "par_index.store",
+            "par_index.store.db",
+            "par_index.store.models",
+        },
+    ),
+    "dags": (
+        f"import runpy\nrunpy.run_path({str(ROOT / 'dags' / 'par_campaigns.py')!r})",
+        LIGHT_CORE
+        | {
+            "par_index.airflow",
+            "par_index.airflow.approval",
+            "par_index.airflow.callbacks",
+            "par_index.airflow.dag_factory",
+            "par_index.airflow.deadline_reference",
+            "par_index.airflow.deadlines",
+            "par_index.airflow.notifiers",
+            "par_index.airflow.sensors",
+        },
+    ),
+    "deadline_callbacks": (
+        "import par_index.airflow.callbacks",
+        {"par_index", "par_index.airflow", "par_index.airflow.callbacks"},
+    ),
 }
 
 
@@ -43,10 +77,21 @@ import json, sys
 print(json.dumps({{"heavy": sorted(m for m in {HEAVY!r} if m in sys.modules),
                   "par_index": sorted(m for m in sys.modules if m == "par_index" or m.startswith("par_index."))}}))
 """
-    env = {"AIRFLOW_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "PYTHONPATH": str(ROOT / "include")}
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=180,
-                         check=True, cwd=tmp_path)
+    env = {
+        "AIRFLOW_HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "PYTHONPATH": str(ROOT / "include"),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        check=True,
+        cwd=tmp_path,
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"\n{entry}: {len(result['par_index'])} par_index modules: {', '.join(result['par_index'])}")
     assert result["heavy"] == []

@@ -43,38 +43,91 @@ from support.campaigns import HA_TINH_2023
 from support.received_mail import read_mails
 
 PUBLIC = "https://cchc.hatinh.example/airflow"  # AIRFLOW_BASE_URL in these tests
-COMMUNE = Unit(code="XSK", name_vi="Xã Sơn Kim 1", kind="commune", email="ubndxsk@hatinh.example",
-               head_email="lanhdao.ubndxsk@hatinh.example")
-SAMPLES = {"department": "STP", "council_office": "VPDBQHHDND", "central_agency": "CTHUE", "district": "439",
-           "commune": COMMUNE}  # one unit per kind (the campaign has no commune: a Hà Tĩnh commune)
+COMMUNE = Unit(
+    code="XSK",
+    name_vi="Xã Sơn Kim 1",
+    kind="commune",
+    email="ubndxsk@hatinh.example",
+    head_email="lanhdao.ubndxsk@hatinh.example",
+)
+SAMPLES = {
+    "department": "STP",
+    "council_office": "VPDBQHHDND",
+    "central_agency": "CTHUE",
+    "district": "439",
+    "commune": COMMUNE,
+}  # one unit per kind (the campaign has no commune: a Hà Tĩnh commune)
 
 # Whom a mail to a unit's mailbox (MAILBOX) and to its head (HEAD) is addressed to, by unit.
-MAILBOX = {"STP": "Sở Tư pháp", "VPUBND": "Văn phòng UBND tỉnh", "VPDBQHHDND": "Văn phòng Đoàn ĐBQH và HĐND tỉnh",
-           "CTHUE": "Cục Thuế tỉnh Hà Tĩnh", "CAT": "Công an tỉnh", "436": "UBND thành phố Hà Tĩnh",
-           "437": "UBND thị xã Hồng Lĩnh", "439": "UBND huyện Hương Sơn", "XSK": "UBND xã Sơn Kim 1"}
-HEAD = {"STP": "Giám đốc Sở Tư pháp", "VPUBND": "Chánh Văn phòng UBND tỉnh",
-        "VPDBQHHDND": "Chánh Văn phòng Đoàn ĐBQH và HĐND tỉnh", "CTHUE": "Cục trưởng Cục Thuế tỉnh Hà Tĩnh",
-        "CAT": "Giám đốc Công an tỉnh", "436": "Chủ tịch UBND thành phố Hà Tĩnh",
-        "437": "Chủ tịch UBND thị xã Hồng Lĩnh", "439": "Chủ tịch UBND huyện Hương Sơn",
-        "XSK": "Chủ tịch UBND xã Sơn Kim 1"}
+MAILBOX = {
+    "STP": "Sở Tư pháp",
+    "VPUBND": "Văn phòng UBND tỉnh",
+    "VPDBQHHDND": "Văn phòng Đoàn ĐBQH và HĐND tỉnh",
+    "CTHUE": "Cục Thuế tỉnh Hà Tĩnh",
+    "CAT": "Công an tỉnh",
+    "436": "UBND thành phố Hà Tĩnh",
+    "437": "UBND thị xã Hồng Lĩnh",
+    "439": "UBND huyện Hương Sơn",
+    "XSK": "UBND xã Sơn Kim 1",
+}
+HEAD = {
+    "STP": "Giám đốc Sở Tư pháp",
+    "VPUBND": "Chánh Văn phòng UBND tỉnh",
+    "VPDBQHHDND": "Chánh Văn phòng Đoàn ĐBQH và HĐND tỉnh",
+    "CTHUE": "Cục trưởng Cục Thuế tỉnh Hà Tĩnh",
+    "CAT": "Giám đốc Công an tỉnh",
+    "436": "Chủ tịch UBND thành phố Hà Tĩnh",
+    "437": "Chủ tịch UBND thị xã Hồng Lĩnh",
+    "439": "Chủ tịch UBND huyện Hương Sơn",
+    "XSK": "Chủ tịch UBND xã Sơn Kim 1",
+}
 
 # Who reads each template (the recipients of its send_once calls in service.py and reminders.py).
-AUDIENCE = {"deadline_alert": "coordinators", "password_file": "coordinators", "phase_closed": "coordinators",
-            "report_rejected": "coordinators", "escalation_digest": "leader", "report_approval": "leader",
-            "reminder": "units", "escalation": "units", "survey_person": "units", "survey_unit_notice": "units",
-            "mismatch_notice": "units", "mismatch_cleared": "units", "portal_accounts": "units",
-            "report_delivery": "units"}
-UNIT_TEMPLATES = ("reminder", "escalation", "survey_person", "survey_unit_notice", "mismatch_notice",
-                  "mismatch_cleared", "portal_accounts")
+AUDIENCE = {
+    "deadline_alert": "coordinators",
+    "password_file": "coordinators",
+    "phase_closed": "coordinators",
+    "report_rejected": "coordinators",
+    "escalation_digest": "leader",
+    "report_approval": "leader",
+    "reminder": "units",
+    "escalation": "units",
+    "survey_person": "units",
+    "survey_unit_notice": "units",
+    "mismatch_notice": "units",
+    "mismatch_cleared": "units",
+    "portal_accounts": "units",
+    "report_delivery": "units",
+}
+UNIT_TEMPLATES = (
+    "reminder",
+    "escalation",
+    "survey_person",
+    "survey_unit_notice",
+    "mismatch_notice",
+    "mismatch_cleared",
+    "portal_accounts",
+)
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 DEADLINE = datetime(2023, 12, 30, 23, 59, 59, tzinfo=HANOI)  # as the code passes it: local time
 PERSON = SimpleNamespace(full_name="Trần Thị Hà", position="Phó Trưởng phòng", email="ha.tt@hatinh.example")
 NOMINEE = SimpleNamespace(full_name="Lê Văn Dương", email="duong.lv.hd.skhdt@hatinh.example")
-BUILD = SimpleNamespace(number=2, created_at=datetime(2024, 1, 18, 3, tzinfo=UTC), reason="Thiếu giải trình 5.p2.2",
-                        decided_at=datetime(2024, 1, 19, 2, 30, tzinfo=UTC))
-FIGURES = SimpleNamespace(self_total=Decimal("55.5"), self_max=Decimal("68"), survey_max=Decimal("32"), scored=40,
-                          leaves=list(range(45)), open_mismatches=2, survey_rate=Decimal("96.5"))
+BUILD = SimpleNamespace(
+    number=2,
+    created_at=datetime(2024, 1, 18, 3, tzinfo=UTC),
+    reason="Thiếu giải trình 5.p2.2",
+    decided_at=datetime(2024, 1, 19, 2, 30, tzinfo=UTC),
+)
+FIGURES = SimpleNamespace(
+    self_total=Decimal("55.5"),
+    self_max=Decimal("68"),
+    survey_max=Decimal("32"),
+    scored=40,
+    leaves=list(range(45)),
+    open_mismatches=2,
+    survey_rate=Decimal("96.5"),
+)
 
 
 @pytest.fixture(autouse=True)
@@ -88,39 +141,79 @@ def _unit(campaign: Campaign, kind: str) -> Unit:
 
 
 def _state(unit: Unit) -> PhaseState:
-    return PhaseState("nominees", DEADLINE, datetime(2024, 1, 5, 1, tzinfo=UTC),
-                      {unit.code: UnitStatus(unit.code, "missing", "Chưa nhận Phụ lục IV.", 2, 4)})
+    return PhaseState(
+        "nominees",
+        DEADLINE,
+        datetime(2024, 1, 5, 1, tzinfo=UTC),
+        {unit.code: UnitStatus(unit.code, "missing", "Chưa nhận Phụ lục IV.", 2, 4)},
+    )
 
 
 def _context(campaign: Campaign, template: str, unit: Unit) -> dict:
     """What the code passes to ``template`` (service.py, reminders.py); no ``ui_url`` for the units' mail."""
     coordinator, leader = campaign.contacts.coordinators[0], campaign.contacts.snv_leader
-    ladder = {"phase_title": "Cử công chức đầu mối (Phụ lục IV)", "deadline": DEADLINE, "rung_kind": "overdue",
-              "rung_sentence": "Nội dung “Cử công chức đầu mối (Phụ lục IV)” đã quá hạn.", "unit": unit,
-              "status": _state(unit).units[unit.code], "reason": REASON_TITLES["missing"]}
-    coordinators = {"recipient_name": coordinator.name, "state": _state(unit), "phase_title": ladder["phase_title"],
-                    "deadline": DEADLINE, "failures": [], "unit_names": {unit.code: unit.name_vi},
-                    "reason_titles": REASON_TITLES, "ui_url": campaign.ui_link()}
+    ladder = {
+        "phase_title": "Cử công chức đầu mối (Phụ lục IV)",
+        "deadline": DEADLINE,
+        "rung_kind": "overdue",
+        "rung_sentence": "Nội dung “Cử công chức đầu mối (Phụ lục IV)” đã quá hạn.",
+        "unit": unit,
+        "status": _state(unit).units[unit.code],
+        "reason": REASON_TITLES["missing"],
+    }
+    coordinators = {
+        "recipient_name": coordinator.name,
+        "state": _state(unit),
+        "phase_title": ladder["phase_title"],
+        "deadline": DEADLINE,
+        "failures": [],
+        "unit_names": {unit.code: unit.name_vi},
+        "reason_titles": REASON_TITLES,
+        "ui_url": campaign.ui_link(),
+    }
     return {
-        "reminder": ladder, "escalation": ladder,
+        "reminder": ladder,
+        "escalation": ladder,
         "survey_person": ladder | {"person": PERSON, "people": [PERSON]},
         "survey_unit_notice": ladder | {"people": [PERSON]},
-        "mismatch_notice": {"unit": unit, "count": 3, "categories": {"Điểm khác nhau": 3}, "deadline": DEADLINE},
+        "mismatch_notice": {
+            "unit": unit,
+            "count": 3,
+            "categories": {"Điểm khác nhau": 3},
+            "deadline": DEADLINE,
+        },
         "mismatch_cleared": {"unit": unit, "sent_at": datetime(2024, 1, 12, 10, tzinfo=HANOI)},
-        "portal_accounts": {"unit": unit, "nominee": NOMINEE,
-                            "accounts": [SimpleNamespace(login="stp.cchc", scope="Lĩnh vực 2", manager=None)]},
+        "portal_accounts": {
+            "unit": unit,
+            "nominee": NOMINEE,
+            "accounts": [SimpleNamespace(login="stp.cchc", scope="Lĩnh vực 2", manager=None)],
+        },
         "deadline_alert": coordinators | {"passed": False, "left": "3 ngày", "as_of": DEADLINE},
         "phase_closed": coordinators | {"closed_at": DEADLINE},
-        "password_file": coordinators | {"name": "PL3.xlsx", "arrived": DEADLINE, "moved_to": "/quarantine/x.xlsx",
-                                         "sender": unit.name_vi},
-        "report_rejected": {"build": BUILD, "decided_at": BUILD.decided_at, "approver": "Nguyễn Văn A, Giám đốc",
-                            "ui_url": campaign.ui_link()},
-        "escalation_digest": coordinators | {"recipient_name": leader.name, "rung_sentence": ladder["rung_sentence"]},
-        "report_approval": {"recipient_name": leader.name, "build": BUILD, "figures": FIGURES, "deadline": DEADLINE,
-                            "link": f"{PUBLIC}/dags/{campaign.dag_id}/runs/r/tasks/approve_report/required_actions",
-                            "ui_url": campaign.ui_link()},
-        "report_delivery": {"recipient_name": campaign.contacts.ppc_office.name, "build": BUILD, "figures": FIGURES,
-                            "approver": "Nguyễn Văn A, Giám đốc Sở Nội vụ"},
+        "password_file": coordinators
+        | {"name": "PL3.xlsx", "arrived": DEADLINE, "moved_to": "/quarantine/x.xlsx", "sender": unit.name_vi},
+        "report_rejected": {
+            "build": BUILD,
+            "decided_at": BUILD.decided_at,
+            "approver": "Nguyễn Văn A, Giám đốc",
+            "ui_url": campaign.ui_link(),
+        },
+        "escalation_digest": coordinators
+        | {"recipient_name": leader.name, "rung_sentence": ladder["rung_sentence"]},
+        "report_approval": {
+            "recipient_name": leader.name,
+            "build": BUILD,
+            "figures": FIGURES,
+            "deadline": DEADLINE,
+            "link": f"{PUBLIC}/dags/{campaign.dag_id}/runs/r/tasks/approve_report/required_actions",
+            "ui_url": campaign.ui_link(),
+        },
+        "report_delivery": {
+            "recipient_name": campaign.contacts.ppc_office.name,
+            "build": BUILD,
+            "figures": FIGURES,
+            "approver": "Nguyễn Văn A, Giám đốc Sở Nội vụ",
+        },
     }[template] | {"campaign": campaign}
 
 
@@ -129,36 +222,54 @@ def _subject(campaign: Campaign, template: str, unit: Unit) -> str:
     return {
         "reminder": f"[Quá hạn] Cử công chức đầu mối (Phụ lục IV) — {name} — hạn 30/12/2023",
         "escalation": f'[Báo cáo lãnh đạo] {name} chưa hoàn thành "Cử công chức đầu mối (Phụ lục IV)" '
-                      "(hạn 30/12/2023)",
+        "(hạn 30/12/2023)",
         "survey_person": f"[Quá hạn] Phiếu khảo sát Chỉ số CCHC {year} — hạn 30/12/2023",
         "survey_unit_notice": f"[Khảo sát CCHC] {name}: 2/4 lãnh đạo đã trả lời — hạn 30/12/2023",
         "mismatch_notice": f"[Đối chiếu CCHC] {name}: 3 điểm cần sửa cho phần mềm khớp báo cáo",
         "mismatch_cleared": f"[Đính chính đối chiếu CCHC] {name}: bảng cần sửa gửi ngày 12/01/2024 10:00 không còn "
-                            "áp dụng",
+        "áp dụng",
         "portal_accounts": f"[Chỉ số CCHC {year}] Tài khoản phần mềm chấm điểm của {name}",
     }[template]
 
 
 def _salutation(campaign: Campaign, template: str, unit: Unit) -> str:
-    return "Kính gửi: " + {
-        "reminder": MAILBOX[unit.code], "mismatch_notice": MAILBOX[unit.code], "mismatch_cleared": MAILBOX[unit.code],
-        "escalation": HEAD[unit.code], "survey_unit_notice": HEAD[unit.code],
-        "survey_person": f"đồng chí Trần Thị Hà (Phó Trưởng phòng, {unit.name_vi})",
-        "portal_accounts": "đồng chí Lê Văn Dương",
-        "deadline_alert": "Phòng Cải cách hành chính, Sở Nội vụ", "phase_closed": "Phòng Cải cách hành chính, Sở Nội vụ",
-        "password_file": "Phòng Cải cách hành chính, Sở Nội vụ",
-        "report_rejected": "Phòng Cải cách hành chính, Sở Nội vụ",
-        "escalation_digest": "Giám đốc Sở Nội vụ", "report_approval": "Giám đốc Sở Nội vụ",
-        "report_delivery": "Văn phòng UBND tỉnh",
-    }[template]
+    return (
+        "Kính gửi: "
+        + {
+            "reminder": MAILBOX[unit.code],
+            "mismatch_notice": MAILBOX[unit.code],
+            "mismatch_cleared": MAILBOX[unit.code],
+            "escalation": HEAD[unit.code],
+            "survey_unit_notice": HEAD[unit.code],
+            "survey_person": f"đồng chí Trần Thị Hà (Phó Trưởng phòng, {unit.name_vi})",
+            "portal_accounts": "đồng chí Lê Văn Dương",
+            "deadline_alert": "Phòng Cải cách hành chính, Sở Nội vụ",
+            "phase_closed": "Phòng Cải cách hành chính, Sở Nội vụ",
+            "password_file": "Phòng Cải cách hành chính, Sở Nội vụ",
+            "report_rejected": "Phòng Cải cách hành chính, Sở Nội vụ",
+            "escalation_digest": "Giám đốc Sở Nội vụ",
+            "report_approval": "Giám đốc Sở Nội vụ",
+            "report_delivery": "Văn phòng UBND tỉnh",
+        }[template]
+    )
 
 
 def _as_received(subject: str, text: str, html: str, to: str) -> email.message.EmailMessage:
     """The mail built as notify sends it, then parsed back as a mail client reads it."""
-    entry = Notification(key=f"test:{to}:{subject}", recipients=[to], subject=subject, body_text=text, body_html=html,
-                         attachments=[], reply_to=["cchc.snv@hatinh.example"])
-    message = build_message(SmtpSettings("127.0.0.1", sender="cchc.snv@hatinh.example"), entry,
-                            datetime(2024, 1, 2, 8, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")))
+    entry = Notification(
+        key=f"test:{to}:{subject}",
+        recipients=[to],
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        attachments=[],
+        reply_to=["cchc.snv@hatinh.example"],
+    )
+    message = build_message(
+        SmtpSettings("127.0.0.1", sender="cchc.snv@hatinh.example"),
+        entry,
+        datetime(2024, 1, 2, 8, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),
+    )
     return email.message_from_bytes(message.as_bytes(), policy=policy.default)
 
 
@@ -175,8 +286,10 @@ def _assert_for_units(campaign: Campaign, text: str, html: str) -> None:
     assert "Mọi trao đổi về thư này, xin trả lời thư hoặc liên hệ đầu mối của Sở Nội vụ:" in text
     for c in campaign.contacts.coordinators:
         assert f"- {c.name} — điện thoại {c.phone} — thư điện tử {c.email}\n" in text
-        assert (f'<li>{c.name} — điện thoại <a href="tel:{c.phone.replace(" ", "")}">{c.phone}</a> — thư điện tử '
-                f'<a href="mailto:{c.email}">{c.email}</a></li>') in html
+        assert (
+            f'<li>{c.name} — điện thoại <a href="tel:{c.phone.replace(" ", "")}">{c.phone}</a> — thư điện tử '
+            f'<a href="mailto:{c.email}">{c.email}</a></li>'
+        ) in html
 
 
 def _assert_for_snv(campaign: Campaign, audience: str, text: str, html: str) -> None:
@@ -206,25 +319,52 @@ def test_salutation_by_the_unit_s_kind(campaign, code):
 
 def test_salutation_of_every_kind_rule(campaign):
     def unit(name: str, kind: str, title: str | None = None) -> Unit:
-        return Unit(code="X", name_vi=name, kind=kind, email="x@hatinh.example", head_email="y@hatinh.example",
-                    head_title_vi=title)
+        return Unit(
+            code="X",
+            name_vi=name,
+            kind=kind,
+            email="x@hatinh.example",
+            head_email="y@hatinh.example",
+            head_title_vi=title,
+        )
 
-    assert [salutation(u, head=True) for u in (
-        unit("Thanh tra tỉnh", "department"), unit("Ban Quản lý Khu kinh tế tỉnh", "department"),
-        unit("Ban Dân tộc tỉnh", "department", "Trưởng ban"), unit("Cục Hải quan Hà Tĩnh", "central_agency"),
-        unit("Kho bạc Nhà nước Hà Tĩnh", "central_agency"), unit("Phường Bắc Hà", "commune"),
-        unit("Thị trấn Nghèn", "commune"), unit("Thành phố Hà Tĩnh", "district"))] == [
-        "Chánh Thanh tra tỉnh", "Trưởng ban Ban Quản lý Khu kinh tế tỉnh", "Trưởng ban Ban Dân tộc tỉnh",
-        "Cục trưởng Cục Hải quan Hà Tĩnh", "Thủ trưởng Kho bạc Nhà nước Hà Tĩnh", "Chủ tịch UBND phường Bắc Hà",
-        "Chủ tịch UBND thị trấn Nghèn", "Chủ tịch UBND thành phố Hà Tĩnh"]
+    assert [
+        salutation(u, head=True)
+        for u in (
+            unit("Thanh tra tỉnh", "department"),
+            unit("Ban Quản lý Khu kinh tế tỉnh", "department"),
+            unit("Ban Dân tộc tỉnh", "department", "Trưởng ban"),
+            unit("Cục Hải quan Hà Tĩnh", "central_agency"),
+            unit("Kho bạc Nhà nước Hà Tĩnh", "central_agency"),
+            unit("Phường Bắc Hà", "commune"),
+            unit("Thị trấn Nghèn", "commune"),
+            unit("Thành phố Hà Tĩnh", "district"),
+        )
+    ] == [
+        "Chánh Thanh tra tỉnh",
+        "Trưởng ban Ban Quản lý Khu kinh tế tỉnh",
+        "Trưởng ban Ban Dân tộc tỉnh",
+        "Cục trưởng Cục Hải quan Hà Tĩnh",
+        "Thủ trưởng Kho bạc Nhà nước Hà Tĩnh",
+        "Chủ tịch UBND phường Bắc Hà",
+        "Chủ tịch UBND thị trấn Nghèn",
+        "Chủ tịch UBND thành phố Hà Tĩnh",
+    ]
 
 
 def test_every_unit_of_the_campaign_has_its_head_s_title(campaign):
     titles = {u.code: head_title(u) for u in campaign.active_units}
     assert {code: t for code, t in titles.items() if t != "Giám đốc"} == {
-        "VPUBND": "Chánh Văn phòng", "TTT": "Chánh Thanh tra", "BQLKKT": "Trưởng ban",
-        "VPDBQHHDND": "Chánh Văn phòng", "CTHUE": "Cục trưởng", "CHQ": "Cục trưởng", "CTK": "Cục trưởng",
-        "CQLTT": "Cục trưởng", **{u.code: "Chủ tịch UBND" for u in campaign.active_units if u.kind == "district"}}
+        "VPUBND": "Chánh Văn phòng",
+        "TTT": "Chánh Thanh tra",
+        "BQLKKT": "Trưởng ban",
+        "VPDBQHHDND": "Chánh Văn phòng",
+        "CTHUE": "Cục trưởng",
+        "CHQ": "Cục trưởng",
+        "CTK": "Cục trưởng",
+        "CQLTT": "Cục trưởng",
+        **{u.code: "Chủ tịch UBND" for u in campaign.active_units if u.kind == "district"},
+    }
     assert [u.code for u in campaign.active_units if salutation(u, head=True).startswith("Thủ trưởng")] == []
 
 
@@ -235,8 +375,10 @@ def test_each_template_declares_who_reads_it():
         if path.name.startswith("_") or path.name.endswith(".subject.txt"):
             continue
         name = path.name.removesuffix(".txt")
-        audiences = {re.search(r'{% set audience = "(\w+)" %}', (path.parent / f"{name}.{ext}").read_text())[1]
-                     for ext in ("txt", "html")}
+        audiences = {
+            re.search(r'{% set audience = "(\w+)" %}', (path.parent / f"{name}.{ext}").read_text())[1]
+            for ext in ("txt", "html")
+        }
         [declared[name]] = audiences
     assert declared == AUDIENCE
 
@@ -286,11 +428,18 @@ def test_a_survey_respondent_without_a_position(campaign):
 def test_the_approver_is_named_from_the_campaign_file(campaign):
     assert approver_name(campaign, "admin") == "Nguyễn Văn A, Giám đốc Sở Nội vụ"
     assert approver_record(campaign, "admin") == "Nguyễn Văn A, Giám đốc Sở Nội vụ (admin)"
-    assert approver_shown(campaign, "Nguyễn Văn A, Giám đốc Sở Nội vụ (admin)") == "Nguyễn Văn A, Giám đốc Sở Nội vụ"
+    assert (
+        approver_shown(campaign, "Nguyễn Văn A, Giám đốc Sở Nội vụ (admin)")
+        == "Nguyễn Văn A, Giám đốc Sở Nội vụ"
+    )
     assert approver_record(campaign, "khach") == "khach"  # no person known: the login as it came
-    assert approver_shown(campaign, "Lê Văn B (Sở Nội vụ)") == "Lê Văn B (Sở Nội vụ)"  # not a login in brackets
+    assert (
+        approver_shown(campaign, "Lê Văn B (Sở Nội vụ)") == "Lê Văn B (Sở Nội vụ)"
+    )  # not a login in brackets
     leader = campaign.contacts.snv_leader.model_copy(update={"login": "giamdoc.snv"})
-    led = campaign.model_copy(update={"contacts": campaign.contacts.model_copy(update={"snv_leader": leader})})
+    led = campaign.model_copy(
+        update={"contacts": campaign.contacts.model_copy(update={"snv_leader": leader})}
+    )
     assert approver_record(led, "giamdoc.snv") == "Giám đốc Sở Nội vụ (giamdoc.snv)"
     assert approver_shown(led, "Giám đốc Sở Nội vụ (giamdoc.snv)") == "Giám đốc Sở Nội vụ"
 
@@ -308,18 +457,23 @@ def test_contacts_phone_and_logins_are_checked():
 
 def test_the_ppc_reads_the_approver_s_name_and_no_link(runtime, campaign, sink):
     controller, folder = sink
-    rt = Runtime(runtime.store_url, SmtpSettings("127.0.0.1", controller.port, sender="cchc.snv@hatinh.example"))
+    rt = Runtime(
+        runtime.store_url, SmtpSettings("127.0.0.1", controller.port, sender="cchc.snv@hatinh.example")
+    )
     prepare(campaign, rt)
     built = datetime(2024, 1, 18, 3, tzinfo=UTC)
     assemble_report(campaign, rt, built)
     request_report_approval(campaign, rt, f"{PUBLIC}/required_actions", built)
-    record_report_decision(campaign, rt, False, "admin", datetime(2024, 1, 18, 8, tzinfo=UTC), "Thiếu giải trình")
+    record_report_decision(
+        campaign, rt, False, "admin", datetime(2024, 1, 18, 8, tzinfo=UTC), "Thiếu giải trình"
+    )
     assemble_report(campaign, rt, datetime(2024, 1, 19, 1, tzinfo=UTC))
     record_report_decision(campaign, rt, True, "admin", datetime(2024, 1, 19, 2, 30, tzinfo=UTC))
     deliver_report(campaign, rt, datetime(2024, 1, 19, 3, tzinfo=UTC))
     with session_scope(rt.store_url) as s:
         assert [b.decided_by for b in s.scalars(select(ReportBuild).order_by(ReportBuild.number))] == [
-            "Nguyễn Văn A, Giám đốc Sở Nội vụ (admin)"] * 2
+            "Nguyễn Văn A, Giám đốc Sở Nội vụ (admin)"
+        ] * 2
     mails = {m["Subject"].split("]")[0]: m for m in read_mails(folder)}
     approval, rejected = mails["[Trình duyệt"], mails["[Báo cáo bị từ chối"]
     delivery = mails[f"Sở Nội vụ trình báo cáo kết quả tự đánh giá, chấm điểm {campaign.title_vi}"]
@@ -337,23 +491,37 @@ def test_the_ppc_reads_the_approver_s_name_and_no_link(runtime, campaign, sink):
 def test_escalation_reaches_each_head_by_title_and_the_leader_with_the_link(runtime, campaign, sink):
     """The reminder run at the nominees' escalation, on a store where no unit has sent anything."""
     controller, folder = sink
-    rt = Runtime(runtime.store_url, SmtpSettings("127.0.0.1", controller.port, sender="cchc.snv@hatinh.example"))
+    rt = Runtime(
+        runtime.store_url, SmtpSettings("127.0.0.1", controller.port, sender="cchc.snv@hatinh.example")
+    )
     prepare(campaign, rt)
     escalation = reminders.rungs(campaign, "nominees")[-1]
     assert escalation.name == "escalation"
     send_notices(campaign, rt, escalation.at)
     mails = read_mails(folder)
-    heads = {m["To"]: m for m in mails if m["Subject"].startswith("[Báo cáo lãnh đạo] ") and "Cử công chức" in
-             m["Subject"] and m["To"] != campaign.contacts.snv_leader.email}
-    owners = {"VPUBND": "Chánh Văn phòng UBND tỉnh", "SNV": "Giám đốc Sở Nội vụ", "STP": "Giám đốc Sở Tư pháp",
-              "STC": "Giám đốc Sở Tài chính", "STTTT": "Giám đốc Sở Thông tin và Truyền thông",
-              "SKHDT": "Giám đốc Sở Kế hoạch và Đầu tư", "CTHUE": "Cục trưởng Cục Thuế tỉnh Hà Tĩnh"}
+    heads = {
+        m["To"]: m
+        for m in mails
+        if m["Subject"].startswith("[Báo cáo lãnh đạo] ")
+        and "Cử công chức" in m["Subject"]
+        and m["To"] != campaign.contacts.snv_leader.email
+    }
+    owners = {
+        "VPUBND": "Chánh Văn phòng UBND tỉnh",
+        "SNV": "Giám đốc Sở Nội vụ",
+        "STP": "Giám đốc Sở Tư pháp",
+        "STC": "Giám đốc Sở Tài chính",
+        "STTTT": "Giám đốc Sở Thông tin và Truyền thông",
+        "SKHDT": "Giám đốc Sở Kế hoạch và Đầu tư",
+        "CTHUE": "Cục trưởng Cục Thuế tỉnh Hà Tĩnh",
+    }
     assert set(heads) == {campaign.unit_by_code[code].head_email for code in owners}
     for code, title in owners.items():
         text, _ = _bodies(heads[campaign.unit_by_code[code].head_email])
         assert text.splitlines()[0] == f"Kính gửi: {title}"
     snv = {c.email: "coordinators" for c in campaign.contacts.coordinators} | {
-        campaign.contacts.snv_leader.email: "leader"}
+        campaign.contacts.snv_leader.email: "leader"
+    }
     assert {m["To"] for m in mails} & set(snv) == {campaign.contacts.snv_leader.email}  # the digests
     for message in mails:
         if message["To"] in snv:

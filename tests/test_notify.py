@@ -1,6 +1,5 @@
 """Mail through a real SMTP server on loopback; the ledger sends each key once and retries failures."""
 
-
 from par_index import mail_sink
 from par_index.notify import SmtpSettings
 from par_index.service import close_phase, notify_phase_closed, prepare
@@ -12,7 +11,9 @@ from support.received_mail import read_mails
 
 def test_phase_close_mails_coordinators_once_in_vietnamese(runtime, campaign, sink):
     controller, folder = sink
-    rt = type(runtime)(runtime.store_url, SmtpSettings("127.0.0.1", controller.port, sender="cchc@hatinh.example"))
+    rt = type(runtime)(
+        runtime.store_url, SmtpSettings("127.0.0.1", controller.port, sender="cchc@hatinh.example")
+    )
     prepare(campaign, rt)
     close_phase(campaign, rt, "nominees")
     first = notify_phase_closed(campaign, rt, "nominees")

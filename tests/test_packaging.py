@@ -81,8 +81,11 @@ def installed(tmp_path_factory) -> Path:
     source.mkdir()
     for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
         shutil.copy2(ROOT / name, source / name)
-    shutil.copytree(ROOT / "include", source / "include",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"))
+    shutil.copytree(
+        ROOT / "include",
+        source / "include",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"),
+    )
     _uv("build", "--quiet", "--out-dir", str(tmp / "dist"), str(source), cwd=tmp)
     wheels = sorted((tmp / "dist").glob("par_index-*.whl"))
     assert len(wheels) == 1, wheels
@@ -90,24 +93,44 @@ def installed(tmp_path_factory) -> Path:
     _uv("venv", "--quiet", "--python", sys.executable, str(venv), cwd=tmp)
     python = venv / "bin" / "python"
     _uv("pip", "install", "--quiet", "--python", str(python), "--no-deps", str(wheels[0]), cwd=tmp)
-    site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     (site / "zz_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
     return python
 
 
 def _probe(python: Path, cwd: Path, **env: str) -> dict:
     cwd.mkdir(parents=True, exist_ok=True)
-    base = {k: v for k, v in os.environ.items()
-            if k not in {"PYTHONPATH", "PAR_DATA_DIR", "PAR_CAMPAIGNS_DIR", "PAR_EXTRA_CAMPAIGNS_DIR"}}
-    done = subprocess.run([python, "-c", PROBE, str(cwd / "store.sqlite")], cwd=cwd, env=base | env,
-                          capture_output=True, text=True, timeout=300)
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTHONPATH", "PAR_DATA_DIR", "PAR_CAMPAIGNS_DIR", "PAR_EXTRA_CAMPAIGNS_DIR"}
+    }
+    done = subprocess.run(
+        [python, "-c", PROBE, str(cwd / "store.sqlite")],
+        cwd=cwd,
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_the_installed_wheel_reads_its_own_data_from_any_folder(installed, tmp_path):
-    site = installed.parent.parent / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    site = (
+        installed.parent.parent
+        / "lib"
+        / f"python{sys.version_info.major}.{sys.version_info.minor}"
+        / "site-packages"
+    )
     elsewhere = tmp_path / "elsewhere"
     facts = _probe(installed, elsewhere)
     bundled = site / "par_index" / "bundled"
@@ -117,12 +140,25 @@ def test_the_installed_wheel_reads_its_own_data_from_any_folder(installed, tmp_p
     assert facts["data_dir"] == str(elsewhere / "out")  # no PAR_DATA_DIR: out/ of the working directory
     assert facts["criteria"] == [8, 37, 88]
     assert facts["campaign_files"] == [str(bundled / "campaigns" / "ha_tinh_2023.yaml")]
-    assert facts["campaign"] == {"id": "ha_tinh_2023", "catalogue": "par_province_2022", "units": 41, "criteria": 37,
-                                 "deadlines": {"nominees": "2023-12-30", "survey": "2023-12-31",
-                                               "self_scores": "2024-01-16", "report": "2024-01-20"}}
+    assert facts["campaign"] == {
+        "id": "ha_tinh_2023",
+        "catalogue": "par_province_2022",
+        "units": 41,
+        "criteria": 37,
+        "deadlines": {
+            "nominees": "2023-12-30",
+            "survey": "2023-12-31",
+            "self_scores": "2024-01-16",
+            "report": "2024-01-20",
+        },
+    }
     assert facts["reminder_template"] == str(bundled / "templates" / "email" / "reminder.txt")
-    assert facts["forms"] == ["khao_sat_danh_sach_nguoi_tra_loi.xlsx", "phu_luc_ii_bao_cao_tu_cham_diem.xlsx",
-                              "phu_luc_iii_tai_khoan_phan_mem.xlsx", "phu_luc_iv_cong_chuc_dau_moi.xlsx"]
+    assert facts["forms"] == [
+        "khao_sat_danh_sach_nguoi_tra_loi.xlsx",
+        "phu_luc_ii_bao_cao_tu_cham_diem.xlsx",
+        "phu_luc_iii_tai_khoan_phan_mem.xlsx",
+        "phu_luc_iv_cong_chuc_dau_moi.xlsx",
+    ]
     assert facts["report_template"] is True
     assert facts["tables"] is True  # the migrations shipped in the wheel built the store
 
@@ -130,7 +166,9 @@ def test_the_installed_wheel_reads_its_own_data_from_any_folder(installed, tmp_p
 def test_the_deployment_folders_come_from_the_environment(installed, tmp_path):
     campaigns, data = tmp_path / "campaigns", tmp_path / "data"
     campaigns.mkdir()
-    facts = _probe(installed, tmp_path / "elsewhere", PAR_CAMPAIGNS_DIR=str(campaigns), PAR_DATA_DIR=str(data))
+    facts = _probe(
+        installed, tmp_path / "elsewhere", PAR_CAMPAIGNS_DIR=str(campaigns), PAR_DATA_DIR=str(data)
+    )
     assert facts["campaign_files"] == []  # the bundled campaign file is only the default
     assert facts["campaign"] is None
     assert facts["data_dir"] == str(data)

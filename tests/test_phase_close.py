@@ -30,18 +30,27 @@ def test_a_phase_closes_after_a_failed_collection_and_the_coordinators_are_told_
         late = s.scalar(select(LateUnit.unit_code).where(LateUnit.phase == "nominees").limit(1))
         failures = [(f.code, f.message) for f in s.scalars(select(CollectionFailure))]
     assert (outcome.status, outcome.collection_failed, late is not None) == ("closed_incomplete", True, True)
-    assert failures == [("COL001", "Tác vụ thu nhận “Cử công chức đầu mối (Phụ lục IV)” kết thúc lỗi; nội dung "
-                                   "được khép lại lúc 27/12/2023 10:00 (TRƯỚC hạn) với dữ liệu đã có. Xem nhật ký "
-                                   "tác vụ, sửa lỗi rồi Clear tác vụ thu nhận để thu nhận tiếp.")]
+    assert failures == [
+        (
+            "COL001",
+            "Tác vụ thu nhận “Cử công chức đầu mối (Phụ lục IV)” kết thúc lỗi; nội dung "
+            "được khép lại lúc 27/12/2023 10:00 (TRƯỚC hạn) với dữ liệu đã có. Xem nhật ký "
+            "tác vụ, sửa lỗi rồi Clear tác vụ thu nhận để thu nhận tiếp.",
+        )
+    ]
 
     notify_phase_closed(campaign, rt, "nominees", closed_at)
     deadline_alert(campaign, rt, "survey", "1d", datetime(2023, 12, 30, 8, 0, tzinfo=HANOI))
     first, second = read_mails(folder)
     body = first.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert "LƯU Ý: tác vụ thu nhận của nội dung này kết thúc lỗi" in body
-    assert ("Lỗi khi thu nhận từ lần báo trước (1):\n- 27/12/2023 10:00 — Cử công chức đầu mối (Phụ lục IV), Tác vụ "
-            "thu nhận [COL001]: Tác vụ thu nhận") in body
-    assert "Lỗi khi thu nhận" not in second.get_body(("plain",)).get_content()  # named once, in the next mail only
+    assert (
+        "Lỗi khi thu nhận từ lần báo trước (1):\n- 27/12/2023 10:00 — Cử công chức đầu mối (Phụ lục IV), Tác vụ "
+        "thu nhận [COL001]: Tác vụ thu nhận"
+    ) in body
+    assert (
+        "Lỗi khi thu nhận" not in second.get_body(("plain",)).get_content()
+    )  # named once, in the next mail only
 
 
 def test_the_report_says_which_phases_it_cannot_vouch_for(campaign, runtime):
@@ -68,7 +77,8 @@ def test_the_dashboard_lists_collection_failures_and_whether_they_were_reported(
     moment = datetime(2024, 1, 10, 9, 0, tzinfo=HANOI)
     close_phase(campaign, runtime, "survey", moment, collection_failed=True)
     overview = build_overview(campaign, runtime.store_url, datetime(2024, 1, 10, 9, 5, tzinfo=HANOI))
-    assert [(f["time_vi"], f["phase_title"], f["code"], f["reported_vi"]) for f in overview["collection_failures"]] == [
-        ("10/01/2024 09:00", "Trả lời phiếu khảo sát xã hội học", "COL001", "Chưa")]
+    assert [
+        (f["time_vi"], f["phase_title"], f["code"], f["reported_vi"]) for f in overview["collection_failures"]
+    ] == [("10/01/2024 09:00", "Trả lời phiếu khảo sát xã hội học", "COL001", "Chưa")]
     survey = next(d for d in overview["deadlines"] if d["phase"] == "survey")
     assert survey["closed"]["collection_failed"] is True

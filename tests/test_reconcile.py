@@ -23,7 +23,7 @@ SIGNED = datetime(2024, 1, 15, 16, 59, 59, tzinfo=UTC)
 
 def _frame(rows):
     """rows: (unit, criterion, score, evidence, explanation, updated_at, duplicates) with defaults."""
-    full = [(u, c, s, *rest, *(True, False, SIGNED, 1)[len(rest):]) for u, c, s, *rest in rows]
+    full = [(u, c, s, *rest, *(True, False, SIGNED, 1)[len(rest) :]) for u, c, s, *rest in rows]
     frame = pd.DataFrame(full, columns=FRAME_COLUMNS)
     frame["updated_at"] = pd.to_datetime(frame["updated_at"], utc=True)
     return frame
@@ -37,13 +37,26 @@ PLANTED = {  # category → (report rows, portal rows, the key that must be foun
     "survey_self_scored": ([("STP", "2.p5.1", 1.5)], [], ("STP", "2.p5.1")),
     "not_assigned": ([], [("STP", "3.p1.1", 1.0)], ("STP", "3.p1.1")),
     "evidence_one_side": ([("SNV", "4.p1.1", 0.5, True)], [("SNV", "4.p1.1", 0.5, False)], ("SNV", "4.p1.1")),
-    "no_evidence": ([("SNV", "5.p2.2", 0.5, False, False)], [("SNV", "5.p2.2", 0.5, False)], ("SNV", "5.p2.2")),
-    "stale_report": ([("VPUBND", "3.p2.1", 0.5)],
-                     [("VPUBND", "3.p2.1", 0.5, True, False, SIGNED + timedelta(hours=20))], ("VPUBND", "3.p2.1")),
-    "subtotal_inconsistent": ([("STTTT", "7.p1", 3.0), ("STTTT", "7.p1.1", 1.5), ("STTTT", "7.p1.2", 1.0)],
-                              [("STTTT", "7.p1.1", 1.5), ("STTTT", "7.p1.2", 1.0)], ("STTTT", "7.p1")),
-    "duplicate_rows": ([("CTHUE", "8.p2.3", 3.0)], [("CTHUE", "8.p2.3", 3.0, True, False, SIGNED, 2)],
-                       ("CTHUE", "8.p2.3")),
+    "no_evidence": (
+        [("SNV", "5.p2.2", 0.5, False, False)],
+        [("SNV", "5.p2.2", 0.5, False)],
+        ("SNV", "5.p2.2"),
+    ),
+    "stale_report": (
+        [("VPUBND", "3.p2.1", 0.5)],
+        [("VPUBND", "3.p2.1", 0.5, True, False, SIGNED + timedelta(hours=20))],
+        ("VPUBND", "3.p2.1"),
+    ),
+    "subtotal_inconsistent": (
+        [("STTTT", "7.p1", 3.0), ("STTTT", "7.p1.1", 1.5), ("STTTT", "7.p1.2", 1.0)],
+        [("STTTT", "7.p1.1", 1.5), ("STTTT", "7.p1.2", 1.0)],
+        ("STTTT", "7.p1"),
+    ),
+    "duplicate_rows": (
+        [("CTHUE", "8.p2.3", 3.0)],
+        [("CTHUE", "8.p2.3", 3.0, True, False, SIGNED, 2)],
+        ("CTHUE", "8.p2.3"),
+    ),
 }
 
 # What each planted case tells the unit: its figures (Vietnamese decimal commas), the catalogue's maximum (0,75
@@ -57,7 +70,7 @@ MESSAGES = {
     "only_portal": "2.p1.1: phần mềm có 0,5 điểm nhưng báo cáo không có: bổ sung vào báo cáo hoặc xóa trên phần mềm.",
     "only_report": "8.p2.1: báo cáo có 3 điểm nhưng phần mềm chưa có: cập nhật phần mềm.",
     "stale_report": "3.p2.1: phần mềm được sửa lúc 16/01/2024 19:59, sau khi ký báo cáo (15/01/2024): gửi lại báo cáo "
-                    "cho khớp.",
+    "cho khớp.",
     "subtotal_inconsistent": "7.p1: tổng ghi 3 điểm trên báo cáo, cộng các mục con được 2,5.",
     "survey_self_scored": "2.p5.1 do Bộ Nội vụ chấm qua điều tra xã hội học: xóa điểm tự chấm (báo cáo 1,5).",
     "value_differs": "6.p1.2: báo cáo 1 điểm, phần mềm 0,75 điểm (chênh -0,25): sửa cho trùng khớp.",
@@ -80,7 +93,8 @@ def test_all_planted_cases_together_with_values(campaign, monkeypatch, slots):
     portal = _frame([p for _, por, _ in PLANTED.values() for p in por])
     found = find_mismatches(report, portal, Rules.of(campaign))
     assert sorted(zip(found["unit"], found["criterion"], found["category"], strict=True)) == sorted(
-        (*key, category) for category, (_, _, key) in PLANTED.items())
+        (*key, category) for category, (_, _, key) in PLANTED.items()
+    )
     row = found[found["category"] == "value_differs"].iloc[0]
     assert (row.report_score, row.portal_score, row.difference) == (1.0, 0.75, -0.25)
     assert "chênh -0,25" in row.message
@@ -94,15 +108,33 @@ def test_tolerance_is_configurable(campaign):
 
 def _store_scores(rt, campaign, rows, source):
     with session_scope(rt.store_url) as s:
-        file = ReceivedFile(campaign_id=campaign.id, sha256=f"{source}{len(rows)}{datetime.now().timestamp()}",
-                            original_name="test", archived_as="", size_bytes=0, arrived_at=SIGNED,
-                            registered_at=SIGNED, form_kind="test", status="accepted")
+        file = ReceivedFile(
+            campaign_id=campaign.id,
+            sha256=f"{source}{len(rows)}{datetime.now().timestamp()}",
+            original_name="test",
+            archived_as="",
+            size_bytes=0,
+            arrived_at=SIGNED,
+            registered_at=SIGNED,
+            form_kind="test",
+            status="accepted",
+        )
         s.add(file)
         s.flush()
         for unit, code, score in rows:
-            s.merge(Score(campaign_id=campaign.id, source=source, unit_code=unit, criterion_code=code,
-                          score=Decimal(str(score)), evidence="Số 1", evidence_count=1, updated_at=SIGNED,
-                          file_id=file.id))
+            s.merge(
+                Score(
+                    campaign_id=campaign.id,
+                    source=source,
+                    unit_code=unit,
+                    criterion_code=code,
+                    score=Decimal(str(score)),
+                    evidence="Số 1",
+                    evidence_count=1,
+                    updated_at=SIGNED,
+                    file_id=file.id,
+                )
+            )
 
 
 @pytest.fixture
@@ -117,14 +149,18 @@ def two_units(runtime, campaign):
 
 def _mismatches(rt):
     with session_scope(rt.store_url) as s:
-        return {(m.unit_code, m.criterion_code, m.category): (m.id, m.portal_score)
-                for m in s.scalars(select(Mismatch))}
+        return {
+            (m.unit_code, m.criterion_code, m.category): (m.id, m.portal_score)
+            for m in s.scalars(select(Mismatch))
+        }
 
 
 def test_rerun_for_one_unit_changes_only_that_unit(two_units, campaign):
     before = _mismatches(two_units)
     with session_scope(two_units.store_url) as s:  # STC corrects the software
-        s.scalar(select(Score).where(Score.source == "portal", Score.unit_code == "STC")).score = Decimal("1.0")
+        s.scalar(select(Score).where(Score.source == "portal", Score.unit_code == "STC")).score = Decimal(
+            "1.0"
+        )
     with session_scope(two_units.store_url) as s:
         result = reconcile(s, campaign, Scope(units=("STC",)))
     after = _mismatches(two_units)
@@ -156,17 +192,26 @@ def test_units_receive_their_table_once_per_distinct_result(two_units, campaign,
         first = reconcile_scores(campaign, rt)
         again = reconcile_scores(campaign, rt)
         with session_scope(rt.store_url) as s:
-            s.scalar(select(Score).where(Score.source == "portal", Score.unit_code == "STP")).score = Decimal("0")
+            s.scalar(select(Score).where(Score.source == "portal", Score.unit_code == "STP")).score = Decimal(
+                "0"
+            )
         changed = reconcile_scores(campaign, rt, units=["STP"])
     finally:
         sink.stop()
-    assert first["mail"] == {"sent": 2} and again["mail"] == {"already_sent": 2} and changed["mail"] == {"sent": 1}
+    assert (
+        first["mail"] == {"sent": 2}
+        and again["mail"] == {"already_sent": 2}
+        and changed["mail"] == {"sent": 1}
+    )
     assert first["by_category"] == {"value_differs": 2} and first["largest"][0]["difference"] == -0.25
     book = load_workbook(reports_dir(campaign.id) / "doi_chieu" / "doi_chieu_STP.xlsx")["Cần sửa"]
     assert book["A5"].value == "2.p1.1" and book["C5"].value == "Điểm khác nhau" and book["E5"].value == 0.0
     with session_scope(rt.store_url) as s:
         notices = s.scalars(select(Notification).where(Notification.template == "mismatch_notice")).all()
-    assert {n.recipients[0] for n in notices} == {campaign.unit_by_code["STC"].email, campaign.unit_by_code["STP"].email}
+    assert {n.recipients[0] for n in notices} == {
+        campaign.unit_by_code["STC"].email,
+        campaign.unit_by_code["STP"].email,
+    }
 
 
 def test_duplicates_and_stale_reports_come_through_intake(runtime, campaign):
@@ -175,12 +220,28 @@ def test_duplicates_and_stale_reports_come_through_intake(runtime, campaign):
     from par_index.paths import inbox_dir
 
     prepare(campaign, runtime)
-    write_xlsx(inbox_dir(campaign.id) / "pl2.xlsx", "PHỤ LỤC II", [("Đơn vị", "STP"), ("Ngày", "10/01/2024")],
-               ["Mã tiêu chí", "Điểm tự chấm", "Tài liệu kiểm chứng"], [["2.p1.1", "0,5", "Số 1"]])
-    write_csv(inbox_dir(campaign.id) / "export.csv", ["Mã đơn vị", "Mã tiêu chí", "Điểm tự đánh giá",
-                                                       "Số tài liệu kiểm chứng", "Trạng thái", "Cập nhật lúc"],
-              [["STP", "2.p1.1", "0,5", 1, "Đã nộp", "09/01/2024 10:00"],
-               ["STP", "2.p1.1", "0,5", 1, "Đã nộp", "12/01/2024 10:00"]])
+    write_xlsx(
+        inbox_dir(campaign.id) / "pl2.xlsx",
+        "PHỤ LỤC II",
+        [("Đơn vị", "STP"), ("Ngày", "10/01/2024")],
+        ["Mã tiêu chí", "Điểm tự chấm", "Tài liệu kiểm chứng"],
+        [["2.p1.1", "0,5", "Số 1"]],
+    )
+    write_csv(
+        inbox_dir(campaign.id) / "export.csv",
+        [
+            "Mã đơn vị",
+            "Mã tiêu chí",
+            "Điểm tự đánh giá",
+            "Số tài liệu kiểm chứng",
+            "Trạng thái",
+            "Cập nhật lúc",
+        ],
+        [
+            ["STP", "2.p1.1", "0,5", 1, "Đã nộp", "09/01/2024 10:00"],
+            ["STP", "2.p1.1", "0,5", 1, "Đã nộp", "12/01/2024 10:00"],
+        ],
+    )
     for path in inbox_dir(campaign.id).iterdir():  # sent a while ago: finished files
         os.utime(path, (path.stat().st_mtime - 60, path.stat().st_mtime - 60))
     with session_scope(runtime.store_url) as s:
@@ -198,7 +259,9 @@ def test_a_unit_whose_points_to_fix_are_gone_gets_a_correction_once(two_units, c
         rt = Runtime(two_units.store_url, SmtpSettings("127.0.0.1", sink.port))
         reconcile_scores(campaign, rt)  # both units told what to fix
         with session_scope(rt.store_url) as s:  # the whole export arrives: STC's software score was right
-            s.scalar(select(Score).where(Score.source == "portal", Score.unit_code == "STC")).score = Decimal("1.0")
+            s.scalar(select(Score).where(Score.source == "portal", Score.unit_code == "STC")).score = Decimal(
+                "1.0"
+            )
         cleared = reconcile_scores(campaign, rt)
         again = reconcile_scores(campaign, rt)
     finally:
@@ -207,9 +270,16 @@ def test_a_unit_whose_points_to_fix_are_gone_gets_a_correction_once(two_units, c
     assert (cleared["mail"], again["mail"]) == ({"already_sent": 1, "sent": 1}, {"already_sent": 2})
     corrections = [m for m in read_mails(tmp_path / "mail") if str(m["Subject"]).startswith("[Đính chính")]
     with session_scope(rt.store_url) as s:
-        first_notice = s.scalar(select(Notification.sent_at).where(Notification.template == "mismatch_notice",
-                                                                   Notification.unit_code == "STC"))
+        first_notice = s.scalar(
+            select(Notification.sent_at).where(
+                Notification.template == "mismatch_notice", Notification.unit_code == "STC"
+            )
+        )
     stc = campaign.unit_by_code["STC"]
-    assert [(str(m["To"]), str(m["Subject"])) for m in corrections] == [(
-        stc.email, f"[Đính chính đối chiếu CCHC] {stc.name_vi}: bảng cần sửa gửi ngày "
-                   f"{first_notice.astimezone(campaign.tz):%d/%m/%Y %H:%M} không còn áp dụng")]
+    assert [(str(m["To"]), str(m["Subject"])) for m in corrections] == [
+        (
+            stc.email,
+            f"[Đính chính đối chiếu CCHC] {stc.name_vi}: bảng cần sửa gửi ngày "
+            f"{first_notice.astimezone(campaign.tz):%d/%m/%Y %H:%M} không còn áp dụng",
+        )
+    ]

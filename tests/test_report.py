@@ -37,14 +37,18 @@ from support.received_mail import read_mails
 REPORT_PAGES = 3
 # The directive's number and date are inferred in the campaign file; the late units of the nominees' phase are the
 # planted ones (sample_data): CTHUE late, STP three people for area 2, STTTT never.
-OPENING = ("Thực hiện Văn bản số …/UBND-NC1 ngày 20/12/2023 (số, ngày văn bản suy luận) của Ủy ban nhân dân tỉnh Hà "
-           "Tĩnh triển khai xác định chỉ số cải cách hành chính của tỉnh năm 2023, Sở Nội vụ báo cáo kết quả tự đánh "
-           "giá, chấm điểm Chỉ số cải cách hành chính năm 2023 như sau:")
-NOMINEES_LATE_LINE = ("- Cử công chức đầu mối (Phụ lục IV) (hạn 30/12/2023): Cục Thuế tỉnh Hà Tĩnh (Nộp ngày "
-                      "03/01/2024); Sở Tư pháp (lĩnh vực 2: 3 người (quy định 01–02)); Sở Thông tin và Truyền thông "
-                      "(Chưa gửi danh sách công chức đầu mối).")
+OPENING = (
+    "Thực hiện Văn bản số …/UBND-NC1 ngày 20/12/2023 (số, ngày văn bản suy luận) của Ủy ban nhân dân tỉnh Hà "
+    "Tĩnh triển khai xác định chỉ số cải cách hành chính của tỉnh năm 2023, Sở Nội vụ báo cáo kết quả tự đánh "
+    "giá, chấm điểm Chỉ số cải cách hành chính năm 2023 như sau:"
+)
+NOMINEES_LATE_LINE = (
+    "- Cử công chức đầu mối (Phụ lục IV) (hạn 30/12/2023): Cục Thuế tỉnh Hà Tĩnh (Nộp ngày "
+    "03/01/2024); Sở Tư pháp (lĩnh vực 2: 3 người (quy định 01–02)); Sở Thông tin và Truyền thông "
+    "(Chưa gửi danh sách công chức đầu mối)."
+)
 BUILT = datetime(2024, 1, 18, 3, 0, tzinfo=UTC)  # 10:00 on 18/01/2024 in Hà Tĩnh
-FORMULA = "=HYPERLINK(\"http://x.example\",\"bấm\")"
+FORMULA = '=HYPERLINK("http://x.example","bấm")'
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +63,9 @@ def report(tmp_path_factory, campaign):
         rt = Runtime(fresh_database(folder, "store"))
         run_campaign(campaign, rt, BUILT)
         with session_scope(rt.store_url) as s:
-            score = s.scalars(select(Score).where(Score.source == "report", Score.criterion_code == "4.p1.1")).one()
+            score = s.scalars(
+                select(Score).where(Score.source == "report", Score.criterion_code == "4.p1.1")
+            ).one()
             score.explanation = FORMULA
         result = assemble_report(campaign, rt, BUILT)
         yield rt, folder, result
@@ -80,14 +86,29 @@ def _accepted_report_scores(folder: Path, campaign) -> dict[str, Decimal]:
 def test_summary_sheet_cell_by_cell(report, campaign):
     rt, folder, result = report
     wb = load_workbook(result["workbook"])
-    assert wb.sheetnames == ["Tổng hợp", "Bảng điểm", "Khảo sát", "Sai lệch", "Đơn vị chậm", "Đầu mối",
-                             "Lỗi tiếp nhận"]
+    assert wb.sheetnames == [
+        "Tổng hợp",
+        "Bảng điểm",
+        "Khảo sát",
+        "Sai lệch",
+        "Đơn vị chậm",
+        "Đầu mối",
+        "Lỗi tiếp nhận",
+    ]
     ws = wb["Tổng hợp"]
     assert ws["A1"].value == "TỔNG HỢP KẾT QUẢ TỰ ĐÁNH GIÁ — CHỈ SỐ CCHC NĂM 2023 — TỈNH HÀ TĨNH"
     assert ws["A2"].value.startswith("Số liệu đến 18/01/2024 10:00 (giờ Việt Nam).")
     assert "TẠM TÍNH" in ws["A3"].value
-    assert [c.value for c in ws[5]] == ["Mã", "Lĩnh vực", "Điểm tự chấm tối đa", "Điểm tự chấm", "Tỷ lệ (%)",
-                                         "Điểm điều tra XHH tối đa", "Điểm điều tra XHH", "Nguồn gốc"]
+    assert [c.value for c in ws[5]] == [
+        "Mã",
+        "Lĩnh vực",
+        "Điểm tự chấm tối đa",
+        "Điểm tự chấm",
+        "Tỷ lệ (%)",
+        "Điểm điều tra XHH tối đa",
+        "Điểm điều tra XHH",
+        "Nguồn gốc",
+    ]
     sums = _accepted_report_scores(folder, campaign)
     catalogue = campaign.catalogue
     for row, area in enumerate(catalogue.areas, 6):
@@ -101,21 +122,32 @@ def test_summary_sheet_cell_by_cell(report, campaign):
         assert values[7] == "Có mục tạm tính"
     total_row = 6 + len(catalogue.areas)
     assert [c.value for c in ws[total_row]][1:7] == [
-        "Tổng điểm tự chấm (trên 68 điểm)", 68, float(sum(sums.values())),
-        round(float(100 * sum(sums.values()) / 68), 1), 32, "Bộ Nội vụ chấm"]
+        "Tổng điểm tự chấm (trên 68 điểm)",
+        68,
+        float(sum(sums.values())),
+        round(float(100 * sum(sums.values()) / 68), 1),
+        32,
+        "Bộ Nội vụ chấm",
+    ]
     assert "Bộ Nội vụ chấm, không tự chấm" in ws.cell(total_row + 1, 2).value
     facts = {ws.cell(r, 2).value: ws.cell(r, 3).value for r in range(total_row + 4, total_row + 11)}
     with session_scope(rt.store_url) as s:
         nominees = s.scalars(select(Nominee)).all()
         survey = evaluate(s, campaign, "survey", BUILT)
-    expected_rate = round(100 * sum(u.done for u in survey.units.values())
-                          / sum(u.expected for u in survey.units.values()), 1)
+    expected_rate = round(
+        100 * sum(u.done for u in survey.units.values()) / sum(u.expected for u in survey.units.values()), 1
+    )
     assert facts["Số cơ quan, đơn vị"] == len(campaign.active_units) == 41
-    assert facts["Công chức đầu mối đã cử"] == f"{len(nominees)} người của {len({n.unit_code for n in nominees})} đơn vị"
+    assert (
+        facts["Công chức đầu mối đã cử"]
+        == f"{len(nominees)} người của {len({n.unit_code for n in nominees})} đơn vị"
+    )
     assert facts["Tỷ lệ lãnh đạo trả lời khảo sát đúng hạn (%)"] == expected_rate
     assert facts["Sai lệch giữa phần mềm và báo cáo chưa xử lý"] == result["open_mismatches"] == 4
-    assert facts["Dự toán kinh phí"] == ("Dự toán kinh phí triển khai xác định Chỉ số CCHC (Sở Nội vụ chủ trì, phối "
-                                         "hợp Sở Tài chính): đang lập; chưa có số, ngày văn bản.")
+    assert facts["Dự toán kinh phí"] == (
+        "Dự toán kinh phí triển khai xác định Chỉ số CCHC (Sở Nội vụ chủ trì, phối "
+        "hợp Sở Tài chính): đang lập; chưa có số, ngày văn bản."
+    )
     [chart] = ws._charts
     assert chart.tagname == "barChart" and len(chart.series) == 2  # maximum and self-score, by area
     for sheet in wb.worksheets:
@@ -154,34 +186,57 @@ def test_word_report_layout_per_decree_30(report, campaign):
     doc = Document(result["docx"])
     section = doc.sections[0]
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)  # A4 (stored in twips)
-    top, bottom, left, right = (round(m.mm, 1) for m in (section.top_margin, section.bottom_margin,
-                                                          section.left_margin, section.right_margin))
+    top, bottom, left, right = (
+        round(m.mm, 1)
+        for m in (section.top_margin, section.bottom_margin, section.left_margin, section.right_margin)
+    )
     # the template's margins, within the decree's ranges (top and bottom 20-25, left 30-35, right 15-20 mm)
     assert (top, bottom, left, right) == (20.0, 20.0, 30.0, 15.0)
     assert section.different_first_page_header_footer  # page numbers from page 2
     assert "PAGE" in section.header._element.xml and "PAGE" not in section.first_page_header._element.xml
     normal = doc.styles["Normal"].font
-    assert (normal.name, normal.size) == ("Times New Roman", Pt(14))  # the decree's 13-14 pt, as the template has it
+    assert (normal.name, normal.size) == (
+        "Times New Roman",
+        Pt(14),
+    )  # the decree's 13-14 pt, as the template has it
     runs = [run for p in doc.paragraphs for run in p.runs] + [
-        run for t in doc.tables for cell in t._cells for p in cell.paragraphs for run in p.runs]
+        run for t in doc.tables for cell in t._cells for p in cell.paragraphs for run in p.runs
+    ]
     assert {run.font.name for run in runs} <= {"Times New Roman", None}
     body_sizes = {run.font.size for p in doc.paragraphs for run in p.runs if run.text.strip()}
     assert body_sizes <= {Pt(13), Pt(14)}, body_sizes
     left, right = doc.tables[0].rows[0].cells
     assert _texts(left) == ["UBND TỈNH HÀ TĨNH", "SỞ NỘI VỤ", "", "Số: …/BC-SNV"]
-    assert _texts(right) == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "",
-                             "Hà Tĩnh, ngày 18 tháng 01 năm 2024"]
+    assert _texts(right) == [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "",
+        "Hà Tĩnh, ngày 18 tháng 01 năm 2024",
+    ]
     assert right.paragraphs[3].runs[0].italic and left.paragraphs[1].runs[0].bold
     text = _texts(doc)
-    for heading in ("BÁO CÁO", "I. TÌNH HÌNH CHUNG", "II. KẾT QUẢ TỰ ĐÁNH GIÁ THEO TỪNG LĨNH VỰC",
-                    "III. HẠN CHẾ, KHÓ KHĂN VÀ NGUYÊN NHÂN", "IV. ĐỀ XUẤT, KIẾN NGHỊ"):
+    for heading in (
+        "BÁO CÁO",
+        "I. TÌNH HÌNH CHUNG",
+        "II. KẾT QUẢ TỰ ĐÁNH GIÁ THEO TỪNG LĨNH VỰC",
+        "III. HẠN CHẾ, KHÓ KHĂN VÀ NGUYÊN NHÂN",
+        "IV. ĐỀ XUẤT, KIẾN NGHỊ",
+    ):
         assert heading in text, heading
     assert "Kính gửi: Ủy ban nhân dân tỉnh." in text
-    assert [p for p in text if "(số, ngày văn bản suy luận)" in p] == [OPENING]  # the inferred number stays marked
+    assert [p for p in text if "(số, ngày văn bản suy luận)" in p] == [
+        OPENING
+    ]  # the inferred number stays marked
     # late units, by name
     assert [p for p in text if p.startswith("- Cử công chức đầu mối")] == [NOMINEES_LATE_LINE]
     areas = doc.tables[1]
-    assert [c.text for c in areas.rows[0].cells] == ["TT", "Lĩnh vực", "Điểm tối đa", "Điểm tự chấm", "Tỷ lệ (%)"]
+    assert [c.text for c in areas.rows[0].cells] == [
+        "TT",
+        "Lĩnh vực",
+        "Điểm tối đa",
+        "Điểm tự chấm",
+        "Tỷ lệ (%)",
+    ]
     assert len(areas.rows) == 2 + len(campaign.catalogue.areas)
     assert areas.rows[1].cells[1].text == "Công tác chỉ đạo, điều hành cải cách hành chính (có mục tạm tính)"
     total = [c.text for c in areas.rows[-1].cells]
@@ -193,21 +248,41 @@ def test_word_report_layout_per_decree_30(report, campaign):
 
 def test_word_report_renders_to_pdf_and_png_with_libreoffice(report, tmp_path):
     _, _, result = report
-    assert shutil.which("soffice") and shutil.which("pdftoppm"), "make test installs LibreOffice and poppler-utils"
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
-                    "--convert-to", "pdf", "--outdir", str(tmp_path), result["docx"]],
-                   check=True, capture_output=True, timeout=180)
+    assert shutil.which("soffice") and shutil.which("pdftoppm"), (
+        "make test installs LibreOffice and poppler-utils"
+    )
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            result["docx"],
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     pdf = tmp_path / Path(result["docx"]).with_suffix(".pdf").name
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     pages = [p for p in text.split("\f") if p.strip()]
     print(f"{len(pages)} pages; first lines: {[p.strip().splitlines()[0].strip() for p in pages]}")
     assert len(pages) == REPORT_PAGES
     assert "BÁO CÁO" in pages[0] and "ngày 18 tháng 01 năm 2024" in pages[0]
     # the page number heads every page from page 2
-    assert [p.strip().splitlines()[0].strip() for p in pages[1:]] == [str(n) for n in range(2, REPORT_PAGES + 1)]
+    assert [p.strip().splitlines()[0].strip() for p in pages[1:]] == [
+        str(n) for n in range(2, REPORT_PAGES + 1)
+    ]
     subprocess.run(["pdftoppm", "-r", "70", "-png", str(pdf), str(tmp_path / "bao_cao_trang")], check=True)
     rendered = sorted(tmp_path.glob("bao_cao_trang-*.png"))
-    sizes = [struct.unpack(">II", p.read_bytes()[16:24]) for p in rendered]  # the PNG header's width and height
+    sizes = [
+        struct.unpack(">II", p.read_bytes()[16:24]) for p in rendered
+    ]  # the PNG header's width and height
     print(f"rendered pages: {[p.name for p in rendered]} ({sizes} pixels) in {tmp_path}")
     # one PNG a page, each an A4 page at 70 dpi: 210 × 297 mm → 579 × 819 pixels
     assert sizes == [(579, 819)] * REPORT_PAGES
@@ -218,14 +293,27 @@ def test_rejected_then_rebuilt_approved_and_delivered_once(report, campaign, sin
     controller, folder = sink
     rt = Runtime(rt.store_url, SmtpSettings("127.0.0.1", controller.port, sender="cchc.snv@hatinh.example"))
     first = assemble_report(campaign, rt, BUILT)
-    assert request_report_approval(campaign, rt, "http://airflow.example/x/required_actions")["mail"] == "sent"
+    assert (
+        request_report_approval(campaign, rt, "http://airflow.example/x/required_actions")["mail"] == "sent"
+    )
     with pytest.raises(ReportStateError, match="REP002"):
         deliver_report(campaign, rt)
-    rejected = record_report_decision(campaign, rt, False, "Giám đốc Sở", datetime(2024, 1, 18, 8, tzinfo=UTC),
-                                      "Thiếu giải trình tiêu chí 5.p2.2")
-    assert rejected == {"build": first["build"], "status": "rejected", "by": "Giám đốc Sở",
-                        "at": "2024-01-18T08:00:00+00:00", "reason": "Thiếu giải trình tiêu chí 5.p2.2",
-                        "mail": "sent"}
+    rejected = record_report_decision(
+        campaign,
+        rt,
+        False,
+        "Giám đốc Sở",
+        datetime(2024, 1, 18, 8, tzinfo=UTC),
+        "Thiếu giải trình tiêu chí 5.p2.2",
+    )
+    assert rejected == {
+        "build": first["build"],
+        "status": "rejected",
+        "by": "Giám đốc Sở",
+        "at": "2024-01-18T08:00:00+00:00",
+        "reason": "Thiếu giải trình tiêu chí 5.p2.2",
+        "mail": "sent",
+    }
     with pytest.raises(ReportStateError, match="REP001"):  # nothing awaits a decision any more
         record_report_decision(campaign, rt, True, "Giám đốc Sở", datetime(2024, 1, 18, 9, tzinfo=UTC))
     second = assemble_report(campaign, rt, datetime(2024, 1, 19, 2, tzinfo=UTC))
@@ -241,14 +329,23 @@ def test_rejected_then_rebuilt_approved_and_delivered_once(report, campaign, sin
     assert sum(s.startswith("[Báo cáo bị từ chối]") for s in subjects) == 1
     [delivery] = [m for m in mails if m["To"].startswith(campaign.contacts.ppc_office.email)]
     attachments = {a.get_filename(): a.get_content() for a in delivery.iter_attachments()}
-    assert set(attachments) == {f"bao_cao_tu_danh_gia_{campaign.id}.xlsx", f"bao_cao_tu_danh_gia_{campaign.id}.docx"}
+    assert set(attachments) == {
+        f"bao_cao_tu_danh_gia_{campaign.id}.xlsx",
+        f"bao_cao_tu_danh_gia_{campaign.id}.docx",
+    }
     with session_scope(rt.store_url) as s:
         build = s.scalars(select(ReportBuild).where(ReportBuild.number == second["build"])).one()
         assert (build.status, build.decided_by) == ("delivered", "Giám đốc Sở")
-        archived = {v.kind: v for v in s.scalars(select(ReportVersion).where(ReportVersion.build_id == build.id))}
+        archived = {
+            v.kind: v for v in s.scalars(select(ReportVersion).where(ReportVersion.build_id == build.id))
+        }
         for kind in ("workbook", "docx"):
             copy = archived[f"archived_{kind}"]
-            assert hashlib.sha256(Path(copy.path).read_bytes()).hexdigest() == copy.sha256 == archived[kind].sha256
+            assert (
+                hashlib.sha256(Path(copy.path).read_bytes()).hexdigest()
+                == copy.sha256
+                == archived[kind].sha256
+            )
             assert hashlib.sha256(attachments[Path(copy.path).name]).hexdigest() == copy.sha256
         assert report_state(s, campaign, datetime(2024, 1, 20, 16, 59, tzinfo=UTC)).complete
         assert not report_state(s, campaign, datetime(2024, 1, 19, 3, 59, tzinfo=UTC)).complete
@@ -265,8 +362,9 @@ def test_a_delivery_the_mail_server_refused_is_kept_and_sent_on_the_retry(report
     with session_scope(rt.store_url) as s:
         build = s.scalars(select(ReportBuild).order_by(ReportBuild.number.desc())).first()
         assert build.status == "approved"  # not delivered yet, but the archived copies are recorded
-        assert {v.kind for v in s.scalars(select(ReportVersion).where(ReportVersion.build_id == build.id))} == {
-            "workbook", "docx", "archived_workbook", "archived_docx"}
+        assert {
+            v.kind for v in s.scalars(select(ReportVersion).where(ReportVersion.build_id == build.id))
+        } == {"workbook", "docx", "archived_workbook", "archived_docx"}
     retry = deliver_report(campaign, Runtime(rt.store_url, SmtpSettings("127.0.0.1", controller.port)))
     assert retry["mail"] == "sent" and len(read_mails(folder)) == 1
 

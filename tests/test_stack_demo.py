@@ -20,19 +20,25 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO_LADDER = {"escalations": 4, "overdue": 18, "nominees, due 30/12/2023": 26}
 
 
-
 @pytest.mark.slow
 def test_demo_runs_the_sample_campaign_through_the_rest_api(tmp_path, campaign, stack_env):
     reason = "Bổ sung giải trình tiêu chí 5.p2.2"
-    out = subprocess.run([sys.executable, str(ROOT / "tools" / "stack.py"), "demo", "--reject-first", reason],
-                         env=stack_env, capture_output=True, text=True, timeout=900)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "stack.py"), "demo", "--reject-first", reason],
+        env=stack_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     print(out.stdout[-4000:])
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     # the four deadline_* tasks are skipped: 2023's deadlines had passed, so no run of the deadlines DAG was made
     # (one made after its deadline would be marked Missed at once, whatever the units did)
     assert f"Lần chạy DAG {campaign.dag_id}: success; 11/15 tác vụ thành công, 4 bỏ qua" in out.stdout
-    assert (f"Deadlines panel of {campaign.dag_id}_deadlines: nominees no run, survey no run, self_scores no run, "
-            "report no run") in out.stdout
+    assert (
+        f"Deadlines panel of {campaign.dag_id}_deadlines: nominees no run, survey no run, self_scores no run, "
+        "report no run"
+    ) in out.stdout
     # the leader rejected the first report through the REST API, the coordinator rebuilt it, the leader approved
     # the login "admin" recorded with the person it stands for (the campaign file's approvers)
     approver = "Nguyễn Văn A, Giám đốc Sở Nội vụ"
@@ -42,8 +48,12 @@ def test_demo_runs_the_sample_campaign_through_the_rest_api(tmp_path, campaign, 
     assert sd.UNREADABLE_FILE in out.stdout and "[INT001]" in out.stdout
     assert "Điểm khác nhau: 2" in out.stdout
     mails = sorted((tmp_path / "out" / "mail").glob("*.eml"))
-    subjects = [str(email.message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"]) for p in mails]
-    assert f"Thư: đã gửi {len(mails)}, lỗi (sẽ gửi lại) 0, chờ gửi 0," in out.stdout  # all reached the SMTP sink
+    subjects = [
+        str(email.message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"]) for p in mails
+    ]
+    assert (
+        f"Thư: đã gửi {len(mails)}, lỗi (sẽ gửi lại) 0, chờ gửi 0," in out.stdout
+    )  # all reached the SMTP sink
     # read as each recipient's mail client would: no header, attachment, link or salutation problem in any
     sys.path.insert(0, str(ROOT / "tools"))
     from check_mail import problems_of
@@ -55,9 +65,13 @@ def test_demo_runs_the_sample_campaign_through_the_rest_api(tmp_path, campaign, 
     assert sum(s.startswith("[Cảnh báo hạn — còn 3 ngày]") for s in subjects) == 4
     assert sum(s.startswith("[Cảnh báo hạn — còn 1 ngày]") for s in subjects) == 4
     assert sum(s.startswith("[Cảnh báo hạn") for s in subjects) == 8
-    ladder = {"escalations": sum(s.startswith("[Báo cáo lãnh đạo]") for s in subjects),
-              "overdue": sum(s.startswith("[Quá hạn]") for s in subjects),  # the replayed calendar
-              "nominees, due 30/12/2023": sum("Cử công chức đầu mối" in s and "hạn 30/12/2023" in s for s in subjects)}
+    ladder = {
+        "escalations": sum(s.startswith("[Báo cáo lãnh đạo]") for s in subjects),
+        "overdue": sum(s.startswith("[Quá hạn]") for s in subjects),  # the replayed calendar
+        "nominees, due 30/12/2023": sum(
+            "Cử công chức đầu mối" in s and "hạn 30/12/2023" in s for s in subjects
+        ),
+    }
     print(f"{len(mails)} mails: {ladder}")
     archive = tmp_path / "out" / "reports" / campaign.id / "luu_tru" / "lan_02"
     assert load_workbook(archive / f"bao_cao_tu_danh_gia_{campaign.id}.xlsx").sheetnames[0] == "Tổng hợp"
@@ -65,11 +79,17 @@ def test_demo_runs_the_sample_campaign_through_the_rest_api(tmp_path, campaign, 
     [delivery] = [m for m in messages if str(m["Subject"]).startswith("Sở Nội vụ trình báo cáo")]
     assert delivery["To"].startswith(campaign.contacts.ppc_office.email)
     delivered = delivery.get_body(("plain",)).get_content()
-    assert f"phê duyệt: {approver}, " in delivered and "admin" not in delivered and "localhost" not in delivered
+    assert (
+        f"phê duyệt: {approver}, " in delivered and "admin" not in delivered and "localhost" not in delivered
+    )
     # what went to the PPC is, byte for byte, the approved version kept in the archive
     assert {a.get_filename(): a.get_content() for a in delivery.iter_attachments()} == {
-        p.name: p.read_bytes() for p in (archive / f"bao_cao_tu_danh_gia_{campaign.id}.docx",
-                                         archive / f"bao_cao_tu_danh_gia_{campaign.id}.xlsx")}
+        p.name: p.read_bytes()
+        for p in (
+            archive / f"bao_cao_tu_danh_gia_{campaign.id}.docx",
+            archive / f"bao_cao_tu_danh_gia_{campaign.id}.xlsx",
+        )
+    }
     assert sum(s.startswith("[Trình duyệt]") for s in subjects) == 2
     assert sum(s.startswith("[Báo cáo bị từ chối]") for s in subjects) == 1
     assert "Stopped every process the stack started." in out.stdout
@@ -83,21 +103,35 @@ def _no_secret_in_logs_mails_or_outputs(tmp_path, campaign, printed: str) -> Non
     home, out = tmp_path / "airflow", tmp_path / "out"
     secrets = list(json.loads((home / "stack-secrets.json").read_text()).values())
     secrets += list(json.loads((home / "simple_auth_manager_passwords.json.generated").read_text()).values())
-    [moved] = (out / "quarantine" / campaign.id).glob("*.xlsx")  # out of the inbox: owner-only, never backed up
+    [moved] = (out / "quarantine" / campaign.id).glob(
+        "*.xlsx"
+    )  # out of the inbox: owner-only, never backed up
     assert not (out / "inbox" / campaign.id / sd.PASSWORD_FILE).exists() and moved.stat().st_mode & 0o077 == 0
     refused = load_workbook(moved).active
     header = next(r for r in refused.iter_rows() if any(c.value == "Mật khẩu" for c in r))
     column = next(c.column for c in header if c.value == "Mật khẩu")
-    secrets += [refused.cell(r, column).value for r in range(header[0].row + 1, refused.max_row + 1)
-                if refused.cell(r, column).value]
+    secrets += [
+        refused.cell(r, column).value
+        for r in range(header[0].row + 1, refused.max_row + 1)
+        if refused.cell(r, column).value
+    ]
     # the JWT and API keys (64 bytes, URL-safe base64: 86 characters), the admin password the stack made (16 bytes:
     # 22 characters) and the 2 passwords of the refused Appendix III (sample_data: Hatinh@ and 4 digits)
     assert [len(s) for s in secrets] == [86, 86, 22, 11, 11]
     assert all(re.fullmatch(r"Hatinh@[0-9]{4}", s) for s in secrets[3:])
-    scanned = [p for folder in (home / "logs", out / "mail", out / "reports", out / "archive")
-               for p in folder.rglob("*") if p.is_file()]
-    leaks = [(p.name, s[:3] + "…") for p in scanned for blob in _contents(p.read_bytes()) for s in secrets
-             if s.encode() in blob]
+    scanned = [
+        p
+        for folder in (home / "logs", out / "mail", out / "reports", out / "archive")
+        for p in folder.rglob("*")
+        if p.is_file()
+    ]
+    leaks = [
+        (p.name, s[:3] + "…")
+        for p in scanned
+        for blob in _contents(p.read_bytes())
+        for s in secrets
+        if s.encode() in blob
+    ]
     leaks += [("stdout", s[:3] + "…") for s in secrets if s in printed]
     print(f"{len(secrets)} secrets looked for in {len(scanned)} logs, mails and outputs: {len(leaks)} found")
     assert scanned and leaks == []

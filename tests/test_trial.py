@@ -24,17 +24,22 @@ def test_trial_file_is_dated_from_today_and_keeps_every_deadline_offset(tmp_path
     trial = load_campaign(path)
     assert HA_TINH_2023.read_bytes() == before  # the bundled file stays as it is
     assert path == tmp_path / "ha_tinh_thu_nghiem.yaml"
-    assert (trial.id, trial.dag_id, trial.campaign.trial) == ("ha_tinh_thu_nghiem", "par_ha_tinh_thu_nghiem", True)
+    assert (trial.id, trial.dag_id, trial.campaign.trial) == (
+        "ha_tinh_thu_nghiem",
+        "par_ha_tinh_thu_nghiem",
+        True,
+    )
     assert trial.directive.issued_on == TODAY
     assert trial.starts_at == datetime(2026, 3, 9, tzinfo=HCM)
     assert {p: trial.deadline_at(p) for p in PHASES} == {
-        "nominees": datetime(2026, 3, 19, 23, 59, 59, tzinfo=HCM),      # 30/12/2023: 10 days after the directive
-        "survey": datetime(2026, 3, 20, 23, 59, 59, tzinfo=HCM),        # 31/12/2023: 11 days
-        "self_scores": datetime(2026, 4, 5, 23, 59, 59, tzinfo=HCM),    # 16/01/2024: 27 days
-        "report": datetime(2026, 4, 9, 23, 59, 59, tzinfo=HCM),         # 20/01/2024: 31 days
+        "nominees": datetime(2026, 3, 19, 23, 59, 59, tzinfo=HCM),  # 30/12/2023: 10 days after the directive
+        "survey": datetime(2026, 3, 20, 23, 59, 59, tzinfo=HCM),  # 31/12/2023: 11 days
+        "self_scores": datetime(2026, 4, 5, 23, 59, 59, tzinfo=HCM),  # 16/01/2024: 27 days
+        "report": datetime(2026, 4, 9, 23, 59, 59, tzinfo=HCM),  # 20/01/2024: 31 days
     }
-    assert {p: trial.deadline_at(p) - trial.starts_at for p in PHASES} == \
-        {p: campaign.deadline_at(p) - campaign.starts_at for p in PHASES}
+    assert {p: trial.deadline_at(p) - trial.starts_at for p in PHASES} == {
+        p: campaign.deadline_at(p) - campaign.starts_at for p in PHASES
+    }
     assert trial.ends_at - trial.starts_at == campaign.ends_at - campaign.starts_at
     assert trial.title_vi == "Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh (thử nghiệm)"
     assert campaign.title_vi == "Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh"
@@ -45,7 +50,9 @@ def test_trial_file_is_dated_from_today_and_keeps_every_deadline_offset(tmp_path
     assert [u.code for u in trial.active_units] == [u.code for u in campaign.active_units]
     assert len(trial.active_units) == 41
     assert trial.units[-2].code == "448"
-    assert trial.units[-2].valid_until == date(2024, 12, 31) + (TODAY - date(2023, 12, 20)) == date(2027, 3, 21)
+    assert (
+        trial.units[-2].valid_until == date(2024, 12, 31) + (TODAY - date(2023, 12, 20)) == date(2027, 3, 21)
+    )
     assert trial.assignment_of == campaign.assignment_of
 
 
@@ -68,7 +75,9 @@ def test_a_trial_lives_until_its_last_reminder(tmp_path, campaign):
     assert current_trial(path, trial.ends_at) is None  # ended: make up writes a new one
     assert current_trial(tmp_path / "none.yaml", trial.starts_at) is None
     shutil.copy(HA_TINH_2023, tmp_path / "real.yaml")
-    assert current_trial(tmp_path / "real.yaml", campaign.starts_at) is None  # a real campaign is never a trial
+    assert (
+        current_trial(tmp_path / "real.yaml", campaign.starts_at) is None
+    )  # a real campaign is never a trial
 
 
 def test_dag_factory_builds_the_trial_dags_from_the_extra_folder(tmp_path, monkeypatch):
@@ -81,15 +90,22 @@ def test_dag_factory_builds_the_trial_dags_from_the_extra_folder(tmp_path, monke
     monkeypatch.setenv("PAR_EXTRA_CAMPAIGNS_DIR", str(extra))
     assert campaign_files()[-1] == path
     dags = {d.dag_id: d for d in build_campaign_dags()}
-    assert set(dags) == bundled | {"par_ha_tinh_thu_nghiem", "par_ha_tinh_thu_nghiem_reminders",
-                                   "par_ha_tinh_thu_nghiem_deadlines"}
+    assert set(dags) == bundled | {
+        "par_ha_tinh_thu_nghiem",
+        "par_ha_tinh_thu_nghiem_reminders",
+        "par_ha_tinh_thu_nghiem_deadlines",
+    }
     dag = dags["par_ha_tinh_thu_nghiem"]
     assert dag.dag_display_name == "Chiến dịch Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh (thử nghiệm)"
-    assert dags["par_ha_tinh_thu_nghiem_reminders"].dag_display_name == \
-        "Nhắc việc — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh (thử nghiệm)"
+    assert (
+        dags["par_ha_tinh_thu_nghiem_reminders"].dag_display_name
+        == "Nhắc việc — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh (thử nghiệm)"
+    )
     assert "thử nghiệm" in dag.tags and "thử nghiệm" in dags["par_ha_tinh_thu_nghiem_reminders"].tags
-    assert dags["par_ha_tinh_thu_nghiem_deadlines"].dag_display_name == \
-        "Hạn của văn bản chỉ đạo — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh (thử nghiệm)"
+    assert (
+        dags["par_ha_tinh_thu_nghiem_deadlines"].dag_display_name
+        == "Hạn của văn bản chỉ đạo — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh (thử nghiệm)"
+    )
     assert "thử nghiệm" in dags["par_ha_tinh_thu_nghiem_deadlines"].tags
     assert dag.start_date == datetime(2026, 3, 9, tzinfo=HCM)
     assert dags["par_ha_tinh_thu_nghiem_reminders"].end_date == datetime(2026, 4, 13, 23, 59, 59, tzinfo=HCM)
@@ -124,7 +140,9 @@ def test_every_mail_subject_says_thu_nghiem(tmp_path, data_dir, campaign):
         for phase in PHASES:
             subject = subject.replace(vn_date(campaign.deadline_at(phase)), vn_date(trial.deadline_at(phase)))
         moved.append(f"[Thử nghiệm] {subject}")
-    assert len(subjects[campaign.id]) == 2 * len(campaign.area_owners)  # Appendix IV and II, to each area owner
+    assert len(subjects[campaign.id]) == 2 * len(
+        campaign.area_owners
+    )  # Appendix IV and II, to each area owner
     assert subjects[trial.id] == sorted(moved)
 
 
@@ -146,24 +164,45 @@ def test_forgetting_a_trial_deletes_its_rows_only(tmp_path, runtime, campaign):
     result = collect(trial, runtime, "nominees", now=trial.starts_at + timedelta(days=1))
     assert result["new_files"] == 1
     with session_scope(runtime.store_url) as s:
-        assert s.scalar(select(func.count()).select_from(ReceivedFile).where(
-            ReceivedFile.campaign_id == trial.id, ReceivedFile.status == "accepted")) == 1
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(ReceivedFile)
+                .where(ReceivedFile.campaign_id == trial.id, ReceivedFile.status == "accepted")
+            )
+            == 1
+        )
     with session_scope(runtime.store_url) as s:
         files = select(ReceivedFile.id).where(ReceivedFile.campaign_id == trial.id).scalar_subquery()
-        rows = {t.name: s.scalar(select(func.count()).select_from(t).where(  # every row naming it or its files
-            t.c.campaign_id == trial.id if "campaign_id" in t.c else t.c.file_id.in_(files)))
-            for t in Base.metadata.sorted_tables if "campaign_id" in t.c or "file_id" in t.c}
+        rows = {
+            t.name: s.scalar(
+                select(func.count())
+                .select_from(t)
+                .where(  # every row naming it or its files
+                    t.c.campaign_id == trial.id if "campaign_id" in t.c else t.c.file_id.in_(files)
+                )
+            )
+            for t in Base.metadata.sorted_tables
+            if "campaign_id" in t.c or "file_id" in t.c
+        }
     planted = 1 + sum(rows.values())  # and the campaign's own row
     assert {name: rows[name] for name in ("units", "assignments", "received_files")} == {
-        "units": len(trial.active_units), "assignments": len(trial.assignment_of), "received_files": 1}
+        "units": len(trial.active_units),
+        "assignments": len(trial.assignment_of),
+        "received_files": 1,
+    }
     deleted = forget_trial(trial.id, runtime.store_url)
     assert deleted == planted
     with session_scope(runtime.store_url) as s:
-        left = {t.name: s.scalar(select(func.count()).select_from(t).where(t.c.campaign_id == trial.id))
-                for t in Base.metadata.sorted_tables if "campaign_id" in t.c}
+        left = {
+            t.name: s.scalar(select(func.count()).select_from(t).where(t.c.campaign_id == trial.id))
+            for t in Base.metadata.sorted_tables
+            if "campaign_id" in t.c
+        }
         assert set(left.values()) == {0}
-        assert s.scalar(select(func.count()).select_from(UnitRow).where(
-            UnitRow.campaign_id == campaign.id)) == len(campaign.active_units)
+        assert s.scalar(
+            select(func.count()).select_from(UnitRow).where(UnitRow.campaign_id == campaign.id)
+        ) == len(campaign.active_units)
     assert forget_trial(trial.id, runtime.store_url) == 0
 
 
@@ -182,12 +221,19 @@ def test_the_report_says_thu_nghiem(tmp_path, runtime):
         figures = compute(s, trial, trial.deadline_at("report"))
         workbook = load_workbook(build_workbook(s, figures, tmp_path / "bao_cao.xlsx"))
     assert workbook.properties.title == "Báo cáo tự đánh giá Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh (thử nghiệm)"
-    assert workbook.worksheets[0]["A1"].value == \
-        "TỔNG HỢP KẾT QUẢ TỰ ĐÁNH GIÁ — CHỈ SỐ CCHC NĂM 2023 — TỈNH HÀ TĨNH (THỬ NGHIỆM)"
-    assert workbook["Bảng điểm"]["A1"].value == \
-        "BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM — CHỈ SỐ CCHC NĂM 2023 — TỈNH HÀ TĨNH (THỬ NGHIỆM)"
+    assert (
+        workbook.worksheets[0]["A1"].value
+        == "TỔNG HỢP KẾT QUẢ TỰ ĐÁNH GIÁ — CHỈ SỐ CCHC NĂM 2023 — TỈNH HÀ TĨNH (THỬ NGHIỆM)"
+    )
+    assert (
+        workbook["Bảng điểm"]["A1"].value
+        == "BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM — CHỈ SỐ CCHC NĂM 2023 — TỈNH HÀ TĨNH (THỬ NGHIỆM)"
+    )
     opening = context(figures)["opening"]
-    assert opening.startswith("(Bản thử nghiệm, không có giá trị ban hành.) Thực hiện Văn bản số …/UBND-NC1 ngày "
-                              "09/03/2026")
-    text = "\n".join(p.text for p in Document(str(build_document(figures, tmp_path / "bao_cao.docx"))).paragraphs)
+    assert opening.startswith(
+        "(Bản thử nghiệm, không có giá trị ban hành.) Thực hiện Văn bản số …/UBND-NC1 ngày 09/03/2026"
+    )
+    text = "\n".join(
+        p.text for p in Document(str(build_document(figures, tmp_path / "bao_cao.docx"))).paragraphs
+    )
     assert opening in text

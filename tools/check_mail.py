@@ -75,15 +75,19 @@ def main() -> int:
     from par_index.campaign import load_campaign
 
     campaign = load_campaign(args.campaign)
-    insiders = {c.email.lower() for c in campaign.contacts.coordinators} | {campaign.contacts.snv_leader.email.lower()}
+    insiders = {c.email.lower() for c in campaign.contacts.coordinators} | {
+        campaign.contacts.snv_leader.email.lower()
+    }
     paths = sorted(args.folder.glob("*.eml"))
     kinds: Counter = Counter()
     for path in paths:
         for problem in problems_of(path, insiders):
             print(f"{path.name}: {problem}")
             kinds[re.sub(r"[:(“].*", "", problem).strip()] += 1
-    print(f"{len(paths)} mails read; {sum(kinds.values())} problems"
-          + (": " + ", ".join(f"{kind} ×{n}" for kind, n in kinds.most_common()) if kinds else ""))
+    print(
+        f"{len(paths)} mails read; {sum(kinds.values())} problems"
+        + (": " + ", ".join(f"{kind} ×{n}" for kind, n in kinds.most_common()) if kinds else "")
+    )
     return 1 if kinds else 0
 
 

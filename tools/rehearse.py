@@ -56,7 +56,9 @@ def libfaketime() -> str:
     """The path of Debian's libfaketime."""
     found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
     if not found:
-        raise SystemExit("libfaketime is missing: apt-get install faketime (tools/debian_packages.sh installs it)")
+        raise SystemExit(
+            "libfaketime is missing: apt-get install faketime (tools/debian_packages.sh installs it)"
+        )
     return found[0]
 
 
@@ -88,13 +90,17 @@ class SimulatedClock:
         tasks, moving triggers). No task runs during a jump (the driver waits for quiet), so those liveness
         checks have nothing to protect here: they are pushed out of the simulated calendar's reach."""
         never = str(10 * 365 * 86400)
-        return {"LD_PRELOAD": libfaketime(), "FAKETIME_TIMESTAMP_FILE": str(self.path), "FAKETIME_NO_CACHE": "1",
-                "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": never,
-                "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": never,
-                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": never,
-                "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": never,
-                "AIRFLOW__TRIGGERER__RUNNER_HEALTH_CHECK_THRESHOLD": "0",
-                "AIRFLOW__DAG_PROCESSOR__HEALTH_CHECK_THRESHOLD": never}
+        return {
+            "LD_PRELOAD": libfaketime(),
+            "FAKETIME_TIMESTAMP_FILE": str(self.path),
+            "FAKETIME_NO_CACHE": "1",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": never,
+            "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": never,
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": never,
+            "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": never,
+            "AIRFLOW__TRIGGERER__RUNNER_HEALTH_CHECK_THRESHOLD": "0",
+            "AIRFLOW__DAG_PROCESSOR__HEALTH_CHECK_THRESHOLD": never,
+        }
 
 
 class MetadataDb:
@@ -118,15 +124,25 @@ class MetadataDb:
         """What is still to happen at ``now``: task instances in flight, runs queued, retries due, deadlines passed
         and not yet handled. (A sensor waiting in the triggerer is *deferred*: quiet until its trigger fires.)"""
         moment = now.strftime("%Y-%m-%d %H:%M:%S")
-        rows = self.query(f"SELECT dag_id || '.' || task_id || ':' || state FROM task_instance WHERE state IN "
-                          f"({','.join('?' * len(ACTIVE))})", *ACTIVE)
+        rows = self.query(
+            f"SELECT dag_id || '.' || task_id || ':' || state FROM task_instance WHERE state IN "
+            f"({','.join('?' * len(ACTIVE))})",
+            *ACTIVE,
+        )
         rows += self.query("SELECT dag_id || ':queued run' FROM dag_run WHERE state = 'queued'")
-        rows += self.query("SELECT dag_id || '.' || task_id || ':retry due' FROM task_instance WHERE state = "
-                           "'up_for_retry' AND datetime(end_date, '+' || 300 || ' seconds') <= ?", moment)
-        rows += self.query("SELECT 'deadline ' || id || ':unhandled' FROM deadline WHERE missed = 0 AND "
-                           "deadline_time <= ?", moment)
-        rows += self.query("SELECT 'callback ' || c.id || ':' || c.state FROM callback c JOIN deadline d ON "
-                           "d.callback_id = c.id WHERE d.missed = 1 AND c.state IN ('pending', 'queued', 'running')")
+        rows += self.query(
+            "SELECT dag_id || '.' || task_id || ':retry due' FROM task_instance WHERE state = "
+            "'up_for_retry' AND datetime(end_date, '+' || 300 || ' seconds') <= ?",
+            moment,
+        )
+        rows += self.query(
+            "SELECT 'deadline ' || id || ':unhandled' FROM deadline WHERE missed = 0 AND deadline_time <= ?",
+            moment,
+        )
+        rows += self.query(
+            "SELECT 'callback ' || c.id || ':' || c.state FROM callback c JOIN deadline d ON "
+            "d.callback_id = c.id WHERE d.missed = 1 AND c.state IN ('pending', 'queued', 'running')"
+        )
         return [r[0] for r in rows]
 
 
@@ -141,7 +157,10 @@ def calendar_events(campaign, staging: Path) -> list[tuple[datetime, str]]:
     ticks = croniter(campaign.reminders.schedule, campaign.starts_at.astimezone(tz))
     while (tick := ticks.get_next(datetime)) <= min(campaign.ends_at, SIMULATION_END.replace(tzinfo=tz)):
         found.append((tick, "nhắc việc (cron)"))
-    found += [(moment, f"cảnh báo {phase} {before or 'đến hạn'}") for phase, before, moment in campaign.alert_moments()]
+    found += [
+        (moment, f"cảnh báo {phase} {before or 'đến hạn'}")
+        for phase, before, moment in campaign.alert_moments()
+    ]
     found += [(campaign.deadline_at(phase), f"hạn {phase}") for phase in campaign.deadlines]
     for path in staging.rglob("*"):
         if path.is_file():
@@ -195,7 +214,9 @@ class Rehearsal:
             workers = psutil.Process(scheduler).children(recursive=False)
         except psutil.NoSuchProcess:
             return []
-        return [f"task process {child.pid}" for worker in workers for child in worker.children(recursive=True)]
+        return [
+            f"task process {child.pid}" for worker in workers for child in worker.children(recursive=True)
+        ]
 
     def settle(self, timeout: float = 240, first_look: float = 2) -> None:
         """Wait until the stack has reacted to the clock: nothing in flight or due, several looks in a row."""
@@ -215,12 +236,17 @@ class Rehearsal:
         dag_id = self.campaign.dag_id
         runs = self.api.call("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
         for run in runs:
-            tis = self.api.call("GET", f"/dags/{dag_id}/dagRuns/{run['dag_run_id']}/taskInstances")["task_instances"]
+            tis = self.api.call("GET", f"/dags/{dag_id}/dagRuns/{run['dag_run_id']}/taskInstances")[
+                "task_instances"
+            ]
             for ti in tis:
                 if ti["task_id"] == "approve_report" and ti["state"] in ("awaiting_input", "deferred"):
-                    self.api.call("PATCH", f"/dags/{dag_id}/dagRuns/{run['dag_run_id']}/taskInstances/approve_report"
-                                  "/-1/hitlDetails", json={"chosen_options": ["Phê duyệt"],
-                                                          "params_input": {"reason": ""}})
+                    self.api.call(
+                        "PATCH",
+                        f"/dags/{dag_id}/dagRuns/{run['dag_run_id']}/taskInstances/approve_report"
+                        "/-1/hitlDetails",
+                        json={"chosen_options": ["Phê duyệt"], "params_input": {"reason": ""}},
+                    )
                     self.decided = True
                     stack.say("  Lãnh đạo Sở: Phê duyệt (qua REST API)")
 
@@ -234,8 +260,10 @@ class Rehearsal:
         inbox = stack.OUT / "inbox" / self.campaign.id
         inbox.mkdir(parents=True, exist_ok=True)
         events = calendar_events(self.campaign, staging)
-        stack.say(f"Rehearsal of {self.campaign.dag_id}: {len(events)} events from "
-                  f"{self._vn(self.clock.now())} to {self._vn(events[-1][0])}")
+        stack.say(
+            f"Rehearsal of {self.campaign.dag_id}: {len(events)} events from "
+            f"{self._vn(self.clock.now())} to {self._vn(events[-1][0])}"
+        )
         env = stack.stack_env() | self.clock.env()
         try:
             stack.start(env)
@@ -248,8 +276,10 @@ class Rehearsal:
                 dropped = self.deliver_files(staging, inbox, moment)
                 self.clock.jump_to(moment + AFTER_EVENT)
                 self.jumps += 1
-                stack.say(f"⏩ {self._vn(self.clock.now())} — {what}"
-                          + (f" ({len(dropped)} tệp vào hộp thư)" if dropped else ""))
+                stack.say(
+                    f"⏩ {self._vn(self.clock.now())} — {what}"
+                    + (f" ({len(dropped)} tệp vào hộp thư)" if dropped else "")
+                )
                 self.settle(first_look=WAKE_WAIT if dropped else 2)
                 if moment >= self.local(LEADER_DECIDES) and not self.decided:
                     self.api = stack.Api()  # tokens expire in simulated time: log in again
@@ -259,8 +289,13 @@ class Rehearsal:
         finally:
             stack.stop()
         self.report(figures, time.time() - started)
-        ok = figures["alerts_on_time"] == figures["alerts_expected"] and not figures["failed"] \
-            and not figures["twice"] and figures["delivered"] and figures["delivered"] <= figures["due"]
+        ok = (
+            figures["alerts_on_time"] == figures["alerts_expected"]
+            and not figures["failed"]
+            and not figures["twice"]
+            and figures["delivered"]
+            and figures["delivered"] <= figures["due"]
+        )
         return 0 if ok else 1
 
     # ---- figures from the run's own records --------------------------------------------------------------
@@ -275,9 +310,12 @@ class Rehearsal:
         with session_scope(store) as s:
             ledger = s.scalars(select(Notification).where(Notification.campaign_id == c.id)).all()
             late_phases = set(s.scalars(select(LateUnit.phase).where(LateUnit.campaign_id == c.id)))
-            delivered = s.scalar(select(ReportBuild.delivered_at).where(
-                ReportBuild.campaign_id == c.id, ReportBuild.delivered_at.is_not(None)).order_by(
-                ReportBuild.delivered_at).limit(1))
+            delivered = s.scalar(
+                select(ReportBuild.delivered_at)
+                .where(ReportBuild.campaign_id == c.id, ReportBuild.delivered_at.is_not(None))
+                .order_by(ReportBuild.delivered_at)
+                .limit(1)
+            )
             rows = [(n.phase, n.rung, n.message_id) for n in ledger if n.outcome == "sent"]
         import email
         from email import policy
@@ -296,21 +334,45 @@ class Rehearsal:
                 continue
             if before is None and phase != "report" and phase not in late_phases:
                 continue
-            sent = sorted(at for p, rung, message_id in rows if p == phase and rung == f"alert-{before or 'due'}"
-                          for at in received.get(message_id, []))  # the Date of the mail as received
+            sent = sorted(
+                at
+                for p, rung, message_id in rows
+                if p == phase and rung == f"alert-{before or 'due'}"
+                for at in received.get(message_id, [])
+            )  # the Date of the mail as received
             first = sent[0] if sent else None
-            alerts.append({"phase": phase, "alert": before or "due", "moment": moment, "sent": first,
-                           "on_time": first is not None and moment <= first <= moment + ON_TIME})
-        failed = self.db.query("SELECT dag_id || '.' || task_id FROM task_instance WHERE state IN "
-                               "('failed', 'upstream_failed')")
+            alerts.append(
+                {
+                    "phase": phase,
+                    "alert": before or "due",
+                    "moment": moment,
+                    "sent": first,
+                    "on_time": first is not None and moment <= first <= moment + ON_TIME,
+                }
+            )
+        failed = self.db.query(
+            "SELECT dag_id || '.' || task_id FROM task_instance WHERE state IN ('failed', 'upstream_failed')"
+        )
         checks = self.sensor_checks()
-        reminder_runs = Counter(datetime.fromisoformat(r[0]).astimezone(self.tz).date() for r in self.db.query(
-            "SELECT logical_date FROM dag_run WHERE dag_id = ? AND state = 'success'", f"{c.dag_id}_reminders"))
-        return {"alerts": alerts, "alerts_expected": len(alerts),
-                "alerts_on_time": sum(a["on_time"] for a in alerts), "failed": [r[0] for r in failed],
-                "twice": sum(len(dates) - 1 for dates in received.values()), "mails": len(mails),
-                "delivered": delivered, "due": c.deadline_at("report"), "checks": checks,
-                "reminder_runs": reminder_runs}
+        reminder_runs = Counter(
+            datetime.fromisoformat(r[0]).astimezone(self.tz).date()
+            for r in self.db.query(
+                "SELECT logical_date FROM dag_run WHERE dag_id = ? AND state = 'success'",
+                f"{c.dag_id}_reminders",
+            )
+        )
+        return {
+            "alerts": alerts,
+            "alerts_expected": len(alerts),
+            "alerts_on_time": sum(a["on_time"] for a in alerts),
+            "failed": [r[0] for r in failed],
+            "twice": sum(len(dates) - 1 for dates in received.values()),
+            "mails": len(mails),
+            "delivered": delivered,
+            "due": c.deadline_at("report"),
+            "checks": checks,
+            "reminder_runs": reminder_runs,
+        }
 
     def sensor_checks(self) -> dict[str, dict[str, int]]:
         """Each phase sensor's checks, from its task log: one line per check, and what woke it for each check
@@ -320,7 +382,9 @@ class Rehearsal:
         found = {}
         for phase in ("nominees", "survey", "self_scores"):
             counts = Counter()
-            for log in (stack.HOME / "logs").glob(f"dag_id={self.campaign.dag_id}/run_id=*/task_id=collect_{phase}/*"):
+            for log in (stack.HOME / "logs").glob(
+                f"dag_id={self.campaign.dag_id}/run_id=*/task_id=collect_{phase}/*"
+            ):
                 for line in log.read_text(errors="replace").splitlines():
                     try:
                         event = str(json.loads(line).get("event", ""))
@@ -340,20 +404,30 @@ class Rehearsal:
         print("\nHạn và cảnh báo (giờ Việt Nam):")
         print(f"  {'nội dung':<12} {'cảnh báo':<8} {'thời điểm':<17} {'thư gửi lúc':<17} đúng giờ")
         for a in f["alerts"]:
-            print(f"  {a['phase']:<12} {a['alert']:<8} {self._vn(a['moment']):<17} {self._vn(a['sent']):<17} "
-                  f"{'có' if a['on_time'] else 'KHÔNG'}")
-        print("Số lần kiểm tra của mỗi cảm biến (đánh thức bởi tệp mới, bởi hạn, để xem lại tệp chưa xong): "
-              + ", ".join(f"{task} {n['checks']} ({n['inbox']}, {n['deadline']}, {n['recheck']})"
-                          for task, n in sorted(f["checks"].items())))
-        print("Lần chạy DAG nhắc việc theo ngày mô phỏng: "
-              + ", ".join(f"{day:%d/%m} {n}" for day, n in sorted(f["reminder_runs"].items())))
+            print(
+                f"  {a['phase']:<12} {a['alert']:<8} {self._vn(a['moment']):<17} {self._vn(a['sent']):<17} "
+                f"{'có' if a['on_time'] else 'KHÔNG'}"
+            )
+        print(
+            "Số lần kiểm tra của mỗi cảm biến (đánh thức bởi tệp mới, bởi hạn, để xem lại tệp chưa xong): "
+            + ", ".join(
+                f"{task} {n['checks']} ({n['inbox']}, {n['deadline']}, {n['recheck']})"
+                for task, n in sorted(f["checks"].items())
+            )
+        )
+        print(
+            "Lần chạy DAG nhắc việc theo ngày mô phỏng: "
+            + ", ".join(f"{day:%d/%m} {n}" for day, n in sorted(f["reminder_runs"].items()))
+        )
         if f["failed"]:
             print("Tác vụ lỗi: " + ", ".join(f["failed"]))
         print(f"{f['mails']} thư; {self.jumps} bước nhảy đồng hồ; {wall:.0f} giây thực.")
         delivered = f["delivered"].astimezone(self.tz).strftime("%d/%m/%Y") if f["delivered"] else "—"
-        print(f"rehearsal: alerts on time {f['alerts_on_time']}/{f['alerts_expected']}, failed tasks "
-              f"{len(f['failed'])}, mails sent twice {f['twice']}, report delivered {delivered} "
-              f"(due {f['due'].astimezone(self.tz):%d/%m/%Y})")
+        print(
+            f"rehearsal: alerts on time {f['alerts_on_time']}/{f['alerts_expected']}, failed tasks "
+            f"{len(f['failed'])}, mails sent twice {f['twice']}, report delivered {delivered} "
+            f"(due {f['due'].astimezone(self.tz):%d/%m/%Y})"
+        )
 
 
 def main() -> int:

@@ -30,8 +30,16 @@ def _font(run, size: float, bold=False, italic=False) -> None:
     run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
 
 
-def para(container, text: str = "", size: float = 14, bold=False, italic=False, align=JUSTIFY, indent=True,
-         after: float = 6):
+def para(
+    container,
+    text: str = "",
+    size: float = 14,
+    bold=False,
+    italic=False,
+    align=JUSTIFY,
+    indent=True,
+    after: float = 6,
+):
     """Add a paragraph in the report's style to ``container``."""
     p = container.add_paragraph()
     p.alignment = align
@@ -125,8 +133,14 @@ def build(target: Path = TARGET) -> Path:
 
     para(doc, "", after=6)
     para(doc, "BÁO CÁO", 14, bold=True, align=CENTER, after=0)
-    para(doc, "Kết quả tự đánh giá, chấm điểm Chỉ số cải cách hành chính năm {{ year }} của {{ province }}", 14,
-         bold=True, align=CENTER, after=0)
+    para(
+        doc,
+        "Kết quả tự đánh giá, chấm điểm Chỉ số cải cách hành chính năm {{ year }} của {{ province }}",
+        14,
+        bold=True,
+        align=CENTER,
+        after=0,
+    )
     rule(doc, 65)
     para(doc, "Kính gửi: {{ r.addressee_vi }}.", 14, align=CENTER, after=12)
     para(doc, "{{ opening }}")
@@ -153,7 +167,9 @@ def build(target: Path = TARGET) -> Path:
             cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
             para(cell, value, 13, bold=r == 0, align=LEFT if c == 1 and r else CENTER, indent=False, after=0)
     total = table.add_row().cells
-    for c, value in enumerate(["", "Tổng điểm tự chấm", "{{ self_max }}", "{{ self_total }}", "{{ self_percent }}"]):
+    for c, value in enumerate(
+        ["", "Tổng điểm tự chấm", "{{ self_max }}", "{{ self_total }}", "{{ self_percent }}"]
+    ):
         total[c].paragraphs[0]._p.getparent().remove(total[c].paragraphs[0]._p)
         para(total[c], value, 13, bold=True, align=LEFT if c == 1 else CENTER, indent=False, after=0)
     widths(table, [Mm(12), Mm(83), Mm(24), Mm(24), Mm(22)])
@@ -171,8 +187,11 @@ def build(target: Path = TARGET) -> Path:
     para(doc, "{%p for line in proposals %}", indent=False)
     para(doc, "{{ line }}")
     para(doc, "{%p endfor %}", indent=False)
-    para(doc, "Trên đây là báo cáo kết quả tự đánh giá, chấm điểm Chỉ số cải cách hành chính năm {{ year }} của "
-              "{{ province }}, {{ agency }} kính báo cáo {{ r.addressee_vi }} xem xét, chỉ đạo./.")
+    para(
+        doc,
+        "Trên đây là báo cáo kết quả tự đánh giá, chấm điểm Chỉ số cải cách hành chính năm {{ year }} của "
+        "{{ province }}, {{ agency }} kính báo cáo {{ r.addressee_vi }} xem xét, chỉ đạo./.",
+    )
 
     sign = doc.add_table(rows=1, cols=2)
     borderless(sign)

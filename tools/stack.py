@@ -40,16 +40,24 @@ PIDS = HOME / "pids.json"
 TRIAL_DIR = OUT / "campaigns"  # campaign files the stack generates (the trial of ``up``); never committed
 SECRETS = HOME / "stack-secrets.json"
 WILDCARDS = ("0.0.0.0", "::", "")
-BIND_HOST = os.environ.get("PAR_BIND_HOST", "127.0.0.1")  # where every listener binds (0.0.0.0 publishes the stack)
-REACH_HOST = "127.0.0.1" if BIND_HOST in WILDCARDS else BIND_HOST  # where the stack's processes reach each other
+BIND_HOST = os.environ.get(
+    "PAR_BIND_HOST", "127.0.0.1"
+)  # where every listener binds (0.0.0.0 publishes the stack)
+REACH_HOST = (
+    "127.0.0.1" if BIND_HOST in WILDCARDS else BIND_HOST
+)  # where the stack's processes reach each other
 API = os.environ.get("PAR_API_URL", f"http://{'localhost' if REACH_HOST == '127.0.0.1' else REACH_HOST}:8080")
 SMTP_PORT = int(os.environ.get("PAR_SMTP_PORT", "8025"))
 METADATA_DB = os.environ.get("PAR_METADATA_DB_URL")
 STORE_URL = os.environ.get("PAR_STORE_URL")
 CELERY_BROKER = os.environ.get("PAR_CELERY_BROKER")
-COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer") + (("celery worker",) if CELERY_BROKER else ())
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer") + (
+    ("celery worker",) if CELERY_BROKER else ()
+)
 SERVE_LOGS = ("scheduler", "triggerer", "celery worker")  # would start a log server on every interface
-SECRET_BYTES = 64  # Airflow signs its tokens (and the log servers' requests) with HS512: a key of 512 bits at least
+SECRET_BYTES = (
+    64  # Airflow signs its tokens (and the log servers' requests) with HS512: a key of 512 bits at least
+)
 SINK_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "LD_PRELOAD")  # and FAKETIME_*: a rehearsal's clock
 BIN = Path(sys.executable).parent
 _children: dict[int, subprocess.Popen] = {}  # processes started by this process (reaped on stop)
@@ -103,42 +111,56 @@ def stack_env() -> dict[str, str]:
     if not passwords.exists():  # made here, so Airflow does not generate one and print it into its log
         _write_private(passwords, json.dumps({"admin": secrets.token_urlsafe(16)}))
     env = dict(os.environ)
-    env.update({
-        "AIRFLOW_HOME": str(HOME),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor" if CELERY_BROKER else "LocalExecutor",
-        "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{API}/execution/",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": METADATA_DB or f"sqlite:///{HOME / 'airflow.db'}",
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
-        "AIRFLOW__API__BASE_URL": API,
-        "AIRFLOW_BASE_URL": API,  # the links in the coordinators' and the leader's mail (par_index.readers)
-        "AIRFLOW__API__HOST": BIND_HOST,
-        "AIRFLOW__API__PORT": API.rsplit(":", 1)[-1],
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": BIND_HOST,
-        # the log servers listen on BIND_HOST (see children): the api-server must ask them there, not at this
-        # machine's name (which may resolve to another address)
-        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "par_index.airflow.log_server.hostname",
-        "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt"],
-        "AIRFLOW__API__SECRET_KEY": keys["api"],
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-        "PAR_DATA_DIR": str(OUT),
-        "PAR_EXTRA_CAMPAIGNS_DIR": str(TRIAL_DIR),
-        "AIRFLOW_CONN_PAR_SMTP": json.dumps({"conn_type": "smtp", "host": REACH_HOST, "port": SMTP_PORT,
-                                            "extra": {"from_email": "cchc.snv@hatinh.example"}}),
-        "PYTHONPATH": str(ROOT / "include"),
-    })
+    env.update(
+        {
+            "AIRFLOW_HOME": str(HOME),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor" if CELERY_BROKER else "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{API}/execution/",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": METADATA_DB or f"sqlite:///{HOME / 'airflow.db'}",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            "AIRFLOW__API__BASE_URL": API,
+            "AIRFLOW_BASE_URL": API,  # the links in the coordinators' and the leader's mail (par_index.readers)
+            "AIRFLOW__API__HOST": BIND_HOST,
+            "AIRFLOW__API__PORT": API.rsplit(":", 1)[-1],
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": BIND_HOST,
+            # the log servers listen on BIND_HOST (see children): the api-server must ask them there, not at this
+            # machine's name (which may resolve to another address)
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "par_index.airflow.log_server.hostname",
+            "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt"],
+            "AIRFLOW__API__SECRET_KEY": keys["api"],
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "PAR_DATA_DIR": str(OUT),
+            "PAR_EXTRA_CAMPAIGNS_DIR": str(TRIAL_DIR),
+            "AIRFLOW_CONN_PAR_SMTP": json.dumps(
+                {
+                    "conn_type": "smtp",
+                    "host": REACH_HOST,
+                    "port": SMTP_PORT,
+                    "extra": {"from_email": "cchc.snv@hatinh.example"},
+                }
+            ),
+            "PYTHONPATH": str(ROOT / "include"),
+        }
+    )
     if STORE_URL:  # the campaign store, as the par_campaign_db connection
-        env["AIRFLOW_CONN_PAR_CAMPAIGN_DB"] = json.dumps({"conn_type": "generic",
-                                                         "extra": {"sqlalchemy_url": STORE_URL}})
+        env["AIRFLOW_CONN_PAR_CAMPAIGN_DB"] = json.dumps(
+            {"conn_type": "generic", "extra": {"sqlalchemy_url": STORE_URL}}
+        )
     if CELERY_BROKER:
-        env.update({"AIRFLOW__CELERY__BROKER_URL": CELERY_BROKER,
-                    "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + METADATA_DB.replace("+psycopg2", "")
-                    if METADATA_DB else f"db+sqlite:///{HOME / 'celery.db'}",
-                    "AIRFLOW__CELERY__WORKER_CONCURRENCY": "4"})
+        env.update(
+            {
+                "AIRFLOW__CELERY__BROKER_URL": CELERY_BROKER,
+                "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + METADATA_DB.replace("+psycopg2", "")
+                if METADATA_DB
+                else f"db+sqlite:///{HOME / 'celery.db'}",
+                "AIRFLOW__CELERY__WORKER_CONCURRENCY": "4",
+            }
+        )
     return env
 
 
@@ -152,21 +174,42 @@ def sink_env(env: dict[str, str]) -> dict[str, str]:
 def log_server_env(env: dict[str, str]) -> dict[str, str]:
     """A log server's environment: Airflow's (it checks each request's signature with ``[api] secret_key`` and
     reads the logs folder), without the JWT secret and the connections it never uses."""
-    return {k: v for k, v in env.items()
-            if k != "AIRFLOW__API_AUTH__JWT_SECRET" and not k.startswith("AIRFLOW_CONN_")}
+    return {
+        k: v
+        for k, v in env.items()
+        if k != "AIRFLOW__API_AUTH__JWT_SECRET" and not k.startswith("AIRFLOW_CONN_")
+    }
 
 
 def children(env: dict[str, str]) -> dict[str, tuple[list[str], dict[str, str]]]:
     """Every process the stack starts, by name: its command line and its environment. The components that
     would serve task logs on every interface are told not to; two log servers (tasks', triggers') take their
     ports on :data:`BIND_HOST`."""
-    procs = {"smtp-sink": ([sys.executable, "-m", "par_index.mail_sink", "--folder", str(OUT / "mail"),
-                            "--host", BIND_HOST, "--port", str(SMTP_PORT)], sink_env(env))}
-    ports = {"worker-log-server": env.get("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT", "8793"),
-             "trigger-log-server": env.get("AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT", "8794")}
+    procs = {
+        "smtp-sink": (
+            [
+                sys.executable,
+                "-m",
+                "par_index.mail_sink",
+                "--folder",
+                str(OUT / "mail"),
+                "--host",
+                BIND_HOST,
+                "--port",
+                str(SMTP_PORT),
+            ],
+            sink_env(env),
+        )
+    }
+    ports = {
+        "worker-log-server": env.get("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT", "8793"),
+        "trigger-log-server": env.get("AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT", "8794"),
+    }
     for name, port in ports.items():
-        procs[name] = ([sys.executable, "-m", "par_index.airflow.log_server", "--host", BIND_HOST,
-                        "--port", str(port)], log_server_env(env))
+        procs[name] = (
+            [sys.executable, "-m", "par_index.airflow.log_server", "--host", BIND_HOST, "--port", str(port)],
+            log_server_env(env),
+        )
     for component in COMPONENTS:
         skip = ["--skip-serve-logs"] if component in SERVE_LOGS else []
         procs[component] = ([str(BIN / "airflow"), *component.split(), *skip], env)
@@ -177,8 +220,9 @@ def _spawn(name: str, args: list[str], env: dict[str, str]) -> int:
     log = (HOME / "logs").joinpath(f"{name}.log")
     log.parent.mkdir(parents=True, exist_ok=True)
     handle = log.open("ab")
-    proc = subprocess.Popen(args, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
-                            cwd=ROOT)
+    proc = subprocess.Popen(
+        args, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT
+    )
     _children[proc.pid] = proc
     return proc.pid
 
@@ -209,7 +253,10 @@ def start(env: dict[str, str]) -> None:
     if PIDS.exists():
         stop()
     subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-    pids = {name: _spawn(name.replace(" ", "-"), args, child_env) for name, (args, child_env) in children(env).items()}
+    pids = {
+        name: _spawn(name.replace(" ", "-"), args, child_env)
+        for name, (args, child_env) in children(env).items()
+    }
     PIDS.write_text(json.dumps(pids))
     where = "127.0.0.1 only (PAR_BIND_HOST publishes)" if BIND_HOST == "127.0.0.1" else BIND_HOST
     say(f"Started {', '.join(pids)}; listening on {where}; logs in {HOME / 'logs'}")
@@ -252,15 +299,21 @@ class Api:
         deadline = time.time() + 60
         while not (HOME / "simple_auth_manager_passwords.json.generated").exists() and time.time() < deadline:
             time.sleep(1)
-        token = requests.post(f"{base}/auth/token", json={"username": "admin", "password": admin_password()},
-                              timeout=30)
+        token = requests.post(
+            f"{base}/auth/token", json={"username": "admin", "password": admin_password()}, timeout=30
+        )
         token.raise_for_status()
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
         # On SQLite the API server answers 500 when the metadata DB stays locked past its busy timeout (a busy
         # scheduler); such a request changed nothing, so it is safe to send again.
-        retry = Retry(total=5, status_forcelist=(500, 502, 503), backoff_factor=1, raise_on_status=False,
-                      allowed_methods=frozenset({"GET", "POST", "PATCH"}))
+        retry = Retry(
+            total=5,
+            status_forcelist=(500, 502, 503),
+            backoff_factor=1,
+            raise_on_status=False,
+            allowed_methods=frozenset({"GET", "POST", "PATCH"}),
+        )
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
 
     @staticmethod
@@ -289,14 +342,23 @@ class Api:
             time.sleep(2)
         raise TimeoutError(f"DAG {dag_id} was not parsed within {timeout:.0f} s")
 
-    def run_dag(self, dag_id: str, logical_date: str | None, timeout: float = 480, conf: dict | None = None,
-                on_input=None) -> tuple[str, str, list[dict]]:
+    def run_dag(
+        self,
+        dag_id: str,
+        logical_date: str | None,
+        timeout: float = 480,
+        conf: dict | None = None,
+        on_input=None,
+    ) -> tuple[str, str, list[dict]]:
         """Trigger, unpause and wait; returns the run id, its final state and its task instances.
 
         The run is created while the DAG is still paused, with the logical date of the DAG's own @once run, so
         unpausing does not add a second run."""
-        response = self.session.post(f"{self.base}/api/v2/dags/{dag_id}/dagRuns", timeout=30, json={
-            "logical_date": logical_date, "conf": conf or {}, "note": "Chạy thử với dữ liệu mẫu"})
+        response = self.session.post(
+            f"{self.base}/api/v2/dags/{dag_id}/dagRuns",
+            timeout=30,
+            json={"logical_date": logical_date, "conf": conf or {}, "note": "Chạy thử với dữ liệu mẫu"},
+        )
         if response.status_code == 409:  # the scheduler made the same run first: follow that one
             run = self.call("GET", f"/dags/{dag_id}/dagRuns", params={"order_by": "-run_after", "limit": 1})
             run = run["dag_runs"][0]
@@ -317,7 +379,11 @@ class Api:
                 if ti["state"] and seen.get(ti["task_id"]) != ti["state"]:
                     seen[ti["task_id"]] = ti["state"]
                     say(f"  {ti['task_id']}: {ti['state']}")
-                if ti["state"] == "awaiting_input" and on_input and (ti["task_id"], ti["try_number"]) not in answered:
+                if (
+                    ti["state"] == "awaiting_input"
+                    and on_input
+                    and (ti["task_id"], ti["try_number"]) not in answered
+                ):
                     answered.add((ti["task_id"], ti["try_number"]))
                     on_input(dag_id, run_id, ti)
             if state in ("success", "failed"):
@@ -330,12 +396,15 @@ class Api:
         Missed (its row), Met (no row: the run succeeded before its deadline), or "no run" (the deadline had passed
         when the campaign started)."""
         dag_id = f"{campaign.dag_id}_deadlines"
-        response = self.session.get(f"{self.base}/ui/dags/{dag_id}/dagRuns/~/deadlines", timeout=30,
-                                    params={"limit": 100})
+        response = self.session.get(
+            f"{self.base}/ui/dags/{dag_id}/dagRuns/~/deadlines", timeout=30, params={"limit": 100}
+        )
         response.raise_for_status()
         rows = {row["dag_run_id"]: row for row in response.json()["deadlines"]}
-        runs = {r["dag_run_id"]: r for r in self.call("GET", f"/dags/{dag_id}/dagRuns",
-                                                      params={"limit": 100})["dag_runs"]}
+        runs = {
+            r["dag_run_id"]: r
+            for r in self.call("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100})["dag_runs"]
+        }
         panel = {}
         for phase in campaign.deadlines:
             if phase in rows:
@@ -348,9 +417,18 @@ class Api:
 
     def clear(self, dag_id: str, run_id: str, task_id: str, note: str) -> None:
         """Clear a task and everything after it in a run (what a coordinator does in the UI to redo them)."""
-        self.call("POST", f"/dags/{dag_id}/clearTaskInstances", json={
-            "dry_run": False, "dag_run_id": run_id, "task_ids": [task_id], "include_downstream": True,
-            "only_failed": False, "note": note})
+        self.call(
+            "POST",
+            f"/dags/{dag_id}/clearTaskInstances",
+            json={
+                "dry_run": False,
+                "dag_run_id": run_id,
+                "task_ids": [task_id],
+                "include_downstream": True,
+                "only_failed": False,
+                "note": note,
+            },
+        )
 
 
 class Leader:
@@ -370,8 +448,11 @@ class Leader:
         time.sleep(self.READING_SECONDS)
         reject = bool(self.reject_first) and not self.decisions
         option, reason = ("Từ chối", self.reject_first) if reject else ("Phê duyệt", "")
-        self.api.call("PATCH", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/-1/hitlDetails",
-                      json={"chosen_options": [option], "params_input": {"reason": reason}})
+        self.api.call(
+            "PATCH",
+            f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/-1/hitlDetails",
+            json={"chosen_options": [option], "params_input": {"reason": reason}},
+        )
         self.decisions.append(option)
         say(f"  Lãnh đạo Sở: {option}{f' — lý do: {reason}' if reason else ''}")
 
@@ -408,9 +489,11 @@ def _print_outcome(campaign, state: str, tasks: list[dict], started: float) -> N
     mails = sorted((OUT / "mail").glob("*.eml"))
     print(f"  - Thư đã lưu: {len(mails)} tệp .eml trong {OUT / 'mail'}")
     skipped = sum(t["state"] == "skipped" for t in tasks)
-    print(f"\nLần chạy DAG {campaign.dag_id}: {state}; "
-          f"{sum(t['state'] == 'success' for t in tasks)}/{len(tasks)} tác vụ thành công"
-          f"{f', {skipped} bỏ qua' if skipped else ''}; {time.time() - started:.0f} giây.")
+    print(
+        f"\nLần chạy DAG {campaign.dag_id}: {state}; "
+        f"{sum(t['state'] == 'success' for t in tasks)}/{len(tasks)} tác vụ thành công"
+        f"{f', {skipped} bỏ qua' if skipped else ''}; {time.time() - started:.0f} giây."
+    )
 
 
 def demo(campaign_file: Path, reject_first: str | None = None) -> int:
@@ -437,8 +520,10 @@ def demo(campaign_file: Path, reject_first: str | None = None) -> int:
         _, replay_state, _ = api.run_dag(reminders, None, conf={"replay": True})
         say(f"Reminder calendar replayed: {replay_state}")
         panel = api.deadline_panel(campaign)  # a replay: every deadline had passed, no deadline run was made
-        say(f"Deadlines panel of {campaign.dag_id}_deadlines: "
-            + ", ".join(f"{phase} {status}" for phase, status in panel.items()))
+        say(
+            f"Deadlines panel of {campaign.dag_id}_deadlines: "
+            + ", ".join(f"{phase} {status}" for phase, status in panel.items())
+        )
         _print_outcome(campaign, state, tasks, started)
         return 0 if state == replay_state == "success" else 1
     finally:
@@ -464,15 +549,29 @@ def live_campaign(base: Path, window: timedelta, starts: datetime) -> tuple[Path
     data["directive"]["issued_on"] = starts.astimezone(original.tz).date()
     for phase in data["deadlines"]:
         data["deadlines"][phase]["due"] = clock(original.deadline_at(phase)).astimezone(original.tz)
-    data["reminders"] = {"schedule": "* * * * *", "min_gap": "0m", "max_per_recipient": 8, "alerts_before": ["1m"],
-                         "sensor_poke": "15s",
-                         "ladder": {"at_start": True, "before": ["1m"], "on_due_day": False, "overdue_every": "1m",
-                                    "overdue_times": 1, "escalate": True}}
+    data["reminders"] = {
+        "schedule": "* * * * *",
+        "min_gap": "0m",
+        "max_per_recipient": 8,
+        "alerts_before": ["1m"],
+        "sensor_poke": "15s",
+        "ladder": {
+            "at_start": True,
+            "before": ["1m"],
+            "on_due_day": False,
+            "overdue_every": "1m",
+            "overdue_times": 1,
+            "escalate": True,
+        },
+    }
     folder = HOME / "campaigns"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "ha_tinh_live.yaml"
-    path.write_text("# Bản chạy thử trực tiếp: lịch 2023 nén vào vài phút (tools/stack.py demo --live).\n"
-                    + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(
+        "# Bản chạy thử trực tiếp: lịch 2023 nén vào vài phút (tools/stack.py demo --live).\n"
+        + yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
     return path, clock
 
 
@@ -491,9 +590,13 @@ def demo_live(base: Path, window_minutes: float) -> int:
     campaign = load_campaign(path)
     staging = generate_inbox(campaign, HOME / "staging", clock=clock)
     deliveries = sorted(staging.iterdir(), key=lambda p: p.stat().st_mtime)
-    say(f"Live campaign {campaign.dag_id}: deadlines " + ", ".join(
-        f"{p} {campaign.deadline_at(p).astimezone(campaign.tz):%H:%M:%S}" for p in campaign.deadlines)
-        + f"; {len(deliveries)} files to deliver")
+    say(
+        f"Live campaign {campaign.dag_id}: deadlines "
+        + ", ".join(
+            f"{p} {campaign.deadline_at(p).astimezone(campaign.tz):%H:%M:%S}" for p in campaign.deadlines
+        )
+        + f"; {len(deliveries)} files to deliver"
+    )
     env = stack_env() | {"PAR_CAMPAIGNS_DIR": str(path.parent)}
     stop_delivering = threading.Event()
 
@@ -517,13 +620,18 @@ def demo_live(base: Path, window_minutes: float) -> int:
         api.wait_for_dag(reminders)
         api.call("PATCH", f"/dags/{reminders}", json={"is_paused": False})
         threading.Thread(target=deliver, daemon=True).start()
-        state, tasks = Leader(api).run(campaign.dag_id, campaign.starts_at.isoformat(),
-                                       timeout=window_minutes * 60 + 300)
-        while datetime.now(UTC) < campaign.ends_at + timedelta(seconds=70):  # the last overdue step, escalation
+        state, tasks = Leader(api).run(
+            campaign.dag_id, campaign.starts_at.isoformat(), timeout=window_minutes * 60 + 300
+        )
+        while datetime.now(UTC) < campaign.ends_at + timedelta(
+            seconds=70
+        ):  # the last overdue step, escalation
             time.sleep(5)
         panel = api.deadline_panel(campaign)
-        say(f"Deadlines panel of {campaign.dag_id}_deadlines: "
-            + ", ".join(f"{phase} {status}" for phase, status in panel.items()))
+        say(
+            f"Deadlines panel of {campaign.dag_id}_deadlines: "
+            + ", ".join(f"{phase} {status}" for phase, status in panel.items())
+        )
         _print_outcome(campaign, state, tasks, started)
         return 0 if state == "success" else 1
     finally:
@@ -570,19 +678,34 @@ def start_trial(api: Api, path: Path, new: bool, timeout: float = 300) -> dict: 
     from par_index.campaign import load_campaign
 
     campaign = load_campaign(path)
-    dag_id, reminders, deadlines = campaign.dag_id, f"{campaign.dag_id}_reminders", f"{campaign.dag_id}_deadlines"
+    dag_id, reminders, deadlines = (
+        campaign.dag_id,
+        f"{campaign.dag_id}_reminders",
+        f"{campaign.dag_id}_deadlines",
+    )
     deadline = time.time() + timeout
-    for dag in (dag_id, reminders, deadlines):  # parsed from this very file (a new trial changes the start date)
+    for dag in (
+        dag_id,
+        reminders,
+        deadlines,
+    ):  # parsed from this very file (a new trial changes the start date)
         while True:
             response = api.session.get(f"{api.base}/api/v2/dags/{dag}/details", timeout=30)
-            if response.status_code == 200 and response.json().get("start_date") and \
-                    datetime.fromisoformat(response.json()["start_date"]) == campaign.starts_at:
+            if (
+                response.status_code == 200
+                and response.json().get("start_date")
+                and datetime.fromisoformat(response.json()["start_date"]) == campaign.starts_at
+            ):
                 break
             if time.time() > deadline:
                 raise TimeoutError(f"DAG {dag} of {path} was not parsed within {timeout:.0f} s")
             time.sleep(2)
     runs = {}
-    for dag in (dag_id, reminders, deadlines):  # a previous trial's deadline runs would show in the Deadlines panel
+    for dag in (
+        dag_id,
+        reminders,
+        deadlines,
+    ):  # a previous trial's deadline runs would show in the Deadlines panel
         runs[dag] = api.call("GET", f"/dags/{dag}/dagRuns", params={"limit": 100})["dag_runs"]
         if new:  # runs of a previous trial of the same id
             for run in runs[dag]:
@@ -591,28 +714,45 @@ def start_trial(api: Api, path: Path, new: bool, timeout: float = 300) -> dict: 
                 api.call("DELETE", f"/dags/{dag}/dagRuns/{run['dag_run_id']}")
             runs[dag] = []
     if not runs[dag_id]:
-        response = api.session.post(f"{api.base}/api/v2/dags/{dag_id}/dagRuns", timeout=30, json={
-            "logical_date": campaign.starts_at.isoformat(), "note": "Chiến dịch thử nghiệm (make up)"})
+        response = api.session.post(
+            f"{api.base}/api/v2/dags/{dag_id}/dagRuns",
+            timeout=30,
+            json={"logical_date": campaign.starts_at.isoformat(), "note": "Chiến dịch thử nghiệm (make up)"},
+        )
         if response.status_code != 409:  # 409: the scheduler made the same @once run first
             response.raise_for_status()
     api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
     watching, next_reminder, prepared = set(), None, False
     while True:
-        run = api.call("GET", f"/dags/{dag_id}/dagRuns", params={"order_by": "-run_after", "limit": 1})["dag_runs"]
-        tasks = api.call("GET", f"/dags/{dag_id}/dagRuns/{run[0]['dag_run_id']}/taskInstances")["task_instances"] \
-            if run else []
+        run = api.call("GET", f"/dags/{dag_id}/dagRuns", params={"order_by": "-run_after", "limit": 1})[
+            "dag_runs"
+        ]
+        tasks = (
+            api.call("GET", f"/dags/{dag_id}/dagRuns/{run[0]['dag_run_id']}/taskInstances")["task_instances"]
+            if run
+            else []
+        )
         states = {t["task_id"]: t["state"] for t in tasks}
-        if not prepared and states.get("prepare") == "success":  # a reminder run needs the campaign in the store
+        if (
+            not prepared and states.get("prepare") == "success"
+        ):  # a reminder run needs the campaign in the store
             api.call("PATCH", f"/dags/{reminders}", json={"is_paused": False})
             prepared = True
-        watching = {task for task, state in states.items() if task.startswith("collect_")
-                    and state in ("deferred", "running", "success")}
+        watching = {
+            task
+            for task, state in states.items()
+            if task.startswith("collect_") and state in ("deferred", "running", "success")
+        }
         if prepared:
             after = api.call("GET", f"/dags/{reminders}").get("next_dagrun_run_after")
             next_reminder = after if after and datetime.fromisoformat(after) > datetime.now(UTC) else None
         if (len(watching) == 3 and next_reminder) or time.time() > deadline:
-            return {"campaign": campaign, "watching": sorted(watching), "next_reminder": next_reminder,
-                    "prepared": prepared}
+            return {
+                "campaign": campaign,
+                "watching": sorted(watching),
+                "next_reminder": next_reminder,
+                "prepared": prepared,
+            }
         time.sleep(3)
 
 
@@ -628,23 +768,35 @@ def up(source: Path, new_trial: bool = False) -> int:
     from par_index.text import vn_date, vn_datetime
 
     local = campaign.tz
-    say(f"Trial campaign “{campaign.title_vi}” ({'new' if new else 'continued'}): DAG {campaign.dag_id}, "
+    say(
+        f"Trial campaign “{campaign.title_vi}” ({'new' if new else 'continued'}): DAG {campaign.dag_id}, "
         f"directive {vn_date(campaign.directive.issued_on)}, deadlines "
         + ", ".join(f"{phase} {vn_date(campaign.deadline_at(phase))}" for phase in campaign.deadlines)
-        + f"; file {path}")
+        + f"; file {path}"
+    )
     say(f"Phase sensors watching the inbox: {', '.join(trial['watching']) or 'not yet (see the Grid)'}")
     if trial["next_reminder"]:
-        say(f"Reminder DAG {campaign.dag_id}_reminders: next run "
-            f"{vn_datetime(datetime.fromisoformat(trial['next_reminder']).astimezone(local))} (giờ Việt Nam)")
+        say(
+            f"Reminder DAG {campaign.dag_id}_reminders: next run "
+            f"{vn_datetime(datetime.fromisoformat(trial['next_reminder']).astimezone(local))} (giờ Việt Nam)"
+        )
     elif not trial["prepared"]:
-        say(f"The campaign run has not prepared the store yet: unpause {campaign.dag_id}_reminders in the UI once "
-            "its task “Chuẩn bị” has succeeded")
-    say(f"Drop what units send into {inbox_dir(campaign.id)}/ (any name, any sub-folder): the sensors' next check "
-        "reads it within seconds (they wait in the triggerer, which lists the inbox every 2 s)")
-    say(f"Grid: {API}/dags/{campaign.dag_id}/grid · dashboard: {API}/dags/{campaign.dag_id}/plugin/par-campaign-tab "
+        say(
+            f"The campaign run has not prepared the store yet: unpause {campaign.dag_id}_reminders in the UI once "
+            "its task “Chuẩn bị” has succeeded"
+        )
+    say(
+        f"Drop what units send into {inbox_dir(campaign.id)}/ (any name, any sub-folder): the sensors' next check "
+        "reads it within seconds (they wait in the triggerer, which lists the inbox every 2 s)"
+    )
+    say(
+        f"Grid: {API}/dags/{campaign.dag_id}/grid · dashboard: {API}/dags/{campaign.dag_id}/plugin/par-campaign-tab "
         f"(“Chiến dịch CCHC”) · deadlines: {API}/dags/{campaign.dag_id}_deadlines (panel “Deadlines”) · mail: "
-        f"{OUT / 'mail'}/")
-    say(f"Airflow UI: {API} — user admin; password: cat {HOME / 'simple_auth_manager_passwords.json.generated'}")
+        f"{OUT / 'mail'}/"
+    )
+    say(
+        f"Airflow UI: {API} — user admin; password: cat {HOME / 'simple_auth_manager_passwords.json.generated'}"
+    )
     return 0
 
 
@@ -654,11 +806,19 @@ def main() -> int:
     parser.add_argument("command", choices=["demo", "up", "down"])
     parser.add_argument("--campaign", type=Path, default=ROOT / "include" / "campaigns" / "ha_tinh_2023.yaml")
     parser.add_argument("--live", action="store_true", help="compress the campaign's calendar into minutes")
-    parser.add_argument("--window", type=float, default=5.0, help="minutes from the directive to the report (live)")
-    parser.add_argument("--reject-first", metavar="REASON",
-                        help="the leader rejects the first report with this reason, then approves the rebuilt one")
-    parser.add_argument("--new-trial", action="store_true",
-                        help="up: start the trial campaign afresh from today (its data is deleted)")
+    parser.add_argument(
+        "--window", type=float, default=5.0, help="minutes from the directive to the report (live)"
+    )
+    parser.add_argument(
+        "--reject-first",
+        metavar="REASON",
+        help="the leader rejects the first report with this reason, then approves the rebuilt one",
+    )
+    parser.add_argument(
+        "--new-trial",
+        action="store_true",
+        help="up: start the trial campaign afresh from today (its data is deleted)",
+    )
     args = parser.parse_args()
     if args.command == "demo":
         return demo_live(args.campaign, args.window) if args.live else demo(args.campaign, args.reject_first)

@@ -20,8 +20,9 @@ def normalise_address(text: str) -> str:
     """``text`` as one valid address, in lower case; raises :class:`InvalidAddress`."""
     candidate = nfc(text).strip()
     try:
-        valid = validate_email(candidate, check_deliverability=False, allow_quoted_local=False,
-                               allow_domain_literal=False)
+        valid = validate_email(
+            candidate, check_deliverability=False, allow_quoted_local=False, allow_domain_literal=False
+        )
     except EmailNotValidError as exc:
         raise InvalidAddress(candidate) from exc
     return valid.normalized.lower()

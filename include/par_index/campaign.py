@@ -51,8 +51,12 @@ class CampaignHead(_Model):
     year: int = Field(ge=2017, le=2100)
     catalogue: str
     timezone: str = "Asia/Ho_Chi_Minh"
-    ui_base_url: str = "http://localhost:8080"  # the Airflow UI's public address unless AIRFLOW_BASE_URL is set
-    trial: bool = False  # a trial run (make up): "(thử nghiệm)" in titles, DAG names, mail subjects and the report
+    ui_base_url: str = (
+        "http://localhost:8080"  # the Airflow UI's public address unless AIRFLOW_BASE_URL is set
+    )
+    trial: bool = (
+        False  # a trial run (make up): "(thử nghiệm)" in titles, DAG names, mail subjects and the report
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -112,7 +116,9 @@ class Ladder(_Model):
 class Deadline(_Model):
     due: date | datetime
     title_vi: str  # the directive's wording: the deadlines' tables, the deadline tasks and panel
-    short_title_vi: str | None = None  # the phase's work in mails, the report and task names (default: title_vi)
+    short_title_vi: str | None = (
+        None  # the phase's work in mails, the report and task names (default: title_vi)
+    )
     owner: str
     ladder: Ladder | None = None  # default: the campaign's reminders.ladder
 
@@ -121,9 +127,16 @@ class Reminders(_Model):
     schedule: str = "0 8 * * *"  # cron, in the campaign's time zone
     min_gap: Duration = "20h"  # between two reminders to the same person for the same deadline
     max_per_recipient: int = Field(8, ge=1)  # per deadline
-    alerts_before: list[Duration] = ["3d", "1d"]  # the coordinators' notices before each deadline (reminder DAG)
-    alert_time: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # local time of an alert in whole days
-    sensor_poke: Duration = "5m"  # how often a phase reads MoHA's feed, when connected (files wake it at once)
+    alerts_before: list[Duration] = [
+        "3d",
+        "1d",
+    ]  # the coordinators' notices before each deadline (reminder DAG)
+    alert_time: str = Field(
+        "08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$"
+    )  # local time of an alert in whole days
+    sensor_poke: Duration = (
+        "5m"  # how often a phase reads MoHA's feed, when connected (files wake it at once)
+    )
     close_grace: Duration = "1d"  # how long after a deadline its phase may still be closing (sensor lifetime)
     ladder: Ladder = Ladder()
 
@@ -139,7 +152,9 @@ class WorkCalendar(_Model):
     def _disjoint(self) -> WorkCalendar:
         both = sorted(set(self.extra_days_off) & set(self.extra_working_days))
         if both:
-            raise ValueError(f"ngày {', '.join(vn_date(d) for d in both)} vừa là ngày nghỉ vừa là ngày làm việc")
+            raise ValueError(
+                f"ngày {', '.join(vn_date(d) for d in both)} vừa là ngày nghỉ vừa là ngày làm việc"
+            )
         return self
 
 
@@ -174,7 +189,9 @@ class Contact(_Model):
     name: str
     email: EmailStr
     phone: str | None = Field(None, pattern=PHONE)  # named in the units' mails with the coordinators' mailbox
-    login: str | None = None  # the Airflow login (SNV's leader: whose decision on the report names this contact)
+    login: str | None = (
+        None  # the Airflow login (SNV's leader: whose decision on the report names this contact)
+    )
 
 
 class Contacts(_Model):
@@ -204,8 +221,12 @@ class Budget(_Model):
     note_vi: str = ""
 
 
-BUDGET_STATUS_TITLES = {"not_started": "Chưa lập", "drafting": "Đang lập", "submitted": "Đã trình",
-                        "approved": "Đã được phê duyệt"}
+BUDGET_STATUS_TITLES = {
+    "not_started": "Chưa lập",
+    "drafting": "Đang lập",
+    "submitted": "Đã trình",
+    "approved": "Đã được phê duyệt",
+}
 
 
 class ReportText(_Model):
@@ -237,7 +258,8 @@ class Unit(_Model):
 
     def valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_until is None or day <= self.valid_until)
+            self.valid_until is None or day <= self.valid_until
+        )
 
 
 class Campaign(_Model):
@@ -257,7 +279,9 @@ class Campaign(_Model):
     assignments_status: Status = "confirmed"
     assignments: dict[str, str]
     units: list[Unit] = Field(min_length=1)
-    example_unit: str | None = None  # whose name fills the blank forms' example sheet (default: the first unit)
+    example_unit: str | None = (
+        None  # whose name fills the blank forms' example sheet (default: the first unit)
+    )
 
     @field_validator("deadlines")
     @classmethod
@@ -285,7 +309,9 @@ class Campaign(_Model):
                 raise ValueError(f"assignments[{code!r}]: đơn vị {unit!r} không có trong danh sách units")
         for member in self.council.members:
             if member.unit not in codes:
-                raise ValueError(f"council.members: đơn vị {member.unit!r} của {member.name} không có trong units")
+                raise ValueError(
+                    f"council.members: đơn vị {member.unit!r} của {member.name} không có trong units"
+                )
         for budget_unit in (self.budget.prepared_by, self.budget.with_unit):
             if budget_unit is not None and budget_unit not in codes:
                 raise ValueError(f"budget: đơn vị {budget_unit!r} không có trong danh sách units")
@@ -294,8 +320,10 @@ class Campaign(_Model):
                 field = "example_unit" if unit == self.example_unit else "nominee_rules.exactly_one"
                 raise ValueError(f"{field}: đơn vị {unit!r} không có trong danh sách units")
         if self.contacts.snv_leader.login and self.contacts.snv_leader.login in self.approvers:
-            raise ValueError(f"approvers: tài khoản {self.contacts.snv_leader.login!r} đã là của "
-                             "contacts.snv_leader (login)")
+            raise ValueError(
+                f"approvers: tài khoản {self.contacts.snv_leader.login!r} đã là của "
+                "contacts.snv_leader (login)"
+            )
         return self
 
     # ---- derived facts -------------------------------------------------------------------------------
@@ -359,14 +387,18 @@ class Campaign(_Model):
         """When nothing is left to remind: the last deadline plus the longest overdue ladder; a ladder in days
         counts working days, and its escalation may wait for the next working day (reminders.py)."""
         last = max(self.deadline_at(p) for p in PHASES)
-        tail = max(parse_duration(self.ladder_for(p).overdue_every) * (self.ladder_for(p).overdue_times + 1)
-                   for p in PHASES)
+        tail = max(
+            parse_duration(self.ladder_for(p).overdue_every) * (self.ladder_for(p).overdue_times + 1)
+            for p in PHASES
+        )
         ends = last + tail
         for phase in COLLECTED:
             ladder = self.ladder_for(phase)
             if ladder.by_working_days:
                 days = parse_duration(ladder.overdue_every).days * ladder.overdue_times
-                escalation = add_working_days(self.deadline_at(phase).astimezone(self.tz), days, self.calendar)
+                escalation = add_working_days(
+                    self.deadline_at(phase).astimezone(self.tz), days, self.calendar
+                )
                 after = next_working_day(escalation.date(), self.calendar)
                 ends = max(ends, datetime.combine(after, time(23, 59, 59), tzinfo=self.tz))
         return ends
@@ -513,16 +545,26 @@ def load_campaign(path: str | Path) -> Campaign:
     catalogue = campaign.catalogue
     for code in campaign.assignments:
         if code not in catalogue:
-            raise CampaignError(f"Tệp chiến dịch {path.name}: trường 'assignments', mã {code!r} không có trong "
-                                f"danh mục {catalogue.code}.", code="CMP004")
-    unassigned = [leaf.code for leaf in catalogue.self_scored_leaves if leaf.code not in campaign.assignment_of]
+            raise CampaignError(
+                f"Tệp chiến dịch {path.name}: trường 'assignments', mã {code!r} không có trong "
+                f"danh mục {catalogue.code}.",
+                code="CMP004",
+            )
+    unassigned = [
+        leaf.code for leaf in catalogue.self_scored_leaves if leaf.code not in campaign.assignment_of
+    ]
     if unassigned:
-        raise CampaignError(f"Tệp chiến dịch {path.name}: trường 'assignments' chưa giao các mã "
-                            f"{', '.join(unassigned)}.", code="CMP005")
+        raise CampaignError(
+            f"Tệp chiến dịch {path.name}: trường 'assignments' chưa giao các mã {', '.join(unassigned)}.",
+            code="CMP005",
+        )
     inactive = sorted({u for u in campaign.assignment_of.values() if u not in campaign.unit_by_code})
     if inactive:
-        raise CampaignError(f"Tệp chiến dịch {path.name}: đơn vị {', '.join(inactive)} được giao tiêu chí nhưng "
-                            f"không còn hiệu lực ngày {campaign.directive.issued_on:%d/%m/%Y}.", code="CMP006")
+        raise CampaignError(
+            f"Tệp chiến dịch {path.name}: đơn vị {', '.join(inactive)} được giao tiêu chí nhưng "
+            f"không còn hiệu lực ngày {campaign.directive.issued_on:%d/%m/%Y}.",
+            code="CMP006",
+        )
     return campaign
 
 

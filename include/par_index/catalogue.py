@@ -106,21 +106,26 @@ def parse_catalogue(data: dict, origin: str = "<catalogue>") -> Catalogue:  # no
     def add(node: dict, level: int, parent: Item | None) -> None:
         code = str(node.get("code", "")).strip()
         if not code:
-            raise CatalogueError(f"{origin}: một mục cấp {level} dưới {parent.code if parent else 'gốc'} thiếu mã.",
-                                 code="CAT003")
+            raise CatalogueError(
+                f"{origin}: một mục cấp {level} dưới {parent.code if parent else 'gốc'} thiếu mã.",
+                code="CAT003",
+            )
         if code in items:
             raise CatalogueError(f"Mã {code} bị trùng.", code="CAT004")
         if parent is not None and not code.startswith(parent.code + "."):
             raise CatalogueError(f"Mã {code} không thuộc mã cha {parent.code} (mã mồ côi).", code="CAT005")
         method = node.get("method", parent.method if parent else None)
         if level >= 2 and method not in METHODS:
-            raise CatalogueError(f"Mã {code}: phương pháp chấm {method!r} không hợp lệ (chỉ nhận self | survey).",
-                                 code="CAT006")
+            raise CatalogueError(
+                f"Mã {code}: phương pháp chấm {method!r} không hợp lệ (chỉ nhận self | survey).",
+                code="CAT006",
+            )
         prov = node.get("provenance") or {}
         status = prov.get("status", parent.provenance if parent else None)
         if status not in PROVENANCE:
-            raise CatalogueError(f"Mã {code}: nguồn gốc {status!r} không hợp lệ (confirmed | provisional).",
-                                 code="CAT007")
+            raise CatalogueError(
+                f"Mã {code}: nguồn gốc {status!r} không hợp lệ (confirmed | provisional).", code="CAT007"
+            )
         source = prov.get("source", parent.source if parent else "")
         child_key = {1: "criteria", 2: "sub_criteria"}.get(level)
         children = node.get(child_key) or [] if child_key else []
@@ -148,7 +153,8 @@ def parse_catalogue(data: dict, origin: str = "<catalogue>") -> Catalogue:  # no
             if total != item.max_points:
                 raise CatalogueError(
                     f"Mã {code}: tổng điểm các mục con ({total}) khác điểm tối đa ({item.max_points}).",
-                    code="CAT008")
+                    code="CAT008",
+                )
         if level == 2 and not children:
             raise CatalogueError(f"Mã {code}: tiêu chí không có tiêu chí thành phần.", code="CAT009")
 
@@ -169,8 +175,11 @@ def parse_catalogue(data: dict, origin: str = "<catalogue>") -> Catalogue:  # no
 
 
 def _check_totals(catalogue: Catalogue) -> None:
-    counts = {"areas": len(catalogue.level(1)), "criteria": len(catalogue.level(2)),
-              "sub_criteria": len(catalogue.level(3))}
+    counts = {
+        "areas": len(catalogue.level(1)),
+        "criteria": len(catalogue.level(2)),
+        "sub_criteria": len(catalogue.level(3)),
+    }
     names = {"areas": "lĩnh vực", "criteria": "tiêu chí", "sub_criteria": "tiêu chí thành phần"}
     for key, actual in counts.items():
         expected = catalogue.totals.get(key)

@@ -17,11 +17,13 @@ TASK_SOURCE = "Tác vụ thu nhận"
 TASK_FAILED = "COL001"
 
 
-def record(session: Session, campaign: Campaign, phase: str, source: str, code: str, message: str,
-           at: datetime) -> CollectionFailure:
+def record(
+    session: Session, campaign: Campaign, phase: str, source: str, code: str, message: str, at: datetime
+) -> CollectionFailure:
     """Note that collecting ``source`` for ``phase`` failed, with its code and message."""
-    failure = CollectionFailure(campaign_id=campaign.id, phase=phase, source=source, code=code, message=message,
-                                occurred_at=at)
+    failure = CollectionFailure(
+        campaign_id=campaign.id, phase=phase, source=source, code=code, message=message, occurred_at=at
+    )
     session.add(failure)
     session.flush()
     return failure
@@ -29,16 +31,29 @@ def record(session: Session, campaign: Campaign, phase: str, source: str, code: 
 
 def unreported(session: Session, campaign: Campaign, until: datetime) -> list[CollectionFailure]:
     """Failures not yet named in a coordinators' mail, oldest first, up to ``until``."""
-    return list(session.scalars(select(CollectionFailure).where(
-        CollectionFailure.campaign_id == campaign.id, CollectionFailure.reported_at.is_(None),
-        CollectionFailure.occurred_at <= until).order_by(CollectionFailure.occurred_at, CollectionFailure.id)))
+    return list(
+        session.scalars(
+            select(CollectionFailure)
+            .where(
+                CollectionFailure.campaign_id == campaign.id,
+                CollectionFailure.reported_at.is_(None),
+                CollectionFailure.occurred_at <= until,
+            )
+            .order_by(CollectionFailure.occurred_at, CollectionFailure.id)
+        )
+    )
 
 
 def recent(session: Session, campaign: Campaign, until: datetime, limit: int = 20) -> list[CollectionFailure]:
     """The latest failures up to ``until`` (the dashboard), newest first."""
-    return list(session.scalars(select(CollectionFailure).where(
-        CollectionFailure.campaign_id == campaign.id, CollectionFailure.occurred_at <= until)
-        .order_by(CollectionFailure.occurred_at.desc(), CollectionFailure.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(CollectionFailure)
+            .where(CollectionFailure.campaign_id == campaign.id, CollectionFailure.occurred_at <= until)
+            .order_by(CollectionFailure.occurred_at.desc(), CollectionFailure.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def mark_reported(failures: list[CollectionFailure], at: datetime) -> None:

@@ -39,7 +39,9 @@ class SaveToFolder:
         return "250 Message accepted for delivery"
 
 
-def start(folder: Path, host: str = "127.0.0.1", port: int = 0, refuse: frozenset[str] = frozenset()) -> Controller:
+def start(
+    folder: Path, host: str = "127.0.0.1", port: int = 0, refuse: frozenset[str] = frozenset()
+) -> Controller:
     """Start the sink in a background thread; ``port=0`` picks a free port (read ``controller.port``)."""
     controller = Controller(SaveToFolder(folder, refuse), hostname=host, port=port or _free_port(host))
     controller.start()

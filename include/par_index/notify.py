@@ -68,7 +68,9 @@ def ledger_key(campaign: Campaign, *subject: object, recipient: str | None = Non
     """A mail's key in the ledger (``Notification.key``; one send per key): the campaign, what the mail is about
     (its kind and its subject's parts: phase, rung, unit, build, …) and its recipient, joined by ':'. Every mail
     key is built here; the keys of stores already written keep this exact form."""
-    return ":".join([campaign.id, *(str(part) for part in subject), *([recipient] if recipient is not None else [])])
+    return ":".join(
+        [campaign.id, *(str(part) for part in subject), *([recipient] if recipient is not None else [])]
+    )
 
 
 def ledger_file_part(name: str, arrived_at: datetime) -> str:
@@ -95,24 +97,37 @@ class SmtpSettings:
     timeout: float = 20.0
 
 
-_env = Environment(loader=FileSystemLoader(TEMPLATES_DIR / "email"), undefined=StrictUndefined,
-                   autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR / "email"),
+    undefined=StrictUndefined,
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 _env.filters["vn_date"] = vn_date
 _env.filters["vn_datetime"] = vn_datetime
 _env.filters["vn_weekday_date"] = vn_weekday_date  # a deadline names its weekday
 _env.filters["vn_weekday_datetime"] = vn_weekday_datetime
 _env.filters["points"] = vn_number
-_env.filters["salutation"] = salutation  # "Kính gửi: {{ unit|salutation }}", its head: unit|salutation(head=True)
+_env.filters["salutation"] = (
+    salutation  # "Kính gửi: {{ unit|salutation }}", its head: unit|salutation(head=True)
+)
 
 
 def render(template: str, **context) -> tuple[str, str, str]:
     """(subject, plain text, HTML) of ``template`` rendered with ``context``."""
     subject = _env.get_template(f"{template}.subject.txt").render(**context).strip()
     campaign = context.get("campaign")
-    if getattr(getattr(campaign, "campaign", None), "trial", False) and "thử nghiệm" not in subject.casefold():
+    if (
+        getattr(getattr(campaign, "campaign", None), "trial", False)
+        and "thử nghiệm" not in subject.casefold()
+    ):
         subject = f"[Thử nghiệm] {subject}"  # a trial campaign's mail never reads as the real one's
-    return subject, _env.get_template(f"{template}.txt").render(**context), \
-        _env.get_template(f"{template}.html").render(**context)
+    return (
+        subject,
+        _env.get_template(f"{template}.txt").render(**context),
+        _env.get_template(f"{template}.html").render(**context),
+    )
 
 
 # ---- on the wire ---------------------------------------------------------------------------------------------
@@ -144,7 +159,11 @@ def _mailbox(name: str, address: str) -> str:
 
 def content_type(name: str) -> tuple[str, str]:
     """(maintype, subtype) of an attachment from its name: the project's own formats first, then ``mimetypes``."""
-    kind = CONTENT_TYPES.get(Path(name).suffix.lower()) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    kind = (
+        CONTENT_TYPES.get(Path(name).suffix.lower())
+        or mimetypes.guess_type(name)[0]
+        or "application/octet-stream"
+    )
     maintype, _, subtype = kind.partition("/")
     return maintype, subtype
 
@@ -162,8 +181,11 @@ def build_message(settings: SmtpSettings, entry: Notification, sent_at: datetime
     message.set_content(entry.body_text or "", charset="utf-8")
     message.add_alternative(entry.body_html or "", subtype="html", charset="utf-8")
     for item in entry.attachments or []:
-        name, path = (item["name"], outbox_dir() / f"{item['sha256']}{Path(item['name']).suffix.lower()}") \
-            if isinstance(item, dict) else (Path(item).name, Path(item))  # rows from before the outbox: paths
+        name, path = (
+            (item["name"], outbox_dir() / f"{item['sha256']}{Path(item['name']).suffix.lower()}")
+            if isinstance(item, dict)
+            else (Path(item).name, Path(item))
+        )  # rows from before the outbox: paths
         maintype, subtype = content_type(name)
         message.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=name)
     return message
@@ -191,9 +213,20 @@ def bounced(session: Session) -> set[str]:
 
 
 # ---- the outbox ----------------------------------------------------------------------------------------------
-def enqueue(session: Session, campaign: Campaign, *, key: str, template: str, recipients: list[str],
-            phase: str | None = None, unit_code: str | None = None, rung: str | None = None,
-            attachments: Iterable[Path] = (), now: datetime | None = None, **context) -> str:
+def enqueue(
+    session: Session,
+    campaign: Campaign,
+    *,
+    key: str,
+    template: str,
+    recipients: list[str],
+    phase: str | None = None,
+    unit_code: str | None = None,
+    rung: str | None = None,
+    attachments: Iterable[Path] = (),
+    now: datetime | None = None,
+    **context,
+) -> str:
     """Put ``template`` for ``recipients`` in the outbox under ``key`` (rendered now, attachments copied by
     content), in the caller's transaction. Returns ``queued``, or ``already_sent`` / the key's state when the key
     is already there (it is never rendered again)."""
@@ -203,11 +236,27 @@ def enqueue(session: Session, campaign: Campaign, *, key: str, template: str, re
     context.setdefault("campaign", campaign)
     subject, text, html = render(template, **context)
     coordinators = [c.email for c in campaign.contacts.coordinators]
-    session.add(Notification(
-        campaign_id=campaign.id, key=key, template=template, phase=phase, recipients=list(recipients),
-        subject=subject, outcome=QUEUED, attempts=0, last_attempt_at=now or datetime.now(UTC), unit_code=unit_code,
-        rung=rung, body_text=text, body_html=html, attachments=[_keep(Path(p)) for p in attachments],
-        message_id=message_id(key, coordinators[0]), reply_to=coordinators, queued_at=datetime.now(UTC)))
+    session.add(
+        Notification(
+            campaign_id=campaign.id,
+            key=key,
+            template=template,
+            phase=phase,
+            recipients=list(recipients),
+            subject=subject,
+            outcome=QUEUED,
+            attempts=0,
+            last_attempt_at=now or datetime.now(UTC),
+            unit_code=unit_code,
+            rung=rung,
+            body_text=text,
+            body_html=html,
+            attachments=[_keep(Path(p)) for p in attachments],
+            message_id=message_id(key, coordinators[0]),
+            reply_to=coordinators,
+            queued_at=datetime.now(UTC),
+        )
+    )
     session.flush()
     return QUEUED
 
@@ -224,27 +273,51 @@ def _keep(path: Path) -> dict:
 Obsolete = Callable[[Session, Notification], str | None]
 
 
-def deliver_queued(store_url: str, campaign: Campaign, settings: SmtpSettings | None, *,
-                   now: datetime | None = None, obsolete: Obsolete | None = None,
-                   reclaim_after: timedelta = RECLAIM_AFTER) -> dict[str, str]:
+def deliver_queued(
+    store_url: str,
+    campaign: Campaign,
+    settings: SmtpSettings | None,
+    *,
+    now: datetime | None = None,
+    obsolete: Obsolete | None = None,
+    reclaim_after: timedelta = RECLAIM_AFTER,
+) -> dict[str, str]:
     """Send the campaign's outbox, one message at a time, each outcome committed right after the server
     answered; returns each handled key's outcome. Without settings, everything stays queued (held)."""
     from par_index.store import session_scope
 
     with session_scope(store_url) as s:
-        waiting = s.execute(select(Notification.id, Notification.key).where(
-            Notification.campaign_id == campaign.id, Notification.outcome.in_(TO_DELIVER)).order_by(
-            Notification.id)).all()
+        waiting = s.execute(
+            select(Notification.id, Notification.key)
+            .where(Notification.campaign_id == campaign.id, Notification.outcome.in_(TO_DELIVER))
+            .order_by(Notification.id)
+        ).all()
         if settings is None:
-            s.execute(update(Notification).where(Notification.campaign_id == campaign.id, Notification.outcome == QUEUED,
-                                                 Notification.error.is_distinct_from(HELD)).values(error=HELD))
+            s.execute(
+                update(Notification)
+                .where(
+                    Notification.campaign_id == campaign.id,
+                    Notification.outcome == QUEUED,
+                    Notification.error.is_distinct_from(HELD),
+                )
+                .values(error=HELD)
+            )
             return {key: QUEUED for _, key in waiting}
-    return {key: _deliver_one(store_url, campaign, settings, entry_id, now, obsolete, reclaim_after)
-            for entry_id, key in waiting}
+    return {
+        key: _deliver_one(store_url, campaign, settings, entry_id, now, obsolete, reclaim_after)
+        for entry_id, key in waiting
+    }
 
 
-def _deliver_one(store_url: str, campaign: Campaign, settings: SmtpSettings, entry_id: int, now: datetime | None,
-                 obsolete: Obsolete | None, reclaim_after: timedelta) -> str:
+def _deliver_one(
+    store_url: str,
+    campaign: Campaign,
+    settings: SmtpSettings,
+    entry_id: int,
+    now: datetime | None,
+    obsolete: Obsolete | None,
+    reclaim_after: timedelta,
+) -> str:
     clock = datetime.now(UTC)
     with session_scope(store_url) as s:  # claim it: only one process sends a message
         entry = cast(Notification, s.get(Notification, entry_id))  # queued by this process: it exists
@@ -253,15 +326,23 @@ def _deliver_one(store_url: str, campaign: Campaign, settings: SmtpSettings, ent
         if entry.outcome not in TO_DELIVER:
             return entry.outcome
         dead = bounced(s)
-        reason = "Mọi người nhận đều đã bị máy chủ thư trả lại." if all(
-            r.lower() in dead for r in entry.recipients) else (obsolete(s, entry) if obsolete else None)
+        reason = (
+            "Mọi người nhận đều đã bị máy chủ thư trả lại."
+            if all(r.lower() in dead for r in entry.recipients)
+            else (obsolete(s, entry) if obsolete else None)
+        )
         if reason:
             entry.outcome, entry.error = DROPPED, reason
             return DROPPED
-        claimed = s.execute(update(Notification).where(
-            Notification.id == entry_id, Notification.outcome == entry.outcome,
-            Notification.attempts == entry.attempts).values(
-            outcome=SENDING, attempts=entry.attempts + 1, last_attempt_at=clock)).rowcount  # type: ignore[attr-defined]
+        claimed = s.execute(
+            update(Notification)
+            .where(
+                Notification.id == entry_id,
+                Notification.outcome == entry.outcome,
+                Notification.attempts == entry.attempts,
+            )
+            .values(outcome=SENDING, attempts=entry.attempts + 1, last_attempt_at=clock)
+        ).rowcount  # type: ignore[attr-defined]
         if not claimed:
             return SENDING
         s.refresh(entry)

@@ -14,7 +14,9 @@ import os
 from importlib import resources
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the repository, when the library runs from a source checkout
+PROJECT_ROOT = (
+    Path(__file__).resolve().parents[2]
+)  # the repository, when the library runs from a source checkout
 
 
 def _bundled_dir() -> Path:

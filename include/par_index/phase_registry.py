@@ -35,8 +35,12 @@ class Feed:
 @dataclass(frozen=True)
 class Phase:
     key: str
-    forms: frozenset[str]  # the form kinds it reads from the inbox; none: the report, the coordinating unit's own
-    judge_name: str  # its judge in :mod:`par_index.phases`: (session, campaign, state) → fills ``state.units``
+    forms: frozenset[
+        str
+    ]  # the form kinds it reads from the inbox; none: the report, the coordinating unit's own
+    judge_name: (
+        str  # its judge in :mod:`par_index.phases`: (session, campaign, state) → fills ``state.units``
+    )
     feed: Feed | None = None
     blank_form: str | None = None  # the blank form attached to the units' start notice
     not_applicable_vi: str = ""  # a unit it does not concern, on the dashboard
@@ -55,19 +59,49 @@ class Phase:
         return bool(self.forms)
 
 
-REGISTRY: dict[str, Phase] = {p.key: p for p in (
-    Phase("nominees", frozenset({"appendix_iv", "appendix_iii"}), "judge_nominees",
-          blank_form="appendix_iv", not_applicable_vi="Không phụ trách lĩnh vực"),
-    Phase("survey", frozenset({"survey_roster", "survey_progress"}), "judge_survey",
-          Feed("Phần mềm điều tra xã hội học",
-               ["Email", "Trạng thái", "Hoàn thành lúc", "Số câu đã trả lời", "Tổng số câu"], fetch_survey_progress),
-          not_applicable_vi="Không có trong danh sách khảo sát"),
-    Phase("self_scores", frozenset({"appendix_ii", "portal_export"}), "judge_self_scores",
-          Feed("Phần mềm chấm điểm CCHC", ["Mã đơn vị", "Mã tiêu chí", "Điểm tự đánh giá", "Số tài liệu kiểm chứng",
-                                            "Trạng thái", "Cập nhật lúc"], fetch_scores),
-          blank_form="appendix_ii", not_applicable_vi="Không được giao tiêu chí"),
-    Phase("report", frozenset(), "judge_report"),
-)}
+REGISTRY: dict[str, Phase] = {
+    p.key: p
+    for p in (
+        Phase(
+            "nominees",
+            frozenset({"appendix_iv", "appendix_iii"}),
+            "judge_nominees",
+            blank_form="appendix_iv",
+            not_applicable_vi="Không phụ trách lĩnh vực",
+        ),
+        Phase(
+            "survey",
+            frozenset({"survey_roster", "survey_progress"}),
+            "judge_survey",
+            Feed(
+                "Phần mềm điều tra xã hội học",
+                ["Email", "Trạng thái", "Hoàn thành lúc", "Số câu đã trả lời", "Tổng số câu"],
+                fetch_survey_progress,
+            ),
+            not_applicable_vi="Không có trong danh sách khảo sát",
+        ),
+        Phase(
+            "self_scores",
+            frozenset({"appendix_ii", "portal_export"}),
+            "judge_self_scores",
+            Feed(
+                "Phần mềm chấm điểm CCHC",
+                [
+                    "Mã đơn vị",
+                    "Mã tiêu chí",
+                    "Điểm tự đánh giá",
+                    "Số tài liệu kiểm chứng",
+                    "Trạng thái",
+                    "Cập nhật lúc",
+                ],
+                fetch_scores,
+            ),
+            blank_form="appendix_ii",
+            not_applicable_vi="Không được giao tiêu chí",
+        ),
+        Phase("report", frozenset(), "judge_report"),
+    )
+}
 PHASES = tuple(REGISTRY)  # the directive's deadlines, in order
 COLLECTED = tuple(k for k, p in REGISTRY.items() if p.collected)  # the phases that collect from units
 ALL_FORMS = frozenset().union(*(p.forms for p in REGISTRY.values()))

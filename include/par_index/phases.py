@@ -30,10 +30,21 @@ from par_index.text import vn_datetime
 if TYPE_CHECKING:
     from par_index.campaign import Campaign
 
-REASON_TITLES = {"ok": "Đã hoàn thành", "pending": "Chưa nộp (còn hạn)", "missing": "Không nộp",
-                 "late": "Hoàn thành sau hạn", "invalid": "Không đạt yêu cầu", "incomplete": "Chưa đầy đủ"}
-BUILD_STATUS_TITLES = {"awaiting": "Chờ phê duyệt", "rejected": "Bị từ chối", "approved": "Đã phê duyệt",
-                       "delivered": "Đã gửi UBND tỉnh", "superseded": "Đã có bản lập sau"}  # a report build's
+REASON_TITLES = {
+    "ok": "Đã hoàn thành",
+    "pending": "Chưa nộp (còn hạn)",
+    "missing": "Không nộp",
+    "late": "Hoàn thành sau hạn",
+    "invalid": "Không đạt yêu cầu",
+    "incomplete": "Chưa đầy đủ",
+}
+BUILD_STATUS_TITLES = {
+    "awaiting": "Chờ phê duyệt",
+    "rejected": "Bị từ chối",
+    "approved": "Đã phê duyệt",
+    "delivered": "Đã gửi UBND tỉnh",
+    "superseded": "Đã có bản lập sau",
+}  # a report build's
 
 
 @dataclass
@@ -71,12 +82,19 @@ class PhaseState:
         return [s for s in self.units.values() if s.reason != "ok"]
 
 
-def _first_arrivals(session: Session, campaign: Campaign, kind: str, now: datetime) -> dict[str | None, datetime]:
+def _first_arrivals(
+    session: Session, campaign: Campaign, kind: str, now: datetime
+) -> dict[str | None, datetime]:
     """Unit → when it first sent this form in a readable version (an on-time first version counts even if a
     correction came later), as of ``now``."""
-    files = session.execute(select(ReceivedFile.unit_code, ReceivedFile.arrived_at).where(
-        ReceivedFile.campaign_id == campaign.id, ReceivedFile.form_kind == kind,
-        ReceivedFile.status.in_(("accepted", "superseded")), ReceivedFile.arrived_at <= now))
+    files = session.execute(
+        select(ReceivedFile.unit_code, ReceivedFile.arrived_at).where(
+            ReceivedFile.campaign_id == campaign.id,
+            ReceivedFile.form_kind == kind,
+            ReceivedFile.status.in_(("accepted", "superseded")),
+            ReceivedFile.arrived_at <= now,
+        )
+    )
     first: dict[str | None, datetime] = {}
     for unit, arrived in files:
         if unit not in first or arrived < first[unit]:
@@ -102,9 +120,15 @@ def judge_deadline(campaign: Campaign, store_url: str, phase: str, now: datetime
     deadlines DAG's trigger asks this in the triggerer)."""
     with session_scope(store_url) as s:
         state = evaluate(s, campaign, phase, now)
-    return {"phase": phase, "as_of": now.isoformat(), "deadline": campaign.deadline_at(phase).isoformat(),
-            "complete": state.complete, "expected": len(state.units),
-            "waiting_for": sorted(u.unit_code for u in state.laggards), "recheck_at": None}
+    return {
+        "phase": phase,
+        "as_of": now.isoformat(),
+        "deadline": campaign.deadline_at(phase).isoformat(),
+        "complete": state.complete,
+        "expected": len(state.units),
+        "waiting_for": sorted(u.unit_code for u in state.laggards),
+        "recheck_at": None,
+    }
 
 
 def judge_nominees(session: Session, campaign: Campaign, state: PhaseState) -> None:
@@ -129,22 +153,29 @@ def judge_nominees(session: Session, campaign: Campaign, state: PhaseState) -> N
             for area in areas:
                 count = per_area.get(area, 0)
                 if not rules.per_area_min <= count <= rules.per_area_max:
-                    problems.append(f"lĩnh vực {area}: {count} người (quy định {rules.per_area_min:02d}–"
-                                    f"{rules.per_area_max:02d})")
+                    problems.append(
+                        f"lĩnh vực {area}: {count} người (quy định {rules.per_area_min:02d}–"
+                        f"{rules.per_area_max:02d})"
+                    )
         if problems:
             state.units[code] = UnitStatus(code, "invalid", "; ".join(problems) + ".", len(nominees))
         elif arrived > state.deadline:
-            state.units[code] = UnitStatus(code, "late", f"Nộp ngày {arrived.astimezone(campaign.tz):%d/%m/%Y}.",
-                                           len(nominees))
+            state.units[code] = UnitStatus(
+                code, "late", f"Nộp ngày {arrived.astimezone(campaign.tz):%d/%m/%Y}.", len(nominees)
+            )
         else:
             state.units[code] = UnitStatus(code, "ok", f"{len(nominees)} người.", len(nominees))
 
 
 def judge_survey(session: Session, campaign: Campaign, state: PhaseState) -> None:
     """The survey: every leader on the unit's roster answered in full, on time."""
-    roster = session.scalars(select(SurveyRespondent).where(SurveyRespondent.campaign_id == campaign.id)).all()
-    progress = {p.email: p for p in session.scalars(select(SurveyProgress).where(
-        SurveyProgress.campaign_id == campaign.id))}
+    roster = session.scalars(
+        select(SurveyRespondent).where(SurveyRespondent.campaign_id == campaign.id)
+    ).all()
+    progress = {
+        p.email: p
+        for p in session.scalars(select(SurveyProgress).where(SurveyProgress.campaign_id == campaign.id))
+    }
     by_unit: dict[str, list[SurveyRespondent]] = defaultdict(list)
     for person in roster:
         by_unit[person.unit_code].append(person)
@@ -152,7 +183,9 @@ def judge_survey(session: Session, campaign: Campaign, state: PhaseState) -> Non
     for unit in campaign.active_units:
         people = by_unit.get(unit.code, [])
         if not people:
-            state.units[unit.code] = _missing(state, unit.code, "Chưa có trong danh sách người trả lời khảo sát.")
+            state.units[unit.code] = _missing(
+                state, unit.code, "Chưa có trong danh sách người trả lời khảo sát."
+            )
             continue
         done_in_time = done_late = 0
         missing_names = []
@@ -168,54 +201,97 @@ def judge_survey(session: Session, campaign: Campaign, state: PhaseState) -> Non
         expected = len(people)
         rate = f"{done_in_time}/{expected}"
         if done_in_time == expected:
-            state.units[unit.code] = UnitStatus(unit.code, "ok", f"Hoàn thành {rate}.", done_in_time, expected, missing_names)
+            state.units[unit.code] = UnitStatus(
+                unit.code, "ok", f"Hoàn thành {rate}.", done_in_time, expected, missing_names
+            )
         elif not state.deadline_passed:
-            state.units[unit.code] = UnitStatus(unit.code, "pending", f"Hoàn thành {rate}; còn thiếu: "
-                                                f"{', '.join(missing_names)}.", done_in_time, expected, missing_names)
+            state.units[unit.code] = UnitStatus(
+                unit.code,
+                "pending",
+                f"Hoàn thành {rate}; còn thiếu: {', '.join(missing_names)}.",
+                done_in_time,
+                expected,
+                missing_names,
+            )
         elif done_late and not missing_names:
-            state.units[unit.code] = UnitStatus(unit.code, "late", f"Hoàn thành {rate} đúng hạn; {done_late} người "
-                                                "trả lời sau hạn.", done_in_time, expected, missing_names)
+            state.units[unit.code] = UnitStatus(
+                unit.code,
+                "late",
+                f"Hoàn thành {rate} đúng hạn; {done_late} người trả lời sau hạn.",
+                done_in_time,
+                expected,
+                missing_names,
+            )
         else:
             late = f"; {done_late} người trả lời sau hạn" if done_late else ""
-            state.units[unit.code] = UnitStatus(unit.code, "incomplete", f"Hoàn thành {rate}{late}; chưa trả lời "
-                                                f"đầy đủ: {', '.join(missing_names)}.", done_in_time, expected, missing_names)
+            state.units[unit.code] = UnitStatus(
+                unit.code,
+                "incomplete",
+                f"Hoàn thành {rate}{late}; chưa trả lời đầy đủ: {', '.join(missing_names)}.",
+                done_in_time,
+                expected,
+                missing_names,
+            )
 
 
 def judge_self_scores(session: Session, campaign: Campaign, state: PhaseState) -> None:
     """Appendix II: each area owner's self-score report received on time."""
     reports = _first_arrivals(session, campaign, "appendix_ii", state.now)
-    portal_units = set(session.scalars(select(Score.unit_code).where(
-        Score.campaign_id == campaign.id, Score.source == "portal", Score.updated_at <= state.now).distinct()))
+    portal_units = set(
+        session.scalars(
+            select(Score.unit_code)
+            .where(Score.campaign_id == campaign.id, Score.source == "portal", Score.updated_at <= state.now)
+            .distinct()
+        )
+    )
     assigned: dict[str, int] = Counter(campaign.assignment_of.values())
     for code, expected in assigned.items():
         arrived = reports.get(code)
         if arrived is None:
             state.units[code] = _missing(state, code, "Chưa gửi báo cáo tự chấm điểm (Phụ lục II).")
         elif code not in portal_units:
-            state.units[code] = _missing(state, code, "Đã gửi báo cáo nhưng chưa có điểm trên phần mềm chấm điểm.")
+            state.units[code] = _missing(
+                state, code, "Đã gửi báo cáo nhưng chưa có điểm trên phần mềm chấm điểm."
+            )
         elif arrived > state.deadline:
-            state.units[code] = UnitStatus(code, "late", "Nộp báo cáo ngày "
-                                           f"{arrived.astimezone(campaign.tz):%d/%m/%Y}.", expected=expected)
+            state.units[code] = UnitStatus(
+                code,
+                "late",
+                f"Nộp báo cáo ngày {arrived.astimezone(campaign.tz):%d/%m/%Y}.",
+                expected=expected,
+            )
         else:
-            state.units[code] = UnitStatus(code, "ok", "Đã gửi báo cáo và cập nhật phần mềm.", expected=expected)
+            state.units[code] = UnitStatus(
+                code, "ok", "Đã gửi báo cáo và cập nhật phần mềm.", expected=expected
+            )
 
 
 def judge_report(session: Session, campaign: Campaign, state: PhaseState) -> None:
     """The report deadline is the coordinating unit's own: met when an approved report has been delivered to the
     PPC."""
     now = state.now
-    delivered = session.scalar(select(func.min(ReportBuild.delivered_at)).where(
-        ReportBuild.campaign_id == campaign.id, ReportBuild.delivered_at <= now))
-    build = session.scalar(select(ReportBuild).where(ReportBuild.campaign_id == campaign.id,
-                                                     ReportBuild.created_at <= now)
-                           .order_by(ReportBuild.number.desc()).limit(1))
+    delivered = session.scalar(
+        select(func.min(ReportBuild.delivered_at)).where(
+            ReportBuild.campaign_id == campaign.id, ReportBuild.delivered_at <= now
+        )
+    )
+    build = session.scalar(
+        select(ReportBuild)
+        .where(ReportBuild.campaign_id == campaign.id, ReportBuild.created_at <= now)
+        .order_by(ReportBuild.number.desc())
+        .limit(1)
+    )
     if delivered:
         reason, detail = "ok", f"Đã gửi UBND tỉnh lúc {vn_datetime(delivered.astimezone(campaign.tz))}."
     else:
         reason = "missing" if state.deadline_passed else "pending"
-        detail = (f"Bản lần {build.number}: {BUILD_STATUS_TITLES[build.status].lower()}"
-                  + (f" (lý do: {build.reason})" if build.status == "rejected" else "") + "."
-                  if build else "Chưa lập báo cáo tổng hợp.")
+        detail = (
+            f"Bản lần {build.number}: {BUILD_STATUS_TITLES[build.status].lower()}"
+            + (f" (lý do: {build.reason})" if build.status == "rejected" else "")
+            + "."
+            if build
+            else "Chưa lập báo cáo tổng hợp."
+        )
     state.units[campaign.coordinator] = UnitStatus(campaign.coordinator, reason, detail)
 
 
@@ -224,19 +300,36 @@ def report_state(session: Session, campaign: Campaign, now: datetime) -> PhaseSt
     return evaluate(session, campaign, "report", now)
 
 
-def close(session: Session, campaign: Campaign, phase: str, now: datetime | None = None,
-          collection_failed: bool = False) -> PhaseState:
+def close(
+    session: Session,
+    campaign: Campaign,
+    phase: str,
+    now: datetime | None = None,
+    collection_failed: bool = False,
+) -> PhaseState:
     """Record the phase's outcome and its late units (replacing any earlier record: reruns are idempotent);
     ``collection_failed`` when the phase closes although its collection task failed."""
     state = evaluate(session, campaign, phase, now)
-    session.execute(delete(PhaseOutcome).where(PhaseOutcome.campaign_id == campaign.id, PhaseOutcome.phase == phase))
+    session.execute(
+        delete(PhaseOutcome).where(PhaseOutcome.campaign_id == campaign.id, PhaseOutcome.phase == phase)
+    )
     session.execute(delete(LateUnit).where(LateUnit.campaign_id == campaign.id, LateUnit.phase == phase))
-    session.add(PhaseOutcome(campaign_id=campaign.id, phase=phase,
-                             status="complete" if state.complete else "closed_incomplete",
-                             expected_units=len(state.units), complete_units=len(state.units) - len(state.laggards),
-                             closed_at=state.now, collection_failed=collection_failed))
+    session.add(
+        PhaseOutcome(
+            campaign_id=campaign.id,
+            phase=phase,
+            status="complete" if state.complete else "closed_incomplete",
+            expected_units=len(state.units),
+            complete_units=len(state.units) - len(state.laggards),
+            closed_at=state.now,
+            collection_failed=collection_failed,
+        )
+    )
     for s in state.laggards:
-        session.add(LateUnit(campaign_id=campaign.id, phase=phase, unit_code=s.unit_code, reason=s.reason,
-                             detail=s.detail))
+        session.add(
+            LateUnit(
+                campaign_id=campaign.id, phase=phase, unit_code=s.unit_code, reason=s.reason, detail=s.detail
+            )
+        )
     session.flush()
     return state

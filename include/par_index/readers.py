@@ -15,41 +15,60 @@ from par_index.campaign import Campaign, Unit
 
 AUDIENCES = ("coordinators", "leader", "units")  # who reads a mail template (its `{% set audience = … %}`)
 MAIL_KINDS = {  # a mail template, as the summary and the dashboard name it
-    "reminder": "nhắc việc đơn vị", "survey_person": "nhắc từng người trả lời khảo sát",
-    "survey_unit_notice": "thông báo thủ trưởng về khảo sát", "escalation": "báo cáo thủ trưởng đơn vị (quá hạn)",
-    "escalation_digest": "báo cáo lãnh đạo Sở Nội vụ", "deadline_alert": "cảnh báo hạn cho điều phối viên",
-    "phase_closed": "kết quả từng nội dung", "portal_accounts": "tài khoản phần mềm cho đầu mối",
-    "mismatch_notice": "bảng cần sửa sau đối chiếu", "report_approval": "trình lãnh đạo phê duyệt báo cáo",
-    "report_rejected": "báo cáo bị từ chối", "report_delivery": "gửi báo cáo UBND tỉnh",
+    "reminder": "nhắc việc đơn vị",
+    "survey_person": "nhắc từng người trả lời khảo sát",
+    "survey_unit_notice": "thông báo thủ trưởng về khảo sát",
+    "escalation": "báo cáo thủ trưởng đơn vị (quá hạn)",
+    "escalation_digest": "báo cáo lãnh đạo Sở Nội vụ",
+    "deadline_alert": "cảnh báo hạn cho điều phối viên",
+    "phase_closed": "kết quả từng nội dung",
+    "portal_accounts": "tài khoản phần mềm cho đầu mối",
+    "mismatch_notice": "bảng cần sửa sau đối chiếu",
+    "report_approval": "trình lãnh đạo phê duyệt báo cáo",
+    "report_rejected": "báo cáo bị từ chối",
+    "report_delivery": "gửi báo cáo UBND tỉnh",
 }
 
 
 # ---- salutations ------------------------------------------------------------------------------------------
 # The head's title by the unit's kind and the start of its name (the first that matches); else "Thủ trưởng".
 HEAD_TITLES = {
-    "department": (("Sở ", "Giám đốc"), ("Văn phòng ", "Chánh Văn phòng"), ("Thanh tra ", "Chánh Thanh tra"),
-                   ("Ban ", "Trưởng ban")),
+    "department": (
+        ("Sở ", "Giám đốc"),
+        ("Văn phòng ", "Chánh Văn phòng"),
+        ("Thanh tra ", "Chánh Thanh tra"),
+        ("Ban ", "Trưởng ban"),
+    ),
     "council_office": (("", "Chánh Văn phòng"),),
     "central_agency": (("Cục ", "Cục trưởng"),),
     "district": (("", "Chủ tịch UBND"),),
     "commune": (("", "Chủ tịch UBND"),),
 }
 ANY_HEAD = "Thủ trưởng"
-LOCAL_KINDS = ("Thành phố", "Thị xã", "Thị trấn", "Huyện", "Quận", "Xã", "Phường")  # written lower after "UBND"
+LOCAL_KINDS = (
+    "Thành phố",
+    "Thị xã",
+    "Thị trấn",
+    "Huyện",
+    "Quận",
+    "Xã",
+    "Phường",
+)  # written lower after "UBND"
 
 
 def head_title(unit: Unit) -> str:
     """The title of the unit's head: the campaign file's ``head_title_vi``, else by kind (:data:`HEAD_TITLES`)."""
     if unit.head_title_vi:
         return unit.head_title_vi
-    return next((title for start, title in HEAD_TITLES.get(unit.kind, ()) if unit.name_vi.startswith(start)),
-                ANY_HEAD)
+    return next(
+        (title for start, title in HEAD_TITLES.get(unit.kind, ()) if unit.name_vi.startswith(start)), ANY_HEAD
+    )
 
 
 def _local_name(name: str) -> str:
     """'Huyện Hương Sơn' → 'huyện Hương Sơn': a district's or commune's kind word inside a phrase."""
     kind = next((k for k in LOCAL_KINDS if name.startswith(f"{k} ")), None)
-    return f"{kind.lower()}{name[len(kind):]}" if kind else name
+    return f"{kind.lower()}{name[len(kind) :]}" if kind else name
 
 
 def salutation(unit: Unit, head: bool = False) -> str:

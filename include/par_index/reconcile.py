@@ -46,9 +46,13 @@ class Rules:
         for leaf in cat.leaves:
             parts = leaf.code.split(".")
             ancestors[leaf.code] = tuple(".".join(parts[:n]) for n in range(len(parts) - 1, 0, -1))
-        return cls({c: float(i.max_points) for c, i in cat.items.items()},
-                   {c: i.method or "" for c, i in cat.items.items()},
-                   frozenset(i.code for i in cat.leaves), ancestors, dict(campaign.assignment_of))
+        return cls(
+            {c: float(i.max_points) for c, i in cat.items.items()},
+            {c: i.method or "" for c, i in cat.items.items()},
+            frozenset(i.code for i in cat.leaves),
+            ancestors,
+            dict(campaign.assignment_of),
+        )
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,10 @@ class Scope:
 
     @property
     def label(self) -> str:
-        parts = [f"đơn vị {', '.join(self.units)}" if self.units else "",
-                 f"lĩnh vực {', '.join(self.areas)}" if self.areas else ""]
+        parts = [
+            f"đơn vị {', '.join(self.units)}" if self.units else "",
+            f"lĩnh vực {', '.join(self.areas)}" if self.areas else "",
+        ]
         return "; ".join(p for p in parts if p) or "toàn chiến dịch"
 
     def mask(self, frame: pd.DataFrame) -> pd.Series:
@@ -91,8 +97,9 @@ def _local(moment: Any) -> pd.Timestamp:  # a datetime64 element of an array
     return pd.Timestamp(moment).tz_localize("UTC").tz_convert(LOCAL)
 
 
-def find_mismatches(report: pd.DataFrame, portal: pd.DataFrame, rules: Rules,
-                    tolerance: float = float(DEFAULT_TOLERANCE)) -> pd.DataFrame:
+def find_mismatches(
+    report: pd.DataFrame, portal: pd.DataFrame, rules: Rules, tolerance: float = float(DEFAULT_TOLERANCE)
+) -> pd.DataFrame:
     """Every disagreement between the two sources; columns ``unit, criterion, category, report_score,
     portal_score, difference, message``. Inputs have :data:`FRAME_COLUMNS` and one row per key.
 
@@ -117,8 +124,11 @@ def find_mismatches(report: pd.DataFrame, portal: pd.DataFrame, rules: Rules,
     def column(frame: pd.DataFrame, name: str, fill, dtype) -> np.ndarray:
         """The column of each source, placed by key (``fill`` where that source lacks the key)."""
         values = frame[name].to_numpy(dtype=dtype) if name != "updated_at" else _utc_moments(frame)
-        return (_scatter(values if every_r else values[take_r], pos_r, size, fill) if frame is report else
-                _scatter(values if every_p else values[take_p], pos_p, size, fill))
+        return (
+            _scatter(values if every_r else values[take_r], pos_r, size, fill)
+            if frame is report
+            else _scatter(values if every_p else values[take_p], pos_p, size, fill)
+        )
 
     score_r, score_p = column(report, "score", np.nan, float), column(portal, "score", np.nan, float)
     ev_r, ev_p = column(report, "evidence", False, bool), column(portal, "evidence", False, bool)
@@ -150,50 +160,130 @@ def find_mismatches(report: pd.DataFrame, portal: pd.DataFrame, rules: Rules,
         where = np.flatnonzero(mask)
         if not len(where):
             return
-        rows = pd.DataFrame({"unit": unit_names[unit_idx[where]], "criterion": code_names[code_idx[where]],
-                             "category": category, "report_score": score_r[where], "portal_score": score_p[where],
-                             "difference": diff[where]})
+        rows = pd.DataFrame(
+            {
+                "unit": unit_names[unit_idx[where]],
+                "criterion": code_names[code_idx[where]],
+                "category": category,
+                "report_score": score_r[where],
+                "portal_score": score_p[where],
+                "difference": diff[where],
+            }
+        )
         rows["message"] = message(rows, where)
         out.append(rows)
 
     def each(template):
-        return lambda rows, where: [template(r, i) for r, i in zip(rows.itertuples(index=False), where, strict=True)]
+        return lambda rows, where: [
+            template(r, i) for r, i in zip(rows.itertuples(index=False), where, strict=True)
+        ]
 
-    add(survey, "survey_self_scored", each(
-        lambda r, i: f"{r.criterion} do Bộ Nội vụ chấm qua điều tra xã hội học: xóa điểm tự chấm "
-                     f"({'phần mềm ' + vn_number(r.portal_score) if has_p[i] else 'báo cáo ' + vn_number(r.report_score)})."))
-    add(not_assigned, "not_assigned", each(
-        lambda r, _: f"{r.criterion} không giao cho {r.unit}: xóa điểm này khỏi báo cáo và phần mềm."))
-    add(ok & has_p & ~has_r, "only_portal", lambda rows, _: (
-        rows["criterion"] + ": phần mềm có " + _fmts(rows["portal_score"]) + " điểm nhưng báo cáo không có: bổ "
-        "sung vào báo cáo hoặc xóa trên phần mềm."))
-    add(ok & has_r & ~has_p, "only_report", lambda rows, _: (
-        rows["criterion"] + ": báo cáo có " + _fmts(rows["report_score"]) + " điểm nhưng phần mềm chưa có: cập "
-        "nhật phần mềm."))
-    add(differs, "value_differs", lambda rows, _: (
-        rows["criterion"] + ": báo cáo " + _fmts(rows["report_score"]) + " điểm, phần mềm "
-        + _fmts(rows["portal_score"]) + " điểm (chênh " + np.where(rows["difference"] > 0, "+", "")
-        + _fmts(rows["difference"]) + "): sửa cho trùng khớp."))
-    add(above, "above_maximum", each(
-        lambda r, i: f"{r.criterion}: điểm vượt tối đa {vn_number(maximum[i])} (báo cáo {vn_number(r.report_score)}, "
-                     f"phần mềm {vn_number(r.portal_score)})."))
-    add(no_evidence, "no_evidence", each(
-        lambda r, _: f"{r.criterion}: không có tài liệu kiểm chứng và không có giải trình trong báo cáo."))
-    add(both & ~no_evidence & (ev_r != ev_p), "evidence_one_side", each(
-        lambda r, i: f"{r.criterion}: tài liệu kiểm chứng chỉ có {'trong báo cáo' if ev_r[i] else 'trên phần mềm'}"
-                     ": bổ sung bên còn thiếu."))
-    add(stale, "stale_report", each(
-        lambda r, i: f"{r.criterion}: phần mềm được sửa lúc {_local(time_p[i]):%d/%m/%Y %H:%M}, sau khi ký báo "
-                     f"cáo ({_local(time_r[i]):%d/%m/%Y}): gửi lại báo cáo cho khớp."))
-    add((dup_r > 1) | (dup_p > 1), "duplicate_rows", each(
-        lambda r, i: f"{r.criterion} có {max(dup_p[i], dup_r[i])} dòng cho cùng đơn vị "
-                     f"{'trên phần mềm' if dup_p[i] > 1 else 'trong báo cáo'}: chỉ giữ một dòng."))
+    add(
+        survey,
+        "survey_self_scored",
+        each(
+            lambda r, i: (
+                f"{r.criterion} do Bộ Nội vụ chấm qua điều tra xã hội học: xóa điểm tự chấm "
+                f"({'phần mềm ' + vn_number(r.portal_score) if has_p[i] else 'báo cáo ' + vn_number(r.report_score)})."
+            )
+        ),
+    )
+    add(
+        not_assigned,
+        "not_assigned",
+        each(lambda r, _: f"{r.criterion} không giao cho {r.unit}: xóa điểm này khỏi báo cáo và phần mềm."),
+    )
+    add(
+        ok & has_p & ~has_r,
+        "only_portal",
+        lambda rows, _: (
+            rows["criterion"]
+            + ": phần mềm có "
+            + _fmts(rows["portal_score"])
+            + " điểm nhưng báo cáo không có: bổ "
+            "sung vào báo cáo hoặc xóa trên phần mềm."
+        ),
+    )
+    add(
+        ok & has_r & ~has_p,
+        "only_report",
+        lambda rows, _: (
+            rows["criterion"]
+            + ": báo cáo có "
+            + _fmts(rows["report_score"])
+            + " điểm nhưng phần mềm chưa có: cập "
+            "nhật phần mềm."
+        ),
+    )
+    add(
+        differs,
+        "value_differs",
+        lambda rows, _: (
+            rows["criterion"]
+            + ": báo cáo "
+            + _fmts(rows["report_score"])
+            + " điểm, phần mềm "
+            + _fmts(rows["portal_score"])
+            + " điểm (chênh "
+            + np.where(rows["difference"] > 0, "+", "")
+            + _fmts(rows["difference"])
+            + "): sửa cho trùng khớp."
+        ),
+    )
+    add(
+        above,
+        "above_maximum",
+        each(
+            lambda r, i: (
+                f"{r.criterion}: điểm vượt tối đa {vn_number(maximum[i])} (báo cáo {vn_number(r.report_score)}, "
+                f"phần mềm {vn_number(r.portal_score)})."
+            )
+        ),
+    )
+    add(
+        no_evidence,
+        "no_evidence",
+        each(
+            lambda r, _: f"{r.criterion}: không có tài liệu kiểm chứng và không có giải trình trong báo cáo."
+        ),
+    )
+    add(
+        both & ~no_evidence & (ev_r != ev_p),
+        "evidence_one_side",
+        each(
+            lambda r, i: (
+                f"{r.criterion}: tài liệu kiểm chứng chỉ có {'trong báo cáo' if ev_r[i] else 'trên phần mềm'}"
+                ": bổ sung bên còn thiếu."
+            )
+        ),
+    )
+    add(
+        stale,
+        "stale_report",
+        each(
+            lambda r, i: (
+                f"{r.criterion}: phần mềm được sửa lúc {_local(time_p[i]):%d/%m/%Y %H:%M}, sau khi ký báo "
+                f"cáo ({_local(time_r[i]):%d/%m/%Y}): gửi lại báo cáo cho khớp."
+            )
+        ),
+    )
+    add(
+        (dup_r > 1) | (dup_p > 1),
+        "duplicate_rows",
+        each(
+            lambda r, i: (
+                f"{r.criterion} có {max(dup_p[i], dup_r[i])} dòng cho cùng đơn vị "
+                f"{'trên phần mềm' if dup_p[i] > 1 else 'trong báo cáo'}: chỉ giữ một dòng."
+            )
+        ),
+    )
     if not is_leaf.all():  # some rows are criteria or areas: check their subtotals
         for source, frame in (("báo cáo", report), ("phần mềm", portal)):
             out += _subtotals(source, frame, rules, tolerance)
     if not out:
-        return pd.DataFrame(columns=["unit", "criterion", "category", "report_score", "portal_score", "difference",
-                                     "message"])
+        return pd.DataFrame(
+            columns=["unit", "criterion", "category", "report_score", "portal_score", "difference", "message"]
+        )
     return pd.concat(out, ignore_index=True)
 
 
@@ -202,8 +292,12 @@ def _slots(key_r: np.ndarray, key_p: np.ndarray, units: int, width: int) -> tupl
     Keys are dense (unit index × number of codes + code index), so up to :data:`DENSE_KEY_LIMIT` every possible
     key is a slot (empty ones are simply absent from both sides) and no sorting or searching is needed."""
     if units * width <= DENSE_KEY_LIMIT:
-        return (np.repeat(np.arange(units, dtype=np.int32), width), np.tile(np.arange(width, dtype=np.int32), units),
-                key_r, key_p)
+        return (
+            np.repeat(np.arange(units, dtype=np.int32), width),
+            np.tile(np.arange(width, dtype=np.int32), units),
+            key_r,
+            key_p,
+        )
     all_keys = np.unique(np.concatenate([key_r, key_p]))
     unit_idx, code_idx = np.divmod(all_keys, width)
     return unit_idx, code_idx, np.searchsorted(all_keys, key_r), np.searchsorted(all_keys, key_p)
@@ -222,33 +316,70 @@ def _subtotals(source: str, frame: pd.DataFrame, rules: Rules, tolerance: float)
     if stated.empty:
         return []
     leaf = frame[leaf_mask]
-    expanded = leaf[["unit", "criterion", "score"]].assign(
-        parent=leaf["criterion"].map(rules.ancestors)).explode("parent")
-    sums = expanded.groupby(["unit", "parent"], as_index=False)["score"].sum().rename(
-        columns={"parent": "criterion", "score": "sum"})
+    expanded = (
+        leaf[["unit", "criterion", "score"]]
+        .assign(parent=leaf["criterion"].map(rules.ancestors))
+        .explode("parent")
+    )
+    sums = (
+        expanded.groupby(["unit", "parent"], as_index=False)["score"]
+        .sum()
+        .rename(columns={"parent": "criterion", "score": "sum"})
+    )
     joined = stated.merge(sums, on=["unit", "criterion"], how="left").fillna({"sum": 0.0})
     bad = joined[(joined["score"] - joined["sum"]).abs() > tolerance + 1e-9]
     if bad.empty:
         return []
     in_report = source == "báo cáo"
-    return [pd.DataFrame({
-        "unit": bad["unit"].to_numpy(), "criterion": bad["criterion"].to_numpy(), "category": "subtotal_inconsistent",
-        "report_score": bad["score"].to_numpy() if in_report else None,
-        "portal_score": None if in_report else bad["score"].to_numpy(), "difference": None,
-        "message": [f"{c}: tổng ghi {vn_number(s)} điểm trên {source}, cộng các mục con được {vn_number(t)}."
-                    for c, s, t in zip(bad["criterion"], bad["score"], bad["sum"], strict=True)]})]
+    return [
+        pd.DataFrame(
+            {
+                "unit": bad["unit"].to_numpy(),
+                "criterion": bad["criterion"].to_numpy(),
+                "category": "subtotal_inconsistent",
+                "report_score": bad["score"].to_numpy() if in_report else None,
+                "portal_score": None if in_report else bad["score"].to_numpy(),
+                "difference": None,
+                "message": [
+                    f"{c}: tổng ghi {vn_number(s)} điểm trên {source}, cộng các mục con được {vn_number(t)}."
+                    for c, s, t in zip(bad["criterion"], bad["score"], bad["sum"], strict=True)
+                ],
+            }
+        )
+    ]
 
 
 def scores_frame(session: Session, campaign: Campaign, source: str) -> pd.DataFrame:
     """One source's scores of the campaign as a DataFrame (one row per unit and criterion)."""
-    rows = session.execute(select(Score.unit_code, Score.criterion_code, Score.score, Score.evidence,
-                                  Score.evidence_count, Score.explanation, Score.updated_at, Score.duplicates)
-                           .where(Score.campaign_id == campaign.id, Score.source == source)).all()
-    frame = pd.DataFrame(rows, columns=["unit", "criterion", "score", "evidence_text", "evidence_count",
-                                        "explanation", "updated_at", "duplicates"])
+    rows = session.execute(
+        select(
+            Score.unit_code,
+            Score.criterion_code,
+            Score.score,
+            Score.evidence,
+            Score.evidence_count,
+            Score.explanation,
+            Score.updated_at,
+            Score.duplicates,
+        ).where(Score.campaign_id == campaign.id, Score.source == source)
+    ).all()
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "unit",
+            "criterion",
+            "score",
+            "evidence_text",
+            "evidence_count",
+            "explanation",
+            "updated_at",
+            "duplicates",
+        ],
+    )
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce").astype(float)
-    frame["evidence"] = frame["evidence_text"].fillna("").astype(str).str.len().gt(0) | \
-        frame["evidence_count"].fillna(0).astype(float).gt(0)
+    frame["evidence"] = frame["evidence_text"].fillna("").astype(str).str.len().gt(0) | frame[
+        "evidence_count"
+    ].fillna(0).astype(float).gt(0)
     frame["explanation"] = frame["explanation"].fillna("").astype(str).str.len().gt(0)
     frame["updated_at"] = pd.to_datetime(frame["updated_at"], utc=True)
     frame["duplicates"] = frame["duplicates"].fillna(1).astype(int)
@@ -268,12 +399,19 @@ class Result:
 def findings_digest(findings: pd.DataFrame) -> str:
     """A unit's findings as one SHA-256 (hex), independent of row order: a table of points to fix is mailed once
     per distinct digest."""
-    rows = findings.sort_values(["criterion", "category"])[["criterion", "category", "report_score", "portal_score"]]
+    rows = findings.sort_values(["criterion", "category"])[
+        ["criterion", "category", "report_score", "portal_score"]
+    ]
     return hashlib.sha256(rows.to_csv(index=False).encode()).hexdigest()
 
 
-def reconcile(session: Session, campaign: Campaign, scope: Scope = Scope(),
-              tolerance: Decimal | float = DEFAULT_TOLERANCE, now: datetime | None = None) -> Result:
+def reconcile(
+    session: Session,
+    campaign: Campaign,
+    scope: Scope = Scope(),
+    tolerance: Decimal | float = DEFAULT_TOLERANCE,
+    now: datetime | None = None,
+) -> Result:
     """Compare the scope's scores and store the result, replacing the previous result for the same units and
     areas (and nothing else)."""
     now = now or datetime.now(UTC)
@@ -289,20 +427,37 @@ def reconcile(session: Session, campaign: Campaign, scope: Scope = Scope(),
     disagree = findings[findings["category"].isin(DISAGREEMENTS)]
     equal = len(keys_r & keys_p) - len(disagree[disagree["category"] == "value_differs"])
     counts = findings["category"].value_counts().to_dict()
-    diffs = findings[findings["category"] == "value_differs"].assign(size=lambda f: f["difference"].astype(float).abs())
+    diffs = findings[findings["category"] == "value_differs"].assign(
+        size=lambda f: f["difference"].astype(float).abs()
+    )
     largest = diffs.nlargest(5, "size")[["unit", "criterion", "report_score", "portal_score", "difference"]]
-    result = Result(scope, len(keys_r | keys_p), equal, findings, {k: int(v) for k, v in counts.items()},
-                    largest.to_dict("records"))
+    result = Result(
+        scope,
+        len(keys_r | keys_p),
+        equal,
+        findings,
+        {k: int(v) for k, v in counts.items()},
+        largest.to_dict("records"),
+    )
     _store(session, campaign, result, float(tolerance), now)
     return result
 
 
 def _store(session: Session, campaign: Campaign, result: Result, tolerance: float, now: datetime) -> None:
-    run = Reconciliation(campaign_id=campaign.id, scope=result.scope.label, units=list(result.scope.units),
-                         areas=list(result.scope.areas), tolerance=Decimal(str(tolerance)),
-                         rows_compared=result.rows_compared, equal=result.equal, counts=result.counts,
-                         largest=[{k: (float(v) if isinstance(v, float) else v) for k, v in row.items()}
-                                  for row in result.largest], finished_at=now)
+    run = Reconciliation(
+        campaign_id=campaign.id,
+        scope=result.scope.label,
+        units=list(result.scope.units),
+        areas=list(result.scope.areas),
+        tolerance=Decimal(str(tolerance)),
+        rows_compared=result.rows_compared,
+        equal=result.equal,
+        counts=result.counts,
+        largest=[
+            {k: (float(v) if isinstance(v, float) else v) for k, v in row.items()} for row in result.largest
+        ],
+        finished_at=now,
+    )
     session.add(run)
     session.flush()
     stale = delete(Mismatch).where(Mismatch.campaign_id == campaign.id)
@@ -315,11 +470,23 @@ def _store(session: Session, campaign: Campaign, result: Result, tolerance: floa
     def number(value) -> Decimal | None:
         return None if value is None or pd.isna(value) else Decimal(str(round(float(value), 2)))
 
-    records = [{"campaign_id": campaign.id, "run_id": run.id, "scope": result.scope.label, "unit_code": r.unit,
-                "criterion_code": r.criterion, "area": r.criterion.split(".")[0], "category": r.category,
-                "report_score": number(r.report_score), "portal_score": number(r.portal_score),
-                "difference": number(r.difference), "message": r.message, "found_at": now}
-               for r in result.findings.itertuples(index=False)]
+    records = [
+        {
+            "campaign_id": campaign.id,
+            "run_id": run.id,
+            "scope": result.scope.label,
+            "unit_code": r.unit,
+            "criterion_code": r.criterion,
+            "area": r.criterion.split(".")[0],
+            "category": r.category,
+            "report_score": number(r.report_score),
+            "portal_score": number(r.portal_score),
+            "difference": number(r.difference),
+            "message": r.message,
+            "found_at": now,
+        }
+        for r in result.findings.itertuples(index=False)
+    ]
     if records:
         session.execute(insert(Mismatch), records)
     session.flush()

@@ -97,8 +97,10 @@ def _working_rungs(campaign: Campaign, phase: str, ladder: Ladder) -> list[Rung]
         due = earlier(anchor)
         steps.append(Rung("due", due) if due == anchor else Rung(f"before-{(anchor - due).days}d", due))
     days = parse_duration(ladder.overdue_every).days
-    steps += [Rung(f"overdue-{k}", add_working_days(deadline, days * (k - 1), cal))
-              for k in range(1, ladder.overdue_times + 1)]
+    steps += [
+        Rung(f"overdue-{k}", add_working_days(deadline, days * (k - 1), cal))
+        for k in range(1, ladder.overdue_times + 1)
+    ]
     if ladder.escalate:
         steps.append(Rung("escalation", add_working_days(deadline, days * ladder.overdue_times, cal)))
     kept: dict[datetime, Rung] = {}
@@ -109,8 +111,9 @@ def _working_rungs(campaign: Campaign, phase: str, ladder: Ladder) -> list[Rung]
 
 def working_day_for_reminders(campaign: Campaign, phase: str, now: datetime) -> bool:
     """Whether the ladder of ``phase`` may send at ``now`` (always, for a ladder that runs by the clock)."""
-    return not campaign.ladder_for(phase).by_working_days or \
-        is_working_day(now.astimezone(campaign.tz).date(), campaign.calendar)
+    return not campaign.ladder_for(phase).by_working_days or is_working_day(
+        now.astimezone(campaign.tz).date(), campaign.calendar
+    )
 
 
 class _History:
@@ -151,8 +154,11 @@ def plan(session: Session, campaign: Campaign, now: datetime) -> list[Mail]:
         for mail in builder(session, campaign, state, rung) + _leader_digest(campaign, state, rung):
             if mail.key in history.keys:
                 continue
-            mail.recipients = [r for r in mail.recipients
-                               if r.lower() not in planned and history.allows(campaign, phase, r, now, rung)]
+            mail.recipients = [
+                r
+                for r in mail.recipients
+                if r.lower() not in planned and history.allows(campaign, phase, r, now, rung)
+            ]
             planned.update(r.lower() for r in mail.recipients)
             if mail.recipients:
                 mails.append(mail)
@@ -162,21 +168,32 @@ def plan(session: Session, campaign: Campaign, now: datetime) -> list[Mail]:
 
 def rung_sentence(campaign: Campaign, phase: str, rung: Rung) -> str:
     """The sentence of a reminder mail for one rung of the phase's ladder."""
-    title, deadline = campaign.phase_title(phase), f"{vn_weekday_datetime(campaign.deadline_at(phase))} (giờ Việt Nam)"
+    title, deadline = (
+        campaign.phase_title(phase),
+        f"{vn_weekday_datetime(campaign.deadline_at(phase))} (giờ Việt Nam)",
+    )
     if rung.kind == "start":
         subject = campaign.directive.title_vi.removeprefix("V/v").strip()
-        return f"Thực hiện văn bản của {campaign.directive.issuer_vi} về việc {subject}, đề nghị đơn vị hoàn " \
-               f"thành nội dung “{title}” trước {deadline}."
+        return (
+            f"Thực hiện văn bản của {campaign.directive.issuer_vi} về việc {subject}, đề nghị đơn vị hoàn "
+            f"thành nội dung “{title}” trước {deadline}."
+        )
     if rung.kind == "before":
-        return f"Còn {duration_vi(campaign.due_anchor(phase) - rung.at)} nữa là đến hạn “{title}”: {deadline}."
+        return (
+            f"Còn {duration_vi(campaign.due_anchor(phase) - rung.at)} nữa là đến hạn “{title}”: {deadline}."
+        )
     if rung.kind == "due":
         return f"Hôm nay là hạn cuối của nội dung “{title}”: {deadline}."
     return f"Nội dung “{title}” đã quá hạn ({deadline})."
 
 
 def _base(campaign: Campaign, phase: str, rung: Rung) -> dict:
-    return {"phase_title": campaign.phase_title(phase), "deadline": campaign.deadline_at(phase), "rung_kind": rung.kind,
-            "rung_sentence": rung_sentence(campaign, phase, rung)}
+    return {
+        "phase_title": campaign.phase_title(phase),
+        "deadline": campaign.deadline_at(phase),
+        "rung_kind": rung.kind,
+        "rung_sentence": rung_sentence(campaign, phase, rung),
+    }
 
 
 def _unit_mails(session: Session, campaign: Campaign, state: PhaseState, rung: Rung) -> list[Mail]:
@@ -196,11 +213,19 @@ def _unit_mails(session: Session, campaign: Campaign, state: PhaseState, rung: R
             recipients = [unit.email, *nominees.get(unit.code, [])]
             template = "reminder"
         for recipient in recipients:
-            mails.append(Mail(ledger_key(campaign, phase, rung.name, unit.code, recipient=recipient), template, [recipient],
-                              phase, unit.code, rung.name,
-                              _base(campaign, phase, rung) | {"unit": unit, "status": status,
-                                                              "reason": REASON_TITLES[status.reason]},
-                              attachments))
+            mails.append(
+                Mail(
+                    ledger_key(campaign, phase, rung.name, unit.code, recipient=recipient),
+                    template,
+                    [recipient],
+                    phase,
+                    unit.code,
+                    rung.name,
+                    _base(campaign, phase, rung)
+                    | {"unit": unit, "status": status, "reason": REASON_TITLES[status.reason]},
+                    attachments,
+                )
+            )
     return mails
 
 
@@ -214,29 +239,54 @@ def nominee_emails(session: Session, campaign: Campaign) -> dict[str, list[str]]
 
 def _survey_mails(session: Session, campaign: Campaign, state: PhaseState, rung: Rung) -> list[Mail]:
     """A personal reminder to each leader who has not finished, and a notice to the unit's head naming them."""
-    done = {p.email for p in session.scalars(select(SurveyProgress).where(SurveyProgress.campaign_id == campaign.id))
-            if p.status == "completed" and p.answered >= p.total > 0 and
-            (p.completed_at is None or p.completed_at <= state.now)}
+    done = {
+        p.email
+        for p in session.scalars(select(SurveyProgress).where(SurveyProgress.campaign_id == campaign.id))
+        if p.status == "completed"
+        and p.answered >= p.total > 0
+        and (p.completed_at is None or p.completed_at <= state.now)
+    }
     missing: dict[str, list[SurveyRespondent]] = defaultdict(list)
-    for person in session.scalars(select(SurveyRespondent).where(SurveyRespondent.campaign_id == campaign.id)
-                                  .order_by(SurveyRespondent.unit_code, SurveyRespondent.full_name)):
+    for person in session.scalars(
+        select(SurveyRespondent)
+        .where(SurveyRespondent.campaign_id == campaign.id)
+        .order_by(SurveyRespondent.unit_code, SurveyRespondent.full_name)
+    ):
         if person.email not in done:
             missing[person.unit_code].append(person)
     mails = []
     for status in state.laggards:
         unit = campaign.unit_by_code[status.unit_code]
         people = missing.get(unit.code, [])
-        if not people:  # the unit is not on SNV's roster yet: nobody to remind (the coordinators' alerts say so)
+        if (
+            not people
+        ):  # the unit is not on SNV's roster yet: nobody to remind (the coordinators' alerts say so)
             continue
         context = _base(campaign, "survey", rung) | {"unit": unit, "status": status, "people": people}
         if rung.kind != "escalation":
             for person in people:
-                mails.append(Mail(ledger_key(campaign, "survey", rung.name, unit.code, recipient=person.email),
-                                  "survey_person",
-                                  [person.email], "survey", unit.code, rung.name, context | {"person": person}))
-        mails.append(Mail(ledger_key(campaign, "survey", rung.name, unit.code, recipient=unit.head_email),
-                          "survey_unit_notice",
-                          [unit.head_email], "survey", unit.code, rung.name, context))
+                mails.append(
+                    Mail(
+                        ledger_key(campaign, "survey", rung.name, unit.code, recipient=person.email),
+                        "survey_person",
+                        [person.email],
+                        "survey",
+                        unit.code,
+                        rung.name,
+                        context | {"person": person},
+                    )
+                )
+        mails.append(
+            Mail(
+                ledger_key(campaign, "survey", rung.name, unit.code, recipient=unit.head_email),
+                "survey_unit_notice",
+                [unit.head_email],
+                "survey",
+                unit.code,
+                rung.name,
+                context,
+            )
+        )
     return mails
 
 
@@ -245,18 +295,32 @@ def _leader_digest(campaign: Campaign, state: PhaseState, rung: Rung) -> list[Ma
     if rung.kind != "escalation" or all(s.reason == "late" for s in state.laggards):
         return []
     leader = campaign.contacts.snv_leader
-    return [Mail(ledger_key(campaign, state.phase, rung.name, "leader", recipient=leader.email), "escalation_digest",
-                 [leader.email], state.phase, None, rung.name,
-                 _base(campaign, state.phase, rung) | {"state": state, "recipient_name": leader.name,
-                                                       "unit_names": campaign.unit_names,
-                                                       "reason_titles": REASON_TITLES, "ui_url": campaign.ui_link()})]
+    return [
+        Mail(
+            ledger_key(campaign, state.phase, rung.name, "leader", recipient=leader.email),
+            "escalation_digest",
+            [leader.email],
+            state.phase,
+            None,
+            rung.name,
+            _base(campaign, state.phase, rung)
+            | {
+                "state": state,
+                "recipient_name": leader.name,
+                "unit_names": campaign.unit_names,
+                "reason_titles": REASON_TITLES,
+                "ui_url": campaign.ui_link(),
+            },
+        )
+    ]
 
 
 def _portal_account_notices(session: Session, campaign: Campaign, history: _History) -> list[Mail]:
     """Each accepted nominee receives the unit's account names on MoHA's software (never a password)."""
     accounts: dict[str, list[PortalAccount]] = defaultdict(list)
-    for account in session.scalars(select(PortalAccount).where(PortalAccount.campaign_id == campaign.id)
-                                   .order_by(PortalAccount.login)):
+    for account in session.scalars(
+        select(PortalAccount).where(PortalAccount.campaign_id == campaign.id).order_by(PortalAccount.login)
+    ):
         accounts[account.unit_code].append(account)
     mails = []
     for nominee in session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)):
@@ -265,7 +329,19 @@ def _portal_account_notices(session: Session, campaign: Campaign, history: _Hist
         key = ledger_key(campaign, "accounts", nominee.unit_code, recipient=nominee.email)
         if key in history.keys:
             continue
-        mails.append(Mail(key, "portal_accounts", [nominee.email], "nominees", nominee.unit_code, None,
-                          {"unit": campaign.unit_by_code[nominee.unit_code], "nominee": nominee,
-                           "accounts": accounts[nominee.unit_code]}))
+        mails.append(
+            Mail(
+                key,
+                "portal_accounts",
+                [nominee.email],
+                "nominees",
+                nominee.unit_code,
+                None,
+                {
+                    "unit": campaign.unit_by_code[nominee.unit_code],
+                    "nominee": nominee,
+                    "accounts": accounts[nominee.unit_code],
+                },
+            )
+        )
     return mails

@@ -26,8 +26,10 @@ NOMINEE_NOT_ON_COUNCIL = "SNV"  # its first nominee is not a council member (a w
 SURVEY_INCOMPLETE = {"443": 2, "SYT": 1}  # unit → respondents who never finish
 SURVEY_IN_PROGRESS_UNIT = "SYT"  # its missing respondent answered only part of the questions
 SURVEY_LATE_UNIT = "SNGV"  # one respondent completes on 02/01/2024
-SCORE_MISMATCHES = {("STC", "6.p1.2"): (Decimal("1.0"), Decimal("0.75")),
-                    ("VPUBND", "3.p3.1"): (Decimal("2.0"), Decimal("1.5"))}  # (report, portal)
+SCORE_MISMATCHES = {
+    ("STC", "6.p1.2"): (Decimal("1.0"), Decimal("0.75")),
+    ("VPUBND", "3.p3.1"): (Decimal("2.0"), Decimal("1.5")),
+}  # (report, portal)
 ONLY_IN_REPORT = ("SKHDT", "8.p2.1")
 MISSING_EVIDENCE = ("SNV", "5.p2.2")
 SELF_SCORES_LATE = "SKHDT"  # report arrives 18/01/2024
@@ -39,11 +41,41 @@ SURVEY_QUESTIONS = 40
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
 MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Minh", "Thanh", "Quang", "Ngọc", "Xuân", "Hồng"]
-GIVEN = ["An", "Bình", "Cường", "Dũng", "Hà", "Hải", "Hạnh", "Hùng", "Hương", "Lan", "Long", "Mai", "Nam",
-         "Phong", "Quân", "Sơn", "Tâm", "Thảo", "Trung", "Tuấn", "Vinh", "Yến"]
+GIVEN = [
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Hà",
+    "Hải",
+    "Hạnh",
+    "Hùng",
+    "Hương",
+    "Lan",
+    "Long",
+    "Mai",
+    "Nam",
+    "Phong",
+    "Quân",
+    "Sơn",
+    "Tâm",
+    "Thảo",
+    "Trung",
+    "Tuấn",
+    "Vinh",
+    "Yến",
+]
 POSITIONS = ["Trưởng phòng", "Phó Trưởng phòng"]  # below the unit's leaders (readers.head_title)
-II_COLUMNS = ["STT", "Mã tiêu chí", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Tài liệu kiểm chứng", "Giải trình",
-              "Ghi chú"]
+II_COLUMNS = [
+    "STT",
+    "Mã tiêu chí",
+    "Nội dung",
+    "Điểm tối đa",
+    "Điểm tự chấm",
+    "Tài liệu kiểm chứng",
+    "Giải trình",
+    "Ghi chú",
+]
 
 
 def _ascii(text: str) -> str:
@@ -54,7 +86,9 @@ def _ascii(text: str) -> str:
 
 
 class _Gen:
-    def __init__(self, campaign: Campaign, folder: Path, seed: int, clock: Callable[[datetime], datetime] | None):
+    def __init__(
+        self, campaign: Campaign, folder: Path, seed: int, clock: Callable[[datetime], datetime] | None
+    ):
         self.c, self.folder, self.rng = campaign, folder, random.Random(seed)
         self.clock = clock or (lambda moment: moment)
         # a compressed clock (live demo) needs seconds in the exports' times
@@ -97,14 +131,42 @@ class _Gen:
                     name, email = members[i - 1].name, members[i - 1].email
                 else:
                     name, email = self.person(unit_code)
-                rows.append([i, name, self.rng.choice(POSITIONS), "Phòng Cải cách hành chính", covered,
-                             f"09{self.rng.randrange(10**7, 10**8)}", email, "x", None])
-            path = write_xlsx(self.folder / f"PL4_{unit_code}.xlsx", "PHỤ LỤC IV — DANH SÁCH CÔNG CHỨC ĐẦU MỐI",
-                              [("Đơn vị", f"{unit.name_vi} ({unit.code})")],
-                              ["STT", "Họ và tên", "Chức vụ", "Phòng/Ban", "Lĩnh vực phụ trách", "Điện thoại", "Email",
-                               "Thành viên Hội đồng thẩm định", "Ghi chú"], rows)
-            self.stamp(path, self.at("03/01/2024") if unit_code == NOMINEES_LATE
-                       else self.at(f"{self.rng.randint(26, 29)}/12/2023"))
+                rows.append(
+                    [
+                        i,
+                        name,
+                        self.rng.choice(POSITIONS),
+                        "Phòng Cải cách hành chính",
+                        covered,
+                        f"09{self.rng.randrange(10**7, 10**8)}",
+                        email,
+                        "x",
+                        None,
+                    ]
+                )
+            path = write_xlsx(
+                self.folder / f"PL4_{unit_code}.xlsx",
+                "PHỤ LỤC IV — DANH SÁCH CÔNG CHỨC ĐẦU MỐI",
+                [("Đơn vị", f"{unit.name_vi} ({unit.code})")],
+                [
+                    "STT",
+                    "Họ và tên",
+                    "Chức vụ",
+                    "Phòng/Ban",
+                    "Lĩnh vực phụ trách",
+                    "Điện thoại",
+                    "Email",
+                    "Thành viên Hội đồng thẩm định",
+                    "Ghi chú",
+                ],
+                rows,
+            )
+            self.stamp(
+                path,
+                self.at("03/01/2024")
+                if unit_code == NOMINEES_LATE
+                else self.at(f"{self.rng.randint(26, 29)}/12/2023"),
+            )
 
     # ---- survey roster and progress ----
     def survey(self) -> None:
@@ -118,31 +180,60 @@ class _Gen:
             people = [self.person(unit.code) for _ in range(self.rng.randint(3, 6))]
             never = SURVEY_INCOMPLETE.get(unit.code, 0)
             for i, (name, email) in enumerate(people):
-                roster.append([len(roster) + 1, name, positions[min(i, 3)], unit.code, email, "Lãnh đạo, quản lý"])
+                roster.append(
+                    [len(roster) + 1, name, positions[min(i, 3)], unit.code, email, "Lãnh đạo, quản lý"]
+                )
                 if i >= len(people) - never:
                     partial = unit.code == SURVEY_IN_PROGRESS_UNIT
                     progress.append((email, None, 25 if partial else 0))
                     continue
-                done: datetime | None = self.at("02/01/2024", 10) if unit.code == SURVEY_LATE_UNIT and i == 0 else \
-                    self.at(f"{self.rng.randint(22, 30)}/12/2023", self.rng.randint(8, 17))
+                done: datetime | None = (
+                    self.at("02/01/2024", 10)
+                    if unit.code == SURVEY_LATE_UNIT and i == 0
+                    else self.at(f"{self.rng.randint(22, 30)}/12/2023", self.rng.randint(8, 17))
+                )
                 progress.append((email, done, SURVEY_QUESTIONS))
-        path = write_xlsx(self.folder / "khao_sat_danh_sach.xlsx", "DANH SÁCH NGƯỜI TRẢ LỜI PHIẾU KHẢO SÁT", [],
-                          ["STT", "Họ và tên", "Chức vụ", "Mã đơn vị", "Email", "Nhóm đối tượng"], roster)
+        path = write_xlsx(
+            self.folder / "khao_sat_danh_sach.xlsx",
+            "DANH SÁCH NGƯỜI TRẢ LỜI PHIẾU KHẢO SÁT",
+            [],
+            ["STT", "Họ và tên", "Chức vụ", "Mã đơn vị", "Email", "Nhóm đối tượng"],
+            roster,
+        )
         self.stamp(path, self.at("21/12/2023"))
         # SNV downloads the progress the evening before each reminder day, on the deadline's evening, and after it
-        snapshots = [(f"khao_sat_tien_do_{day[:5].replace('/', '-')}.csv", self.at(day, 20))
-                     for day in ("23/12/2023", "27/12/2023", "29/12/2023", "31/12/2023")]
+        snapshots = [
+            (f"khao_sat_tien_do_{day[:5].replace('/', '-')}.csv", self.at(day, 20))
+            for day in ("23/12/2023", "27/12/2023", "29/12/2023", "31/12/2023")
+        ]
         for name, taken in [*snapshots, ("khao_sat_tien_do.csv", self.at("03/01/2024", 8))]:
             rows = []
             for email, done, answered in progress:
                 if done is not None and done <= taken:
-                    rows.append([email, "Đã hoàn thành", done.strftime(self.time_format), SURVEY_QUESTIONS,
-                                 SURVEY_QUESTIONS])
+                    rows.append(
+                        [
+                            email,
+                            "Đã hoàn thành",
+                            done.strftime(self.time_format),
+                            SURVEY_QUESTIONS,
+                            SURVEY_QUESTIONS,
+                        ]
+                    )
                 else:
-                    rows.append([email, "Đang trả lời" if answered else "Chưa trả lời", "",
-                                 min(answered, SURVEY_QUESTIONS - 1) if answered else 0, SURVEY_QUESTIONS])
-            path = write_csv(self.folder / name, ["Email", "Trạng thái", "Hoàn thành lúc", "Số câu đã trả lời",
-                                                  "Tổng số câu"], rows)
+                    rows.append(
+                        [
+                            email,
+                            "Đang trả lời" if answered else "Chưa trả lời",
+                            "",
+                            min(answered, SURVEY_QUESTIONS - 1) if answered else 0,
+                            SURVEY_QUESTIONS,
+                        ]
+                    )
+            path = write_csv(
+                self.folder / name,
+                ["Email", "Trạng thái", "Hoàn thành lúc", "Số câu đã trả lời", "Tổng số câu"],
+                rows,
+            )
             self.stamp(path, taken)
 
     # ---- Appendix II and the scoring software's export ----
@@ -159,43 +250,109 @@ class _Gen:
                 share = self.rng.choice([Decimal(1), Decimal(1), Decimal("0.75"), Decimal("0.5")])
                 score = (leaf.max_points * share / leaf.step).to_integral_value() * leaf.step
                 report_score, portal_score = SCORE_MISMATCHES.get((unit_code, leaf.code), (score, score))
-                evidence: str | None = f"Số {self.rng.randint(10, 999)}/KH-UBND ngày {self.rng.randint(1, 28):02d}/" \
-                           f"{self.rng.randint(1, 12):02d}/2023"
+                evidence: str | None = (
+                    f"Số {self.rng.randint(10, 999)}/KH-UBND ngày {self.rng.randint(1, 28):02d}/"
+                    f"{self.rng.randint(1, 12):02d}/2023"
+                )
                 if (unit_code, leaf.code) == MISSING_EVIDENCE:
                     evidence = None
-                rows.append([n, leaf.code, leaf.name_vi, str(leaf.max_points).replace(".", ","),
-                             str(report_score).replace(".", ","), evidence, None, None])
+                rows.append(
+                    [
+                        n,
+                        leaf.code,
+                        leaf.name_vi,
+                        str(leaf.max_points).replace(".", ","),
+                        str(report_score).replace(".", ","),
+                        evidence,
+                        None,
+                        None,
+                    ]
+                )
                 if (unit_code, leaf.code) != ONLY_IN_REPORT:
                     updated = self.at(f"{self.rng.randint(8, 12)}/01/2024", self.rng.randint(8, 17))
-                    portal.append([unit_code, leaf.code, float(portal_score), 0 if evidence is None else 1,
-                                   "Đã nộp", updated.strftime(self.time_format)])
-            unit_label = to_tcvn3(unit.name_vi) if unit_code == LEGACY_FONT_UNIT else f"{unit.name_vi} ({unit.code})"
-            header: list[tuple[str, object]] = [("Đơn vị", unit_label), ("Số", f"{self.rng.randint(10, 300)}/BC-{unit_code}"),
-                      ("Ngày", "15/01/2024"), ("Người ký", self.person(unit_code)[0])]
+                    portal.append(
+                        [
+                            unit_code,
+                            leaf.code,
+                            float(portal_score),
+                            0 if evidence is None else 1,
+                            "Đã nộp",
+                            updated.strftime(self.time_format),
+                        ]
+                    )
+            unit_label = (
+                to_tcvn3(unit.name_vi) if unit_code == LEGACY_FONT_UNIT else f"{unit.name_vi} ({unit.code})"
+            )
+            header: list[tuple[str, object]] = [
+                ("Đơn vị", unit_label),
+                ("Số", f"{self.rng.randint(10, 300)}/BC-{unit_code}"),
+                ("Ngày", "15/01/2024"),
+                ("Người ký", self.person(unit_code)[0]),
+            ]
             title = "PHỤ LỤC II — BÁO CÁO KẾT QUẢ TỰ CHẤM ĐIỂM"
             if unit_code == SUPERSEDED_REPORT_UNIT:
-                first = [r[:4] + [_one_step_lower(r[4], cast(Decimal, catalogue[r[1]].step))] + r[5:] for r in rows]
-                path = write_xlsx(self.folder / f"PL2_{unit_code}_ban_dau.xlsx", title, header, II_COLUMNS, first)
+                first = [
+                    r[:4] + [_one_step_lower(r[4], cast(Decimal, catalogue[r[1]].step))] + r[5:] for r in rows
+                ]
+                path = write_xlsx(
+                    self.folder / f"PL2_{unit_code}_ban_dau.xlsx", title, header, II_COLUMNS, first
+                )
                 self.stamp(path, self.at("10/01/2024"))
             path = write_xlsx(self.folder / f"PL2_{unit_code}.xlsx", title, header, II_COLUMNS, rows)
-            self.stamp(path, self.at("18/01/2024") if unit_code == SELF_SCORES_LATE
-                       else self.at(f"{self.rng.randint(13, 15)}/01/2024"))
-        path = write_csv(self.folder / "phan_mem_cham_diem_xuat.csv",
-                         ["Mã đơn vị", "Mã tiêu chí", "Điểm tự đánh giá", "Số tài liệu kiểm chứng", "Trạng thái",
-                          "Cập nhật lúc"], portal)
+            self.stamp(
+                path,
+                self.at("18/01/2024")
+                if unit_code == SELF_SCORES_LATE
+                else self.at(f"{self.rng.randint(13, 15)}/01/2024"),
+            )
+        path = write_csv(
+            self.folder / "phan_mem_cham_diem_xuat.csv",
+            [
+                "Mã đơn vị",
+                "Mã tiêu chí",
+                "Điểm tự đánh giá",
+                "Số tài liệu kiểm chứng",
+                "Trạng thái",
+                "Cập nhật lúc",
+            ],
+            portal,
+        )
         self.stamp(path, self.at("16/01/2024", 20))  # SNV downloads the software's export on the due evening
 
     def accounts(self) -> None:
         """Appendix III: SNV's list of portal accounts, and a copy someone sent with passwords in it."""
-        rows = [[n, self.c.unit_by_code[u].name_vi, u, f"{u.lower()}.cchc", ", ".join(areas),
-                 self.c.unit_by_code[u].name_vi, self.c.unit_by_code[u].email]
-                for n, (u, areas) in enumerate(self.c.area_owners.items(), 1)]
-        columns = ["STT", "Đơn vị", "Mã đơn vị", "Tên đăng nhập", "Lĩnh vực/tiêu chí được phân quyền",
-                   "Người quản lý tài khoản", "Email"]
-        path = write_xlsx(self.folder / "PL3_tai_khoan.xlsx", "PHỤ LỤC III — DANH SÁCH TÀI KHOẢN", [], columns, rows)
+        rows = [
+            [
+                n,
+                self.c.unit_by_code[u].name_vi,
+                u,
+                f"{u.lower()}.cchc",
+                ", ".join(areas),
+                self.c.unit_by_code[u].name_vi,
+                self.c.unit_by_code[u].email,
+            ]
+            for n, (u, areas) in enumerate(self.c.area_owners.items(), 1)
+        ]
+        columns = [
+            "STT",
+            "Đơn vị",
+            "Mã đơn vị",
+            "Tên đăng nhập",
+            "Lĩnh vực/tiêu chí được phân quyền",
+            "Người quản lý tài khoản",
+            "Email",
+        ]
+        path = write_xlsx(
+            self.folder / "PL3_tai_khoan.xlsx", "PHỤ LỤC III — DANH SÁCH TÀI KHOẢN", [], columns, rows
+        )
         self.stamp(path, self.at("20/12/2023"))
-        path = write_xlsx(self.folder / PASSWORD_FILE, "PHỤ LỤC III", [], [*columns[:4], "Mật khẩu"],
-                          [[*r[:4], f"Hatinh@{self.rng.randint(1000, 9999)}"] for r in rows[:2]])
+        path = write_xlsx(
+            self.folder / PASSWORD_FILE,
+            "PHỤ LỤC III",
+            [],
+            [*columns[:4], "Mật khẩu"],
+            [[*r[:4], f"Hatinh@{self.rng.randint(1000, 9999)}"] for r in rows[:2]],
+        )
         self.stamp(path, self.at("21/12/2023"))
 
     def unreadable(self) -> None:
@@ -209,8 +366,12 @@ def _one_step_lower(score: str, step: Decimal) -> str:
     return str(value - step if value >= step else value).replace(".", ",")
 
 
-def generate_inbox(campaign: Campaign, folder: Path | None = None, seed: int = 2023,
-                   clock: Callable[[datetime], datetime] | None = None) -> Path:
+def generate_inbox(
+    campaign: Campaign,
+    folder: Path | None = None,
+    seed: int = 2023,
+    clock: Callable[[datetime], datetime] | None = None,
+) -> Path:
     """(Re)write the sample inbox of ``campaign``; the same seed always gives the same files and contents.
 
     ``clock`` maps the 2023 calendar onto another one (the live demo compresses it into minutes); every arrival
@@ -226,5 +387,3 @@ def generate_inbox(campaign: Campaign, folder: Path | None = None, seed: int = 2
     gen.accounts()
     gen.unreadable()
     return folder
-
-

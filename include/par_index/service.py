@@ -64,7 +64,9 @@ def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = 
         except FeedError as exc:
             feed_error = {"source": feed.name, "code": exc.code, "message": exc.message}
             with session_scope(rt.store_url) as s:
-                collection_failures.record(s, campaign, phase, feed.name, exc.code, exc.message, datetime.now(UTC))
+                collection_failures.record(
+                    s, campaign, phase, feed.name, exc.code, exc.message, datetime.now(UTC)
+                )
         else:
             with session_scope(rt.store_url) as s:
                 snapshot = ingest_feed(s, campaign, feed.name, feed.columns, rows, datetime.now(UTC))
@@ -72,18 +74,23 @@ def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = 
     with session_scope(rt.store_url) as s:
         state = phases.evaluate(s, campaign, phase, now)
     return {
-        "phase": phase, "new_files": len(results),
+        "phase": phase,
+        "new_files": len(results),
         "rejected": [r.name for r in results if r.status == "rejected"],
         # a file still being written when the deadline passes is read before the phase closes
-        "complete": state.complete, "deadline_passed": state.deadline_passed,
+        "complete": state.complete,
+        "deadline_passed": state.deadline_passed,
         "done": state.done and not intake.still_written,
-        "waiting_for": sorted(s.unit_code for s in state.laggards), "feed_error": feed_error,
-        "pending": intake.pending, "recheck_at": intake.recheck_at.isoformat() if intake.recheck_at else None,
+        "waiting_for": sorted(s.unit_code for s in state.laggards),
+        "feed_error": feed_error,
+        "pending": intake.pending,
+        "recheck_at": intake.recheck_at.isoformat() if intake.recheck_at else None,
     }
 
 
-def close_phase(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None,
-                collection_failed: bool = False) -> dict:
+def close_phase(
+    campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None, collection_failed: bool = False
+) -> dict:
     """Record the phase's outcome and its late units (the PPC's list for this deadline). Always runs, also after
     its collection task failed: then it reads the inbox once more itself, records the failure, and the outcome
     says the phase closed after a failed collection (the coordinators' mail and the report say so)."""
@@ -92,21 +99,38 @@ def close_phase(campaign: Campaign, rt: Runtime, phase: str, now: datetime | Non
         local = now.astimezone(campaign.tz)
         with session_scope(rt.store_url) as s:
             collection_failures.record(
-                s, campaign, phase, collection_failures.TASK_SOURCE, collection_failures.TASK_FAILED,
+                s,
+                campaign,
+                phase,
+                collection_failures.TASK_SOURCE,
+                collection_failures.TASK_FAILED,
                 f"Tác vụ thu nhận “{campaign.phase_title(phase)}” kết thúc lỗi; nội dung được khép lại lúc "
                 f"{vn_datetime(local)} ({'sau' if now > campaign.deadline_at(phase) else 'TRƯỚC'} hạn) với dữ liệu "
-                "đã có. Xem nhật ký tác vụ, sửa lỗi rồi Clear tác vụ thu nhận để thu nhận tiếp.", now)
+                "đã có. Xem nhật ký tác vụ, sửa lỗi rồi Clear tác vụ thu nhận để thu nhận tiếp.",
+                now,
+            )
         try:  # whatever the inbox holds now still counts
             collect(campaign, rt, phase, now)
         except Exception as exc:  # noqa: BLE001 - closing must record the late list whatever failed
             with session_scope(rt.store_url) as s:
-                collection_failures.record(s, campaign, phase, collection_failures.TASK_SOURCE,
-                                           getattr(exc, "code", collection_failures.TASK_FAILED),
-                                           f"Đọc hộp thư khi khép lại cũng lỗi: {type(exc).__name__}: {exc}", now)
+                collection_failures.record(
+                    s,
+                    campaign,
+                    phase,
+                    collection_failures.TASK_SOURCE,
+                    getattr(exc, "code", collection_failures.TASK_FAILED),
+                    f"Đọc hộp thư khi khép lại cũng lỗi: {type(exc).__name__}: {exc}",
+                    now,
+                )
     with session_scope(rt.store_url) as s:
         state = phases.close(s, campaign, phase, now, collection_failed=collection_failed)
-    return {"phase": phase, "complete": state.complete, "expected": len(state.units),
-            "collection_failed": collection_failed, "late": {u.unit_code: u.reason for u in state.laggards}}
+    return {
+        "phase": phase,
+        "complete": state.complete,
+        "expected": len(state.units),
+        "collection_failed": collection_failed,
+        "late": {u.unit_code: u.reason for u in state.laggards},
+    }
 
 
 def notify_phase_closed(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None) -> dict:
@@ -116,12 +140,27 @@ def notify_phase_closed(campaign: Campaign, rt: Runtime, phase: str, now: dateti
         state = phases.evaluate(s, campaign, phase, now)
         failures = collection_failures.unreported(s, campaign, datetime.now(UTC))
         outcome_row = queries.phase_outcome(s, campaign, phase)
-        queued = {key: enqueue(s, campaign, key=key, template="phase_closed", recipients=[c.email], phase=phase,
-                               now=now, recipient_name=c.name, state=state, phase_title=campaign.phase_title(phase),
-                               deadline=campaign.deadline_at(phase), closed_at=now.astimezone(campaign.tz),
-                               collection_failed=bool(outcome_row and outcome_row.collection_failed),
-                               **_failure_context(campaign, failures), **_unit_context(campaign))
-                  for c in campaign.contacts.coordinators if (key := ledger_key(campaign, phase, "closed", recipient=c.email))}
+        queued = {
+            key: enqueue(
+                s,
+                campaign,
+                key=key,
+                template="phase_closed",
+                recipients=[c.email],
+                phase=phase,
+                now=now,
+                recipient_name=c.name,
+                state=state,
+                phase_title=campaign.phase_title(phase),
+                deadline=campaign.deadline_at(phase),
+                closed_at=now.astimezone(campaign.tz),
+                collection_failed=bool(outcome_row and outcome_row.collection_failed),
+                **_failure_context(campaign, failures),
+                **_unit_context(campaign),
+            )
+            for c in campaign.contacts.coordinators
+            if (key := ledger_key(campaign, phase, "closed", recipient=c.email))
+        }
         _mark_reported(failures, queued.values())
     return {"phase": phase, "complete": state.complete, "mail": dict(deliver(rt, campaign, queued, now))}
 
@@ -130,23 +169,48 @@ def notify_quarantined(session, campaign: Campaign, now: datetime) -> dict[str, 
     """Tell the coordinators, once per file, that a file holding passwords was moved out of the inbox, where to,
     and what to do (the phase sensor, woken by the file, and each reminder run look)."""
     moved = queries.files_with_issue(session, campaign, "INT072")
-    return {key: enqueue(session, campaign, key=key, template="password_file", recipients=[c.email],
-                         phase="nominees", now=now, recipient_name=c.name, name=f.original_name,
-                         arrived=f.arrived_at.astimezone(campaign.tz),
-                         moved_to=quarantined_path(campaign.id, f.sha256, Path(f.original_name).suffix.lower()),
-                         sender=campaign.unit_by_code[f.unit_code].name_vi if f.unit_code in campaign.unit_by_code
-                         else "đơn vị gửi tệp", **_unit_context(campaign))
-            for f in moved for c in campaign.contacts.coordinators
-            if (key := ledger_key(campaign, "quarantined", ledger_file_part(f.original_name, f.arrived_at),
-                                  recipient=c.email))}
+    return {
+        key: enqueue(
+            session,
+            campaign,
+            key=key,
+            template="password_file",
+            recipients=[c.email],
+            phase="nominees",
+            now=now,
+            recipient_name=c.name,
+            name=f.original_name,
+            arrived=f.arrived_at.astimezone(campaign.tz),
+            moved_to=quarantined_path(campaign.id, f.sha256, Path(f.original_name).suffix.lower()),
+            sender=campaign.unit_by_code[f.unit_code].name_vi
+            if f.unit_code in campaign.unit_by_code
+            else "đơn vị gửi tệp",
+            **_unit_context(campaign),
+        )
+        for f in moved
+        for c in campaign.contacts.coordinators
+        if (
+            key := ledger_key(
+                campaign, "quarantined", ledger_file_part(f.original_name, f.arrived_at), recipient=c.email
+            )
+        )
+    }
 
 
 def _failure_context(campaign: Campaign, failures: list) -> dict:
     """The collection failures a coordinators' mail names (each once)."""
-    return {"failures": [{"when": vn_datetime(f.occurred_at.astimezone(campaign.tz)), "code": f.code,
-                          "source": f.source, "message": f.message,
-                          "phase_title": campaign.phase_title(f.phase) if f.phase in COLLECTED else f.phase}
-                         for f in failures]}
+    return {
+        "failures": [
+            {
+                "when": vn_datetime(f.occurred_at.astimezone(campaign.tz)),
+                "code": f.code,
+                "source": f.source,
+                "message": f.message,
+                "phase_title": campaign.phase_title(f.phase) if f.phase in COLLECTED else f.phase,
+            }
+            for f in failures
+        ]
+    }
 
 
 def _mark_reported(failures: list, outcomes) -> None:
@@ -155,8 +219,13 @@ def _mark_reported(failures: list, outcomes) -> None:
         collection_failures.mark_reported(failures, datetime.now(UTC))
 
 
-def deliver(rt: Runtime, campaign: Campaign, queued: dict[str, str], now: datetime | None = None,
-            delivered: dict[str, str] | None = None) -> Counter:
+def deliver(
+    rt: Runtime,
+    campaign: Campaign,
+    queued: dict[str, str],
+    now: datetime | None = None,
+    delivered: dict[str, str] | None = None,
+) -> Counter:
     """Send the outbox now that the enqueueing transaction has committed; the outcome of each of ``queued``'s keys
     (``already_sent`` for a key sent before, ``queued`` while mail is not configured). ``delivered``, when given,
     receives every key the outbox handled, also those queued earlier."""
@@ -166,7 +235,11 @@ def deliver(rt: Runtime, campaign: Campaign, queued: dict[str, str], now: dateti
     return Counter(handled.get(key, outcome) for key, outcome in queued.items())
 
 
-OBSOLETE_WHEN_COMPLIED = {"reminder", "escalation", "survey_unit_notice"}  # mail chasing one unit for one phase
+OBSOLETE_WHEN_COMPLIED = {
+    "reminder",
+    "escalation",
+    "survey_unit_notice",
+}  # mail chasing one unit for one phase
 
 
 class ObsoleteRule:
@@ -178,18 +251,26 @@ class ObsoleteRule:
         self.laggards: dict[str, set[str]] = {}
 
     def __call__(self, session, entry: Notification) -> str | None:
-        if entry.template not in OBSOLETE_WHEN_COMPLIED or not entry.unit_code or entry.phase not in COLLECTED:
+        if (
+            entry.template not in OBSOLETE_WHEN_COMPLIED
+            or not entry.unit_code
+            or entry.phase not in COLLECTED
+        ):
             return None
         if entry.phase not in self.laggards:
             state = phases.evaluate(session, self.campaign, entry.phase, datetime.now(UTC))
             self.laggards[entry.phase] = {u.unit_code for u in state.laggards}
         if entry.unit_code in self.laggards[entry.phase]:
             return None
-        return (f"Không gửi nữa: {self.campaign.unit_by_code[entry.unit_code].name_vi} đã hoàn thành "
-                f"“{self.campaign.phase_title(entry.phase)}” trước khi thư được gửi.")
+        return (
+            f"Không gửi nữa: {self.campaign.unit_by_code[entry.unit_code].name_vi} đã hoàn thành "
+            f"“{self.campaign.phase_title(entry.phase)}” trước khi thư được gửi."
+        )
 
 
-def deadline_alert(campaign: Campaign, rt: Runtime, phase: str, before: str | None, now: datetime | None = None) -> dict:
+def deadline_alert(
+    campaign: Campaign, rt: Runtime, phase: str, before: str | None, now: datetime | None = None
+) -> dict:
     """A coordinators' deadline mail: a notice before the deadline (``before`` = '3d', '1d', …; sent by the reminder
     DAG's run, :func:`send_notices`) or ``None`` at the deadline (the Deadline Alert of the deadlines DAG, when
     the deadline was missed). Reads what is in the inbox first, then mails the coordinators only what is still
@@ -201,17 +282,36 @@ def deadline_alert(campaign: Campaign, rt: Runtime, phase: str, before: str | No
     with session_scope(rt.store_url) as s:
         state = phases.evaluate(s, campaign, phase, now)
         failures = collection_failures.unreported(s, campaign, datetime.now(UTC))
-        queued = {key: enqueue(s, campaign, key=key, template="deadline_alert", recipients=[c.email], phase=phase,
-                               rung=f"alert-{label}", now=now, recipient_name=c.name, state=state,
-                               passed=before is None, left=duration_vi(parse_duration(before)) if before else "",
-                               phase_title=campaign.phase_title(phase),
-                               deadline=campaign.deadline_at(phase), as_of=now.astimezone(campaign.tz),
-                               **_failure_context(campaign, failures), **_unit_context(campaign))
-                  for c in campaign.contacts.coordinators
-                  if (key := ledger_key(campaign, phase, "alert", label, recipient=c.email))}
+        queued = {
+            key: enqueue(
+                s,
+                campaign,
+                key=key,
+                template="deadline_alert",
+                recipients=[c.email],
+                phase=phase,
+                rung=f"alert-{label}",
+                now=now,
+                recipient_name=c.name,
+                state=state,
+                passed=before is None,
+                left=duration_vi(parse_duration(before)) if before else "",
+                phase_title=campaign.phase_title(phase),
+                deadline=campaign.deadline_at(phase),
+                as_of=now.astimezone(campaign.tz),
+                **_failure_context(campaign, failures),
+                **_unit_context(campaign),
+            )
+            for c in campaign.contacts.coordinators
+            if (key := ledger_key(campaign, phase, "alert", label, recipient=c.email))
+        }
         _mark_reported(failures, queued.values())
-    return {"phase": phase, "alert": label, "late": [u.unit_code for u in state.laggards],
-            "mail": dict(deliver(rt, campaign, queued, now))}
+    return {
+        "phase": phase,
+        "alert": label,
+        "late": [u.unit_code for u in state.laggards],
+        "mail": dict(deliver(rt, campaign, queued, now)),
+    }
 
 
 def due_coordinator_notices(campaign: Campaign, now: datetime) -> list[tuple[str, str]]:
@@ -227,8 +327,9 @@ def due_coordinator_notices(campaign: Campaign, now: datetime) -> list[tuple[str
     return [(phase, before) for phase, (_, before) in latest.items()]
 
 
-def deadline_check(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None,
-                   read_inbox: bool = True) -> dict:
+def deadline_check(
+    campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None, read_inbox: bool = True
+) -> dict:
     """Has the directive's deadline ``phase`` been met as of ``now``: every unit complied (the report: delivered to
     the PPC)? With ``read_inbox``, the phase's new inbox files are read first (not its feed: the sensor reads
     that). The deadlines DAG's task asks this on a worker once its deadline has passed; until then its trigger asks
@@ -243,7 +344,11 @@ def deadline_check(campaign: Campaign, rt: Runtime, phase: str, now: datetime | 
 
 
 def _unit_context(campaign: Campaign) -> dict:
-    return {"unit_names": campaign.unit_names, "reason_titles": phases.REASON_TITLES, "ui_url": campaign.ui_link()}
+    return {
+        "unit_names": campaign.unit_names,
+        "reason_titles": phases.REASON_TITLES,
+        "ui_url": campaign.ui_link(),
+    }
 
 
 def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
@@ -253,13 +358,25 @@ def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -
     built by :func:`deadline_alert`)."""
     now = now or datetime.now(UTC)
     with session_scope(rt.store_url) as s:
-        arrived = [r for phase in COLLECTED for r in ingest(s, campaign, phase).results if r.status == "accepted"]
+        arrived = [
+            r for phase in COLLECTED for r in ingest(s, campaign, phase).results if r.status == "accepted"
+        ]
         queued = notify_quarantined(s, campaign, now)
         by_template: Counter[str] = Counter()
         for mail in reminders.plan(s, campaign, now):
-            queued[mail.key] = enqueue(s, campaign, key=mail.key, template=mail.template, recipients=mail.recipients,
-                                       phase=mail.phase, unit_code=mail.unit_code, rung=mail.rung,
-                                       attachments=mail.attachments, now=now, **mail.context)
+            queued[mail.key] = enqueue(
+                s,
+                campaign,
+                key=mail.key,
+                template=mail.template,
+                recipients=mail.recipients,
+                phase=mail.phase,
+                unit_code=mail.unit_code,
+                rung=mail.rung,
+                attachments=mail.attachments,
+                now=now,
+                **mail.context,
+            )
             by_template[mail.template] += 1
         done = queries.ledger_keys(s, campaign)
     delivered: dict[str, str] = {}
@@ -269,16 +386,23 @@ def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -
         mark_delivered(s, campaign)  # a delivery to the PPC held until mail was configured has now gone
     alerts = []
     for phase, before in due_coordinator_notices(campaign, now):
-        if all(ledger_key(campaign, phase, "alert", before, recipient=c.email) in done
-               for c in campaign.contacts.coordinators):
+        if all(
+            ledger_key(campaign, phase, "alert", before, recipient=c.email) in done
+            for c in campaign.contacts.coordinators
+        ):
             continue
         sent = deadline_alert(campaign, rt, phase, before, now)["mail"]
         outcomes.update(sent)
         by_template["deadline_alert"] += sum(sent.values())
         alerts.append(f"{phase}:{before}")
     new_scores = {r.unit_code or "*" for r in arrived if r.kind in ("appendix_ii", "portal_export")}
-    return {"retried": retried, "mail": dict(outcomes), "by_template": dict(by_template),
-            "new_self_scores": sorted(new_scores), "alerts": alerts}
+    return {
+        "retried": retried,
+        "mail": dict(outcomes),
+        "by_template": dict(by_template),
+        "new_self_scores": sorted(new_scores),
+        "alerts": alerts,
+    }
 
 
 def replay_notices(campaign: Campaign, rt: Runtime, until: datetime | None = None) -> dict:
@@ -296,9 +420,15 @@ def replay_notices(campaign: Campaign, rt: Runtime, until: datetime | None = Non
     return {"runs": runs, "by_template": dict(totals)}
 
 
-def reconcile_scores(campaign: Campaign, rt: Runtime, units: list[str] | None = None,
-                     areas: list[str] | None = None, tolerance: Decimal = DEFAULT_TOLERANCE,
-                     collect_first: bool = False, now: datetime | None = None) -> dict:
+def reconcile_scores(
+    campaign: Campaign,
+    rt: Runtime,
+    units: list[str] | None = None,
+    areas: list[str] | None = None,
+    tolerance: Decimal = DEFAULT_TOLERANCE,
+    collect_first: bool = False,
+    now: datetime | None = None,
+) -> dict:
     """Mismatch detection between MoHA's software and the units' reports for a scope (the campaign, some units,
     some areas): store it (replacing that scope's previous result), write each unit's table of what to correct,
     and send it to the unit (once per distinct result)."""
@@ -313,23 +443,41 @@ def reconcile_scores(campaign: Campaign, rt: Runtime, units: list[str] | None = 
         for unit_code, findings in result.findings.groupby("unit"):
             if unit_code not in campaign.unit_by_code:
                 continue
-            path = write_unit_notice(campaign, unit_code, findings, reports_dir(campaign.id) / "doi_chieu", now)
+            path = write_unit_notice(
+                campaign, unit_code, findings, reports_dir(campaign.id) / "doi_chieu", now
+            )
             digest = findings_digest(findings)
             unit = campaign.unit_by_code[unit_code]
             for recipient in [unit.email, *nominees.get(unit_code, [])]:
                 key = ledger_key(campaign, "mismatch", unit_code, digest[:16], recipient=recipient)
-                queued[key] = enqueue(s, campaign, key=key, template="mismatch_notice", recipients=[recipient],
-                                      phase="self_scores", unit_code=unit_code, attachments=[path], now=now,
-                                      unit=unit, count=len(findings),
-                                      categories=dict(Counter(CATEGORY_TITLES[c] for c in findings["category"])),
-                                      deadline=campaign.deadline_at("self_scores"))
+                queued[key] = enqueue(
+                    s,
+                    campaign,
+                    key=key,
+                    template="mismatch_notice",
+                    recipients=[recipient],
+                    phase="self_scores",
+                    unit_code=unit_code,
+                    attachments=[path],
+                    now=now,
+                    unit=unit,
+                    count=len(findings),
+                    categories=dict(Counter(CATEGORY_TITLES[c] for c in findings["category"])),
+                    deadline=campaign.deadline_at("self_scores"),
+                )
         if not scope.areas:  # a unit told what to fix that now has nothing to fix hears that it is over
             scoped = set(scope.units) or set(campaign.assignment_of.values())
             for unit_code in sorted(scoped - set(result.findings["unit"])):
                 queued |= _clear_mismatch_notice(s, campaign, unit_code, now)
-    return {"scope": scope.label, "rows_compared": result.rows_compared, "equal": result.equal,
-            "mismatches": len(result.findings), "by_category": result.counts, "largest": result.largest,
-            "mail": dict(deliver(rt, campaign, queued, now))}
+    return {
+        "scope": scope.label,
+        "rows_compared": result.rows_compared,
+        "equal": result.equal,
+        "mismatches": len(result.findings),
+        "by_category": result.counts,
+        "largest": result.largest,
+        "mail": dict(deliver(rt, campaign, queued, now)),
+    }
 
 
 def _clear_mismatch_notice(session, campaign: Campaign, unit_code: str, now: datetime) -> dict[str, str]:
@@ -339,24 +487,47 @@ def _clear_mismatch_notice(session, campaign: Campaign, unit_code: str, now: dat
     if last is None:
         return {}
     digest = ledger_key_parts(last.key)[3]
-    told = queries.ledger_entries(session, campaign, "mismatch_notice",
-                                  ledger_key(campaign, "mismatch", unit_code, digest, recipient=""))
+    told = queries.ledger_entries(
+        session,
+        campaign,
+        "mismatch_notice",
+        ledger_key(campaign, "mismatch", unit_code, digest, recipient=""),
+    )
     unit = campaign.unit_by_code[unit_code]
-    return {key: enqueue(session, campaign, key=key, template="mismatch_cleared", recipients=[recipient],
-                         phase="self_scores", unit_code=unit_code, now=now, unit=unit,
-                         sent_at=cast(datetime, last.sent_at).astimezone(campaign.tz))  # sent mail only
-            for recipient in sorted({r for n in told for r in n.recipients})
-            if (key := ledger_key(campaign, "mismatch-cleared", unit_code, digest, recipient=recipient))}
+    return {
+        key: enqueue(
+            session,
+            campaign,
+            key=key,
+            template="mismatch_cleared",
+            recipients=[recipient],
+            phase="self_scores",
+            unit_code=unit_code,
+            now=now,
+            unit=unit,
+            sent_at=cast(datetime, last.sent_at).astimezone(campaign.tz),
+        )  # sent mail only
+        for recipient in sorted({r for n in told for r in n.recipients})
+        if (key := ledger_key(campaign, "mismatch-cleared", unit_code, digest, recipient=recipient))
+    }
 
 
-def assemble_report(campaign: Campaign, rt: Runtime, now: datetime | None = None, run_id: str | None = None) -> dict:
+def assemble_report(
+    campaign: Campaign, rt: Runtime, now: datetime | None = None, run_id: str | None = None
+) -> dict:
     """Build the consolidated workbook and the Word report from the store, as a new build awaiting approval."""
     now = now or datetime.now(UTC)
     with session_scope(rt.store_url) as s:
         build, figures, files = builds.assemble(s, campaign, now, run_id)
-        return {"build": build.number, "workbook": str(files["workbook"]), "docx": str(files["docx"]),
-                "self_total": float(figures.self_total), "self_max": float(figures.self_max),
-                "open_mismatches": figures.open_mismatches, "warnings": figures.phase_warnings}
+        return {
+            "build": build.number,
+            "workbook": str(files["workbook"]),
+            "docx": str(files["docx"]),
+            "self_total": float(figures.self_total),
+            "self_max": float(figures.self_max),
+            "open_mismatches": figures.open_mismatches,
+            "warnings": figures.phase_warnings,
+        }
 
 
 def request_report_approval(campaign: Campaign, rt: Runtime, link: str, now: datetime | None = None) -> dict:
@@ -371,19 +542,33 @@ def request_report_approval(campaign: Campaign, rt: Runtime, link: str, now: dat
         figures = report_figures(s, campaign, build.created_at)
         leader = campaign.contacts.snv_leader
         key = ledger_key(campaign, "report", build.number, "approval")
-        queued = {key: enqueue(s, campaign, key=key, template="report_approval", phase="report",
-                               rung=f"build-{build.number}", now=now,
-                               recipients=[leader.email, *(c.email for c in campaign.contacts.coordinators)],
-                               attachments=[Path(v.path) for v in files.values()], recipient_name=leader.name,
-                               build=build, figures=figures, link=link, deadline=campaign.deadline_at("report"),
-                               ui_url=campaign.ui_link())}
+        queued = {
+            key: enqueue(
+                s,
+                campaign,
+                key=key,
+                template="report_approval",
+                phase="report",
+                rung=f"build-{build.number}",
+                now=now,
+                recipients=[leader.email, *(c.email for c in campaign.contacts.coordinators)],
+                attachments=[Path(v.path) for v in files.values()],
+                recipient_name=leader.name,
+                build=build,
+                figures=figures,
+                link=link,
+                deadline=campaign.deadline_at("report"),
+                ui_url=campaign.ui_link(),
+            )
+        }
         number = build.number
     [outcome] = deliver(rt, campaign, queued, now)
     return {"build": number, "mail": outcome}
 
 
-def record_report_decision(campaign: Campaign, rt: Runtime, approved: bool, by: str, at: datetime,
-                           reason: str | None = None) -> dict:
+def record_report_decision(
+    campaign: Campaign, rt: Runtime, approved: bool, by: str, at: datetime, reason: str | None = None
+) -> dict:
     """Record who approved or rejected the build awaiting a decision, when, and why; a rejection is mailed to the
     coordinators with what to do next."""
     with session_scope(rt.store_url) as s:
@@ -391,13 +576,26 @@ def record_report_decision(campaign: Campaign, rt: Runtime, approved: bool, by: 
         queued = {}
         if not approved:
             key = ledger_key(campaign, "report", build.number, "rejected")
-            queued[key] = enqueue(s, campaign, key=key, template="report_rejected", phase="report",
-                                  rung=f"build-{build.number}",
-                                  recipients=[c.email for c in campaign.contacts.coordinators], build=build,
-                                  decided_at=at.astimezone(campaign.tz),
-                                  approver=approver_shown(campaign, build.decided_by), ui_url=campaign.ui_link())
-        result = {"build": build.number, "status": build.status, "by": by, "at": at.isoformat(),
-                  "reason": build.reason}
+            queued[key] = enqueue(
+                s,
+                campaign,
+                key=key,
+                template="report_rejected",
+                phase="report",
+                rung=f"build-{build.number}",
+                recipients=[c.email for c in campaign.contacts.coordinators],
+                build=build,
+                decided_at=at.astimezone(campaign.tz),
+                approver=approver_shown(campaign, build.decided_by),
+                ui_url=campaign.ui_link(),
+            )
+        result = {
+            "build": build.number,
+            "status": build.status,
+            "by": by,
+            "at": at.isoformat(),
+            "reason": build.reason,
+        }
     outcomes = deliver(rt, campaign, queued)
     return result | {"mail": next(iter(outcomes), None)}
 
@@ -414,22 +612,41 @@ def deliver_report(campaign: Campaign, rt: Runtime, now: datetime | None = None)
         figures = report_figures(s, campaign, build.created_at)
         office = campaign.contacts.ppc_office
         key = ledger_key(campaign, "report", build.number, "delivery")
-        queued = {key: enqueue(s, campaign, key=key, template="report_delivery", phase="report",
-                               rung=f"build-{build.number}", now=now,
-                               recipients=[office.email, campaign.contacts.snv_leader.email],
-                               attachments=list(copies.values()), recipient_name=office.name, build=build,
-                               figures=figures, deadline=campaign.deadline_at("report"),
-                               approver=approver_shown(campaign, build.decided_by))}
+        queued = {
+            key: enqueue(
+                s,
+                campaign,
+                key=key,
+                template="report_delivery",
+                phase="report",
+                rung=f"build-{build.number}",
+                now=now,
+                recipients=[office.email, campaign.contacts.snv_leader.email],
+                attachments=list(copies.values()),
+                recipient_name=office.name,
+                build=build,
+                figures=figures,
+                deadline=campaign.deadline_at("report"),
+                approver=approver_shown(campaign, build.decided_by),
+            )
+        }
         number, archive = build.number, {kind: str(p) for kind, p in copies.items()}
     [outcome] = deliver(rt, campaign, queued, now)
     with session_scope(rt.store_url) as s:
         delivered_at = mark_delivered(s, campaign)
-    result = {"build": number, "delivered_at": delivered_at and delivered_at.isoformat(), "archive": archive,
-              "mail": outcome}
+    result = {
+        "build": number,
+        "delivered_at": delivered_at and delivered_at.isoformat(),
+        "archive": archive,
+        "mail": outcome,
+    }
     if outcome not in ("sent", "already_sent"):  # kept in the outbox: the next delivery (any run) sends it
-        raise ReportStateError(f"Chưa gửi được báo cáo cho {office.name} ({outcome}): thư nằm trong hộp thư đi "
-                               "và tự gửi ở lần gửi kế tiếp (khi đã cấu hình par_smtp); báo cáo được ghi là đã gửi "
-                               "lúc thư đi.", code="REP004")
+        raise ReportStateError(
+            f"Chưa gửi được báo cáo cho {office.name} ({outcome}): thư nằm trong hộp thư đi "
+            "và tự gửi ở lần gửi kế tiếp (khi đã cấu hình par_smtp); báo cáo được ghi là đã gửi "
+            "lúc thư đi.",
+            code="REP004",
+        )
     return result
 
 

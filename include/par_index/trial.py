@@ -17,7 +17,9 @@ from par_index.campaign import Campaign, load_campaign
 from par_index.catalogue import YAML_LOADER
 
 TRIAL_ID = "ha_tinh_thu_nghiem"
-TRIAL_POKE = "30s"  # pause between two checks of the inbox: with a check of 5-25 s, a file is read within a minute
+TRIAL_POKE = (
+    "30s"  # pause between two checks of the inbox: with a check of 5-25 s, a file is read within a minute
+)
 
 
 def _shift(value, days: timedelta):
@@ -27,8 +29,14 @@ def _shift(value, days: timedelta):
     return value + days
 
 
-def trial_data(source: Path, today: date, *, trial_id: str = TRIAL_ID, poke: str = TRIAL_POKE,
-               ui_base_url: str | None = None) -> dict:
+def trial_data(
+    source: Path,
+    today: date,
+    *,
+    trial_id: str = TRIAL_ID,
+    poke: str = TRIAL_POKE,
+    ui_base_url: str | None = None,
+) -> dict:
     """The campaign file ``source`` as a trial dated from ``today``: the same units, Appendix I, contacts and
     ladder; the directive issued ``today`` and every deadline (and every unit's validity dates, so the same units
     stay active) moved by the same number of days."""
@@ -57,11 +65,15 @@ def write_trial(source: Path, folder: Path, today: date, **options) -> Path:
     data = trial_data(source, today, **options)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{data['campaign']['id']}.yaml"
-    header = (f"# Chiến dịch THỬ NGHIỆM, sinh tự động ngày {today:%d/%m/%Y} từ {source.name} (make up): chỉ thị ngày "
-              f"{today:%d/%m/%Y}, mỗi hạn giữ đúng khoảng cách với ngày chỉ thị như tệp gốc.\n"
-              "# Không sửa tay: xóa tệp này (hoặc `tools/stack.py up --new-trial`) để bắt đầu lại từ hôm nay.\n")
+    header = (
+        f"# Chiến dịch THỬ NGHIỆM, sinh tự động ngày {today:%d/%m/%Y} từ {source.name} (make up): chỉ thị ngày "
+        f"{today:%d/%m/%Y}, mỗi hạn giữ đúng khoảng cách với ngày chỉ thị như tệp gốc.\n"
+        "# Không sửa tay: xóa tệp này (hoặc `tools/stack.py up --new-trial`) để bắt đầu lại từ hôm nay.\n"
+    )
     tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
+    tmp.write_text(
+        header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8"
+    )
     tmp.replace(path)  # the DAG processor never reads half a file
     load_campaign(path)
     return path
@@ -91,7 +103,9 @@ def forget_trial(campaign_id: str, store_url: str) -> int:
     deleted = 0
     with session_scope(store_url) as s:
         files = select(ReceivedFile.id).where(ReceivedFile.campaign_id == campaign_id).scalar_subquery()
-        s.execute(update(ReceivedFile).where(ReceivedFile.campaign_id == campaign_id).values(superseded_by=None))
+        s.execute(
+            update(ReceivedFile).where(ReceivedFile.campaign_id == campaign_id).values(superseded_by=None)
+        )
         for table in reversed(Base.metadata.sorted_tables):
             if "campaign_id" in table.c:
                 deleted += s.execute(delete(table).where(table.c.campaign_id == campaign_id)).rowcount  # type: ignore[attr-defined]

@@ -11,8 +11,10 @@ ROOT = Path(__file__).resolve().parents[2]
 GOOD = CAMPAIGNS_DIR / "ha_tinh_2023.yaml"
 GOOD_DAGS = {"par_ha_tinh_2023", "par_ha_tinh_2023_deadlines", "par_ha_tinh_2023_reminders", "par_reconcile"}
 PLANTED = ('"2": STP', '"9.9": STP')  # area 9.9 is not in the catalogue par_province_2022
-BROKEN_MESSAGE = ("Tệp chiến dịch ha_tinh_2024.yaml: trường 'assignments', mã '9.9' không có trong danh mục "
-                  "par_province_2022.")
+BROKEN_MESSAGE = (
+    "Tệp chiến dịch ha_tinh_2024.yaml: trường 'assignments', mã '9.9' không có trong danh mục "
+    "par_province_2022."
+)
 
 
 def _broken(folder: Path) -> Path:
@@ -25,9 +27,13 @@ def _broken(folder: Path) -> Path:
 
 
 def _expected_error(*paths: Path) -> str:
-    return "\n".join([f"Không nạp được {len(paths)} tệp chiến dịch; các chiến dịch khác vẫn chạy bình thường. Sửa "
-                      "tệp rồi lưu lại, Airflow đọc lại sau vài chục giây."]
-                     + [f"{path}: [CMP004] {BROKEN_MESSAGE}" for path in paths])
+    return "\n".join(
+        [
+            f"Không nạp được {len(paths)} tệp chiến dịch; các chiến dịch khác vẫn chạy bình thường. Sửa "
+            "tệp rồi lưu lại, Airflow đọc lại sau vài chục giây."
+        ]
+        + [f"{path}: [CMP004] {BROKEN_MESSAGE}" for path in paths]
+    )
 
 
 def _dag_files(folder: Path, campaigns: Path) -> tuple[Path, Path]:
@@ -37,8 +43,12 @@ def _dag_files(folder: Path, campaigns: Path) -> tuple[Path, Path]:
         text = (ROOT / "dags" / name).read_text(encoding="utf-8")
         call = "build_campaign_dags()" if "build_campaign_dags()" in text else "check_campaign_files()"
         assert text.count(call) == 1
-        (folder / name).write_text(text.replace(call, call.replace("()", f"(Path({str(campaigns)!r}))")).replace(
-            "from par_index", "from pathlib import Path\n\nfrom par_index", 1), encoding="utf-8")
+        (folder / name).write_text(
+            text.replace(call, call.replace("()", f"(Path({str(campaigns)!r}))")).replace(
+                "from par_index", "from pathlib import Path\n\nfrom par_index", 1
+            ),
+            encoding="utf-8",
+        )
         made.append(folder / name)
     return made[0], made[1]
 
@@ -90,13 +100,17 @@ def test_the_factory_leaves_out_each_broken_file_and_the_check_names_each(tmp_pa
     with pytest.raises(InvalidCampaignFiles) as raised:
         check_campaign_files(tmp_path)
     first, second, third = str(raised.value).split("\n", 2)
-    assert first == ("Không nạp được 2 tệp chiến dịch; các chiến dịch khác vẫn chạy bình thường. Sửa tệp rồi lưu "
-                     "lại, Airflow đọc lại sau vài chục giây.")
+    assert first == (
+        "Không nạp được 2 tệp chiến dịch; các chiến dịch khác vẫn chạy bình thường. Sửa tệp rồi lưu "
+        "lại, Airflow đọc lại sau vài chục giây."
+    )
     assert second == f"{broken}: [CMP004] {BROKEN_MESSAGE}"
     with pytest.raises(CampaignError) as loader:
         load_campaign(tmp_path / "ha_tinh_2025.yaml")
     assert loader.value.code == "CMP002"
-    assert third == f"{tmp_path / 'ha_tinh_2025.yaml'}: {loader.value}"  # the loader's own message, as it says it
+    assert (
+        third == f"{tmp_path / 'ha_tinh_2025.yaml'}: {loader.value}"
+    )  # the loader's own message, as it says it
     broken.unlink()
     (tmp_path / "ha_tinh_2025.yaml").unlink()
     assert check_campaign_files(tmp_path) is None  # every file valid: no import error

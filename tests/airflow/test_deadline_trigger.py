@@ -48,7 +48,10 @@ def _resume_on_a_worker(event):
     from airflow.sdk.exceptions import AirflowSkipException
     from par_index.airflow.deadlines import AwaitComplianceOperator
 
-    task, ti = AwaitComplianceOperator(task_id="await_compliance", campaign_file=CAMPAIGN_FILE), _TaskInstance()
+    task, ti = (
+        AwaitComplianceOperator(task_id="await_compliance", campaign_file=CAMPAIGN_FILE),
+        _TaskInstance(),
+    )
     with pytest.raises(AirflowSkipException) as skipped:
         task.execute_complete({"ti": ti}, event=event.payload)
     return ti.xcoms, str(skipped.value)
@@ -57,8 +60,10 @@ def _resume_on_a_worker(event):
 @pytest.fixture
 def store(campaign, runtime, monkeypatch):
     """The campaign prepared in the test's store, which the trigger reads through the Airflow connection."""
-    monkeypatch.setenv("AIRFLOW_CONN_PAR_CAMPAIGN_DB", json.dumps(
-        {"conn_type": "generic", "extra": {"sqlalchemy_url": runtime.store_url}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PAR_CAMPAIGN_DB",
+        json.dumps({"conn_type": "generic", "extra": {"sqlalchemy_url": runtime.store_url}}),
+    )
     monkeypatch.delenv("AIRFLOW_CONN_PAR_PORTAL", raising=False)
     monkeypatch.delenv("AIRFLOW_CONN_PAR_SMTP", raising=False)
     prepare(campaign, runtime)
@@ -73,23 +78,54 @@ def _valid_nominees(campaign, folder) -> list:
     for code, areas in campaign.area_owners.items():
         unit = campaign.unit_by_code[code]
         plan = [",".join(areas)] if code in campaign.nominee_rules.exactly_one else areas
-        rows = [[i, f"Nguyễn Văn {code} {i}", "Chuyên viên", "Văn phòng", covered, "0912345678",
-                 f"dau.moi{i}.{code.lower()}@hatinh.example", "", None] for i, covered in enumerate(plan, 1)]
-        path = write_xlsx(folder / f"PL4_{code}.xlsx", "PHỤ LỤC IV — DANH SÁCH CÔNG CHỨC ĐẦU MỐI",
-                          [("Đơn vị", f"{unit.name_vi} ({unit.code})")],
-                          ["STT", "Họ và tên", "Chức vụ", "Phòng/Ban", "Lĩnh vực phụ trách", "Điện thoại", "Email",
-                           "Thành viên Hội đồng thẩm định", "Ghi chú"], rows)
+        rows = [
+            [
+                i,
+                f"Nguyễn Văn {code} {i}",
+                "Chuyên viên",
+                "Văn phòng",
+                covered,
+                "0912345678",
+                f"dau.moi{i}.{code.lower()}@hatinh.example",
+                "",
+                None,
+            ]
+            for i, covered in enumerate(plan, 1)
+        ]
+        path = write_xlsx(
+            folder / f"PL4_{code}.xlsx",
+            "PHỤ LỤC IV — DANH SÁCH CÔNG CHỨC ĐẦU MỐI",
+            [("Đơn vị", f"{unit.name_vi} ({unit.code})")],
+            [
+                "STT",
+                "Họ và tên",
+                "Chức vụ",
+                "Phòng/Ban",
+                "Lĩnh vực phụ trách",
+                "Điện thoại",
+                "Email",
+                "Thành viên Hội đồng thẩm định",
+                "Ghi chú",
+            ],
+            rows,
+        )
         os.utime(path, (time.time(), time.time()))  # the simulated now
         paths.append(path)
     return paths
 
 
-def test_a_deadline_passed_without_every_unit_hands_the_task_to_a_worker_which_ends_it_skipped(campaign, store):
+def test_a_deadline_passed_without_every_unit_hands_the_task_to_a_worker_which_ends_it_skipped(
+    campaign, store
+):
     sd.generate_inbox(campaign)  # STTTT never sends its list, STP's names three people for an area
-    planted = [p.name for p in inbox_dir(campaign.id).rglob("PL[34]_*")]  # the phase's files: Appendix IV and III
+    planted = [
+        p.name for p in inbox_dir(campaign.id).rglob("PL[34]_*")
+    ]  # the phase's files: Appendix IV and III
     deadline = campaign.deadline_at("nominees")
     with time_machine.travel(deadline - timedelta(seconds=4), tick=True):
-        event = first_event(ComplianceTrigger(CAMPAIGN_FILE, "nominees", deadline.isoformat(), check_every=0.5))
+        event = first_event(
+            ComplianceTrigger(CAMPAIGN_FILE, "nominees", deadline.isoformat(), check_every=0.5)
+        )
         assert type(event) is TriggerEvent
         assert event.payload == {"phase": "nominees", "deadline": deadline.isoformat()}
         with session_scope(store.store_url) as s:  # the trigger read no file
@@ -98,13 +134,17 @@ def test_a_deadline_passed_without_every_unit_hands_the_task_to_a_worker_which_e
     result = xcoms["return_value"]
     assert result["complete"] is False and result["as_of"] == deadline.isoformat()
     assert {sd.NOMINEES_NEVER_SENT, sd.NOMINEES_TOO_MANY[0]} <= set(result["waiting_for"])
-    assert reason == (f"Hạn nominees ({deadline.isoformat()}) đã qua: bảng Deadlines ghi Missed (vẫn còn đơn vị chưa "
-                      "hoàn thành).")
+    assert reason == (
+        f"Hạn nominees ({deadline.isoformat()}) đã qua: bảng Deadlines ghi Missed (vẫn còn đơn vị chưa "
+        "hoàn thành)."
+    )
     with session_scope(store.store_url) as s:  # the worker read the phase's files as of the deadline
         assert sorted(s.scalars(select(ReceivedFile.original_name))) == sorted(planted)
 
 
-def test_the_store_completed_by_the_phase_sensor_while_it_watches_meets_the_deadline_within_seconds(campaign, store):
+def test_the_store_completed_by_the_phase_sensor_while_it_watches_meets_the_deadline_within_seconds(
+    campaign, store
+):
     deadline = campaign.deadline_at("nominees")
     read = {}
 
@@ -118,8 +158,10 @@ def test_the_store_completed_by_the_phase_sensor_while_it_watches_meets_the_dead
         read["at"] = time.monotonic()
 
     with time_machine.travel(datetime(2023, 12, 27, 10, 0, tzinfo=HANOI), tick=True):
-        event = first_event(ComplianceTrigger(CAMPAIGN_FILE, "nominees", deadline.isoformat(), check_every=0.5),
-                             during=units_send_their_lists_and_the_sensor_reads_them)
+        event = first_event(
+            ComplianceTrigger(CAMPAIGN_FILE, "nominees", deadline.isoformat(), check_every=0.5),
+            during=units_send_their_lists_and_the_sensor_reads_them,
+        )
     assert isinstance(event, TaskSuccessEvent)
     assert time.monotonic() - read["at"] < 15  # within seconds of the store saying so (check_every: 0.5 s)
     result = event.xcoms["return_value"]
@@ -144,13 +186,26 @@ watched = ("par_index.intake", "par_index.service", "par_index.notify", "par_ind
            "openpyxl", "par_index.phases", "par_index.store.models")
 print(json.dumps({"payload": payload, "imported": [m for m in watched if m in sys.modules]}))
 """
-    env = {"AIRFLOW_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "PYTHONPATH": str(INCLUDE), "PAR_DATA_DIR": os.environ["PAR_DATA_DIR"],
-           "AIRFLOW_CONN_PAR_CAMPAIGN_DB": os.environ["AIRFLOW_CONN_PAR_CAMPAIGN_DB"]}
-    out = subprocess.run([sys.executable, "-c", probe, CAMPAIGN_FILE], capture_output=True, text=True, env=env,
-                         timeout=120, check=True)
+    env = {
+        "AIRFLOW_HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "PYTHONPATH": str(INCLUDE),
+        "PAR_DATA_DIR": os.environ["PAR_DATA_DIR"],
+        "AIRFLOW_CONN_PAR_CAMPAIGN_DB": os.environ["AIRFLOW_CONN_PAR_CAMPAIGN_DB"],
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", probe, CAMPAIGN_FILE],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {
-        "payload": ["deadline", "phase"], "imported": ["par_index.phases", "par_index.store.models"]}
+        "payload": ["deadline", "phase"],
+        "imported": ["par_index.phases", "par_index.store.models"],
+    }
 
 
 def test_the_task_defers_with_the_run_s_phase_and_deadline(campaign):
@@ -165,8 +220,15 @@ def test_the_task_defers_with_the_run_s_phase_and_deadline(campaign):
         task.execute({"dag_run": run})
     trigger = deferred.value.trigger
     assert isinstance(trigger, ComplianceTrigger)
-    assert trigger.serialize() == ("par_index.airflow.triggers.ComplianceTrigger", {
-        "campaign_file": CAMPAIGN_FILE, "phase": "survey", "deadline": deadline.isoformat(), "check_every": 5.0})
+    assert trigger.serialize() == (
+        "par_index.airflow.triggers.ComplianceTrigger",
+        {
+            "campaign_file": CAMPAIGN_FILE,
+            "phase": "survey",
+            "deadline": deadline.isoformat(),
+            "check_every": 5.0,
+        },
+    )
     with pytest.raises(TaskDeferred) as deferred:  # made by hand, without a deadline: the campaign file's
         task.execute({"dag_run": SimpleNamespace(conf=None, run_id="report")})
     assert deferred.value.trigger.deadline == campaign.deadline_at("report").isoformat()
@@ -174,23 +236,31 @@ def test_the_task_defers_with_the_run_s_phase_and_deadline(campaign):
         task.execute({"dag_run": SimpleNamespace(conf={}, run_id="manual__2024")})
 
 
-def test_a_missed_deadline_s_callback_mails_the_coordinators_as_of_the_deadline(campaign, store, sink,
-                                                                                monkeypatch):
+def test_a_missed_deadline_s_callback_mails_the_coordinators_as_of_the_deadline(
+    campaign, store, sink, monkeypatch
+):
     from par_index.airflow.callbacks import deadline_alert
 
     controller, folder = sink
-    monkeypatch.setenv("AIRFLOW_CONN_PAR_SMTP", json.dumps({"conn_type": "smtp", "host": "127.0.0.1",
-                                                            "port": controller.port}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PAR_SMTP",
+        json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": controller.port}),
+    )
     sd.generate_inbox(campaign)
     deadline = campaign.deadline_at("nominees")
-    context = {"dag_run": {"run_id": "nominees", "conf": {"phase": "nominees"}},  # what the scheduler sends
-               "deadline": {"id": "x", "deadline_time": deadline.astimezone(UTC).isoformat()}}
+    context = {
+        "dag_run": {"run_id": "nominees", "conf": {"phase": "nominees"}},  # what the scheduler sends
+        "deadline": {"id": "x", "deadline_time": deadline.astimezone(UTC).isoformat()},
+    }
     result = json.loads(deadline_alert(CAMPAIGN_FILE, context=context))  # called by a worker, as is
     assert result["phase"] == "nominees" and result["alert"] == "due" and result["mail"] == {"sent": 1}
-    assert sd.NOMINEES_NEVER_SENT in result["late"] and sd.NOMINEES_LATE in result["late"]  # CTHUE: 03/01/2024
+    assert (
+        sd.NOMINEES_NEVER_SENT in result["late"] and sd.NOMINEES_LATE in result["late"]
+    )  # CTHUE: 03/01/2024
     # reading the inbox first, it met the file with passwords: the coordinators hear of that too
-    assert sorted(str(m["Subject"]).split("]")[0] for m in read_mails(folder)) == sorted([
-        "[Cảnh báo hạn — đã đến hạn", f"[{campaign.title_vi}"])
+    assert sorted(str(m["Subject"]).split("]")[0] for m in read_mails(folder)) == sorted(
+        ["[Cảnh báo hạn — đã đến hạn", f"[{campaign.title_vi}"]
+    )
     with session_scope(store.store_url) as s:
         [entry] = s.scalars(select(Notification).where(Notification.template == "deadline_alert")).all()
     coordinator = campaign.contacts.coordinators[0].email

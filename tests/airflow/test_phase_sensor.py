@@ -27,8 +27,10 @@ FIRST_CHECK = datetime(2023, 12, 20, 8, 0, tzinfo=HANOI)  # the campaign DAG's f
 @pytest.fixture
 def sensors(campaign, runtime, monkeypatch):
     """The campaign DAG's sensors, reading the test's store through the Airflow connection."""
-    monkeypatch.setenv("AIRFLOW_CONN_PAR_CAMPAIGN_DB", json.dumps(
-        {"conn_type": "generic", "extra": {"sqlalchemy_url": runtime.store_url}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PAR_CAMPAIGN_DB",
+        json.dumps({"conn_type": "generic", "extra": {"sqlalchemy_url": runtime.store_url}}),
+    )
     monkeypatch.delenv("AIRFLOW_CONN_PAR_PORTAL", raising=False)
     prepare(campaign, runtime)
     dag = next(d for d in build_campaign_dags() if d.dag_id == campaign.dag_id)
@@ -45,17 +47,22 @@ def _check(sensor, now: datetime, first_check: datetime = FIRST_CHECK):
             return deferred.trigger, deferred.timeout
 
 
-@pytest.mark.parametrize(("phase", "now"), [
-    ("nominees", datetime(2023, 12, 28, 9, 0, tzinfo=HANOI)),
-    ("survey", datetime(2023, 12, 28, 9, 0, tzinfo=HANOI)),
-    ("self_scores", datetime(2023, 12, 28, 9, 0, tzinfo=HANOI)),
-    ("self_scores", datetime(2024, 1, 16, 23, 0, tzinfo=HANOI)),  # 27 days after its first check
-])
+@pytest.mark.parametrize(
+    ("phase", "now"),
+    [
+        ("nominees", datetime(2023, 12, 28, 9, 0, tzinfo=HANOI)),
+        ("survey", datetime(2023, 12, 28, 9, 0, tzinfo=HANOI)),
+        ("self_scores", datetime(2023, 12, 28, 9, 0, tzinfo=HANOI)),
+        ("self_scores", datetime(2024, 1, 16, 23, 0, tzinfo=HANOI)),  # 27 days after its first check
+    ],
+)
 def test_a_sensor_is_still_waiting_before_its_deadline(sensors, campaign, phase, now):
     trigger, timeout = _check(sensors[phase], now)
     # it waits for a new file or its deadline, and lives until its deadline plus the closing grace
-    assert (trigger.wake_at, trigger.campaign_file) == (campaign.deadline_at(phase).isoformat(),
-                                                        sensors[phase].campaign_file)
+    assert (trigger.wake_at, trigger.campaign_file) == (
+        campaign.deadline_at(phase).isoformat(),
+        sensors[phase].campaign_file,
+    )
     assert now + timeout == FIRST_CHECK + campaign.collection_lifetime(phase)
 
 
@@ -94,7 +101,10 @@ def test_a_file_the_check_saw_does_not_wake_it_again(sensors, campaign):
     (folder / "PL4_STP.xlsx").write_bytes(b"seen")
     trigger, _ = _check(sensors["nominees"], datetime(2023, 12, 28, 9, 0, tzinfo=HANOI))
     trigger.wake_at, trigger.check_every = _real_time_in(3), 0.05
-    assert first_event(trigger).payload == {"woken_by": "deadline", "at": trigger.wake_at}  # nothing new: slept until then
+    assert first_event(trigger).payload == {
+        "woken_by": "deadline",
+        "at": trigger.wake_at,
+    }  # nothing new: slept until then
     trigger.wake_at = _real_time_in(30)
     os.utime(folder / "PL4_STP.xlsx", (1e9, 1e9))  # the same name written again: a changed file wakes it
     assert first_event(trigger).payload == {"woken_by": "inbox", "new_files": 1}
@@ -107,12 +117,23 @@ def _real_time_in(seconds: float) -> str:
 def test_a_failing_feed_is_recorded_and_the_sensor_keeps_waiting(sensors, runtime, monkeypatch):
     moha = FakeMoha()
     moha.behaviour = "500"
-    monkeypatch.setenv("AIRFLOW_CONN_PAR_PORTAL", json.dumps(
-        {"conn_type": "http", "host": moha.url, "password": TOKEN, "extra": {"retries": 1, "backoff": 0.01}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PAR_PORTAL",
+        json.dumps(
+            {
+                "conn_type": "http",
+                "host": moha.url,
+                "password": TOKEN,
+                "extra": {"retries": 1, "backoff": 0.01},
+            }
+        ),
+    )
     now = datetime(2024, 1, 10, 9, 0, tzinfo=HANOI)
     try:
         trigger, _ = _check(sensors["self_scores"], now)
-        assert trigger.wake_at == (now + timedelta(minutes=5)).astimezone(UTC).isoformat()  # the feed's next read
+        assert (
+            trigger.wake_at == (now + timedelta(minutes=5)).astimezone(UTC).isoformat()
+        )  # the feed's next read
     finally:
         moha.server.shutdown()
     assert moha.hits == 2  # the first request and its one retry
@@ -127,7 +148,9 @@ def test_after_its_deadline_the_sensor_ends_with_every_unit_still_missing(sensor
     assert result["waiting_for"] == sorted(campaign.area_owners)
 
 
-def test_a_file_still_being_written_when_the_deadline_passes_is_read_before_the_phase_closes(sensors, campaign):
+def test_a_file_still_being_written_when_the_deadline_passes_is_read_before_the_phase_closes(
+    sensors, campaign
+):
     closing = datetime(2023, 12, 31, 0, 4, tzinfo=HANOI)
     folder = inbox_dir(campaign.id)
     folder.mkdir(parents=True, exist_ok=True)
@@ -136,8 +159,10 @@ def test_a_file_still_being_written_when_the_deadline_passes_is_read_before_the_
     arrived = closing - timedelta(seconds=1)
     os.utime(arriving, (arrived.timestamp(), arrived.timestamp()))  # written to a second ago
     trigger, _ = _check(sensors["nominees"], closing)
-    assert (trigger.wake_for, trigger.wake_at) == ("recheck", (arrived + timedelta(seconds=2)).astimezone(UTC)
-                                                   .isoformat())
+    assert (trigger.wake_for, trigger.wake_at) == (
+        "recheck",
+        (arrived + timedelta(seconds=2)).astimezone(UTC).isoformat(),
+    )
     # settled, and cut off: before the deadline it would get ten minutes to arrive whole; past it, it is judged now
     # (refused, and superseded should the rest of it come) and the phase closes
     result = _check(sensors["nominees"], closing + timedelta(seconds=3))

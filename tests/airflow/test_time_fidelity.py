@@ -43,16 +43,23 @@ def test_a_deadlines_dag_that_would_wait_paused_or_stop_early_is_named(campaign)
         dag.is_paused_upon_creation, dag.dagrun_timeout = saved
     assert [(b.limit, b.dies_at, b.needed_until) for b in breaches] == [
         ("is_paused_upon_creation True", campaign.deadline_at("nominees"), campaign.deadline_at("report")),
-        ("dagrun_timeout 604800 s (7 days, 0:00:00)", campaign.starts_at + timedelta(days=7),
-         campaign.deadline_at("report"))]
+        (
+            "dagrun_timeout 604800 s (7 days, 0:00:00)",
+            campaign.starts_at + timedelta(days=7),
+            campaign.deadline_at("report"),
+        ),
+    ]
 
 
 def test_sensors_live_from_the_campaign_start_to_their_deadline_plus_the_grace(campaign):
     dag = _dags()[0][campaign.dag_id]
     lifetimes = {p: dag.get_task(f"collect_{p}").timeout for p in COLLECTED}
     # 20/12/2023 00:00 → 30/12, 31/12/2023 and 16/01/2024 23:59:59, plus one day to close
-    assert lifetimes == {"nominees": (11 * 86400 - 1) + 86400, "survey": (12 * 86400 - 1) + 86400,
-                         "self_scores": (28 * 86400 - 1) + 86400}
+    assert lifetimes == {
+        "nominees": (11 * 86400 - 1) + 86400,
+        "survey": (12 * 86400 - 1) + 86400,
+        "self_scores": (28 * 86400 - 1) + 86400,
+    }
     assert {dag.get_task(f"close_{p}").trigger_rule for p in COLLECTED} == {"all_done"}
 
 
@@ -85,28 +92,46 @@ def test_a_hard_coded_default_is_named_with_the_day_it_would_die(campaign):
         breaches = check_campaign_dag(dag, campaign)
     finally:
         sensor.timeout = original
-    assert breaches == [Breach(campaign.dag_id, "collect_self_scores", "timeout 604800 s (7 days, 0:00:00)",
-                               campaign.starts_at + timedelta(days=7),
-                               campaign.deadline_at("self_scores") + timedelta(minutes=5))]
-    assert str(breaches[0]) == ("par_ha_tinh_2023.collect_self_scores: timeout 604800 s (7 days, 0:00:00) → dừng "
-                                "lúc 27/12/2023 00:00, cần trong giới hạn 17/01/2024 00:04")
+    assert breaches == [
+        Breach(
+            campaign.dag_id,
+            "collect_self_scores",
+            "timeout 604800 s (7 days, 0:00:00)",
+            campaign.starts_at + timedelta(days=7),
+            campaign.deadline_at("self_scores") + timedelta(minutes=5),
+        )
+    ]
+    assert str(breaches[0]) == (
+        "par_ha_tinh_2023.collect_self_scores: timeout 604800 s (7 days, 0:00:00) → dừng "
+        "lúc 27/12/2023 00:00, cần trong giới hạn 17/01/2024 00:04"
+    )
 
 
 def test_a_retry_budget_past_the_next_deadline_is_named(campaign):
     dag = _dags()[0][campaign.dag_id]
     closer = dag.get_task("close_nominees")
     saved = closer.retries, closer.retry_delay
-    closer.retries, closer.retry_delay = 30, timedelta(hours=1)  # 30 h of retries; the survey is due 24 h later
+    closer.retries, closer.retry_delay = (
+        30,
+        timedelta(hours=1),
+    )  # 30 h of retries; the survey is due 24 h later
     try:
         breaches = check_campaign_dag(dag, campaign)
     finally:
         closer.retries, closer.retry_delay = saved
     assert [(b.task_id, b.dies_at, b.needed_until) for b in breaches] == [
-        ("close_nominees", campaign.deadline_at("nominees") + timedelta(hours=30), campaign.deadline_at("survey"))]
+        (
+            "close_nominees",
+            campaign.deadline_at("nominees") + timedelta(hours=30),
+            campaign.deadline_at("survey"),
+        )
+    ]
 
 
-@pytest.mark.parametrize(("timeout", "expected"), [(None, "dagrun_timeout not set"),
-                                                    (timedelta(days=2), "dagrun_timeout 172800 s (2 days, 0:00:00)")])
+@pytest.mark.parametrize(
+    ("timeout", "expected"),
+    [(None, "dagrun_timeout not set"), (timedelta(days=2), "dagrun_timeout 172800 s (2 days, 0:00:00)")],
+)
 def test_a_reminder_run_that_can_outlast_the_next_morning_is_named(campaign, timeout, expected):
     dag = _dags()[0][f"{campaign.dag_id}_reminders"]
     saved, dag.dagrun_timeout = dag.dagrun_timeout, timeout
@@ -114,4 +139,6 @@ def test_a_reminder_run_that_can_outlast_the_next_morning_is_named(campaign, tim
         breaches = check_reminder_dag(dag, campaign)
     finally:
         dag.dagrun_timeout = saved
-    assert [(b.limit, b.needed_until) for b in breaches] == [(expected, campaign.starts_at + timedelta(days=1))]
+    assert [(b.limit, b.needed_until) for b in breaches] == [
+        (expected, campaign.starts_at + timedelta(days=1))
+    ]

@@ -44,9 +44,12 @@ def test_each_case_has_its_exact_outcome(corpus, campaign):
     wrong = {}
     for name, expected in cases.items():
         form = _outcome(folder / name, campaign)
-        actual = ("rejected" if form.rejected else "accepted", form.kind,
-                  frozenset((i.code, i.cell) for i in form.issues),
-                  len(form.records) if expected.records is not None else None)
+        actual = (
+            "rejected" if form.rejected else "accepted",
+            form.kind,
+            frozenset((i.code, i.cell) for i in form.issues),
+            len(form.records) if expected.records is not None else None,
+        )
         if actual != (expected.status, expected.kind, expected.issues, expected.records):
             wrong[name] = (actual, expected)
     assert wrong == {}
@@ -57,7 +60,10 @@ def test_every_message_is_vietnamese_with_a_stable_code(corpus, campaign):
     for name in cases:
         for issue in _outcome(folder / name, campaign).issues:
             assert issue.code.startswith("INT") and len(issue.code) == 6, (name, issue)
-            assert any(ch in "ăâđêôơưàáảãạèéẻẽẹìíỉĩịòóỏõọùúủũụỳýỷỹỵ" for ch in issue.message.lower()), (name, issue)
+            assert any(ch in "ăâđêôơưàáảãạèéẻẽẹìíỉĩịòóỏõọùúủũụỳýỷỹỵ" for ch in issue.message.lower()), (
+                name,
+                issue,
+            )
 
 
 def test_corpus_and_good_files_together_keep_every_good_file(corpus, runtime, campaign):
@@ -66,7 +72,9 @@ def test_corpus_and_good_files_together_keep_every_good_file(corpus, runtime, ca
     generate_inbox(campaign)
     with session_scope(runtime.store_url) as s:
         ingest(s, campaign)
-        good_scores = sorted((x.source, x.unit_code, x.criterion_code, x.score) for x in s.scalars(select(Score)))
+        good_scores = sorted(
+            (x.source, x.unit_code, x.criterion_code, x.score) for x in s.scalars(select(Score))
+        )
         good_nominees = sorted((n.unit_code, n.email) for n in s.scalars(select(Nominee)))
     bad = inbox_dir(campaign.id) / "corpus"
     shutil.copytree(folder, bad)
@@ -86,12 +94,20 @@ def test_corpus_and_good_files_together_keep_every_good_file(corpus, runtime, ca
                 continue  # the corpus's own accepted STP reports are newer versions of the STP report
             if source == "portal":
                 continue  # the corpus's newer exports replace the portal snapshot
-            assert s.scalar(select(Score.score).where(Score.source == source, Score.unit_code == unit,
-                                                      Score.criterion_code == code)) == score
+            assert (
+                s.scalar(
+                    select(Score.score).where(
+                        Score.source == source, Score.unit_code == unit, Score.criterion_code == code
+                    )
+                )
+                == score
+            )
         nominees = sorted((n.unit_code, n.email) for n in s.scalars(select(Nominee)) if n.unit_code != "STP")
         assert nominees == [n for n in good_nominees if n[0] != "STP"]
         files = {f.original_name.removeprefix("corpus/"): f for f in s.scalars(select(ReceivedFile))}
         assert files["iii_with_password.xlsx"].archived_as == ""
         assert not (bad / "iii_with_password.xlsx").exists()  # moved out of the inbox
-        errors = s.scalars(select(IntakeIssue).where(IntakeIssue.file_id == files["ii_above_maximum.xlsx"].id)).all()
+        errors = s.scalars(
+            select(IntakeIssue).where(IntakeIssue.file_id == files["ii_above_maximum.xlsx"].id)
+        ).all()
         assert [(e.code, e.cell, e.column) for e in errors] == [("INT026", "E8", "Điểm tự chấm")]

@@ -19,8 +19,16 @@ def moha():
 
 
 def _client(moha, **kw):
-    return PortalClient(FeedSettings(moha.url, token=TOKEN, read_timeout=kw.pop("read_timeout", 5),
-                                     retries=kw.pop("retries", 2), backoff=0.01, **kw))
+    return PortalClient(
+        FeedSettings(
+            moha.url,
+            token=TOKEN,
+            read_timeout=kw.pop("read_timeout", 5),
+            retries=kw.pop("retries", 2),
+            backoff=0.01,
+            **kw,
+        )
+    )
 
 
 def test_recorded_pages_are_followed_to_the_last(moha):
@@ -36,8 +44,10 @@ def test_5xx_is_retried_with_backoff_then_succeeds(moha):
     assert moha.hits == 3
 
 
-@pytest.mark.parametrize(("behaviour", "code", "hits"), [("500", "INT060", 3), ("slow", "INT060", 3),
-                                                         ("garbage", "INT062", 1), ("loop", "INT063", 2)])
+@pytest.mark.parametrize(
+    ("behaviour", "code", "hits"),
+    [("500", "INT060", 3), ("slow", "INT060", 3), ("garbage", "INT062", 1), ("loop", "INT063", 2)],
+)
 def test_failures_name_the_feed_after_the_retries(moha, behaviour, code, hits):
     moha.behaviour = behaviour
     with pytest.raises(FeedError) as info:
@@ -54,7 +64,10 @@ def test_feed_records_are_stored_once_and_a_failing_feed_keeps_earlier_data(moha
     collect(campaign, rt, "survey")
     collect(campaign, rt, "self_scores")  # the same snapshot again: nothing new
     with session_scope(rt.store_url) as s:
-        scores = {(x.unit_code, x.criterion_code): x for x in s.scalars(select(Score).where(Score.source == "portal"))}
+        scores = {
+            (x.unit_code, x.criterion_code): x
+            for x in s.scalars(select(Score).where(Score.source == "portal"))
+        }
         progress = {p.email: p.status for p in s.scalars(select(SurveyProgress))}
         files = s.scalars(select(ReceivedFile)).all()
     assert str(scores[("STP", "2.p1.1")].score) == "0.75" and scores[("STP", "2.p1.3")].status == "draft"
@@ -62,9 +75,14 @@ def test_feed_records_are_stored_once_and_a_failing_feed_keeps_earlier_data(moha
     assert len(files) == 2 and all(f.archived_as.endswith(".json") for f in files)
     moha.behaviour = "500"
     result = collect(campaign, rt, "self_scores")  # recorded, answered from the inbox: the phase goes on
-    assert (result["feed_error"]["source"], result["feed_error"]["code"]) == ("Phần mềm chấm điểm CCHC", "INT060")
+    assert (result["feed_error"]["source"], result["feed_error"]["code"]) == (
+        "Phần mềm chấm điểm CCHC",
+        "INT060",
+    )
     with session_scope(rt.store_url) as s:
         assert s.scalar(select(Score).where(Score.criterion_code == "2.p1.1")).score is not None
         assert len(s.scalars(select(ReceivedFile)).all()) == 2
         failures = s.scalars(select(CollectionFailure)).all()
-    assert [(f.phase, f.code, f.source) for f in failures] == [("self_scores", "INT060", "Phần mềm chấm điểm CCHC")]
+    assert [(f.phase, f.code, f.source) for f in failures] == [
+        ("self_scores", "INT060", "Phần mềm chấm điểm CCHC")
+    ]

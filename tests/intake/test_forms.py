@@ -25,8 +25,17 @@ def test_appendix_ii_with_title_rows_comma_decimals_and_unaccented_titles(tmp_pa
     ws.append(["Đơn vị: Sở Tư pháp (STP)"])
     ws.append(["Ngày:", "15/01/2024"])
     ws.append([])
-    ws.append(["stt", "MA TIEU CHI", "Noi dung", "Diem toi da", "diem tu cham", "Tai lieu kiem chung",
-               "Cột thêm không dùng"])
+    ws.append(
+        [
+            "stt",
+            "MA TIEU CHI",
+            "Noi dung",
+            "Diem toi da",
+            "diem tu cham",
+            "Tai lieu kiem chung",
+            "Cột thêm không dùng",
+        ]
+    )
     ws.append([1, "2.p1.1", "…", "0,75", "0,5", "Số 1/KH-UBND ngày 02/01/2023", "x"])
     ws.append([])
     ws.append([2, "2.p1.2", "…", None, 0.75, "Số 2/KH-UBND ngày 03/01/2023"])
@@ -37,19 +46,25 @@ def test_appendix_ii_with_title_rows_comma_decimals_and_unaccented_titles(tmp_pa
     assert form.kind == "appendix_ii"
     assert form.unit_code == "STP"
     assert form.errors == []
-    assert [(r["criterion"], str(r["score"])) for r in form.records] == [("2.p1.1", "0.5"), ("2.p1.2", "0.75")]
+    assert [(r["criterion"], str(r["score"])) for r in form.records] == [
+        ("2.p1.1", "0.5"),
+        ("2.p1.2", "0.75"),
+    ]
     assert form.header["date"] == "2024-01-15"
 
 
-@pytest.mark.parametrize(("row", "code", "column"), [
-    (["2.p1.1", "…", 0.75, 1.0, "Số 1"], "INT026", "Điểm tự chấm"),  # above maximum
-    (["2.p1.1", "…", 0.75, 0.3, "Số 1"], "INT027", "Điểm tự chấm"),  # not a step of 0.25
-    (["2.p5.1", "…", 1.5, 1.0, "Số 1"], "INT023", "Điểm tự chấm"),  # survey-scored item self-scored
-    (["3.p1.1", "…", 1.0, 1.0, "Số 1"], "INT024", "Mã tiêu chí"),  # assigned to VPUBND, not STP
-    (["9.p1.1", "…", 1.0, 1.0, "Số 1"], "INT020", "Mã tiêu chí"),  # not in Table 2
-    (["2.p1.1", "…", 1.0, 0.5, "Số 1"], "INT021", "Điểm tối đa"),  # wrong maximum
-    (["2.p1.1", "…", 0.75, "một", "Số 1"], "INT013", "Điểm tự chấm"),  # not a number
-])
+@pytest.mark.parametrize(
+    ("row", "code", "column"),
+    [
+        (["2.p1.1", "…", 0.75, 1.0, "Số 1"], "INT026", "Điểm tự chấm"),  # above maximum
+        (["2.p1.1", "…", 0.75, 0.3, "Số 1"], "INT027", "Điểm tự chấm"),  # not a step of 0.25
+        (["2.p5.1", "…", 1.5, 1.0, "Số 1"], "INT023", "Điểm tự chấm"),  # survey-scored item self-scored
+        (["3.p1.1", "…", 1.0, 1.0, "Số 1"], "INT024", "Mã tiêu chí"),  # assigned to VPUBND, not STP
+        (["9.p1.1", "…", 1.0, 1.0, "Số 1"], "INT020", "Mã tiêu chí"),  # not in Table 2
+        (["2.p1.1", "…", 1.0, 0.5, "Số 1"], "INT021", "Điểm tối đa"),  # wrong maximum
+        (["2.p1.1", "…", 0.75, "một", "Số 1"], "INT013", "Điểm tự chấm"),  # not a number
+    ],
+)
 def test_appendix_ii_refusals_name_code_row_and_column(tmp_path, campaign, row, code, column):
     path = write_xlsx(tmp_path / "stp.xlsx", "PHỤ LỤC II", STP_HEADER, II[1:6], [row])
     form = _parse(path, campaign)
@@ -61,37 +76,79 @@ def test_appendix_ii_refusals_name_code_row_and_column(tmp_path, campaign, row, 
 
 def test_appendix_ii_with_office_text_is_accepted_without_int016(tmp_path, campaign):
     header = [("Đơn vị", "Sở\u00a0Tư pháp"), ("Ngày", "15/01/2024"), ("Người ký", "Nguyễn Thị\u00a0Hường")]
-    path = write_xlsx(tmp_path / "stp.xlsx", "PHỤ LỤC II", header, II, [
-        [1, "2.p1.1", "Chỉ đạo\u00a0điều hành", 0.75, 0.5, "Tài khoản VNeID\u200b; diện tích 120 m²",
-         "Thời gian ≤ 5 ngày ✓"],
-        [2, "2.p1.2", "…", 0.75, 0.75, "Hệ thống eCabinet – “một cửa”", "Đối tác 王小明 (Café de la Paix) 👍"]])
+    path = write_xlsx(
+        tmp_path / "stp.xlsx",
+        "PHỤ LỤC II",
+        header,
+        II,
+        [
+            [
+                1,
+                "2.p1.1",
+                "Chỉ đạo\u00a0điều hành",
+                0.75,
+                0.5,
+                "Tài khoản VNeID\u200b; diện tích 120 m²",
+                "Thời gian ≤ 5 ngày ✓",
+            ],
+            [
+                2,
+                "2.p1.2",
+                "…",
+                0.75,
+                0.75,
+                "Hệ thống eCabinet – “một cửa”",
+                "Đối tác 王小明 (Café de la Paix) 👍",
+            ],
+        ],
+    )
     form = _parse(path, campaign)
     assert (form.kind, form.unit_code, form.rejected, form.issues) == ("appendix_ii", "STP", False, [])
     assert [(r["evidence"], r["evidence_count"], r["explanation"]) for r in form.records] == [
         ("Tài khoản VNeID; diện tích 120 m²", 2, "Thời gian ≤ 5 ngày ✓"),
-        ("Hệ thống eCabinet – “một cửa”", 1, "Đối tác 王小明 (Café de la Paix) 👍")]
+        ("Hệ thống eCabinet – “một cửa”", 1, "Đối tác 王小明 (Café de la Paix) 👍"),
+    ]
 
 
 def test_missing_evidence_without_explanation_is_a_warning_not_a_rejection(tmp_path, campaign):
-    path = write_xlsx(tmp_path / "stp.xlsx", "PHỤ LỤC II", STP_HEADER, II[1:7],
-                      [["2.p1.1", "…", 0.75, 0.5, None, None], ["2.p1.2", "…", 0.75, 0.5, None, "Đang chờ số liệu"]])
+    path = write_xlsx(
+        tmp_path / "stp.xlsx",
+        "PHỤ LỤC II",
+        STP_HEADER,
+        II[1:7],
+        [["2.p1.1", "…", 0.75, 0.5, None, None], ["2.p1.2", "…", 0.75, 0.5, None, "Đang chờ số liệu"]],
+    )
     form = _parse(path, campaign)
     assert not form.rejected
     assert [(i.code, i.severity, i.row) for i in form.issues] == [("INT028", "warning", 8)]
 
 
 def test_subtotal_must_equal_the_sum_of_its_children(tmp_path, campaign):
-    path = write_xlsx(tmp_path / "stp.xlsx", "PHỤ LỤC II", STP_HEADER, II[1:6],
-                      [["2.p1", "…", 2.0, 1.5, None], ["2.p1.1", "…", 0.75, 0.5, "Số 1"],
-                       ["2.p1.2", "…", 0.75, 0.5, "Số 2"]])
+    path = write_xlsx(
+        tmp_path / "stp.xlsx",
+        "PHỤ LỤC II",
+        STP_HEADER,
+        II[1:6],
+        [
+            ["2.p1", "…", 2.0, 1.5, None],
+            ["2.p1.1", "…", 0.75, 0.5, "Số 1"],
+            ["2.p1.2", "…", 0.75, 0.5, "Số 2"],
+        ],
+    )
     form = _parse(path, campaign)
     assert [(i.code, i.severity, i.message) for i in form.issues] == [
-        ("INT029", "error", "Tổng của 2.p1 ghi 1.5, cộng các mục con được 1.0.")]  # 0.5 + 0.5 ≠ 1.5
+        ("INT029", "error", "Tổng của 2.p1 ghi 1.5, cộng các mục con được 1.0.")
+    ]  # 0.5 + 0.5 ≠ 1.5
 
 
 def test_unknown_unit_in_header_is_refused(tmp_path, campaign):
-    path = write_xlsx(tmp_path / "x.xlsx", "PHỤ LỤC II", [("Đơn vị", "Sở Du lịch")], II[1:6],
-                      [["2.p1.1", "…", 0.75, 0.5, "Số 1"]])
+    path = write_xlsx(
+        tmp_path / "x.xlsx",
+        "PHỤ LỤC II",
+        [("Đơn vị", "Sở Du lịch")],
+        II[1:6],
+        [["2.p1.1", "…", 0.75, 0.5, "Số 1"]],
+    )
     form = _parse(path, campaign)
     assert form.rejected and form.issues[0].code == "INT009" and "Sở Du lịch" in form.issues[0].message
 
@@ -110,20 +167,30 @@ def test_legacy_xls_and_broken_files_are_refused_with_a_reason(tmp_path):
 
 
 def test_password_column_refuses_the_file(tmp_path, campaign):
-    path = write_xlsx(tmp_path / "pl3.xlsx", "PHỤ LỤC III", [], ["STT", "Đơn vị", "Mã đơn vị", "Tên đăng nhập",
-                                                                 "Mật khẩu", "Email"],
-                      [[1, "Sở Tư pháp", "STP", "stp.cchc", "abc123", "a@hatinh.example"]])
+    path = write_xlsx(
+        tmp_path / "pl3.xlsx",
+        "PHỤ LỤC III",
+        [],
+        ["STT", "Đơn vị", "Mã đơn vị", "Tên đăng nhập", "Mật khẩu", "Email"],
+        [[1, "Sở Tư pháp", "STP", "stp.cchc", "abc123", "a@hatinh.example"]],
+    )
     form = _parse(path, campaign)
     assert form.rejected and form.issues[0].code == "INT010"
 
 
 def test_appendix_iv_checks_areas_email_and_phone(tmp_path, campaign):
     cols = ["STT", "Họ và tên", "Chức vụ", "Lĩnh vực phụ trách", "Điện thoại", "Email"]
-    path = write_xlsx(tmp_path / "pl4.xlsx", "PHỤ LỤC IV", [("Đơn vị", "STP")], cols, [
-        [1, "Lê Văn A", "Trưởng phòng", "2", "0912 345 678", "a@hatinh.example"],
-        [2, "Trần Thị B", "Chuyên viên", "3", "0912345678", "b@hatinh.example"],
-        [3, "Hồ Văn C", "Chuyên viên", "2", "12345", "c-at-hatinh"],
-    ])
+    path = write_xlsx(
+        tmp_path / "pl4.xlsx",
+        "PHỤ LỤC IV",
+        [("Đơn vị", "STP")],
+        cols,
+        [
+            [1, "Lê Văn A", "Trưởng phòng", "2", "0912 345 678", "a@hatinh.example"],
+            [2, "Trần Thị B", "Chuyên viên", "3", "0912345678", "b@hatinh.example"],
+            [3, "Hồ Văn C", "Chuyên viên", "2", "12345", "c-at-hatinh"],
+        ],
+    )
     form = _parse(path, campaign)
     assert form.rejected
     assert sorted((i.code, i.row) for i in form.errors) == [("INT042", 7), ("INT043", 7), ("INT044", 6)]
@@ -133,20 +200,34 @@ def test_appendix_iv_checks_areas_email_and_phone(tmp_path, campaign):
 
 def test_council_member_nominee_has_no_warning(tmp_path, campaign):
     member = next(m for m in campaign.council.members if m.unit == "STP")
-    path = write_xlsx(tmp_path / "pl4.xlsx", "PHỤ LỤC IV", [("Đơn vị", "STP")],
-                      ["STT", "Họ và tên", "Chức vụ", "Lĩnh vực phụ trách", "Email"],
-                      [[1, member.name, "Trưởng phòng", "2", member.email.upper()]])
+    path = write_xlsx(
+        tmp_path / "pl4.xlsx",
+        "PHỤ LỤC IV",
+        [("Đơn vị", "STP")],
+        ["STT", "Họ và tên", "Chức vụ", "Lĩnh vực phụ trách", "Email"],
+        [[1, member.name, "Trưởng phòng", "2", member.email.upper()]],
+    )
     form = _parse(path, campaign)
     assert form.issues == [] and form.records[0]["email"] == member.email
 
 
 def test_multi_unit_export_keeps_good_rows_and_reports_bad_ones(tmp_path, campaign):
-    path = write_csv(tmp_path / "export.csv", ["Mã đơn vị", "Mã tiêu chí", "Điểm tự đánh giá",
-                                                "Số tài liệu kiểm chứng", "Trạng thái", "Cập nhật lúc"], [
-        ["STP", "2.p1.1", "0,5", 1, "Đã nộp", "12/01/2024 09:30"],
-        ["SXYZ", "2.p1.2", "0,5", 1, "Đã nộp", "12/01/2024 09:30"],
-        ["STP", "2.p1.2", "0.75", 1, "Đã nộp", "2024-01-12 9h"],
-    ])
+    path = write_csv(
+        tmp_path / "export.csv",
+        [
+            "Mã đơn vị",
+            "Mã tiêu chí",
+            "Điểm tự đánh giá",
+            "Số tài liệu kiểm chứng",
+            "Trạng thái",
+            "Cập nhật lúc",
+        ],
+        [
+            ["STP", "2.p1.1", "0,5", 1, "Đã nộp", "12/01/2024 09:30"],
+            ["SXYZ", "2.p1.2", "0,5", 1, "Đã nộp", "12/01/2024 09:30"],
+            ["STP", "2.p1.2", "0.75", 1, "Đã nộp", "2024-01-12 9h"],
+        ],
+    )
     form = _parse(path, campaign)
     assert form.kind == "portal_export" and not form.rejected
     assert [r["criterion"] for r in form.records] == ["2.p1.1"]

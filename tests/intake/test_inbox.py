@@ -21,8 +21,13 @@ COLS = ["Mã tiêu chí", "Nội dung", "Điểm tối đa", "Điểm tự chấ
 
 
 def _report(campaign, name: str, score: str, day: int):
-    path = write_xlsx(inbox_dir(campaign.id) / name, "PHỤ LỤC II", [("Đơn vị", "Sở Tư pháp (STP)")], COLS,
-                      [["2.p1.1", "…", 0.75, score, "Số 1/KH-UBND"]])
+    path = write_xlsx(
+        inbox_dir(campaign.id) / name,
+        "PHỤ LỤC II",
+        [("Đơn vị", "Sở Tư pháp (STP)")],
+        COLS,
+        [["2.p1.1", "…", 0.75, score, "Số 1/KH-UBND"]],
+    )
     when = datetime(2024, 1, day, 9, tzinfo=campaign.tz).timestamp()
     os.utime(path, (when, when))
     return path
@@ -41,7 +46,9 @@ def _ingest(rt, campaign, phase=None, now=None):
 def _issues(rt, name: str) -> list[tuple]:
     with session_scope(rt.store_url) as s:
         file = s.scalar(select(ReceivedFile).where(ReceivedFile.original_name == name))
-        return [(i.code, i.severity) for i in s.scalars(select(IntakeIssue).where(IntakeIssue.file_id == file.id))]
+        return [
+            (i.code, i.severity) for i in s.scalars(select(IntakeIssue).where(IntakeIssue.file_id == file.id))
+        ]
 
 
 def _files(rt, campaign):
@@ -63,13 +70,17 @@ def _prepare(rt, campaign):
 def test_same_file_twice_changes_nothing_and_a_copy_under_another_name_is_recorded_once(runtime, campaign):
     _prepare(runtime, campaign)
     path = _report(campaign, "bao_cao.xlsx", "0,5", 10)
-    _arrived(_copy(path, inbox_dir(campaign.id) / "copy of bao_cao.xlsx"), datetime(2024, 1, 11, 9, tzinfo=UTC))
+    _arrived(
+        _copy(path, inbox_dir(campaign.id) / "copy of bao_cao.xlsx"), datetime(2024, 1, 11, 9, tzinfo=UTC)
+    )
     first = _ingest(runtime, campaign)
     second = _ingest(runtime, campaign)
     assert (len(first.results), second.results, second.pending) == (2, [], [])
     files = _files(runtime, campaign)
-    assert [(f.original_name, f.status) for f in files] == [("bao_cao.xlsx", "superseded"),
-                                                            ("copy of bao_cao.xlsx", "accepted")]
+    assert [(f.original_name, f.status) for f in files] == [
+        ("bao_cao.xlsx", "superseded"),
+        ("copy of bao_cao.xlsx", "accepted"),
+    ]
     assert files[0].sha256 == files[1].sha256 and len(files[0].sha256) == 64
     assert (archive_dir(campaign.id) / f"{files[0].sha256}.xlsx").read_bytes() == path.read_bytes()
     assert _stp_score(runtime) == ["0.50"]
@@ -89,7 +100,10 @@ def test_newer_version_supersedes_and_both_stay_in_history(runtime, campaign):
     with session_scope(runtime.store_url) as s:
         ingest(s, campaign)
     files = _files(runtime, campaign)
-    assert [(f.original_name, f.status) for f in files] == [("v1.xlsx", "superseded"), ("v2.xlsx", "accepted")]
+    assert [(f.original_name, f.status) for f in files] == [
+        ("v1.xlsx", "superseded"),
+        ("v2.xlsx", "accepted"),
+    ]
     assert files[0].superseded_by == files[1].id
     assert _stp_score(runtime) == ["0.75"]
 
@@ -102,16 +116,25 @@ def test_an_older_version_arriving_later_does_not_win(runtime, campaign):
     _report(campaign, "v1.xlsx", "0,25", 10)
     with session_scope(runtime.store_url) as s:
         ingest(s, campaign)
-    assert {f.original_name: f.status for f in _files(runtime, campaign)} == {"v2.xlsx": "accepted",
-                                                                             "v1.xlsx": "superseded"}
+    assert {f.original_name: f.status for f in _files(runtime, campaign)} == {
+        "v2.xlsx": "accepted",
+        "v1.xlsx": "superseded",
+    }
     assert _stp_score(runtime) == ["0.75"]
 
 
 def test_rejected_file_is_kept_with_its_errors_and_others_go_on(runtime, campaign):
     _prepare(runtime, campaign)
     _report(campaign, "good.xlsx", "0,5", 10)
-    bad = _arrived(write_xlsx(inbox_dir(campaign.id) / "bad.xlsx", "PHỤ LỤC II", [("Đơn vị", "VPUBND")], COLS,
-                              [["3.p1.1", "…", 1.0, "5", "Số 2"]]))
+    bad = _arrived(
+        write_xlsx(
+            inbox_dir(campaign.id) / "bad.xlsx",
+            "PHỤ LỤC II",
+            [("Đơn vị", "VPUBND")],
+            COLS,
+            [["3.p1.1", "…", 1.0, "5", "Số 2"]],
+        )
+    )
     with session_scope(runtime.store_url) as s:
         ingest(s, campaign)
     files = {f.original_name: f for f in _files(runtime, campaign)}
@@ -125,8 +148,15 @@ def test_rejected_file_is_kept_with_its_errors_and_others_go_on(runtime, campaig
 
 def test_file_with_passwords_is_moved_out_of_the_inbox_and_not_kept(runtime, campaign):
     _prepare(runtime, campaign)
-    path = _arrived(write_xlsx(inbox_dir(campaign.id) / "pl3.xlsx", "PHỤ LỤC III", [],
-                               ["Mã đơn vị", "Tên đăng nhập", "Mật khẩu"], [["STP", "stp.cchc", "Secret#2024"]]))
+    path = _arrived(
+        write_xlsx(
+            inbox_dir(campaign.id) / "pl3.xlsx",
+            "PHỤ LỤC III",
+            [],
+            ["Mã đơn vị", "Tên đăng nhập", "Mật khẩu"],
+            [["STP", "stp.cchc", "Secret#2024"]],
+        )
+    )
     content = path.read_bytes()
     now = datetime(2024, 1, 2, 8, 30, tzinfo=UTC)
     _ingest(runtime, campaign, now=now)
@@ -140,8 +170,10 @@ def test_file_with_passwords_is_moved_out_of_the_inbox_and_not_kept(runtime, cam
     assert _issues(runtime, "pl3.xlsx") == [("INT010", "error"), ("INT072", "warning")]
     with session_scope(runtime.store_url) as s:
         told = s.scalar(select(IntakeIssue.message).where(IntakeIssue.code == "INT072"))
-    assert told == (f"Tệp đã được chuyển khỏi hộp thư đến vào {moved} (chỉ quản trị viên đọc được, không lưu trữ, "
-                    "không sao lưu). Xóa tệp đó khi đã xử lý xong.")
+    assert told == (
+        f"Tệp đã được chuyển khỏi hộp thư đến vào {moved} (chỉ quản trị viên đọc được, không lưu trữ, "
+        "không sao lưu). Xóa tệp đó khi đã xử lý xong."
+    )
 
 
 def test_concurrent_phases_register_each_file_once(runtime, campaign):
@@ -164,8 +196,9 @@ def test_concurrent_phases_register_each_file_once(runtime, campaign):
     assert len(_files(runtime, campaign)) == 5
 
 
-def test_a_report_noted_by_another_phase_while_its_own_phase_reads_it_is_still_registered(runtime, campaign,
-                                                                                          monkeypatch):
+def test_a_report_noted_by_another_phase_while_its_own_phase_reads_it_is_still_registered(
+    runtime, campaign, monkeypatch
+):
     """The self-score check reads an Appendix II while the nominee check, at the same moment, notes the same path as
     another phase's form and commits first: the self-score check's note then collides with it. It must look again
     and register the report, not take the collision for "already registered" (the phase would close without it).
@@ -202,16 +235,29 @@ def test_a_report_noted_by_another_phase_while_its_own_phase_reads_it_is_still_r
     scores.join(120)
     assert outcome == {"nominees": [], "self_scores": [("STP_phu_luc_II.xlsx", "accepted")]}
     assert _stp_score(runtime) == ["0.50"]
-    assert [(f.original_name, f.form_kind) for f in _files(runtime, campaign)] == [("STP_phu_luc_II.xlsx",
-                                                                                     "appendix_ii")]
+    assert [(f.original_name, f.form_kind) for f in _files(runtime, campaign)] == [
+        ("STP_phu_luc_II.xlsx", "appendix_ii")
+    ]
 
 
 def _software_export(campaign) -> bytes:
     """A full export of MoHA's software as SNV downloads it: one row per assigned criterion."""
-    rows = [[unit, code, 0.5, 1, "Đã nộp", "10/01/2024 09:00"] for code, unit in sorted(campaign.assignment_of.items())]
-    path = write_csv(inbox_dir(campaign.id) / ".export.tmp", ["Mã đơn vị", "Mã tiêu chí", "Điểm tự đánh giá",
-                                                               "Số tài liệu kiểm chứng", "Trạng thái", "Cập nhật lúc"],
-                     rows)
+    rows = [
+        [unit, code, 0.5, 1, "Đã nộp", "10/01/2024 09:00"]
+        for code, unit in sorted(campaign.assignment_of.items())
+    ]
+    path = write_csv(
+        inbox_dir(campaign.id) / ".export.tmp",
+        [
+            "Mã đơn vị",
+            "Mã tiêu chí",
+            "Điểm tự đánh giá",
+            "Số tài liệu kiểm chứng",
+            "Trạng thái",
+            "Cập nhật lúc",
+        ],
+        rows,
+    )
     content = path.read_bytes()
     path.unlink()
     return content
@@ -222,10 +268,14 @@ def _portal_rows(rt) -> int:
         return len(s.scalars(select(Score).where(Score.source == "portal")).all())
 
 
-def test_a_half_copied_export_is_never_read_and_leaves_no_refusal_once_the_whole_file_arrives(runtime, campaign):
+def test_a_half_copied_export_is_never_read_and_leaves_no_refusal_once_the_whole_file_arrives(
+    runtime, campaign
+):
     _prepare(runtime, campaign)
     full = _software_export(campaign)
-    cut = full[: full.index(b"\r\n", len(full) // 2) + 2 + len("STTTT,2.")]  # stopped inside a row, as copies stop
+    cut = full[
+        : full.index(b"\r\n", len(full) // 2) + 2 + len("STTTT,2.")
+    ]  # stopped inside a row, as copies stop
     path = inbox_dir(campaign.id) / "phan_mem.csv"
     path.write_bytes(cut)
     started = datetime(2024, 1, 16, 20, 0, tzinfo=UTC)
@@ -248,11 +298,15 @@ def test_a_half_copied_export_is_never_read_and_leaves_no_refusal_once_the_whole
     whole = _ingest(runtime, campaign, now=started + timedelta(minutes=16))
     assert [(r.name, r.status) for r in whole.results] == [("phan_mem.csv", "accepted")]
     assert [(f.original_name, f.status, f.superseded_by) for f in _files(runtime, campaign)] == [
-        ("phan_mem.csv", "superseded", whole.results[0].file_id), ("phan_mem.csv", "accepted", None)]
+        ("phan_mem.csv", "superseded", whole.results[0].file_id),
+        ("phan_mem.csv", "accepted", None),
+    ]
     assert _portal_rows(runtime) == len(campaign.assignment_of)
 
 
-def test_a_huge_file_is_refused_from_its_size_unread_and_the_report_beside_it_goes_on(runtime, campaign, monkeypatch):
+def test_a_huge_file_is_refused_from_its_size_unread_and_the_report_beside_it_goes_on(
+    runtime, campaign, monkeypatch
+):
     _prepare(runtime, campaign)
     huge = inbox_dir(campaign.id) / "sao_luu.xlsx"
     huge.parent.mkdir(parents=True, exist_ok=True)
@@ -264,15 +318,19 @@ def test_a_huge_file_is_refused_from_its_size_unread_and_the_report_beside_it_go
     real_hash = inbox.sha256_of
     monkeypatch.setattr(inbox, "sha256_of", lambda path: hashed.append(path.name) or real_hash(path))
     intake = _ingest(runtime, campaign)
-    assert sorted((r.name, r.status) for r in intake.results) == [("bao_cao.xlsx", "accepted"),
-                                                                 ("sao_luu.xlsx", "rejected")]
+    assert sorted((r.name, r.status) for r in intake.results) == [
+        ("bao_cao.xlsx", "accepted"),
+        ("sao_luu.xlsx", "rejected"),
+    ]
     assert hashed == ["bao_cao.xlsx"]  # the huge one was never read, not even to hash it
     files = {f.original_name: f for f in _files(runtime, campaign)}
     assert (files["sao_luu.xlsx"].size_bytes, files["sao_luu.xlsx"].archived_as) == (30 * 1024**3, "")
     with session_scope(runtime.store_url) as s:
         message = s.scalar(select(IntakeIssue.message).where(IntakeIssue.file_id == files["sao_luu.xlsx"].id))
     assert message == "Tệp quá lớn (30.720 MB); giới hạn 20 MB. Tệp không được đọc hay lưu trữ."
-    assert sorted(p.name for p in archive_dir(campaign.id).iterdir()) == [f"{files['bao_cao.xlsx'].sha256}.xlsx"]
+    assert sorted(p.name for p in archive_dir(campaign.id).iterdir()) == [
+        f"{files['bao_cao.xlsx'].sha256}.xlsx"
+    ]
     assert _stp_score(runtime) == ["0.50"]
 
 
@@ -296,13 +354,20 @@ def test_any_name_is_read_and_shown_readably_with_its_sub_folder(runtime, campai
     (folder / "STP").mkdir(parents=True)
     (folder / "STC").mkdir()
     for name in (windows, "STC/bao_cao.xlsx", "STP/bao_cao.xlsx", "STP/trống.xlsx", "STP/trống.csv"):
-        (folder / name).write_bytes(b"" if "trống" in name else b"not a workbook: " + name.encode(errors="replace"))
+        (folder / name).write_bytes(
+            b"" if "trống" in name else b"not a workbook: " + name.encode(errors="replace")
+        )
         _arrived(folder / name)
     _report(campaign, "STP/PL2.xlsx", "0,5", 10)
     intake = _ingest(runtime, campaign)
     assert sorted((r.name, r.status) for r in intake.results) == [
-        ("STC/bao_cao.xlsx", "rejected"), ("STP/PL2.xlsx", "accepted"), ("STP/bao_cao.xlsx", "rejected"),
-        ("STP/báo_cáo.xlsx", "rejected"), ("STP/trống.csv", "rejected"), ("STP/trống.xlsx", "rejected")]
+        ("STC/bao_cao.xlsx", "rejected"),
+        ("STP/PL2.xlsx", "accepted"),
+        ("STP/bao_cao.xlsx", "rejected"),
+        ("STP/báo_cáo.xlsx", "rejected"),
+        ("STP/trống.csv", "rejected"),
+        ("STP/trống.xlsx", "rejected"),
+    ]
     assert _issues(runtime, "STP/báo_cáo.xlsx") == [("INT001", "error"), ("INT073", "warning")]
     assert _stp_score(runtime) == ["0.50"]
 
@@ -320,11 +385,16 @@ def test_a_file_that_breaks_the_reader_is_refused_and_the_others_go_on(runtime, 
 
     monkeypatch.setattr(inbox, "read_sheets", read)
     intake = _ingest(runtime, campaign)
-    assert sorted((r.name, r.status) for r in intake.results) == [("evil.xlsx", "rejected"), ("good.xlsx", "accepted")]
+    assert sorted((r.name, r.status) for r in intake.results) == [
+        ("evil.xlsx", "rejected"),
+        ("good.xlsx", "accepted"),
+    ]
     with session_scope(runtime.store_url) as s:
         [message] = s.scalars(select(IntakeIssue.message).where(IntakeIssue.code == "INT070")).all()
-    assert message == ("Không xử lý được tệp do lỗi ngoài dự kiến (MemoryError). Tệp chưa được ghi nhận; mở lại, lưu "
-                       "và gửi lại, hoặc báo Sở Nội vụ nếu lỗi lặp lại.")
+    assert message == (
+        "Không xử lý được tệp do lỗi ngoài dự kiến (MemoryError). Tệp chưa được ghi nhận; mở lại, lưu "
+        "và gửi lại, hoặc báo Sở Nội vụ nếu lỗi lặp lại."
+    )
     assert _stp_score(runtime) == ["0.50"]
 
 
@@ -347,8 +417,15 @@ def test_the_coordinators_are_told_once_where_a_file_with_passwords_went(runtime
     controller, folder = sink
     rt = Runtime(runtime.store_url, SmtpSettings("127.0.0.1", controller.port, sender="cchc@hatinh.example"))
     _prepare(rt, campaign)
-    _arrived(write_xlsx(inbox_dir(campaign.id) / "STP/pl3.xlsx", "PHỤ LỤC III", [],
-                        ["Mã đơn vị", "Tên đăng nhập", "Mật khẩu"], [["STP", "stp.cchc", "Secret#2024"]]))
+    _arrived(
+        write_xlsx(
+            inbox_dir(campaign.id) / "STP/pl3.xlsx",
+            "PHỤ LỤC III",
+            [],
+            ["Mã đơn vị", "Tên đăng nhập", "Mật khẩu"],
+            [["STP", "stp.cchc", "Secret#2024"]],
+        )
+    )
     collect(campaign, rt, "nominees")
     send_notices(campaign, rt)  # the next reminder run does not tell it again
     [file] = _files(rt, campaign)
@@ -356,6 +433,7 @@ def test_the_coordinators_are_told_once_where_a_file_with_passwords_went(runtime
     assert sorted(str(m["To"]) for m in mails) == sorted(c.email for c in campaign.contacts.coordinators)
     moved = quarantine_dir(campaign.id) / f"{file.sha256[:16]}.xlsx"
     assert {str(m["Subject"]) for m in mails} == {
-        f"[{campaign.title_vi}] Tệp có mật khẩu đã được chuyển khỏi hộp thư đến: STP/pl3.xlsx"}
+        f"[{campaign.title_vi}] Tệp có mật khẩu đã được chuyển khỏi hộp thư đến: STP/pl3.xlsx"
+    }
     assert f"\r\n{moved}\r\n" in mails[0].get_body(("plain",)).get_content()  # on a line of its own
     assert moved.exists() and not (inbox_dir(campaign.id) / "STP/pl3.xlsx").exists()

@@ -69,21 +69,41 @@ ORDINARY = [
 ]
 
 PHRASES = [
-    "Sở Nội vụ", "Ủy ban nhân dân tỉnh Hà Tĩnh", "Nguyễn Thị Hường", "Cải cách thủ tục hành chính",
-    "Trưởng phòng Tổ chức cán bộ", "Sở Tư pháp", "Sở Thông tin và Truyền thông", "Văn phòng Đoàn ĐBQH và HĐND tỉnh",
-    "Sở Lao động - Thương binh và Xã hội", "Huyện Hương Khê", "Thị xã Kỳ Anh", "Trần Văn Quỳnh", "Phạm Ngọc Yến",
-    "Đỗ Hữu Cường", "Bùi Thị Nguyệt", "Kế hoạch số 1/KH-UBND ngày 05/01/2023",
-    "Quyết định số 1234/QĐ-UBND của Chủ tịch UBND tỉnh", "Chỉ đạo, điều hành công tác cải cách hành chính",
+    "Sở Nội vụ",
+    "Ủy ban nhân dân tỉnh Hà Tĩnh",
+    "Nguyễn Thị Hường",
+    "Cải cách thủ tục hành chính",
+    "Trưởng phòng Tổ chức cán bộ",
+    "Sở Tư pháp",
+    "Sở Thông tin và Truyền thông",
+    "Văn phòng Đoàn ĐBQH và HĐND tỉnh",
+    "Sở Lao động - Thương binh và Xã hội",
+    "Huyện Hương Khê",
+    "Thị xã Kỳ Anh",
+    "Trần Văn Quỳnh",
+    "Phạm Ngọc Yến",
+    "Đỗ Hữu Cường",
+    "Bùi Thị Nguyệt",
+    "Kế hoạch số 1/KH-UBND ngày 05/01/2023",
+    "Quyết định số 1234/QĐ-UBND của Chủ tịch UBND tỉnh",
+    "Chỉ đạo, điều hành công tác cải cách hành chính",
     "Ứng dụng công nghệ thông tin trong giải quyết thủ tục hành chính",
-    "Tỷ lệ hồ sơ giải quyết đúng hạn", "Xử lý phản ánh, kiến nghị của người dân", "Điểm tự chấm",
-    "Tài liệu kiểm chứng", "Giải trình", "Phó Chánh Văn phòng", "Chưa đạt",
+    "Tỷ lệ hồ sơ giải quyết đúng hạn",
+    "Xử lý phản ánh, kiến nghị của người dân",
+    "Điểm tự chấm",
+    "Tài liệu kiểm chứng",
+    "Giải trình",
+    "Phó Chánh Văn phòng",
+    "Chưa đạt",
 ]
 
 # TCVN3 has no capitals with tone marks: a word that starts with one comes back in lower case.
 TCVN3_AS_WRITTEN = [(p, p) for p in PHRASES if p[0] not in "ỦỨ"] + [
     ("Ủy ban nhân dân tỉnh Hà Tĩnh", "ủy ban nhân dân tỉnh Hà Tĩnh"),
-    ("Ứng dụng công nghệ thông tin trong giải quyết thủ tục hành chính",
-     "ứng dụng công nghệ thông tin trong giải quyết thủ tục hành chính"),
+    (
+        "Ứng dụng công nghệ thông tin trong giải quyết thủ tục hành chính",
+        "ứng dụng công nghệ thông tin trong giải quyết thủ tục hành chính",
+    ),
 ]
 
 
@@ -109,21 +129,24 @@ def test_vni_comes_back(phrase):
     assert decode(to_vni(phrase)) == (phrase, "VNI")
 
 
-@pytest.mark.parametrize(("legacy", "expected"), [
-    ("Së T\u00ad ph¸p", ("Sở Tư pháp", "TCVN3")),
-    ("Keá hoaïch soá 1/KH-UBND", ("Kế hoạch số 1/KH-UBND", "VNI")),
-    ("Së Th«ng tin vµ TruyÒn th«ng", ("Sở Thông tin và Truyền thông", "TCVN3")),
-    ("Tr\u00adëng phßng", ("Trưởng phòng", "TCVN3")),
-    ("Tröôûng phoøng", ("Trưởng phòng", "VNI")),  # oø is ò, never read again as the single ò (ị)
-    ("UBND TØNH Hµ TÜNH", ("UBND TỈNH HÀ TĨNH", "TCVN3")),
-    ("Së TTTT", ("Sở TTTT", "TCVN3")),
-    ("vÝ dô", ("ví dụ", "TCVN3")),  # a capital code inside a lower-case word
-    ("Chöa", ("Chưa", "VNI")),  # VNI ư or TCVN3 ử: the reading without a tone mark
-    ("Xö lý", ("Xử lý", "TCVN3")),  # VNI writes ý as yù
-    ("§· göi", ("Đã gửi", "TCVN3")),
-    ("Caäp nhaät file scan leân website", ("Cập nhật file scan lên website", "VNI")),
-    ("®Þa chØ:\u00a0Hµ TÜnh", ("địa chỉ: Hà Tĩnh", "TCVN3")),
-])
+@pytest.mark.parametrize(
+    ("legacy", "expected"),
+    [
+        ("Së T\u00ad ph¸p", ("Sở Tư pháp", "TCVN3")),
+        ("Keá hoaïch soá 1/KH-UBND", ("Kế hoạch số 1/KH-UBND", "VNI")),
+        ("Së Th«ng tin vµ TruyÒn th«ng", ("Sở Thông tin và Truyền thông", "TCVN3")),
+        ("Tr\u00adëng phßng", ("Trưởng phòng", "TCVN3")),
+        ("Tröôûng phoøng", ("Trưởng phòng", "VNI")),  # oø is ò, never read again as the single ò (ị)
+        ("UBND TØNH Hµ TÜNH", ("UBND TỈNH HÀ TĨNH", "TCVN3")),
+        ("Së TTTT", ("Sở TTTT", "TCVN3")),
+        ("vÝ dô", ("ví dụ", "TCVN3")),  # a capital code inside a lower-case word
+        ("Chöa", ("Chưa", "VNI")),  # VNI ư or TCVN3 ử: the reading without a tone mark
+        ("Xö lý", ("Xử lý", "TCVN3")),  # VNI writes ý as yù
+        ("§· göi", ("Đã gửi", "TCVN3")),
+        ("Caäp nhaät file scan leân website", ("Cập nhật file scan lên website", "VNI")),
+        ("®Þa chØ:\u00a0Hµ TÜnh", ("địa chỉ: Hà Tĩnh", "TCVN3")),
+    ],
+)
 def test_legacy_cells_are_converted_exactly(legacy, expected):
     assert decode(legacy) == expected
 
@@ -139,8 +162,15 @@ def test_public_converters_round_trip():
     assert from_vni(to_vni("Nguyễn Thị Hường")) == "Nguyễn Thị Hường"
 
 
-@pytest.mark.parametrize("mojibake", ["Sá»Ÿ Ná»™i vá»¥", "Sở Tư pháp".encode().decode("cp1252", "replace"),
-                                      "Điểm tự chấm".encode().decode("latin-1"), "cafÃ©"])
+@pytest.mark.parametrize(
+    "mojibake",
+    [
+        "Sá»Ÿ Ná»™i vá»¥",
+        "Sở Tư pháp".encode().decode("cp1252", "replace"),
+        "Điểm tự chấm".encode().decode("latin-1"),
+        "cafÃ©",
+    ],
+)
 def test_utf8_read_as_windows_1252_is_refused(mojibake):
     with pytest.raises(LegacyTextError):
         decode(mojibake)
@@ -152,11 +182,14 @@ def test_legacy_cell_gets_a_warning_naming_its_encoding():
     sheet = fix_legacy_text(Sheet("Biểu mẫu", [["Đơn vị:", "Së T\u00ad ph¸p"]]))
     assert sheet.rows == [["Đơn vị:", "Sở Tư pháp"]]
     assert [(i.code, i.cell, i.message) for i in sheet.issues] == [
-        ("INT015", "B1", "Chữ gõ bằng bảng mã TCVN3 đã được chuyển sang Unicode: “Sở Tư pháp”.")]
+        ("INT015", "B1", "Chữ gõ bằng bảng mã TCVN3 đã được chuyển sang Unicode: “Sở Tư pháp”.")
+    ]
 
 
 def _benchmark():
-    spec = importlib.util.spec_from_file_location("legacy_text_benchmark", ROOT / "benchmarks" / "legacy_text.py")
+    spec = importlib.util.spec_from_file_location(
+        "legacy_text_benchmark", ROOT / "benchmarks" / "legacy_text.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclass looks itself up there
     spec.loader.exec_module(module)

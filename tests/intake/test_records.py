@@ -28,15 +28,32 @@ from sqlalchemy import select
 from support.corpus import build
 
 SHEET = "Biểu mẫu"  # the sheet write_xlsx writes
-II_COLS = ["STT", "Mã tiêu chí", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Tài liệu kiểm chứng", "Giải trình"]
+II_COLS = [
+    "STT",
+    "Mã tiêu chí",
+    "Nội dung",
+    "Điểm tối đa",
+    "Điểm tự chấm",
+    "Tài liệu kiểm chứng",
+    "Giải trình",
+]
 STP = [("Đơn vị", "Sở Tư pháp (STP)"), ("Số", "12/BC-STP"), ("Ngày", "15/01/2024"), ("Người ký", "Lê Văn A")]
 IV_COLS = ["STT", "Họ và tên", "Chức vụ", "Lĩnh vực phụ trách", "Điện thoại", "Email"]
 III_COLS = ["STT", "Đơn vị", "Mã đơn vị", "Tên đăng nhập", "Email"]
-EXPORT_COLS = ["Mã đơn vị", "Mã tiêu chí", "Điểm tự đánh giá", "Số tài liệu kiểm chứng", "Trạng thái",
-               "Cập nhật lúc"]
+EXPORT_COLS = [
+    "Mã đơn vị",
+    "Mã tiêu chí",
+    "Điểm tự đánh giá",
+    "Số tài liệu kiểm chứng",
+    "Trạng thái",
+    "Cập nhật lúc",
+]
 ROSTER_COLS = ["STT", "Họ và tên", "Chức vụ", "Mã đơn vị", "Email", "Nhóm đối tượng"]
 PROGRESS_COLS = ["Email", "Trạng thái", "Hoàn thành lúc", "Số câu đã trả lời", "Tổng số câu"]
-VIET, KHOA = ("Hoàng Hữu Việt", "viet.hh.hd.stp@hatinh.example"), ("Đặng Thị Khoa", "khoa.dt.hd.stp@hatinh.example")
+VIET, KHOA = (
+    ("Hoàng Hữu Việt", "viet.hh.hd.stp@hatinh.example"),
+    ("Đặng Thị Khoa", "khoa.dt.hd.stp@hatinh.example"),
+)
 
 
 def _parse(path, campaign):
@@ -49,102 +66,217 @@ def _where(issue: Issue) -> tuple:
 
 # ---- (a) one bad row among good ones: the exact records, typed, and the exact issue ----
 
+
 def test_appendix_ii_wrong_maximum_row_is_reported_and_not_a_record(tmp_path, campaign):
-    path = write_xlsx(tmp_path / "stp.xlsx", "PHỤ LỤC II", STP, II_COLS, [
-        [1, "2.p1.1", "…", 0.75, 0.5, "Số 1/KH-UBND; Số 2/QĐ-UBND", None],
-        [2, "2.p1.3", "…", 1.0, 0.5, "Số 3/KH-UBND", None],  # Table 2 gives 2.p1.3 a maximum of 0.5
-        [3, "2.p1.2", "…", 0.75, "0,75", None, "Đang chờ số liệu"]])
+    path = write_xlsx(
+        tmp_path / "stp.xlsx",
+        "PHỤ LỤC II",
+        STP,
+        II_COLS,
+        [
+            [1, "2.p1.1", "…", 0.75, 0.5, "Số 1/KH-UBND; Số 2/QĐ-UBND", None],
+            [2, "2.p1.3", "…", 1.0, 0.5, "Số 3/KH-UBND", None],  # Table 2 gives 2.p1.3 a maximum of 0.5
+            [3, "2.p1.2", "…", 0.75, "0,75", None, "Đang chờ số liệu"],
+        ],
+    )
     form = _parse(path, campaign)
-    assert (form.kind, form.unit_code, form.rejected) == ("appendix_ii", "STP", True)  # a unit's form: all or nothing
+    assert (form.kind, form.unit_code, form.rejected) == (
+        "appendix_ii",
+        "STP",
+        True,
+    )  # a unit's form: all or nothing
     assert [_where(i) for i in form.issues] == [("INT021", "error", SHEET, 9, "Điểm tối đa", "D9")]
     assert "2.p1.3" in form.issues[0].message and "1.0" in form.issues[0].message
     assert form.records == (
-        ReportScoreRecord(row=8, criterion="2.p1.1", score=Decimal("0.5"), evidence="Số 1/KH-UBND; Số 2/QĐ-UBND",
-                          evidence_count=2, explanation=None),
-        ReportScoreRecord(row=10, criterion="2.p1.2", score=Decimal("0.75"), evidence=None, evidence_count=0,
-                          explanation="Đang chờ số liệu"))
+        ReportScoreRecord(
+            row=8,
+            criterion="2.p1.1",
+            score=Decimal("0.5"),
+            evidence="Số 1/KH-UBND; Số 2/QĐ-UBND",
+            evidence_count=2,
+            explanation=None,
+        ),
+        ReportScoreRecord(
+            row=10,
+            criterion="2.p1.2",
+            score=Decimal("0.75"),
+            evidence=None,
+            evidence_count=0,
+            explanation="Đang chờ số liệu",
+        ),
+    )
     assert all(isinstance(r.score, Decimal) for r in form.records)
 
 
 def test_appendix_iv_bad_phone_row_is_reported_and_not_a_record(tmp_path, campaign):
-    path = write_xlsx(tmp_path / "pl4.xlsx", "PHỤ LỤC IV", [("Đơn vị", "STP")], IV_COLS, [
-        [1, VIET[0], "Trưởng phòng", "2", "0912 345 678", VIET[1].upper()],
-        [2, "Hồ Văn C", "Chuyên viên", "2", "12345", "c@hatinh.example"],
-        [3, KHOA[0], "Chuyên viên", "2", "+84.987.654.321", KHOA[1]]])
+    path = write_xlsx(
+        tmp_path / "pl4.xlsx",
+        "PHỤ LỤC IV",
+        [("Đơn vị", "STP")],
+        IV_COLS,
+        [
+            [1, VIET[0], "Trưởng phòng", "2", "0912 345 678", VIET[1].upper()],
+            [2, "Hồ Văn C", "Chuyên viên", "2", "12345", "c@hatinh.example"],
+            [3, KHOA[0], "Chuyên viên", "2", "+84.987.654.321", KHOA[1]],
+        ],
+    )
     form = _parse(path, campaign)
     assert (form.kind, form.unit_code, form.rejected) == ("appendix_iv", "STP", True)
     assert [_where(i) for i in form.issues] == [("INT043", "error", SHEET, 6, "Điện thoại", "E6")]
     assert "12345" in form.issues[0].message
     assert form.records == (
-        NomineeRecord(row=5, name=VIET[0], position="Trưởng phòng", division=None, areas=("2",), phone="0912345678",
-                      email=VIET[1], council=False, note=None),
-        NomineeRecord(row=7, name=KHOA[0], position="Chuyên viên", division=None, areas=("2",),
-                      phone="+84987654321", email=KHOA[1], council=False, note=None))
+        NomineeRecord(
+            row=5,
+            name=VIET[0],
+            position="Trưởng phòng",
+            division=None,
+            areas=("2",),
+            phone="0912345678",
+            email=VIET[1],
+            council=False,
+            note=None,
+        ),
+        NomineeRecord(
+            row=7,
+            name=KHOA[0],
+            position="Chuyên viên",
+            division=None,
+            areas=("2",),
+            phone="+84987654321",
+            email=KHOA[1],
+            council=False,
+            note=None,
+        ),
+    )
 
 
 def test_portal_export_row_whose_score_is_not_a_number_is_refused(tmp_path, campaign):
-    path = write_csv(tmp_path / "xuat.csv", EXPORT_COLS, [
-        ["STP", "2.p1.1", "0,5", 1, "Đã nộp", "12/01/2024 09:30"],
-        ["STP", "2.p1.2", "nửa", 1, "Đã nộp", "12/01/2024 09:30"],  # was stored with no score before records
-        ["SNV", "1.p1.1", "", "", "Chưa nộp", ""]])
+    path = write_csv(
+        tmp_path / "xuat.csv",
+        EXPORT_COLS,
+        [
+            ["STP", "2.p1.1", "0,5", 1, "Đã nộp", "12/01/2024 09:30"],
+            [
+                "STP",
+                "2.p1.2",
+                "nửa",
+                1,
+                "Đã nộp",
+                "12/01/2024 09:30",
+            ],  # was stored with no score before records
+            ["SNV", "1.p1.1", "", "", "Chưa nộp", ""],
+        ],
+    )
     form = _parse(path, campaign)
     assert (form.kind, form.rejected) == ("portal_export", False)
     assert [_where(i) for i in form.issues] == [("INT013", "error", "xuat", 3, "Điểm tự đánh giá", "C3")]
     assert "nửa" in form.issues[0].message
     assert form.records == (
-        PortalScoreRecord(row=2, unit="STP", criterion="2.p1.1", score=Decimal("0.5"), evidence_count=1,
-                          status="submitted", updated_at=datetime(2024, 1, 12, 9, 30, tzinfo=campaign.tz)),
-        PortalScoreRecord(row=4, unit="SNV", criterion="1.p1.1", score=None, evidence_count=None, status="draft",
-                          updated_at=None))
+        PortalScoreRecord(
+            row=2,
+            unit="STP",
+            criterion="2.p1.1",
+            score=Decimal("0.5"),
+            evidence_count=1,
+            status="submitted",
+            updated_at=datetime(2024, 1, 12, 9, 30, tzinfo=campaign.tz),
+        ),
+        PortalScoreRecord(
+            row=4,
+            unit="SNV",
+            criterion="1.p1.1",
+            score=None,
+            evidence_count=None,
+            status="draft",
+            updated_at=None,
+        ),
+    )
     assert form.records[0].updated_at.utcoffset().total_seconds() == 7 * 3600
 
 
 def test_appendix_iii_row_of_an_unknown_unit_is_refused(tmp_path, campaign):
-    path = write_xlsx(tmp_path / "pl3.xlsx", "PHỤ LỤC III", [], III_COLS, [
-        [1, "Sở Tư pháp", "STP", "stp.cchc", "A@Hatinh.example"],
-        [2, "Sở Du lịch", "SDL", "sdl.cchc", "b@hatinh.example"],
-        [3, "Sở Nội vụ", "snv", "snv.cchc", None]])
+    path = write_xlsx(
+        tmp_path / "pl3.xlsx",
+        "PHỤ LỤC III",
+        [],
+        III_COLS,
+        [
+            [1, "Sở Tư pháp", "STP", "stp.cchc", "A@Hatinh.example"],
+            [2, "Sở Du lịch", "SDL", "sdl.cchc", "b@hatinh.example"],
+            [3, "Sở Nội vụ", "snv", "snv.cchc", None],
+        ],
+    )
     form = _parse(path, campaign)
     assert (form.kind, form.rejected) == ("appendix_iii", False)
     assert [_where(i) for i in form.issues] == [("INT050", "error", SHEET, 5, "Mã đơn vị", "C5")]
     assert "SDL" in form.issues[0].message
     assert form.records == (
-        PortalAccountRecord(row=4, unit="STP", login="stp.cchc", scope="", manager="", email="a@hatinh.example"),
-        PortalAccountRecord(row=6, unit="SNV", login="snv.cchc", scope="", manager="", email=""))
+        PortalAccountRecord(
+            row=4, unit="STP", login="stp.cchc", scope="", manager="", email="a@hatinh.example"
+        ),
+        PortalAccountRecord(row=6, unit="SNV", login="snv.cchc", scope="", manager="", email=""),
+    )
 
 
 def test_survey_roster_row_with_a_bad_email_is_refused(tmp_path, campaign):
-    path = write_csv(tmp_path / "ds.csv", ROSTER_COLS, [
-        [1, "Lê Văn A", "Giám đốc", "STP", "a@hatinh.example", "Lãnh đạo"],
-        [2, "Lê Văn B", "Phó Giám đốc", "STP", "b(at)hatinh", "Lãnh đạo"],
-        [3, "Trần Thị C", "", "SNV", "C@Hatinh.Example", "Công chức"]])
+    path = write_csv(
+        tmp_path / "ds.csv",
+        ROSTER_COLS,
+        [
+            [1, "Lê Văn A", "Giám đốc", "STP", "a@hatinh.example", "Lãnh đạo"],
+            [2, "Lê Văn B", "Phó Giám đốc", "STP", "b(at)hatinh", "Lãnh đạo"],
+            [3, "Trần Thị C", "", "SNV", "C@Hatinh.Example", "Công chức"],
+        ],
+    )
     form = _parse(path, campaign)
     assert (form.kind, form.rejected) == ("survey_roster", False)
     assert [_where(i) for i in form.issues] == [("INT042", "error", "ds", 3, "Email", "E3")]
     assert "b(at)hatinh" in form.issues[0].message
     assert form.records == (
-        SurveyRosterRecord(row=2, name="Lê Văn A", position="Giám đốc", unit="STP", email="a@hatinh.example",
-                           group="Lãnh đạo"),
-        SurveyRosterRecord(row=4, name="Trần Thị C", position="", unit="SNV", email="c@hatinh.example",
-                           group="Công chức"))
+        SurveyRosterRecord(
+            row=2,
+            name="Lê Văn A",
+            position="Giám đốc",
+            unit="STP",
+            email="a@hatinh.example",
+            group="Lãnh đạo",
+        ),
+        SurveyRosterRecord(
+            row=4, name="Trần Thị C", position="", unit="SNV", email="c@hatinh.example", group="Công chức"
+        ),
+    )
 
 
 def test_survey_progress_row_whose_count_is_not_a_number_is_refused(tmp_path, campaign):
-    path = write_csv(tmp_path / "td.csv", PROGRESS_COLS, [
-        ["a@hatinh.example", "Đã hoàn thành", "28/12/2023 10:00", 40, 40],
-        ["b@hatinh.example", "Đang trả lời", "", "ba", 40],
-        ["C@hatinh.example", "Đang trả lời", "", 12, 40]])
+    path = write_csv(
+        tmp_path / "td.csv",
+        PROGRESS_COLS,
+        [
+            ["a@hatinh.example", "Đã hoàn thành", "28/12/2023 10:00", 40, 40],
+            ["b@hatinh.example", "Đang trả lời", "", "ba", 40],
+            ["C@hatinh.example", "Đang trả lời", "", 12, 40],
+        ],
+    )
     form = _parse(path, campaign)
     assert (form.kind, form.rejected) == ("survey_progress", False)
     assert [_where(i) for i in form.issues] == [("INT013", "error", "td", 3, "Số câu đã trả lời", "D3")]
     assert form.records == (
-        SurveyProgressRecord(row=2, email="a@hatinh.example", status="completed", answered=40, total=40,
-                             completed_at=datetime(2023, 12, 28, 10, tzinfo=campaign.tz)),
-        SurveyProgressRecord(row=4, email="c@hatinh.example", status="in_progress", answered=12, total=40,
-                             completed_at=None))
+        SurveyProgressRecord(
+            row=2,
+            email="a@hatinh.example",
+            status="completed",
+            answered=40,
+            total=40,
+            completed_at=datetime(2023, 12, 28, 10, tzinfo=campaign.tz),
+        ),
+        SurveyProgressRecord(
+            row=4, email="c@hatinh.example", status="in_progress", answered=12, total=40, completed_at=None
+        ),
+    )
 
 
 # ---- (b) no path makes a record of a row with an error: every form kind, every row-level error ----
+
 
 def _ii(tmp_path, bad):
     good = [[1, "2.p1.1", "…", 0.75, 0.5, "Số 1", None], [3, "2.p1.2", "…", 0.75, 0.75, "Số 2", None]]
@@ -152,33 +284,67 @@ def _ii(tmp_path, bad):
 
 
 def _iv(tmp_path, bad):
-    return write_xlsx(tmp_path / "f.xlsx", "PHỤ LỤC IV", [("Đơn vị", "STP")], IV_COLS, [
-        [1, VIET[0], "Trưởng phòng", "2", "0912345678", VIET[1]], [2, *bad],
-        [3, KHOA[0], "Chuyên viên", "2", None, KHOA[1]]]), [5, 7]
+    return write_xlsx(
+        tmp_path / "f.xlsx",
+        "PHỤ LỤC IV",
+        [("Đơn vị", "STP")],
+        IV_COLS,
+        [
+            [1, VIET[0], "Trưởng phòng", "2", "0912345678", VIET[1]],
+            [2, *bad],
+            [3, KHOA[0], "Chuyên viên", "2", None, KHOA[1]],
+        ],
+    ), [5, 7]
 
 
 def _iii(tmp_path, bad):
-    return write_xlsx(tmp_path / "f.xlsx", "PHỤ LỤC III", [], III_COLS, [
-        [1, "Sở Tư pháp", "STP", "stp.cchc", "a@hatinh.example"], [2, *bad],
-        [3, "Sở Nội vụ", "SNV", "snv.cchc", "c@hatinh.example"]]), [4, 6]
+    return write_xlsx(
+        tmp_path / "f.xlsx",
+        "PHỤ LỤC III",
+        [],
+        III_COLS,
+        [
+            [1, "Sở Tư pháp", "STP", "stp.cchc", "a@hatinh.example"],
+            [2, *bad],
+            [3, "Sở Nội vụ", "SNV", "snv.cchc", "c@hatinh.example"],
+        ],
+    ), [4, 6]
 
 
 def _export(tmp_path, bad):
-    return write_csv(tmp_path / "f.csv", EXPORT_COLS, [
-        ["STP", "2.p1.1", "0,5", 1, "Đã nộp", "12/01/2024 09:30"], bad,
-        ["SNV", "1.p1.1", "1", 2, "Chưa nộp", "13/01/2024 10:00"]]), [2, 4]
+    return write_csv(
+        tmp_path / "f.csv",
+        EXPORT_COLS,
+        [
+            ["STP", "2.p1.1", "0,5", 1, "Đã nộp", "12/01/2024 09:30"],
+            bad,
+            ["SNV", "1.p1.1", "1", 2, "Chưa nộp", "13/01/2024 10:00"],
+        ],
+    ), [2, 4]
 
 
 def _roster(tmp_path, bad):
-    return write_csv(tmp_path / "f.csv", ROSTER_COLS, [
-        [1, "Lê Văn A", "Giám đốc", "STP", "a@hatinh.example", "Lãnh đạo"], [2, *bad],
-        [3, "Trần Thị C", "Chuyên viên", "SNV", "c@hatinh.example", "Công chức"]]), [2, 4]
+    return write_csv(
+        tmp_path / "f.csv",
+        ROSTER_COLS,
+        [
+            [1, "Lê Văn A", "Giám đốc", "STP", "a@hatinh.example", "Lãnh đạo"],
+            [2, *bad],
+            [3, "Trần Thị C", "Chuyên viên", "SNV", "c@hatinh.example", "Công chức"],
+        ],
+    ), [2, 4]
 
 
 def _progress(tmp_path, bad):
-    return write_csv(tmp_path / "f.csv", PROGRESS_COLS, [
-        ["a@hatinh.example", "Đã hoàn thành", "28/12/2023 10:00", 40, 40], bad,
-        ["c@hatinh.example", "Chưa trả lời", "", 0, 40]]), [2, 4]
+    return write_csv(
+        tmp_path / "f.csv",
+        PROGRESS_COLS,
+        [
+            ["a@hatinh.example", "Đã hoàn thành", "28/12/2023 10:00", 40, 40],
+            bad,
+            ["c@hatinh.example", "Chưa trả lời", "", 0, 40],
+        ],
+    ), [2, 4]
 
 
 BAD_ROWS = [  # (form kind, builder, the bad row, the error it carries, its column letter)
@@ -202,10 +368,28 @@ BAD_ROWS = [  # (form kind, builder, the bad row, the error it carries, its colu
     ("portal_export", _export, ["STP", "2.p1.2", "nửa", 1, "Đã nộp", "12/01/2024 09:30"], "INT013", "C"),
     ("portal_export", _export, ["STP", "2.p1.2", "0,5", "một", "Đã nộp", "12/01/2024 09:30"], "INT013", "D"),
     ("portal_export", _export, ["STP", "2.p1.2", "0,5", 1, "Đã nộp", "hôm qua"], "INT051", "F"),
-    ("survey_roster", _roster, ["Lê Văn B", "Phó Giám đốc", "SXYZ", "b@hatinh.example", "Lãnh đạo"], "INT050", "D"),
+    (
+        "survey_roster",
+        _roster,
+        ["Lê Văn B", "Phó Giám đốc", "SXYZ", "b@hatinh.example", "Lãnh đạo"],
+        "INT050",
+        "D",
+    ),
     ("survey_roster", _roster, ["Lê Văn B", "Phó Giám đốc", "STP", "b(at)hatinh", "Lãnh đạo"], "INT042", "E"),
-    ("survey_roster", _roster, ["Lê Văn A", "Giám đốc", "STP", "A@hatinh.example", "Lãnh đạo"], "INT052", "E"),
-    ("survey_roster", _roster, ["Sá»Ÿ", "Phó Giám đốc", "STP", "b@hatinh.example", "Lãnh đạo"], "INT016", "B"),
+    (
+        "survey_roster",
+        _roster,
+        ["Lê Văn A", "Giám đốc", "STP", "A@hatinh.example", "Lãnh đạo"],
+        "INT052",
+        "E",
+    ),
+    (
+        "survey_roster",
+        _roster,
+        ["Sá»Ÿ", "Phó Giám đốc", "STP", "b@hatinh.example", "Lãnh đạo"],
+        "INT016",
+        "B",
+    ),
     ("survey_progress", _progress, ["b@hatinh.example", "Bỏ dở", "", 3, 40], "INT053", "B"),
     ("survey_progress", _progress, ["b@hatinh.example", "Đang trả lời", "", "ba", 40], "INT013", "D"),
     ("survey_progress", _progress, ["b@hatinh.example", "Đang trả lời", "", 3, "bốn mươi"], "INT013", "E"),
@@ -213,8 +397,11 @@ BAD_ROWS = [  # (form kind, builder, the bad row, the error it carries, its colu
 ]
 
 
-@pytest.mark.parametrize(("kind", "builder", "bad", "code", "column"), BAD_ROWS,
-                         ids=[f"{k}-{c}-{col}" for k, _, _, c, col in BAD_ROWS])
+@pytest.mark.parametrize(
+    ("kind", "builder", "bad", "code", "column"),
+    BAD_ROWS,
+    ids=[f"{k}-{c}-{col}" for k, _, _, c, col in BAD_ROWS],
+)
 def test_records_are_exactly_the_good_rows(tmp_path, campaign, kind, builder, bad, code, column):
     path, good_rows = builder(tmp_path, bad)
     form = _parse(path, campaign)
@@ -235,19 +422,33 @@ def test_every_form_kind_reads_into_its_own_frozen_record_type(kind):
 
 
 def _score(row: int) -> PortalScoreRecord:
-    return PortalScoreRecord(row=row, unit="STP", criterion="2.p1.1", score=Decimal("0.5"), evidence_count=1,
-                             status="submitted", updated_at=None)
+    return PortalScoreRecord(
+        row=row,
+        unit="STP",
+        criterion="2.p1.1",
+        score=Decimal("0.5"),
+        evidence_count=1,
+        status="submitted",
+        updated_at=None,
+    )
 
 
 def test_keep_refuses_a_row_with_an_error_from_any_source():
-    form = ParsedForm("portal_export", sheet="xuat", issues=[
-        Issue("INT016", "…", "error", "xuat", 5, None, "B5"),  # a cell of the sheet could not be read
-        Issue("INT015", "…", "warning", "xuat", 6, None, "B6"),  # a warning never costs the row
-        Issue("INT013", "…", "error", "khac", 7, None, "C7")])  # another sheet's row 7 is not this one
+    form = ParsedForm(
+        "portal_export",
+        sheet="xuat",
+        issues=[
+            Issue("INT016", "…", "error", "xuat", 5, None, "B5"),  # a cell of the sheet could not be read
+            Issue("INT015", "…", "warning", "xuat", 6, None, "B6"),  # a warning never costs the row
+            Issue("INT013", "…", "error", "khac", 7, None, "C7"),
+        ],
+    )  # another sheet's row 7 is not this one
     assert form.keep(_score(5)) is False
     assert form.keep(_score(6)) is True
     assert form.keep(_score(7)) is True
-    form.issues.append(Issue("INT051", "…", "error", "xuat", 8, "Cập nhật lúc", "F8"))  # reported after earlier keeps
+    form.issues.append(
+        Issue("INT051", "…", "error", "xuat", 8, "Cập nhật lúc", "F8")
+    )  # reported after earlier keeps
     assert form.keep(_score(8)) is False
     assert form.keep(_score(9)) is True
     assert [r.row for r in form.records] == [6, 7, 9]
@@ -281,6 +482,7 @@ def test_no_corpus_file_has_a_record_on_a_row_with_an_error(tmp_path, campaign):
 
 # ---- the store holds the typed records and nothing of a refused row ----
 
+
 def test_the_store_holds_only_the_good_rows_of_multi_unit_files(runtime, campaign):
     from par_index.service import prepare
 
@@ -299,13 +501,26 @@ def test_the_store_holds_only_the_good_rows_of_multi_unit_files(runtime, campaig
     with session_scope(runtime.store_url) as s:
         results = ingest(s, campaign).results
         assert sorted((r.name, r.status) for r in results) == [
-            ("ds.csv", "accepted"), ("f.xlsx", "accepted"), ("td.csv", "accepted"), ("xuat.csv", "accepted")]
-        assert sorted((x.unit_code, x.criterion_code, x.score, x.evidence_count, x.status, x.duplicates)
-                      for x in s.scalars(select(Score).where(Score.source == "portal"))) == [
-            ("SNV", "1.p1.1", Decimal("1"), 2, "draft", 1), ("STP", "2.p1.1", Decimal("0.5"), 1, "submitted", 1)]
+            ("ds.csv", "accepted"),
+            ("f.xlsx", "accepted"),
+            ("td.csv", "accepted"),
+            ("xuat.csv", "accepted"),
+        ]
+        assert sorted(
+            (x.unit_code, x.criterion_code, x.score, x.evidence_count, x.status, x.duplicates)
+            for x in s.scalars(select(Score).where(Score.source == "portal"))
+        ) == [
+            ("SNV", "1.p1.1", Decimal("1"), 2, "draft", 1),
+            ("STP", "2.p1.1", Decimal("0.5"), 1, "submitted", 1),
+        ]
         assert sorted((x.email, x.unit_code, x.full_name) for x in s.scalars(select(SurveyRespondent))) == [
-            ("a@hatinh.example", "STP", "Lê Văn A"), ("c@hatinh.example", "SNV", "Trần Thị C")]
-        assert sorted((x.email, x.status, x.answered, x.total) for x in s.scalars(select(SurveyProgress))) == [
-            ("a@hatinh.example", "completed", 40, 40), ("c@hatinh.example", "not_started", 0, 40)]
+            ("a@hatinh.example", "STP", "Lê Văn A"),
+            ("c@hatinh.example", "SNV", "Trần Thị C"),
+        ]
+        assert sorted(
+            (x.email, x.status, x.answered, x.total) for x in s.scalars(select(SurveyProgress))
+        ) == [("a@hatinh.example", "completed", 40, 40), ("c@hatinh.example", "not_started", 0, 40)]
         assert sorted((x.login, x.unit_code, x.email) for x in s.scalars(select(PortalAccount))) == [
-            ("snv.cchc", "SNV", "c@hatinh.example"), ("stp.cchc", "STP", "a@hatinh.example")]
+            ("snv.cchc", "SNV", "c@hatinh.example"),
+            ("stp.cchc", "STP", "a@hatinh.example"),
+        ]

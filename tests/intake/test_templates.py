@@ -19,7 +19,9 @@ def _values(path):
 @pytest.mark.parametrize("kind", KINDS)
 def test_committed_templates_are_up_to_date(tmp_path, campaign, kind):
     fresh = write_templates(campaign, tmp_path)[kind]
-    assert _values(template_path(campaign, kind)) == _values(fresh), "run: python -m par_index.intake.templates"
+    assert _values(template_path(campaign, kind)) == _values(fresh), (
+        "run: python -m par_index.intake.templates"
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -62,16 +64,21 @@ def test_filled_appendix_ii_template_reads_back_exactly(tmp_path, campaign):
         score = maximum - campaign.catalogue[code].step * (n % 2)
         evidence = None if n == 1 else f"Số {n + 10}/QĐ-STC ngày 0{n % 9 + 1}/03/2023"
         explanation = "Chưa có văn bản" if n == 1 else None
-        for col, value in enumerate([n + 1, code, None, float(maximum), str(score).replace(".", ","), evidence,
-                                     explanation], 1):
+        for col, value in enumerate(
+            [n + 1, code, None, float(maximum), str(score).replace(".", ","), evidence, explanation], 1
+        ):
             ws.cell(8 + n, col, value)  # the titles stand on row 7
         filled.append((code, score, evidence, explanation))
     path = tmp_path / "filled.xlsx"
     wb.save(path)
     form = parse_form(read_sheets(path), campaign)
     assert form.errors == [] and form.unit_code == "STC"
-    assert form.header == {"unit": "Sở Tài chính (STC)", "number": "45/BC-STC", "date": "2024-01-14",
-                           "signer": "Trần Thị B"}
+    assert form.header == {
+        "unit": "Sở Tài chính (STC)",
+        "number": "45/BC-STC",
+        "date": "2024-01-14",
+        "signer": "Trần Thị B",
+    }
     assert [(r["criterion"], r["score"], r["evidence"], r["explanation"]) for r in form.records] == filled
     assert all(isinstance(r["score"], Decimal) for r in form.records)
 
@@ -80,8 +87,18 @@ def test_filled_appendix_iv_template_reads_back_exactly(tmp_path, campaign):
     wb = load_workbook(template_path(campaign, "appendix_iv"))
     ws = wb["Biểu mẫu"]
     ws["B2"] = "Sở Nội vụ (SNV)"
-    people = [("Lê Thị Hà", "Trưởng phòng", "Phòng CCHC", "1,4", "0912345678", "ha.lt@hatinh.example", "x"),
-              ("Phan Văn Nam", "Phó Trưởng phòng", "Phòng TCBM", "5", "+84987654321", "nam.pv@hatinh.example", None)]
+    people = [
+        ("Lê Thị Hà", "Trưởng phòng", "Phòng CCHC", "1,4", "0912345678", "ha.lt@hatinh.example", "x"),
+        (
+            "Phan Văn Nam",
+            "Phó Trưởng phòng",
+            "Phòng TCBM",
+            "5",
+            "+84987654321",
+            "nam.pv@hatinh.example",
+            None,
+        ),
+    ]
     for n, p in enumerate(people, 1):
         for col, value in enumerate([n, *p], 1):
             ws.cell(4 + n, col, value)  # the titles stand on row 4
@@ -89,14 +106,18 @@ def test_filled_appendix_iv_template_reads_back_exactly(tmp_path, campaign):
     wb.save(path)
     form = parse_form(read_sheets(path), campaign)
     assert form.errors == [] and form.unit_code == "SNV"
-    assert [(r["name"], r["position"], r["division"], ",".join(r["areas"]), r["phone"], r["email"], r["council"])
-            for r in form.records] == [(*p[:6], p[6] == "x") for p in people]
+    assert [
+        (r["name"], r["position"], r["division"], ",".join(r["areas"]), r["phone"], r["email"], r["council"])
+        for r in form.records
+    ] == [(*p[:6], p[6] == "x") for p in people]
 
 
 def test_a_campaign_without_committed_templates_gets_them_written_once(data_dir, campaign):
     from par_index.intake.templates import template_for
 
-    other = campaign.model_copy(update={"campaign": campaign.campaign.model_copy(update={"id": "ha_tinh_2099"})})
+    other = campaign.model_copy(
+        update={"campaign": campaign.campaign.model_copy(update={"id": "ha_tinh_2099"})}
+    )
     path = template_for(other, "appendix_iv")
     assert path.is_relative_to(data_dir) and path.exists()
     assert template_for(other, "appendix_iv") == path

@@ -32,19 +32,40 @@ def refused(kind, *issues):
     return Expected("rejected", kind, frozenset(issues))
 
 
-II_COLS = ["STT", "Mã tiêu chí", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Tài liệu kiểm chứng", "Giải trình"]
+II_COLS = [
+    "STT",
+    "Mã tiêu chí",
+    "Nội dung",
+    "Điểm tối đa",
+    "Điểm tự chấm",
+    "Tài liệu kiểm chứng",
+    "Giải trình",
+]
 STP = [("Đơn vị", "Sở Tư pháp (STP)"), ("Số", "12/BC-STP"), ("Ngày", "15/01/2024"), ("Người ký", "Lê Văn A")]
-GOOD_II = [[1, "2.p1.1", "…", 0.75, 0.5, "Số 1/KH-UBND ngày 02/01/2023", None],
-           [2, "2.p1.2", "…", 0.75, 0.75, "Số 2/KH-UBND ngày 03/01/2023", None]]
+GOOD_II = [
+    [1, "2.p1.1", "…", 0.75, 0.5, "Số 1/KH-UBND ngày 02/01/2023", None],
+    [2, "2.p1.2", "…", 0.75, 0.75, "Số 2/KH-UBND ngày 03/01/2023", None],
+]
 FIRST = 8  # first data row of an Appendix II written with the STP header (title, 4 lines, blank, titles)
 IV_COLS = ["STT", "Họ và tên", "Chức vụ", "Lĩnh vực phụ trách", "Điện thoại", "Email"]
-EXPORT_COLS = ["Mã đơn vị", "Mã tiêu chí", "Điểm tự đánh giá", "Số tài liệu kiểm chứng", "Trạng thái",
-               "Cập nhật lúc"]
+EXPORT_COLS = [
+    "Mã đơn vị",
+    "Mã tiêu chí",
+    "Điểm tự đánh giá",
+    "Số tài liệu kiểm chứng",
+    "Trạng thái",
+    "Cập nhật lúc",
+]
 
 
 def _ii(folder, name, rows=None, header=None, cols=None):
-    return write_xlsx(folder / name, "PHỤ LỤC II", STP if header is None else header, cols or II_COLS,
-                      GOOD_II if rows is None else rows)
+    return write_xlsx(
+        folder / name,
+        "PHỤ LỤC II",
+        STP if header is None else header,
+        cols or II_COLS,
+        GOOD_II if rows is None else rows,
+    )
 
 
 def _row(code, score, maximum=0.75, evidence="Số 1/KH-UBND", explanation=None):
@@ -81,11 +102,26 @@ def build(folder: Path) -> dict[str, Expected]:
     case("ii_basic.xlsx", ok("appendix_ii", 2))
     _ii(folder, "ii_comma_decimals.xlsx", [_row("2.p1.1", "0,5", "0,75"), _row("2.p1.2", "0,25", "0,75")])
     case("ii_comma_decimals.xlsx", ok("appendix_ii", 2))
-    _ii(folder, "ii_unaccented_titles.xlsx", cols=["stt", "MA TIEU CHI", "noi dung", "Diem toi da", "DIEM TU CHAM",
-                                                   "tai lieu kiem chung", "giai trinh"])
+    _ii(
+        folder,
+        "ii_unaccented_titles.xlsx",
+        cols=[
+            "stt",
+            "MA TIEU CHI",
+            "noi dung",
+            "Diem toi da",
+            "DIEM TU CHAM",
+            "tai lieu kiem chung",
+            "giai trinh",
+        ],
+    )
     case("ii_unaccented_titles.xlsx", ok("appendix_ii", 2))
-    _ii(folder, "ii_reordered_extra_columns.xlsx", cols=["Điểm tự chấm", "Mã tiêu chí", "Cột riêng", "Tài liệu kiểm chứng"],
-        rows=[[0.5, "2.p1.1", "x", "Số 1"], [None, None, None, None], [0.75, "2.p1.2", "y", "Số 2"]])
+    _ii(
+        folder,
+        "ii_reordered_extra_columns.xlsx",
+        cols=["Điểm tự chấm", "Mã tiêu chí", "Cột riêng", "Tài liệu kiểm chứng"],
+        rows=[[0.5, "2.p1.1", "x", "Số 1"], [None, None, None, None], [0.75, "2.p1.2", "y", "Số 2"]],
+    )
     case("ii_reordered_extra_columns.xlsx", ok("appendix_ii", 2))
     _ii(folder, "ii_totals_row.xlsx", rows=GOOD_II + [[None, "Tổng cộng", None, None, 1.25, None, None]])
     case("ii_totals_row.xlsx", ok("appendix_ii", 2))
@@ -111,33 +147,56 @@ def build(folder: Path) -> dict[str, Expected]:
     wb.save(folder / "ii_second_sheet_merged_title.xlsx")
     case("ii_second_sheet_merged_title.xlsx", ok("appendix_ii", 2))
 
-    _ii(folder, "ii_decomposed_unicode.xlsx", header=[("Đơn vị", "So\u031b\u0309 Tu\u031b pha\u0301p")],
-        cols=[c.replace("ể", "ê\u0309") for c in II_COLS])
+    _ii(
+        folder,
+        "ii_decomposed_unicode.xlsx",
+        header=[("Đơn vị", "So\u031b\u0309 Tu\u031b pha\u0301p")],
+        cols=[c.replace("ể", "ê\u0309") for c in II_COLS],
+    )
     case("ii_decomposed_unicode.xlsx", ok("appendix_ii", 2))
     _ii(folder, "ii_tcvn3_unit.xlsx", header=[("Đơn vị", to_tcvn3("Sở Tư pháp"))])
     case("ii_tcvn3_unit.xlsx", ok("appendix_ii", 2, ("INT015", "B2")))
-    _ii(folder, "ii_vni_evidence.xlsx", rows=[_row("2.p1.1", 0.5, evidence=to_vni("Kế hoạch số 1/KH-UBND")),
-                                              GOOD_II[1]])
+    _ii(
+        folder,
+        "ii_vni_evidence.xlsx",
+        rows=[_row("2.p1.1", 0.5, evidence=to_vni("Kế hoạch số 1/KH-UBND")), GOOD_II[1]],
+    )
     case("ii_vni_evidence.xlsx", ok("appendix_ii", 2, ("INT015", f"F{FIRST}")))
-    _ii(folder, "ii_office_text.xlsx",  # pasted from Word and the web: no-break and zero-width spaces, symbols
-        header=[("Đơn vị", "Sở\u00a0Tư pháp"), ("Số", "12/BC-STP"), ("Ngày", "15/01/2024"), ("Người ký", "Lê Văn\u00a0A")],
-        rows=[_row("2.p1.1", 0.5, evidence="Tài khoản VNeID\u200b; diện tích 120 m²", explanation="≤ 5 ngày ✓"),
-              _row("2.p1.2", 0.75, evidence="Hệ thống eCabinet – “một cửa” © VNPT")])
+    _ii(
+        folder,
+        "ii_office_text.xlsx",  # pasted from Word and the web: no-break and zero-width spaces, symbols
+        header=[
+            ("Đơn vị", "Sở\u00a0Tư pháp"),
+            ("Số", "12/BC-STP"),
+            ("Ngày", "15/01/2024"),
+            ("Người ký", "Lê Văn\u00a0A"),
+        ],
+        rows=[
+            _row("2.p1.1", 0.5, evidence="Tài khoản VNeID\u200b; diện tích 120 m²", explanation="≤ 5 ngày ✓"),
+            _row("2.p1.2", 0.75, evidence="Hệ thống eCabinet – “một cửa” © VNPT"),
+        ],
+    )
     case("ii_office_text.xlsx", ok("appendix_ii", 2))
     _ii(folder, "ii_no_evidence_warning.xlsx", rows=[_row("2.p1.1", 0.5, evidence=None), GOOD_II[1]])
     case("ii_no_evidence_warning.xlsx", ok("appendix_ii", 2, ("INT028", f"F{FIRST}")))
-    _ii(folder, "ii_explanation_only.xlsx", rows=[_row("2.p1.1", 0.5, evidence=None, explanation="Chưa có số liệu"),
-                                                  GOOD_II[1]])
+    _ii(
+        folder,
+        "ii_explanation_only.xlsx",
+        rows=[_row("2.p1.1", 0.5, evidence=None, explanation="Chưa có số liệu"), GOOD_II[1]],
+    )
     case("ii_explanation_only.xlsx", ok("appendix_ii", 2))
 
     path = _ii(folder, "ii_formula_cached.xlsx", rows=[_row("2.p1.1", "=0.25*2"), GOOD_II[1]])
-    _patch(path, "xl/worksheets/sheet1.xml",
-           lambda x: re.sub(rb"<f>0.25\*2</f><v\s*/?>(</v>)?", b"<f>0.25*2</f><v>0.5</v>", x))
+    _patch(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda x: re.sub(rb"<f>0.25\*2</f><v\s*/?>(</v>)?", b"<f>0.25*2</f><v>0.5</v>", x),
+    )
     case("ii_formula_cached.xlsx", ok("appendix_ii", 2))
     _ii(folder, "ii_formula_no_value.xlsx", rows=[_row("2.p1.1", "=0.25*2"), GOOD_II[1]])
     case("ii_formula_no_value.xlsx", refused("appendix_ii", ("INT018", f"E{FIRST}")))
     path = _ii(folder, "ii_macro.xlsm")
-    _add_member(path, "xl/vbaProject.bin", b"Attribute VB_Name = \"Module1\"\nSub AutoOpen()\nEnd Sub")
+    _add_member(path, "xl/vbaProject.bin", b'Attribute VB_Name = "Module1"\nSub AutoOpen()\nEnd Sub')
     case("ii_macro.xlsm", ok("appendix_ii", 2, ("INT017", None)))
 
     # ---- Appendix II: refused, with the cell at fault ----
@@ -179,8 +238,14 @@ def build(folder: Path) -> dict[str, Expected]:
     (folder / "letter.docx").write_bytes(b"PK\x03\x04")
     case("letter.docx", refused("unreadable", ("INT004", None)))
     path = _ii(folder, "entity_bomb.xlsx")
-    _patch(path, "xl/workbook.xml", lambda x: b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-           b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>' + re.sub(rb"^<\?xml[^>]*\?>", b"", x))
+    _patch(
+        path,
+        "xl/workbook.xml",
+        lambda x: (
+            b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>' + re.sub(rb"^<\?xml[^>]*\?>", b"", x)
+        ),
+    )
     case("entity_bomb.xlsx", refused("unreadable", ("INT014", None)))
     path = _ii(folder, "zip_bomb.xlsx")
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
@@ -190,7 +255,9 @@ def build(folder: Path) -> dict[str, Expected]:
     case("not_utf8.csv", refused("unreadable", ("INT005", None)))
     (folder / "empty.csv").write_bytes(b"")
     case("empty.csv", refused("unknown", ("INT007", None)))
-    write_xlsx(folder / "cover_letter.xlsx", "CÔNG VĂN", [("Số", "1/SNV")], ["Nội dung", "Ghi chú"], [["x", "y"]])
+    write_xlsx(
+        folder / "cover_letter.xlsx", "CÔNG VĂN", [("Số", "1/SNV")], ["Nội dung", "Ghi chú"], [["x", "y"]]
+    )
     case("cover_letter.xlsx", refused("unknown", ("INT007", None)))
 
     # ---- Appendix IV ----
@@ -201,8 +268,10 @@ def build(folder: Path) -> dict[str, Expected]:
     case("iv_not_on_council.xlsx", ok("appendix_iv", 1, ("INT045", "B5")))
     iv("iv_bad_email.xlsx", [[1, "Lê Văn A", "Trưởng phòng", "2", "0912345678", "a(at)hatinh"]])
     case("iv_bad_email.xlsx", refused("appendix_iv", ("INT042", "F5")))
-    iv("iv_markup_email.xlsx", [[1, "Lê Văn A", "Trưởng phòng", "2", "0912345678",
-                                 'x"><svg/onload=alert(1)>@hatinh.example']])
+    iv(
+        "iv_markup_email.xlsx",
+        [[1, "Lê Văn A", "Trưởng phòng", "2", "0912345678", 'x"><svg/onload=alert(1)>@hatinh.example']],
+    )
     case("iv_markup_email.xlsx", refused("appendix_iv", ("INT042", "F5")))
     iv("iv_bad_phone.xlsx", [[1, "Lê Văn A", "Trưởng phòng", "2", "12345", "a@hatinh.example"]])
     case("iv_bad_phone.xlsx", refused("appendix_iv", ("INT043", "E5")))
@@ -210,37 +279,70 @@ def build(folder: Path) -> dict[str, Expected]:
     case("iv_area_not_owned.xlsx", refused("appendix_iv", ("INT044", "D5")))
     iv("iv_no_position.xlsx", [[1, "Lê Văn A", None, "2", "0912345678", "a@hatinh.example"]])
     case("iv_no_position.xlsx", refused("appendix_iv", ("INT041", "C5")))
-    iv("iv_unit_owns_nothing.xlsx", [[1, "Lê Văn A", "Trưởng phòng", "2", None, "a@hatinh.example"]], unit="SYT")
+    iv(
+        "iv_unit_owns_nothing.xlsx",
+        [[1, "Lê Văn A", "Trưởng phòng", "2", None, "a@hatinh.example"]],
+        unit="SYT",
+    )
     case("iv_unit_owns_nothing.xlsx", refused("appendix_iv", ("INT040", None)))
 
     # ---- Appendix III ----
-    write_xlsx(folder / "iii_accounts.xlsx", "PHỤ LỤC III", [], ["STT", "Đơn vị", "Mã đơn vị", "Tên đăng nhập", "Email"],
-               [[1, "Sở Tư pháp", "STP", "stp.cchc", "a@hatinh.example"]])
+    write_xlsx(
+        folder / "iii_accounts.xlsx",
+        "PHỤ LỤC III",
+        [],
+        ["STT", "Đơn vị", "Mã đơn vị", "Tên đăng nhập", "Email"],
+        [[1, "Sở Tư pháp", "STP", "stp.cchc", "a@hatinh.example"]],
+    )
     case("iii_accounts.xlsx", ok("appendix_iii", 1))
-    write_xlsx(folder / "iii_with_password.xlsx", "PHỤ LỤC III", [], ["STT", "Mã đơn vị", "Tên đăng nhập", "Mật khẩu"],
-               [[1, "STP", "stp.cchc", "Abc@12345"]])
+    write_xlsx(
+        folder / "iii_with_password.xlsx",
+        "PHỤ LỤC III",
+        [],
+        ["STT", "Mã đơn vị", "Tên đăng nhập", "Mật khẩu"],
+        [[1, "STP", "stp.cchc", "Abc@12345"]],
+    )
     case("iii_with_password.xlsx", refused("appendix_iii", ("INT010", "D3")))
 
     # ---- multi-unit exports: bad rows refused, good rows kept ----
     (folder / "export_semicolon_bom.csv").write_bytes(
-        ("\ufeff" + ";".join(EXPORT_COLS) + "\n" + "STP;2.p1.1;0,5;1;Đã nộp;12/01/2024 09:30\n").encode())
+        ("\ufeff" + ";".join(EXPORT_COLS) + "\n" + "STP;2.p1.1;0,5;1;Đã nộp;12/01/2024 09:30\n").encode()
+    )
     case("export_semicolon_bom.csv", ok("portal_export", 1))
-    write_xlsx(folder / "export_bad_rows.xlsx", "XUẤT DỮ LIỆU", [], EXPORT_COLS, [
-        ["STP", "2.p1.1", 0.5, 1, "Đã nộp", "12/01/2024 09:30"],
-        ["SXYZ", "2.p1.2", 0.5, 1, "Đã nộp", "12/01/2024 09:30"],
-        ["STP", "2.p9.9", 0.5, 1, "Đã nộp", "12/01/2024 09:30"],
-        ["STP", "2.p1.2", "nửa", 1, "Đã nộp", "12/01/2024 09:30"],
-        ["STP", "2.p1.3", 0.5, 1, "Đã nộp", "hôm qua"]])
+    write_xlsx(
+        folder / "export_bad_rows.xlsx",
+        "XUẤT DỮ LIỆU",
+        [],
+        EXPORT_COLS,
+        [
+            ["STP", "2.p1.1", 0.5, 1, "Đã nộp", "12/01/2024 09:30"],
+            ["SXYZ", "2.p1.2", 0.5, 1, "Đã nộp", "12/01/2024 09:30"],
+            ["STP", "2.p9.9", 0.5, 1, "Đã nộp", "12/01/2024 09:30"],
+            ["STP", "2.p1.2", "nửa", 1, "Đã nộp", "12/01/2024 09:30"],
+            ["STP", "2.p1.3", 0.5, 1, "Đã nộp", "hôm qua"],
+        ],
+    )
     # one good row: a row with an error (here a score that is not a number, C7) never becomes a record
-    case("export_bad_rows.xlsx", ok("portal_export", 1, ("INT050", "A5"), ("INT020", "B6"), ("INT013", "C7"),
-                                    ("INT051", "F8")))
-    write_csv(folder / "roster_duplicate.csv", ["STT", "Họ và tên", "Chức vụ", "Mã đơn vị", "Email", "Nhóm đối tượng"],
-              [[1, "Lê Văn A", "Giám đốc", "STP", "a@hatinh.example", "Lãnh đạo"],
-               [2, "Lê Văn A", "Giám đốc", "STP", "a@hatinh.example", "Lãnh đạo"]])
+    case(
+        "export_bad_rows.xlsx",
+        ok("portal_export", 1, ("INT050", "A5"), ("INT020", "B6"), ("INT013", "C7"), ("INT051", "F8")),
+    )
+    write_csv(
+        folder / "roster_duplicate.csv",
+        ["STT", "Họ và tên", "Chức vụ", "Mã đơn vị", "Email", "Nhóm đối tượng"],
+        [
+            [1, "Lê Văn A", "Giám đốc", "STP", "a@hatinh.example", "Lãnh đạo"],
+            [2, "Lê Văn A", "Giám đốc", "STP", "a@hatinh.example", "Lãnh đạo"],
+        ],
+    )
     case("roster_duplicate.csv", ok("survey_roster", 1, ("INT052", "E3")))
-    write_csv(folder / "progress_bad_status.csv", ["Email", "Trạng thái", "Hoàn thành lúc", "Số câu đã trả lời",
-                                                   "Tổng số câu"],
-              [["a@hatinh.example", "Đã hoàn thành", "28/12/2023 10:00", 40, 40],
-               ["b@hatinh.example", "Bỏ dở", "", 3, 40]])
+    write_csv(
+        folder / "progress_bad_status.csv",
+        ["Email", "Trạng thái", "Hoàn thành lúc", "Số câu đã trả lời", "Tổng số câu"],
+        [
+            ["a@hatinh.example", "Đã hoàn thành", "28/12/2023 10:00", 40, 40],
+            ["b@hatinh.example", "Bỏ dở", "", 3, 40],
+        ],
+    )
     case("progress_bad_status.csv", ok("survey_progress", 1, ("INT053", "B3")))
     return cases

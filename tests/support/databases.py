@@ -33,17 +33,32 @@ def stack_settings(folder: Path) -> dict[str, str]:
     CeleryExecutor with Redis. Empty on the default pass (SQLite, LocalExecutor)."""
     if not POSTGRES:
         return {}
-    settings = {"PAR_METADATA_DB_URL": fresh_database(folder, "airflow_meta"),
-                "PAR_STORE_URL": fresh_database(folder, "par_store")}
+    settings = {
+        "PAR_METADATA_DB_URL": fresh_database(folder, "airflow_meta"),
+        "PAR_STORE_URL": fresh_database(folder, "par_store"),
+    }
     if CELERY_BROKER:
         settings["PAR_CELERY_BROKER"] = CELERY_BROKER
     return settings
 
 
 # Columns whose values depend on when or in which order a run happened, not on what it stored.
-VOLATILE = {"synced_at", "registered_at", "last_attempt_at", "attempts", "sent_at", "finished_at", "found_at",
-            "closed_at", "seen_at", "created_at", "decided_at", "delivered_at", "checked_at",
-            "queued_at"}
+VOLATILE = {
+    "synced_at",
+    "registered_at",
+    "last_attempt_at",
+    "attempts",
+    "sent_at",
+    "finished_at",
+    "found_at",
+    "closed_at",
+    "seen_at",
+    "created_at",
+    "decided_at",
+    "delivered_at",
+    "checked_at",
+    "queued_at",
+}
 # The report's files carry the moment they were written (Office metadata, zip entry times): equal facts, other bytes.
 VOLATILE_IN = {"report_versions": {"sha256"}, "notifications": {"attachments"}}
 
@@ -58,12 +73,20 @@ def canonical_dump(url: str, data_dir: Path | None = None) -> dict[str, list[tup
     dump = {}
     with engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
-            keep = [c for c in table.columns if not (
-                c.name == "id" or c.name in VOLATILE | VOLATILE_IN.get(table.name, set())
-                or any(fk.column.table.name != "campaigns" for fk in c.foreign_keys))]
+            keep = [
+                c
+                for c in table.columns
+                if not (
+                    c.name == "id"
+                    or c.name in VOLATILE | VOLATILE_IN.get(table.name, set())
+                    or any(fk.column.table.name != "campaigns" for fk in c.foreign_keys)
+                )
+            ]
             rows = []
             for row in conn.execute(table.select().with_only_columns(*keep)):
-                rows.append(tuple(repr(v).replace(str(data_dir), "<data>") if data_dir else repr(v) for v in row))
+                rows.append(
+                    tuple(repr(v).replace(str(data_dir), "<data>") if data_dir else repr(v) for v in row)
+                )
             dump[table.name] = sorted(rows)
     engine.dispose()
     return dump

@@ -44,7 +44,9 @@ class FakeMoha:
                 if fake.behaviour == "garbage":
                     return self._send(200, b"{not json")
                 if fake.behaviour == "loop":
-                    return self._send(200, json.dumps({"items": [], "next_page": page % 2 + 1}).encode())  # 1→2→1
+                    return self._send(
+                        200, json.dumps({"items": [], "next_page": page % 2 + 1}).encode()
+                    )  # 1→2→1
                 if "/scores" in url.path:
                     unit = parse_qs(url.query)["unit"][0]
                     file = RECORDED / f"scores_{unit}_page{page}.json"

@@ -24,7 +24,9 @@ class ReportApprovalRequest(BaseNotifier):
         from par_index.service import request_report_approval
 
         campaign = load_campaign(self.campaign_file)
-        link = ApprovalOperator.generate_link_to_ui_from_context(context=context, base_url=campaign.ui_base_url)
+        link = ApprovalOperator.generate_link_to_ui_from_context(
+            context=context, base_url=campaign.ui_base_url
+        )
         result = request_report_approval(campaign, runtime(), link)
         self.log.info("Approval request for report build %s: %s", result["build"], result["mail"])
 
@@ -39,9 +41,11 @@ class ReportApprovalOperator(ApprovalOperator):
         self.campaign_file = campaign_file
         super().__init__(
             subject=f"Phê duyệt báo cáo tự đánh giá {campaign.title_vi}",
-            body=("Xem bảng tổng hợp (Excel) và báo cáo (Word) gửi kèm thư trình duyệt, hoặc trong thư mục báo "
-                  f"cáo của chiến dịch. Phê duyệt: hệ thống gửi cho {campaign.contacts.ppc_office.name} và lưu bản "
-                  "gửi. Từ chối: ghi rõ lý do; Phòng CCHC sửa rồi lập lại báo cáo."),
+            body=(
+                "Xem bảng tổng hợp (Excel) và báo cáo (Word) gửi kèm thư trình duyệt, hoặc trong thư mục báo "
+                f"cáo của chiến dịch. Phê duyệt: hệ thống gửi cho {campaign.contacts.ppc_office.name} và lưu bản "
+                "gửi. Từ chối: ghi rõ lý do; Phòng CCHC sửa rồi lập lại báo cáo."
+            ),
             params={"reason": Param("", type="string", title="Lý do (bắt buộc khi từ chối)", maxLength=2000)},
             notifiers=[ReportApprovalRequest(campaign_file=campaign_file)],
             **kwargs,
@@ -54,8 +58,12 @@ class ReportApprovalOperator(ApprovalOperator):
         if "error" not in event:
             user = event.get("responded_by_user") or {}
             result = record_report_decision(
-                load_campaign(self.campaign_file), runtime(), approved=event["chosen_options"] == [self.APPROVE],
-                by=user.get("name") or user.get("id") or "?", at=event["responded_at"],
-                reason=(event.get("params_input") or {}).get("reason"))
+                load_campaign(self.campaign_file),
+                runtime(),
+                approved=event["chosen_options"] == [self.APPROVE],
+                by=user.get("name") or user.get("id") or "?",
+                at=event["responded_at"],
+                reason=(event.get("params_input") or {}).get("reason"),
+            )
             self.log.info("Report build %s: %s by %s", result["build"], result["status"], result["by"])
         return super().execute_complete(context, event)

@@ -34,9 +34,9 @@ def _phase_of(context: dict | None) -> str:
     return phase
 
 
-def deadline_alert(campaign_file: str, phase: str | None = None, before: str | None = None,
-                   context: dict | None = None) -> str:
+def deadline_alert(
+    campaign_file: str, phase: str | None = None, before: str | None = None, context: dict | None = None
+) -> str:
     """Mail the coordinators what is still missing for ``phase`` (default: the missed run's phase) — at the
     deadline ("đã đến hạn"), or ``before`` it ('3d', '1d'; those notices now come from the reminder DAG)."""
     return _alert(campaign_file, phase or _phase_of(context), before, context)
-

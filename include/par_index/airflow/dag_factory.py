@@ -45,22 +45,31 @@ def _doc(campaign: Campaign) -> str:
         "| Nội dung | Hạn (giờ Việt Nam) |",
         "|---|---|",
     ]
-    lines += [f"| {dl.title_vi} | {vn_date(campaign.deadline_at(key))} |" for key, dl in campaign.deadlines.items()]
-    lines += ["", "Mỗi nội dung chờ đến khi mọi đơn vị hoàn thành hoặc đến hạn; quá hạn thì ghi nhận đơn vị chậm, "
-                  "báo điều phối viên và đi tiếp. Danh mục tiêu chí: "
-              f"`{campaign.campaign.catalogue}`"
-              + (" (có mục tạm tính, suy luận)." if campaign.catalogue.has_provisional else "."),
-              "", f"**Hạn nào đã lỡ?** Xem DAG [{deadlines_title(campaign)}]({deadlines_url(campaign)}) "
-                  f"(`{deadlines_dag_id(campaign)}`), bảng *Deadlines*: chỉ bốn hạn của văn bản; *Upcoming* là chưa "
-                  "đến hạn, *Missed* là đến hạn mà còn đơn vị chưa hoàn thành; hạn mọi đơn vị đã hoàn thành đúng hạn "
-                  "rời khỏi bảng (lần chạy của hạn đó ghi *Met*). Các tác vụ `deadline_*` tạo lần chạy của từng hạn "
-                  f"(hạn đã qua khi chiến dịch bắt đầu thì bỏ qua). Thư báo trước hạn {_before(campaign)} cho điều "
-                  "phối viên là nhắc việc, do DAG nhắc việc gửi."]
+    lines += [
+        f"| {dl.title_vi} | {vn_date(campaign.deadline_at(key))} |" for key, dl in campaign.deadlines.items()
+    ]
+    lines += [
+        "",
+        "Mỗi nội dung chờ đến khi mọi đơn vị hoàn thành hoặc đến hạn; quá hạn thì ghi nhận đơn vị chậm, "
+        "báo điều phối viên và đi tiếp. Danh mục tiêu chí: "
+        f"`{campaign.campaign.catalogue}`"
+        + (" (có mục tạm tính, suy luận)." if campaign.catalogue.has_provisional else "."),
+        "",
+        f"**Hạn nào đã lỡ?** Xem DAG [{deadlines_title(campaign)}]({deadlines_url(campaign)}) "
+        f"(`{deadlines_dag_id(campaign)}`), bảng *Deadlines*: chỉ bốn hạn của văn bản; *Upcoming* là chưa "
+        "đến hạn, *Missed* là đến hạn mà còn đơn vị chưa hoàn thành; hạn mọi đơn vị đã hoàn thành đúng hạn "
+        "rời khỏi bảng (lần chạy của hạn đó ghi *Met*). Các tác vụ `deadline_*` tạo lần chạy của từng hạn "
+        f"(hạn đã qua khi chiến dịch bắt đầu thì bỏ qua). Thư báo trước hạn {_before(campaign)} cho điều "
+        "phối viên là nhắc việc, do DAG nhắc việc gửi.",
+    ]
     if campaign.campaign.trial:
-        lines += ["", f"**Chiến dịch thử nghiệm** (tạo bởi `make up`, chỉ thị ngày {vn_date(d.issued_on)}): thả tệp "
-                      f"đơn vị gửi vào `inbox/{campaign.id}/` của thư mục dữ liệu (mặc định `out/`); mỗi tác vụ thu "
-                      f"nhận đọc hộp thư mỗi {campaign.reminders.sensor_poke}. Thư gửi đến hộp thư cục bộ "
-                      "(`out/mail/`)."]
+        lines += [
+            "",
+            f"**Chiến dịch thử nghiệm** (tạo bởi `make up`, chỉ thị ngày {vn_date(d.issued_on)}): thả tệp "
+            f"đơn vị gửi vào `inbox/{campaign.id}/` của thư mục dữ liệu (mặc định `out/`); mỗi tác vụ thu "
+            f"nhận đọc hộp thư mỗi {campaign.reminders.sensor_poke}. Thư gửi đến hộp thư cục bộ "
+            "(`out/mail/`).",
+        ]
     return "\n".join(lines)
 
 
@@ -88,29 +97,43 @@ def deadline_alert(campaign_file: str) -> DeadlineAlert:
     (``đã đến hạn`` to the coordinators, naming who is late) runs only for a missed one, on a worker through the
     executor (``SyncCallback``: it reads the inbox and the feed and sends mail, no work for the triggerer); it lives
     in an importable module: callbacks never import DAG files."""
-    return DeadlineAlert(reference=DirectiveDeadline(), interval=timedelta(0),
-                         name="Hạn của văn bản chỉ đạo",
-                         callback=SyncCallback("par_index.airflow.callbacks.deadline_alert",
-                                                kwargs={"campaign_file": campaign_file}))
+    return DeadlineAlert(
+        reference=DirectiveDeadline(),
+        interval=timedelta(0),
+        name="Hạn của văn bản chỉ đạo",
+        callback=SyncCallback(
+            "par_index.airflow.callbacks.deadline_alert", kwargs={"campaign_file": campaign_file}
+        ),
+    )
 
 
 def _deadlines_doc(campaign: Campaign) -> str:
-    lines = [f"# {deadlines_title(campaign)}",
-             f"Bốn hạn của văn bản số {campaign.directive.number} ({campaign.directive.issuer_vi}) cho chiến dịch "
-             f"[{campaign.title_vi}]({campaign.ui_link()}), mỗi hạn một lần chạy "
-             "(mã lần chạy là mã nội dung, hạn ghi trong conf), do chiến dịch tạo khi bắt đầu.",
-             "", "| Lần chạy | Nội dung | Hạn (giờ Việt Nam) |", "|---|---|---|"]
-    lines += [f"| `{key}` | {dl.title_vi} | {vn_weekday_datetime(campaign.deadline_at(key))} |"
-              for key, dl in campaign.deadlines.items()]
-    lines += ["", "Bảng **Deadlines** của trang này: *Upcoming* — chưa đến hạn, đang chờ; *Missed* — đã đến hạn mà "
-                  "còn đơn vị chưa hoàn thành (điều phối viên nhận thư “đã đến hạn” kèm danh sách). Hạn mà mọi đơn "
-                  "vị đã hoàn thành trước hạn rời khỏi bảng; lần chạy của nó ghi *Met*. Báo cáo: hoàn thành khi đã "
-                  "gửi UBND tỉnh.",
-              "", "Tác vụ duy nhất chờ trong triggerer, chỉ hỏi kho dữ liệu mỗi vài giây (tác vụ thu nhận của chiến "
-                  "dịch đọc hộp thư đến); xong trước hạn thì thành công; đến hạn thì trở lại worker, đọc hộp thư lần "
-                  "cuối rồi bỏ qua (skipped, không phải lỗi). Thư báo trước hạn "
-                  f"{_before(campaign)} do DAG nhắc việc gửi. Tệp đến trong vài giây cuối trước hạn có thể được "
-                  "đọc sau hạn: bảng ghi Missed, còn danh sách chậm (theo giờ tệp đến) ghi đúng hạn."]
+    lines = [
+        f"# {deadlines_title(campaign)}",
+        f"Bốn hạn của văn bản số {campaign.directive.number} ({campaign.directive.issuer_vi}) cho chiến dịch "
+        f"[{campaign.title_vi}]({campaign.ui_link()}), mỗi hạn một lần chạy "
+        "(mã lần chạy là mã nội dung, hạn ghi trong conf), do chiến dịch tạo khi bắt đầu.",
+        "",
+        "| Lần chạy | Nội dung | Hạn (giờ Việt Nam) |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| `{key}` | {dl.title_vi} | {vn_weekday_datetime(campaign.deadline_at(key))} |"
+        for key, dl in campaign.deadlines.items()
+    ]
+    lines += [
+        "",
+        "Bảng **Deadlines** của trang này: *Upcoming* — chưa đến hạn, đang chờ; *Missed* — đã đến hạn mà "
+        "còn đơn vị chưa hoàn thành (điều phối viên nhận thư “đã đến hạn” kèm danh sách). Hạn mà mọi đơn "
+        "vị đã hoàn thành trước hạn rời khỏi bảng; lần chạy của nó ghi *Met*. Báo cáo: hoàn thành khi đã "
+        "gửi UBND tỉnh.",
+        "",
+        "Tác vụ duy nhất chờ trong triggerer, chỉ hỏi kho dữ liệu mỗi vài giây (tác vụ thu nhận của chiến "
+        "dịch đọc hộp thư đến); xong trước hạn thì thành công; đến hạn thì trở lại worker, đọc hộp thư lần "
+        "cuối rồi bỏ qua (skipped, không phải lỗi). Thư báo trước hạn "
+        f"{_before(campaign)} do DAG nhắc việc gửi. Tệp đến trong vài giây cuối trước hạn có thể được "
+        "đọc sau hạn: bảng ghi Missed, còn danh sách chậm (theo giờ tệp đến) ghi đúng hạn.",
+    ]
     return "\n".join(lines)
 
 
@@ -136,12 +159,14 @@ def build_deadline_dag(campaign: Campaign, path: Path) -> DAG:
         deadline=deadline_alert(campaign_file),
     ) as dag:
         AwaitComplianceOperator(
-            task_id="await_compliance", task_display_name="Chờ mọi đơn vị hoàn thành trước hạn",
+            task_id="await_compliance",
+            task_display_name="Chờ mọi đơn vị hoàn thành trước hạn",
             campaign_file=campaign_file,
             doc_md="Chờ trong triggerer (không giữ worker), chỉ hỏi kho dữ liệu: thành công ngay khi mọi đơn vị đã "
-                   "hoàn thành nội dung của lần chạy (báo cáo: đã gửi UBND tỉnh) trước hạn; đến hạn thì trở lại "
-                   "worker đọc hộp thư lần cuối, chưa xong thì bỏ qua (skipped), hạn ghi Missed và điều phối viên "
-                   "nhận thư “đã đến hạn” (gửi từ worker).")
+            "hoàn thành nội dung của lần chạy (báo cáo: đã gửi UBND tỉnh) trước hạn; đến hạn thì trở lại "
+            "worker đọc hộp thư lần cuối, chưa xong thì bỏ qua (skipped), hạn ghi Missed và điều phối viên "
+            "nhận thư “đã đến hạn” (gửi từ worker).",
+        )
     return dag
 
 
@@ -189,10 +214,14 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
             return run(load_campaign(campaign_file), runtime(), run_id=run_id)
 
         approve_report = ReportApprovalOperator(
-            task_id="approve_report", task_display_name="Lãnh đạo Sở phê duyệt báo cáo", campaign=campaign,
-            campaign_file=campaign_file, response_timeout=campaign.lifetime,
+            task_id="approve_report",
+            task_display_name="Lãnh đạo Sở phê duyệt báo cáo",
+            campaign=campaign,
+            campaign_file=campaign_file,
+            response_timeout=campaign.lifetime,
             doc_md="Giám đốc (hoặc Phó Giám đốc) Sở Nội vụ nhận thư kèm báo cáo và đường dẫn; chọn Phê duyệt hoặc "
-                   "Từ chối (ghi lý do). Từ chối thì không gửi; sửa rồi Clear tác vụ tổng hợp để lập lại.")
+            "Từ chối (ghi lý do). Từ chối thì không gửi; sửa rồi Clear tác vụ tổng hợp để lập lại.",
+        )
 
         @task(task_display_name=f"Gửi UBND tỉnh (hạn {vn_date(campaign.deadline_at('report'))})")
         def deliver_report():
@@ -203,37 +232,51 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
             return run(load_campaign(campaign_file), runtime())
 
         ready = prepare()
-        for phase in PHASES:  # the directive's deadlines, each a run of the deadlines DAG (its Deadlines panel)
+        for (
+            phase
+        ) in PHASES:  # the directive's deadlines, each a run of the deadlines DAG (its Deadlines panel)
             deadline = campaign.deadline_at(phase)
             title = campaign.deadlines[cast(PhaseKey, phase)].title_vi
             ready >> DeadlineRunOperator(
-                task_id=f"deadline_{phase}", task_display_name=f"Hạn: {title} ({vn_date(deadline)})",
-                deadlines_dag_id=deadlines_dag_id(campaign), phase=phase, deadline=deadline,
+                task_id=f"deadline_{phase}",
+                task_display_name=f"Hạn: {title} ({vn_date(deadline)})",
+                deadlines_dag_id=deadlines_dag_id(campaign),
+                phase=phase,
+                deadline=deadline,
                 note=f"{title} — hạn {vn_weekday_datetime(deadline)} (giờ Việt Nam)",
                 doc_md=f"Tạo lần chạy `{phase}` của DAG `{deadlines_dag_id(campaign)}` (hạn "
-                       f"{vn_weekday_datetime(deadline)}): bảng Deadlines của DAG đó ghi hạn này Missed nếu đến hạn "
-                       "mà còn đơn vị chưa hoàn thành. Hạn đã qua khi chiến dịch bắt đầu (chạy lại chiến dịch cũ) thì "
-                       "bỏ qua: lần chạy tạo sau hạn bị ghi Missed ngay.")
+                f"{vn_weekday_datetime(deadline)}): bảng Deadlines của DAG đó ghi hạn này Missed nếu đến hạn "
+                "mà còn đơn vị chưa hoàn thành. Hạn đã qua khi chiến dịch bắt đầu (chạy lại chiến dịch cũ) thì "
+                "bỏ qua: lần chạy tạo sau hạn bị ghi Missed ngay.",
+            )
         closers = {}
         poke = parse_duration(campaign.reminders.sensor_poke)
         for phase in COLLECTED:
             title = campaign.phase_title(phase)
             deadline = campaign.deadline_at(phase)
             sensor = PhaseSensor(
-                task_id=f"collect_{phase}", campaign_file=campaign_file, phase=phase,
-                poke_interval=poke.total_seconds(), timeout=campaign.collection_lifetime(phase),
-                retries=SENSOR_RETRIES, retry_delay=poke,
+                task_id=f"collect_{phase}",
+                campaign_file=campaign_file,
+                phase=phase,
+                poke_interval=poke.total_seconds(),
+                timeout=campaign.collection_lifetime(phase),
+                retries=SENSOR_RETRIES,
+                retry_delay=poke,
                 task_display_name=f"Thu nhận: {title} (hạn {vn_date(deadline)})",
                 doc_md=f"Đọc hộp thư đến, kiểm tra biểu mẫu, ghi vào kho dữ liệu; chờ đến khi đủ hoặc hết hạn "
-                       f"{vn_date(deadline)}. Giữa hai lần đọc, tác vụ chờ trong triggerer (trạng thái *deferred*, "
-                       "không giữ worker) và được đánh thức trong vài giây khi có tệp mới, lúc đến hạn, và mỗi "
-                       f"{campaign.reminders.sensor_poke} để đọc phần mềm của Bộ khi đã kết nối. Sống đến hết hạn "
-                       f"cộng {campaign.reminders.close_grace} để khép lại; nguồn dữ liệu của Bộ lỗi thì ghi nhận và "
-                       "chờ tiếp.",
+                f"{vn_date(deadline)}. Giữa hai lần đọc, tác vụ chờ trong triggerer (trạng thái *deferred*, "
+                "không giữ worker) và được đánh thức trong vài giây khi có tệp mới, lúc đến hạn, và mỗi "
+                f"{campaign.reminders.sensor_poke} để đọc phần mềm của Bộ khi đã kết nối. Sống đến hết hạn "
+                f"cộng {campaign.reminders.close_grace} để khép lại; nguồn dữ liệu của Bộ lỗi thì ghi nhận và "
+                "chờ tiếp.",
             )
 
-            @task(task_id=f"close_{phase}", task_display_name=f"Khép lại: {title}", trigger_rule="all_done",
-                  on_success_callback=PhaseClosedNotifier(campaign_file=campaign_file, phase=phase))
+            @task(
+                task_id=f"close_{phase}",
+                task_display_name=f"Khép lại: {title}",
+                trigger_rule="all_done",
+                on_success_callback=PhaseClosedNotifier(campaign_file=campaign_file, phase=phase),
+            )
             def close(phase: str = phase, ti=None):
                 """Record the phase's outcome and late units (the PPC's list); a notifier mails the coordinators.
                 Runs also when collection failed (no result from the sensor): then it says so."""
@@ -241,15 +284,21 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
                 from par_index.service import close_phase
 
                 collected = ti.xcom_pull(task_ids=f"collect_{phase}") if ti is not None else None
-                return close_phase(load_campaign(campaign_file), runtime(), phase,
-                                   collection_failed=collected is None)
+                return close_phase(
+                    load_campaign(campaign_file), runtime(), phase, collection_failed=collected is None
+                )
 
             closer = close()
             ready >> sensor >> closer
             closers[phase] = closer
         checked = reconcile()
         closers["self_scores"] >> checked
-        [closers["nominees"], closers["survey"], checked] >> assemble_report() >> approve_report >> deliver_report()
+        (
+            [closers["nominees"], closers["survey"], checked]
+            >> assemble_report()
+            >> approve_report
+            >> deliver_report()
+        )
     return dag
 
 
@@ -258,12 +307,14 @@ def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
     ticks."""
     campaign_file = str(path)
     ladder = campaign.reminders.ladder
-    with DAG(
-        dag_id=f"{campaign.dag_id}_reminders",
-        auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
-        dag_display_name=f"Nhắc việc — {campaign.title_vi}",
-        description="Nhắc hạn, quá hạn, báo cáo lãnh đạo; thông báo tài khoản phần mềm cho đầu mối",
-        doc_md=(f"# Nhắc việc — {campaign.title_vi}\n"
+    with (
+        DAG(
+            dag_id=f"{campaign.dag_id}_reminders",
+            auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
+            dag_display_name=f"Nhắc việc — {campaign.title_vi}",
+            description="Nhắc hạn, quá hạn, báo cáo lãnh đạo; thông báo tài khoản phần mềm cho đầu mối",
+            doc_md=(
+                f"# Nhắc việc — {campaign.title_vi}\n"
                 f"Chạy theo lịch `{campaign.reminders.schedule}` (giờ Việt Nam) từ {vn_date(campaign.starts_at)} đến "
                 f"{vn_datetime(campaign.ends_at)}. Mỗi lần chạy: đọc hộp thư đến, gửi lại thư lỗi lần trước, rồi gửi "
                 f"bước nhắc đến hạn cho ai chưa hoàn thành: khi bắt đầu (kèm biểu mẫu), trước hạn "
@@ -273,22 +324,34 @@ def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
                 f"của văn bản ({', '.join(campaign.reminders.alerts_before)}, lúc {campaign.reminders.alert_time} "
                 "ngày đó, cả ngày nghỉ) ở lần chạy đầu tiên từ lúc đó, mỗi thư một lần; thư “đã đến hạn” do DAG "
                 f"`{deadlines_dag_id(campaign)}` gửi khi hạn bị lỡ."
-                + (" Chỉ gửi vào ngày làm việc: bước trước hạn rơi vào thứ Bảy, Chủ nhật, ngày lễ, Tết được gửi vào "
-                   "ngày làm việc liền trước; bước quá hạn tính theo ngày làm việc." if ladder.by_working_days else "")
+                + (
+                    " Chỉ gửi vào ngày làm việc: bước trước hạn rơi vào thứ Bảy, Chủ nhật, ngày lễ, Tết được gửi vào "
+                    "ngày làm việc liền trước; bước quá hạn tính theo ngày làm việc."
+                    if ladder.by_working_days
+                    else ""
+                )
                 + "\n\n"
-                "Tham số `replay`: chạy lại cả lịch của một chiến dịch đã qua (mỗi ngày một lần như DAG đã chạy)."),
-        schedule=CronTriggerTimetable(campaign.reminders.schedule, timezone=campaign.campaign.timezone),
-        start_date=campaign.starts_at,
-        end_date=campaign.ends_at,
-        catchup=False,
-        max_active_runs=1,
-        dagrun_timeout=campaign.reminder_interval,
-        params={"replay": Param(False, type="boolean", title="Chạy lại cả lịch nhắc việc",
-                                description="Cho chiến dịch đã qua hoặc bản chạy thử")},
-        tags=["par-index", "reminders", campaign.campaign.province.slug, str(campaign.campaign.year)]
-        + (["thử nghiệm"] if campaign.campaign.trial else []),
-        default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=5)},
-    ) as dag:
+                "Tham số `replay`: chạy lại cả lịch của một chiến dịch đã qua (mỗi ngày một lần như DAG đã chạy)."
+            ),
+            schedule=CronTriggerTimetable(campaign.reminders.schedule, timezone=campaign.campaign.timezone),
+            start_date=campaign.starts_at,
+            end_date=campaign.ends_at,
+            catchup=False,
+            max_active_runs=1,
+            dagrun_timeout=campaign.reminder_interval,
+            params={
+                "replay": Param(
+                    False,
+                    type="boolean",
+                    title="Chạy lại cả lịch nhắc việc",
+                    description="Cho chiến dịch đã qua hoặc bản chạy thử",
+                )
+            },
+            tags=["par-index", "reminders", campaign.campaign.province.slug, str(campaign.campaign.year)]
+            + (["thử nghiệm"] if campaign.campaign.trial else []),
+            default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=5)},
+        ) as dag
+    ):
 
         @task(task_display_name="Gửi nhắc việc và thông báo đến hạn")
         def send_notices(params=None, logical_date=None):
@@ -301,9 +364,14 @@ def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
             campaign = load_campaign(campaign_file)
             if (params or {}).get("replay"):
                 return replay_notices(campaign, runtime())
-            return run(campaign, runtime(), logical_date)  # the cron tick: the ladder's steps fall on schedule
+            return run(
+                campaign, runtime(), logical_date
+            )  # the cron tick: the ladder's steps fall on schedule
 
-        @task(task_display_name="Báo có điểm tự chấm mới (đối chiếu tự chạy)", outlets=[self_scores_asset(campaign)])
+        @task(
+            task_display_name="Báo có điểm tự chấm mới (đối chiếu tự chạy)",
+            outlets=[self_scores_asset(campaign)],
+        )
         def announce(result: dict, outlet_events=None):
             """Emit the campaign's self-scores asset event when this run read new self-score files (par_reconcile
             runs for the units concerned); skipped, emitting nothing, when it read none."""
@@ -334,21 +402,37 @@ def build_reconcile_dag(campaigns: list[tuple[Campaign, Path]]) -> DAG:
         auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
         dag_display_name="Đối chiếu phần mềm chấm điểm với báo cáo",
         description="Chạy lại đối chiếu sau khi đơn vị sửa dữ liệu; tự chạy khi có điểm tự chấm mới",
-        doc_md=("# Đối chiếu phần mềm chấm điểm với báo cáo tự chấm điểm\n"
-                "Điểm trên phần mềm của Bộ Nội vụ phải trùng khớp với báo cáo (Phụ lục II). Chạy theo yêu cầu "
-                "(chọn chiến dịch, đơn vị, lĩnh vực, dung sai) hoặc tự động khi có điểm tự chấm mới. Kết quả của "
-                "phạm vi đã chọn thay kết quả cũ của đúng phạm vi đó; mỗi đơn vị có sai lệch nhận bảng cần sửa."),
+        doc_md=(
+            "# Đối chiếu phần mềm chấm điểm với báo cáo tự chấm điểm\n"
+            "Điểm trên phần mềm của Bộ Nội vụ phải trùng khớp với báo cáo (Phụ lục II). Chạy theo yêu cầu "
+            "(chọn chiến dịch, đơn vị, lĩnh vực, dung sai) hoặc tự động khi có điểm tự chấm mới. Kết quả của "
+            "phạm vi đã chọn thay kết quả cũ của đúng phạm vi đó; mỗi đơn vị có sai lệch nhận bảng cần sửa."
+        ),
         schedule=AssetAny(*(self_scores_asset(c) for c, _ in campaigns)),
         start_date=min(c.starts_at for c, _ in campaigns),
         catchup=False,
         max_active_runs=1,
         params={
             "campaign": Param(ids[0], type="string", enum=ids, title="Chiến dịch"),
-            "units": Param([], type="array", items={"type": "string", "enum": units}, title="Đơn vị",
-                           description="Để trống: mọi đơn vị", uniqueItems=True),
-            "areas": Param([], type="array", items={"type": "string", "enum": areas}, title="Lĩnh vực",
-                           description="Để trống: mọi lĩnh vực", uniqueItems=True),
-            "tolerance": Param(float(DEFAULT_TOLERANCE), type="number", minimum=0, maximum=1, title="Dung sai (điểm)"),
+            "units": Param(
+                [],
+                type="array",
+                items={"type": "string", "enum": units},
+                title="Đơn vị",
+                description="Để trống: mọi đơn vị",
+                uniqueItems=True,
+            ),
+            "areas": Param(
+                [],
+                type="array",
+                items={"type": "string", "enum": areas},
+                title="Lĩnh vực",
+                description="Để trống: mọi lĩnh vực",
+                uniqueItems=True,
+            ),
+            "tolerance": Param(
+                float(DEFAULT_TOLERANCE), type="number", minimum=0, maximum=1, title="Dung sai (điểm)"
+            ),
         },
         tags=["par-index", "reconcile"],
         default_args={"owner": OWNER, "retries": 1, "retry_delay": timedelta(minutes=1)},
@@ -368,9 +452,14 @@ def build_reconcile_dag(campaigns: list[tuple[Campaign, Path]]) -> DAG:
                 chosen["units"] = sorted({u for e in events for u in (e.extra or {}).get("units", [])})
                 chosen["areas"] = []
             campaign = load_campaign(files[chosen["campaign"]])
-            return reconcile_scores(campaign, runtime(), units=chosen.get("units") or None,
-                                    areas=chosen.get("areas") or None,
-                                    tolerance=Decimal(str(chosen.get("tolerance", DEFAULT_TOLERANCE))), collect_first=True)
+            return reconcile_scores(
+                campaign,
+                runtime(),
+                units=chosen.get("units") or None,
+                areas=chosen.get("areas") or None,
+                tolerance=Decimal(str(chosen.get("tolerance", DEFAULT_TOLERANCE))),
+                collect_first=True,
+            )
 
         reconcile()
     return dag
@@ -383,8 +472,11 @@ class InvalidCampaignFiles(Exception):
 
 def _campaign_dags(path: Path) -> tuple[Campaign, list[DAG]]:
     campaign = load_campaign(path)
-    return campaign, [build_campaign_dag(campaign, path), build_deadline_dag(campaign, path),
-                      build_reminder_dag(campaign, path)]
+    return campaign, [
+        build_campaign_dag(campaign, path),
+        build_deadline_dag(campaign, path),
+        build_reminder_dag(campaign, path),
+    ]
 
 
 def _each_campaign(folder: Path | None):
@@ -420,6 +512,12 @@ def check_campaign_files(folder: Path | None = None) -> None:
     import error stale (``_update_import_errors``), so the error must not belong to ``par_campaigns.py``."""
     errors = {path: error for path, _, _, error in _each_campaign(folder) if error}
     if errors:
-        raise InvalidCampaignFiles("\n".join(
-            [f"Không nạp được {len(errors)} tệp chiến dịch; các chiến dịch khác vẫn chạy bình thường. Sửa tệp rồi "
-             "lưu lại, Airflow đọc lại sau vài chục giây."] + [f"{path}: {error}" for path, error in errors.items()]))
+        raise InvalidCampaignFiles(
+            "\n".join(
+                [
+                    f"Không nạp được {len(errors)} tệp chiến dịch; các chiến dịch khác vẫn chạy bình thường. Sửa tệp rồi "
+                    "lưu lại, Airflow đọc lại sau vài chục giây."
+                ]
+                + [f"{path}: {error}" for path, error in errors.items()]
+            )
+        )

@@ -22,21 +22,37 @@ log = logging.getLogger(__name__)
 
 URL_PREFIX = "/par-dashboard"
 JSON_PATHS = ("/campaigns", "/overview")  # routes answering JSON (errors too)
-ICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="#0b57d0" stroke-width="2" '
-        'stroke-linecap="round" stroke-linejoin="round"><rect x="3" y="4" width="18" height="17" rx="2"/>'
-        '<path d="M8 2v4M16 2v4M3 9h18M7 14l2 2 4-4"/></svg>')
+ICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="#0b57d0" stroke-width="2" '
+    'stroke-linecap="round" stroke-linejoin="round"><rect x="3" y="4" width="18" height="17" rx="2"/>'
+    '<path d="M8 2v4M16 2v4M3 9h18M7 14l2 2 4-4"/></svg>'
+)
 AS_OF_YEARS = (2000, 2100)  # the moments ?as_of= may name (any campaign of the index lies well inside)
 SHOWN_CHARS = 40  # of a bad parameter, quoted back in a message
-TITLES = {400: "Yêu cầu không hợp lệ", 401: "Cần đăng nhập", 403: "Không có quyền", 404: "Không tìm thấy",
-          405: "Không hỗ trợ", 422: "Tham số không hợp lệ"}
-AUTH_REFUSALS = {  # what Airflow's get_user answers, for a person: 401 no or expired token, 403 forged token
-    401: ("Cần đăng nhập", "Phiên đăng nhập Airflow đã hết hạn hoặc bạn chưa đăng nhập. Đăng nhập lại để quay về "
-                           "đúng trang này."),
-    403: ("Phiên đăng nhập không hợp lệ", "Mã đăng nhập gửi kèm yêu cầu không hợp lệ (sai chữ ký, đã bị thu hồi "
-                                          "hoặc không do Airflow này cấp). Đăng nhập lại để quay về đúng trang này."),
+TITLES = {
+    400: "Yêu cầu không hợp lệ",
+    401: "Cần đăng nhập",
+    403: "Không có quyền",
+    404: "Không tìm thấy",
+    405: "Không hỗ trợ",
+    422: "Tham số không hợp lệ",
 }
-OTHER_REFUSALS = {404: "Bảng điều khiển chiến dịch không có trang này.",
-                  405: "Trang này chỉ để xem: yêu cầu kiểu này không được nhận."}
+AUTH_REFUSALS = {  # what Airflow's get_user answers, for a person: 401 no or expired token, 403 forged token
+    401: (
+        "Cần đăng nhập",
+        "Phiên đăng nhập Airflow đã hết hạn hoặc bạn chưa đăng nhập. Đăng nhập lại để quay về "
+        "đúng trang này.",
+    ),
+    403: (
+        "Phiên đăng nhập không hợp lệ",
+        "Mã đăng nhập gửi kèm yêu cầu không hợp lệ (sai chữ ký, đã bị thu hồi "
+        "hoặc không do Airflow này cấp). Đăng nhập lại để quay về đúng trang này.",
+    ),
+}
+OTHER_REFUSALS = {
+    404: "Bảng điều khiển chiến dịch không có trang này.",
+    405: "Trang này chỉ để xem: yêu cầu kiểu này không được nhận.",
+}
 _campaign_cache: dict = {}
 
 
@@ -74,8 +90,10 @@ def as_of_moment(text: str | None, campaign) -> datetime | None:
     if text is None:
         return None
     if not text.strip():
-        raise ValueError("Tham số as_of để trống: bỏ hẳn tham số để xem số liệu hiện tại, hoặc ghi ngày giờ "
-                         "dạng dd/mm/yyyy HH:MM.")
+        raise ValueError(
+            "Tham số as_of để trống: bỏ hẳn tham số để xem số liệu hiện tại, hoặc ghi ngày giờ "
+            "dạng dd/mm/yyyy HH:MM."
+        )
     try:
         moment = parse_vn_datetime(text)  # dd/mm/yyyy [HH:MM] or ISO 8601
     except (ValueError, OverflowError):
@@ -113,8 +131,13 @@ def create_app():  # noqa: C901 - the routes are closures over the auth manager:
         """A refusal this app words itself (Vietnamese); any other comes from FastAPI, Starlette or Airflow."""
 
     User = Annotated[BaseUser, Depends(get_user)]  # the logged-in Airflow user (401 without one)
-    app = FastAPI(title="Chiến dịch CCHC", dependencies=[Depends(get_user)], docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    app = FastAPI(
+        title="Chiến dịch CCHC",
+        dependencies=[Depends(get_user)],
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
 
     def readable(user: BaseUser, campaign) -> bool:
         """What Airflow's ``requires_access_dag("GET")`` decides for the campaign's DAG."""
@@ -130,8 +153,11 @@ def create_app():  # noqa: C901 - the routes are closures over the auth manager:
         if campaign is None:
             raise Refusal(404, f"Không có chiến dịch “{shown(campaign_id)}”.")
         if not readable(user, campaign):
-            raise Refusal(403, f"Bạn không có quyền xem DAG {campaign.dag_id}. Đăng nhập bằng tài khoản "
-                               "được xem nếu bạn có.")
+            raise Refusal(
+                403,
+                f"Bạn không có quyền xem DAG {campaign.dag_id}. Đăng nhập bằng tài khoản "
+                "được xem nếu bạn có.",
+            )
         return campaign
 
     def paths(request: Request) -> tuple[str, str]:
@@ -143,11 +169,18 @@ def create_app():  # noqa: C901 - the routes are closures over the auth manager:
     def page(render, status: int = 200) -> HTMLResponse:
         """An HTML page whose inline style and script carry a fresh nonce; nothing else may load or run."""
         nonce = secrets.token_urlsafe(16)
-        return HTMLResponse(render(nonce), status_code=status, headers={
-            "Content-Security-Policy": f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
-                                       "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
-                                       "base-uri 'none'; frame-ancestors 'self'",
-            "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"})
+        return HTMLResponse(
+            render(nonce),
+            status_code=status,
+            headers={
+                "Content-Security-Policy": f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+                "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+                "base-uri 'none'; frame-ancestors 'self'",
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "same-origin",
+            },
+        )
 
     def overview(campaign, as_of: str | None) -> dict:
         try:
@@ -156,17 +189,32 @@ def create_app():  # noqa: C901 - the routes are closures over the auth manager:
             raise Refusal(422, str(exc)) from exc
         return data.build_overview(campaign, store_url(), moment)
 
-    def overview_page(request: Request, user: BaseUser, campaign, as_of: str | None, dag_id: str | None = None):
+    def overview_page(
+        request: Request, user: BaseUser, campaign, as_of: str | None, dag_id: str | None = None
+    ):
         base, ui_base = paths(request)
         result = overview(campaign, as_of)
         listing = data.campaign_list(allowed(user))
-        return page(lambda nonce: html.render_overview(result, campaigns=listing, base=base, ui_base=ui_base,
-                                                       nonce=nonce, dag_id=dag_id, live=as_of is None))
+        return page(
+            lambda nonce: html.render_overview(
+                result,
+                campaigns=listing,
+                base=base,
+                ui_base=ui_base,
+                nonce=nonce,
+                dag_id=dag_id,
+                live=as_of is None,
+            )
+        )
 
-    def refusal(request: Request, status: int, title: str, text: str, headers: Mapping[str, str] | None = None):
+    def refusal(
+        request: Request, status: int, title: str, text: str, headers: Mapping[str, str] | None = None
+    ):
         """JSON for the JSON routes and API clients; a short Vietnamese page for a person in the UI. A 401 or 403
         page links to the login page, which returns to the page asked for."""
-        wants_html = "text/html" in request.headers.get("accept", "") and not request.url.path.endswith(JSON_PATHS)
+        wants_html = "text/html" in request.headers.get("accept", "") and not request.url.path.endswith(
+            JSON_PATHS
+        )
         headers = {"Cache-Control": "no-store", **(headers or {})}
         if not wants_html:
             return JSONResponse({"detail": text}, status_code=status, headers=headers)
@@ -175,8 +223,9 @@ def create_app():  # noqa: C901 - the routes are closures over the auth manager:
         if status in (401, 403):
             back = next_path(request.url.path, request.url.query)
             login = get_auth_manager().get_url_login(next_url=back)
-        response = page(lambda nonce: html.render_message(title, text, base=base, nonce=nonce, login_url=login),
-                        status)
+        response = page(
+            lambda nonce: html.render_message(title, text, base=base, nonce=nonce, login_url=login), status
+        )
         response.headers.update(headers)
         return response
 
@@ -198,21 +247,29 @@ def create_app():  # noqa: C901 - the routes are closures over the auth manager:
         problems = []
         for error in exc.errors():
             name = str(error.get("loc", ("", "?"))[-1])
-            problems.append(f"thiếu tham số {name}" if error.get("type") == "missing"
-                            else f"tham số {name} không hợp lệ")
+            problems.append(
+                f"thiếu tham số {name}" if error.get("type") == "missing" else f"tham số {name} không hợp lệ"
+            )
         text = "Yêu cầu không đúng: " + "; ".join(dict.fromkeys(problems)) + "."
         return refusal(request, 422, TITLES[422], text)
 
-    @app.get("/", response_class=HTMLResponse, summary="Trang tổng quan (chiến dịch mới nhất hoặc ?campaign=)")
+    @app.get(
+        "/", response_class=HTMLResponse, summary="Trang tổng quan (chiến dịch mới nhất hoặc ?campaign=)"
+    )
     def index(request: Request, user: User, campaign: str | None = None, as_of: str | None = None):
         if campaign:
             return overview_page(request, user, campaign_or_error(campaign, user), as_of)
         listing = data.campaign_list(allowed(user))
         if not listing:
             base, _ = paths(request)
-            return page(lambda nonce: html.render_message(
-                "Chưa có chiến dịch", "Không có tệp chiến dịch nào bạn được xem (include/campaigns/).",
-                base=base, nonce=nonce))
+            return page(
+                lambda nonce: html.render_message(
+                    "Chưa có chiến dịch",
+                    "Không có tệp chiến dịch nào bạn được xem (include/campaigns/).",
+                    base=base,
+                    nonce=nonce,
+                )
+            )
         return overview_page(request, user, campaign_or_error(listing[0]["id"], user), as_of)
 
     @app.get("/campaigns", summary="Danh sách chiến dịch (JSON)")
@@ -224,12 +281,17 @@ def create_app():  # noqa: C901 - the routes are closures over the auth manager:
         result = overview(campaign_or_error(campaign_id, user), as_of)
         return JSONResponse(result, headers={"Cache-Control": "no-store"})
 
-    @app.get("/campaigns/{campaign_id}", response_class=HTMLResponse, summary="Trang tổng quan một chiến dịch")
+    @app.get(
+        "/campaigns/{campaign_id}", response_class=HTMLResponse, summary="Trang tổng quan một chiến dịch"
+    )
     def campaign_page(request: Request, campaign_id: str, user: User, as_of: str | None = None):
         return overview_page(request, user, campaign_or_error(campaign_id, user), as_of)
 
-    @app.get("/campaigns/{campaign_id}/reconcile", response_class=HTMLResponse,
-             summary="Biểu mẫu chạy par_reconcile điền sẵn cho một đơn vị")
+    @app.get(
+        "/campaigns/{campaign_id}/reconcile",
+        response_class=HTMLResponse,
+        summary="Biểu mẫu chạy par_reconcile điền sẵn cho một đơn vị",
+    )
     def reconcile_page(request: Request, campaign_id: str, unit: str, user: User):
         campaign = campaign_or_error(campaign_id, user)
         if not unit.strip():
@@ -246,10 +308,15 @@ def create_app():  # noqa: C901 - the routes are closures over the auth manager:
         if campaign is None:
             base, _ = paths(request)
             listing = data.campaign_list(allowed(user))
-            return page(lambda nonce: html.render_message(
-                "Không phải DAG của một chiến dịch",
-                f"DAG {dag_id} không thuộc chiến dịch nào; mở một chiến dịch dưới đây.", base=base, nonce=nonce,
-                campaigns=listing))
+            return page(
+                lambda nonce: html.render_message(
+                    "Không phải DAG của một chiến dịch",
+                    f"DAG {dag_id} không thuộc chiến dịch nào; mở một chiến dịch dưới đây.",
+                    base=base,
+                    nonce=nonce,
+                    campaigns=listing,
+                )
+            )
         return overview_page(request, user, campaign_or_error(campaign.id, user), as_of, dag_id=dag_id)
 
     @app.get("/icon.svg", summary="Biểu tượng trong thanh điều hướng")

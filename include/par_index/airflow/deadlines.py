@@ -28,11 +28,21 @@ class DeadlineRunOperator(TriggerDagRunOperator):
     whatever the units did (a replayed past campaign), so none is made and the task is skipped, saying why. A run
     that already exists (the campaign run was cleared) is kept: the task is skipped."""
 
-    def __init__(self, *, deadlines_dag_id: str, phase: str, deadline: datetime, note: str | None = None, **kwargs):
-        super().__init__(trigger_dag_id=deadlines_dag_id, trigger_run_id=phase,
-                         conf={"phase": phase, "deadline": deadline.isoformat()}, logical_date=None, note=note,
-                         wait_for_completion=False, skip_when_already_exists=True, fail_when_dag_is_paused=True,
-                         openlineage_inject_parent_info=False, **kwargs)
+    def __init__(
+        self, *, deadlines_dag_id: str, phase: str, deadline: datetime, note: str | None = None, **kwargs
+    ):
+        super().__init__(
+            trigger_dag_id=deadlines_dag_id,
+            trigger_run_id=phase,
+            conf={"phase": phase, "deadline": deadline.isoformat()},
+            logical_date=None,
+            note=note,
+            wait_for_completion=False,
+            skip_when_already_exists=True,
+            fail_when_dag_is_paused=True,
+            openlineage_inject_parent_info=False,
+            **kwargs,
+        )
         self.phase, self.deadline = phase, deadline
 
     def execute(self, context):
@@ -43,7 +53,8 @@ class DeadlineRunOperator(TriggerDagRunOperator):
             raise AirflowSkipException(
                 f"Hạn {self.phase} ({self.deadline.isoformat()}) đã qua lúc {now.isoformat()}: không tạo lần chạy "
                 f"của {self.trigger_dag_id} (tạo sau hạn thì Airflow ghi Missed ngay, dù các đơn vị đã làm gì). Danh "
-                "sách đơn vị chậm của hạn này do tác vụ khép lại ghi.")
+                "sách đơn vị chậm của hạn này do tác vụ khép lại ghi."
+            )
         return super().execute(context)
 
 
@@ -67,17 +78,25 @@ class AwaitComplianceOperator(BaseOperator):
         conf = run.conf or {}
         phase = conf.get("phase") or run.run_id
         if phase not in PHASES:
-            raise ValueError(f"Lần chạy {run.run_id}: nội dung {phase!r} không phải hạn của văn bản "
-                             f"({', '.join(PHASES)}).")
+            raise ValueError(
+                f"Lần chạy {run.run_id}: nội dung {phase!r} không phải hạn của văn bản ({', '.join(PHASES)})."
+            )
         planned = load_campaign(self.campaign_file).deadline_at(phase)
         deadline = datetime.fromisoformat(conf["deadline"]) if conf.get("deadline") else planned
         if deadline != planned:
-            self.log.warning("Hạn %s trong tệp chiến dịch là %s, lần chạy này theo %s (tạo trước khi tệp đổi): xóa "
-                             "lần chạy rồi Clear tác vụ deadline_%s của chiến dịch để theo hạn mới.", phase,
-                             planned.isoformat(), deadline.isoformat(), phase)
+            self.log.warning(
+                "Hạn %s trong tệp chiến dịch là %s, lần chạy này theo %s (tạo trước khi tệp đổi): xóa "
+                "lần chạy rồi Clear tác vụ deadline_%s của chiến dịch để theo hạn mới.",
+                phase,
+                planned.isoformat(),
+                deadline.isoformat(),
+                phase,
+            )
         self.log.info("Chờ mọi đơn vị hoàn thành %s trước %s.", phase, deadline.isoformat())
-        self.defer(trigger=ComplianceTrigger(self.campaign_file, phase, deadline.isoformat(), self.check_every),
-                   method_name="execute_complete")
+        self.defer(
+            trigger=ComplianceTrigger(self.campaign_file, phase, deadline.isoformat(), self.check_every),
+            method_name="execute_complete",
+        )
 
     def execute_complete(self, context, event=None):
         """Resumed on a worker once the deadline has passed (a success before it is the trigger's own): read what
@@ -90,18 +109,35 @@ class AwaitComplianceOperator(BaseOperator):
 
         phase, deadline = event["phase"], event["deadline"]
         try:  # as of the deadline itself, after reading whatever arrived until then
-            result = deadline_check(load_campaign(self.campaign_file), runtime(), phase,
-                                    datetime.fromisoformat(deadline), read_inbox=True)
+            result = deadline_check(
+                load_campaign(self.campaign_file),
+                runtime(),
+                phase,
+                datetime.fromisoformat(deadline),
+                read_inbox=True,
+            )
         except Exception as exc:  # noqa: BLE001 - the deadline has passed either way
             self.log.exception("Hạn %s: kiểm tra lần cuối lỗi.", phase)
             result = {"phase": phase, "deadline": deadline, "error": f"{type(exc).__name__}: {exc}"}
         if result.get("complete"):
-            self.log.warning("Hạn %s đã qua; mọi đơn vị hoàn thành trước hạn nhưng tệp cuối được đọc sau hạn: bảng "
-                             "Deadlines ghi Missed, danh sách chậm và thư “đã đến hạn” ghi đúng hạn.", phase)
+            self.log.warning(
+                "Hạn %s đã qua; mọi đơn vị hoàn thành trước hạn nhưng tệp cuối được đọc sau hạn: bảng "
+                "Deadlines ghi Missed, danh sách chậm và thư “đã đến hạn” ghi đúng hạn.",
+                phase,
+            )
         else:
-            self.log.info("Hạn %s đã qua (%s); chưa hoàn thành: %s.", phase, deadline,
-                          ", ".join(result.get("waiting_for", [])) or "không rõ")
+            self.log.info(
+                "Hạn %s đã qua (%s); chưa hoàn thành: %s.",
+                phase,
+                deadline,
+                ", ".join(result.get("waiting_for", [])) or "không rõ",
+            )
         context["ti"].xcom_push(key="return_value", value=result)
         raise AirflowSkipException(
             f"Hạn {phase} ({deadline}) đã qua: bảng Deadlines ghi Missed ("
-            + ("tệp cuối được đọc sau hạn)." if result.get("complete") else "vẫn còn đơn vị chưa hoàn thành)."))
+            + (
+                "tệp cuối được đọc sau hạn)."
+                if result.get("complete")
+                else "vẫn còn đơn vị chưa hoàn thành)."
+            )
+        )

@@ -33,9 +33,15 @@ def main() -> None:
     import uvicorn
     from airflow.configuration import conf
 
-    uvicorn.run("airflow.utils.serve_logs.log_server:get_app", factory=True, host=args.host, port=args.port,
-                log_level=conf.get("logging", "uvicorn_logging_level", fallback="info").lower(), log_config=None,
-                access_log=False)
+    uvicorn.run(
+        "airflow.utils.serve_logs.log_server:get_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level=conf.get("logging", "uvicorn_logging_level", fallback="info").lower(),
+        log_config=None,
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

@@ -21,4 +21,6 @@ class PhaseClosedNotifier(BaseNotifier):
         from par_index.service import notify_phase_closed
 
         result = notify_phase_closed(load_campaign(self.campaign_file), runtime(), self.phase)
-        self.log.info("Phase %s closed (complete: %s); mail: %s", self.phase, result["complete"], result["mail"])
+        self.log.info(
+            "Phase %s closed (complete: %s); mail: %s", self.phase, result["complete"], result["mail"]
+        )

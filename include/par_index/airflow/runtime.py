@@ -39,10 +39,17 @@ def store_url() -> str:
         return f"sqlite:///{conn.host}"
     from sqlalchemy.engine import URL
 
-    driver = {"postgres": "postgresql+psycopg2", "postgresql": "postgresql+psycopg2"}.get(conn.conn_type,
-                                                                                         conn.conn_type)
-    return URL.create(driver, username=conn.login, password=conn.password, host=conn.host, port=conn.port,
-                      database=conn.schema).render_as_string(hide_password=False)
+    driver = {"postgres": "postgresql+psycopg2", "postgresql": "postgresql+psycopg2"}.get(
+        conn.conn_type, conn.conn_type
+    )
+    return URL.create(
+        driver,
+        username=conn.login,
+        password=conn.password,
+        host=conn.host,
+        port=conn.port,
+        database=conn.schema,
+    ).render_as_string(hide_password=False)
 
 
 def smtp_settings() -> SmtpSettings | None:
@@ -54,9 +61,15 @@ def smtp_settings() -> SmtpSettings | None:
         log.warning("Connection %s is not defined: notifications are recorded but not sent.", SMTP_CONN_ID)
         return None
     extra = conn.extra_dejson
-    return SmtpSettings(host=conn.host or "localhost", port=int(conn.port or 25), user=conn.login or None,
-                        password=conn.password or None, sender=extra.get("from_email", "cchc@localhost"),
-                        starttls=bool(extra.get("starttls", False)), timeout=float(extra.get("timeout", 20)))
+    return SmtpSettings(
+        host=conn.host or "localhost",
+        port=int(conn.port or 25),
+        user=conn.login or None,
+        password=conn.password or None,
+        sender=extra.get("from_email", "cchc@localhost"),
+        starttls=bool(extra.get("starttls", False)),
+        timeout=float(extra.get("timeout", 20)),
+    )
 
 
 def portal_client() -> PortalClient | None:
@@ -68,11 +81,18 @@ def portal_client() -> PortalClient | None:
         return None
     extra = conn.extra_dejson
     host = conn.host or ""
-    base = host if "://" in host else f"{conn.schema or 'https'}://{host}{f':{conn.port}' if conn.port else ''}"
-    return PortalClient(FeedSettings(base_url=base, token=conn.password or extra.get("token"),
-                                     read_timeout=float(extra.get("timeout", 30)),
-                                     retries=int(extra.get("retries", 3)),
-                                     backoff=float(extra.get("backoff", 0.5))))
+    base = (
+        host if "://" in host else f"{conn.schema or 'https'}://{host}{f':{conn.port}' if conn.port else ''}"
+    )
+    return PortalClient(
+        FeedSettings(
+            base_url=base,
+            token=conn.password or extra.get("token"),
+            read_timeout=float(extra.get("timeout", 30)),
+            retries=int(extra.get("retries", 3)),
+            backoff=float(extra.get("backoff", 0.5)),
+        )
+    )
 
 
 def runtime() -> Runtime:

@@ -46,26 +46,49 @@ class PhaseSensor(BaseSensorOperator):
         if event:
             self.log.info("Woken by %s", event)
         campaign, rt = load_campaign(self.campaign_file), runtime()
-        seen = inbox_fingerprint(campaign)  # before reading: a file that lands during the check wakes it again
+        seen = inbox_fingerprint(
+            campaign
+        )  # before reading: a file that lands during the check wakes it again
         result = collect(campaign, rt, self.phase)
-        self.log.info("Phase %s: %s new file(s); rejected %s; waiting for %s", self.phase, result["new_files"],
-                      result["rejected"] or "none", result["waiting_for"] or "nobody")
+        self.log.info(
+            "Phase %s: %s new file(s); rejected %s; waiting for %s",
+            self.phase,
+            result["new_files"],
+            result["rejected"] or "none",
+            result["waiting_for"] or "nobody",
+        )
         if result["feed_error"]:  # recorded in the store; this check answered from the inbox
-            self.log.warning("Feed %s failed [%s]: %s", result["feed_error"]["source"], result["feed_error"]["code"],
-                             result["feed_error"]["message"])
+            self.log.warning(
+                "Feed %s failed [%s]: %s",
+                result["feed_error"]["source"],
+                result["feed_error"]["code"],
+                result["feed_error"]["message"],
+            )
         if result["done"]:
             return result
         ends = started + timedelta(seconds=self.timeout)
         if now >= ends:
-            raise AirflowSensorTimeout(f"Phase {self.phase}: still waiting {now - started} after the first check "
-                                       f"({started.isoformat()}), beyond its lifetime of {self.timeout:.0f} s")
+            raise AirflowSensorTimeout(
+                f"Phase {self.phase}: still waiting {now - started} after the first check "
+                f"({started.isoformat()}), beyond its lifetime of {self.timeout:.0f} s"
+            )
         deadline = campaign.deadline_at(self.phase)
-        wakes = [(deadline, "deadline")] if deadline > now else []  # past it, only an unfinished file keeps it open
+        wakes = (
+            [(deadline, "deadline")] if deadline > now else []
+        )  # past it, only an unfinished file keeps it open
         if result["recheck_at"]:  # a file still being written, or cut off and young: look again then
-            self.log.info("Not read yet (unfinished): %s; looking again at %s", result["pending"], result["recheck_at"])
+            self.log.info(
+                "Not read yet (unfinished): %s; looking again at %s", result["pending"], result["recheck_at"]
+            )
             wakes.append((datetime.fromisoformat(result["recheck_at"]), "recheck"))
-        if REGISTRY[self.phase].feed and rt.portal:  # MoHA's software changes without a file: read it every poke
+        if (
+            REGISTRY[self.phase].feed and rt.portal
+        ):  # MoHA's software changes without a file: read it every poke
             wakes.append((now + timedelta(seconds=self.poke_interval), "feed"))
         wake_at, wake_for = min(wakes)
-        self.defer(trigger=InboxTrigger(self.campaign_file, seen, wake_at.isoformat(), self.check_every, wake_for),
-                   method_name="check", kwargs={"first_check": started.isoformat()}, timeout=ends - now)
+        self.defer(
+            trigger=InboxTrigger(self.campaign_file, seen, wake_at.isoformat(), self.check_every, wake_for),
+            method_name="check",
+            kwargs={"first_check": started.isoformat()},
+            timeout=ends - now,
+        )

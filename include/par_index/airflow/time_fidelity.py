@@ -46,13 +46,15 @@ def served_phase(campaign: Campaign, task_id: str) -> str:
 
 def retry_budget(task) -> timedelta:
     """Longest time a task may spend retrying: the sum of its retry delays (exponential backoff included)."""
-    delay = task.retry_delay if isinstance(task.retry_delay, timedelta) else timedelta(seconds=task.retry_delay)
+    delay = (
+        task.retry_delay if isinstance(task.retry_delay, timedelta) else timedelta(seconds=task.retry_delay)
+    )
     cap = task.max_retry_delay
     if cap is not None and not isinstance(cap, timedelta):
         cap = timedelta(seconds=cap)
     total = timedelta(0)
     for attempt in range(task.retries or 0):
-        step = delay * (2 ** attempt) if task.retry_exponential_backoff else delay
+        step = delay * (2**attempt) if task.retry_exponential_backoff else delay
         total += min(step, cap) if cap else step
     return total
 
@@ -72,27 +74,50 @@ def check_campaign_dag(dag, campaign: Campaign) -> list[Breach]:
     breaches = []
     start = campaign.starts_at
     if dag.dagrun_timeout is not None and start + dag.dagrun_timeout < campaign.ends_at:
-        breaches.append(Breach(dag.dag_id, None, f"dagrun_timeout {_span(dag.dagrun_timeout)}",
-                               start + dag.dagrun_timeout, campaign.ends_at))
+        breaches.append(
+            Breach(
+                dag.dag_id,
+                None,
+                f"dagrun_timeout {_span(dag.dagrun_timeout)}",
+                start + dag.dagrun_timeout,
+                campaign.ends_at,
+            )
+        )
     for task in dag.tasks:
         phase = served_phase(campaign, task.task_id)
         deadline = campaign.deadline_at(phase)
         if isinstance(task, BaseSensorOperator):
-            needed = deadline + timedelta(seconds=task.poke_interval)  # the check that sees the deadline passed
+            needed = deadline + timedelta(
+                seconds=task.poke_interval
+            )  # the check that sees the deadline passed
             lifetime = timedelta(seconds=task.timeout)
             if start + lifetime < needed:
-                breaches.append(Breach(dag.dag_id, task.task_id, f"timeout {_span(lifetime)}", start + lifetime,
-                                       needed))
+                breaches.append(
+                    Breach(dag.dag_id, task.task_id, f"timeout {_span(lifetime)}", start + lifetime, needed)
+                )
         response = getattr(task, "response_timeout", None)
         if response is not None and start + response < deadline + campaign.close_grace:
-            breaches.append(Breach(dag.dag_id, task.task_id, f"response_timeout {_span(response)}",
-                                   start + response, deadline + campaign.close_grace))
+            breaches.append(
+                Breach(
+                    dag.dag_id,
+                    task.task_id,
+                    f"response_timeout {_span(response)}",
+                    start + response,
+                    deadline + campaign.close_grace,
+                )
+            )
         budget = retry_budget(task)
         limit = _next_deadline(campaign, deadline)
         if deadline + budget > limit:
-            breaches.append(Breach(dag.dag_id, task.task_id,
-                                   f"retries {task.retries} × retry_delay {task.retry_delay} = {_span(budget)}",
-                                   deadline + budget, limit))
+            breaches.append(
+                Breach(
+                    dag.dag_id,
+                    task.task_id,
+                    f"retries {task.retries} × retry_delay {task.retry_delay} = {_span(budget)}",
+                    deadline + budget,
+                    limit,
+                )
+            )
     return breaches
 
 
@@ -105,14 +130,27 @@ def check_reminder_dag(dag, campaign: Campaign) -> list[Breach]:
     if dag.dagrun_timeout is None:
         breaches.append(Breach(dag.dag_id, None, "dagrun_timeout not set", None, first + gap))
     elif dag.dagrun_timeout > gap:
-        breaches.append(Breach(dag.dag_id, None, f"dagrun_timeout {_span(dag.dagrun_timeout)}",
-                               first + dag.dagrun_timeout, first + gap))
+        breaches.append(
+            Breach(
+                dag.dag_id,
+                None,
+                f"dagrun_timeout {_span(dag.dagrun_timeout)}",
+                first + dag.dagrun_timeout,
+                first + gap,
+            )
+        )
     for task in dag.tasks:
         budget = retry_budget(task)
         if budget > gap:
-            breaches.append(Breach(dag.dag_id, task.task_id,
-                                   f"retries {task.retries} × retry_delay {task.retry_delay} = {_span(budget)}",
-                                   first + budget, first + gap))
+            breaches.append(
+                Breach(
+                    dag.dag_id,
+                    task.task_id,
+                    f"retries {task.retries} × retry_delay {task.retry_delay} = {_span(budget)}",
+                    first + budget,
+                    first + gap,
+                )
+            )
     return breaches
 
 
@@ -124,15 +162,36 @@ def check_deadline_dag(dag, campaign: Campaign) -> list[Breach]:
     start = campaign.starts_at
     deadlines = sorted(campaign.deadline_at(p) for p in PHASES)
     if dag.is_paused_upon_creation is not False:
-        breaches.append(Breach(dag.dag_id, None, f"is_paused_upon_creation {dag.is_paused_upon_creation}",
-                               deadlines[0], deadlines[-1]))
+        breaches.append(
+            Breach(
+                dag.dag_id,
+                None,
+                f"is_paused_upon_creation {dag.is_paused_upon_creation}",
+                deadlines[0],
+                deadlines[-1],
+            )
+        )
     if dag.dagrun_timeout is not None and start + dag.dagrun_timeout < deadlines[-1]:
-        breaches.append(Breach(dag.dag_id, None, f"dagrun_timeout {_span(dag.dagrun_timeout)}",
-                               start + dag.dagrun_timeout, deadlines[-1]))
+        breaches.append(
+            Breach(
+                dag.dag_id,
+                None,
+                f"dagrun_timeout {_span(dag.dagrun_timeout)}",
+                start + dag.dagrun_timeout,
+                deadlines[-1],
+            )
+        )
     for task in dag.tasks:
         if task.execution_timeout is not None and start + task.execution_timeout < deadlines[-1]:
-            breaches.append(Breach(dag.dag_id, task.task_id, f"execution_timeout {_span(task.execution_timeout)}",
-                                   start + task.execution_timeout, deadlines[-1]))
+            breaches.append(
+                Breach(
+                    dag.dag_id,
+                    task.task_id,
+                    f"execution_timeout {_span(task.execution_timeout)}",
+                    start + task.execution_timeout,
+                    deadlines[-1],
+                )
+            )
     return breaches
 
 

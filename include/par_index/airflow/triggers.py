@@ -64,16 +64,34 @@ class InboxTrigger(BaseTrigger):
     reads the files on a worker. ``seen`` holds the sensor's fingerprint of the inbox before its last check;
     ``wake_for`` says why ``wake_at`` was chosen ("deadline", "recheck" of an unfinished file, "feed")."""
 
-    def __init__(self, campaign_file: str, seen: list[str], wake_at: str, check_every: float = 2.0,
-                 wake_for: str = "deadline"):
+    def __init__(
+        self,
+        campaign_file: str,
+        seen: list[str],
+        wake_at: str,
+        check_every: float = 2.0,
+        wake_for: str = "deadline",
+    ):
         super().__init__()
-        self.campaign_file, self.seen, self.wake_at, self.check_every = campaign_file, seen, wake_at, check_every
+        self.campaign_file, self.seen, self.wake_at, self.check_every = (
+            campaign_file,
+            seen,
+            wake_at,
+            check_every,
+        )
         self.wake_for = wake_for
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return ("par_index.airflow.triggers.InboxTrigger",
-                {"campaign_file": self.campaign_file, "seen": self.seen, "wake_at": self.wake_at,
-                 "check_every": self.check_every, "wake_for": self.wake_for})
+        return (
+            "par_index.airflow.triggers.InboxTrigger",
+            {
+                "campaign_file": self.campaign_file,
+                "seen": self.seen,
+                "wake_at": self.wake_at,
+                "check_every": self.check_every,
+                "wake_for": self.wake_for,
+            },
+        )
 
     async def run(self):
         wake_at, seen, listed = datetime.fromisoformat(self.wake_at), set(self.seen), None
@@ -98,15 +116,32 @@ class ComplianceTrigger(BaseTrigger):
     event that resumes the task on a worker). ``evaluate_every``: read from triggers serialized by earlier
     versions, unused."""
 
-    def __init__(self, campaign_file: str, phase: str, deadline: str, check_every: float = 5.0,
-                 evaluate_every: float | None = None):  # noqa: ARG002 - see above
+    def __init__(
+        self,
+        campaign_file: str,
+        phase: str,
+        deadline: str,
+        check_every: float = 5.0,
+        evaluate_every: float | None = None,  # noqa: ARG002 - see the docstring
+    ):
         super().__init__()
-        self.campaign_file, self.phase, self.deadline, self.check_every = campaign_file, phase, deadline, check_every
+        self.campaign_file, self.phase, self.deadline, self.check_every = (
+            campaign_file,
+            phase,
+            deadline,
+            check_every,
+        )
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return ("par_index.airflow.triggers.ComplianceTrigger",
-                {"campaign_file": self.campaign_file, "phase": self.phase, "deadline": self.deadline,
-                 "check_every": self.check_every})
+        return (
+            "par_index.airflow.triggers.ComplianceTrigger",
+            {
+                "campaign_file": self.campaign_file,
+                "phase": self.phase,
+                "deadline": self.deadline,
+                "check_every": self.check_every,
+            },
+        )
 
     async def run(self):
         deadline = datetime.fromisoformat(self.deadline)
@@ -115,8 +150,12 @@ class ComplianceTrigger(BaseTrigger):
             try:
                 result = await asyncio.to_thread(_judge, self.campaign_file, self.phase, now)
                 if result["complete"] and datetime.now(UTC) < deadline:
-                    self.log.info("Hạn %s: mọi đơn vị đã hoàn thành lúc %s, trước hạn %s.", self.phase,
-                                  result["as_of"], self.deadline)
+                    self.log.info(
+                        "Hạn %s: mọi đơn vị đã hoàn thành lúc %s, trước hạn %s.",
+                        self.phase,
+                        result["as_of"],
+                        self.deadline,
+                    )
                     yield TaskSuccessEvent(xcoms={"return_value": result})
                     return
                 if result["waiting_for"] != waiting:  # said once per change, not every step of a month
@@ -126,5 +165,7 @@ class ComplianceTrigger(BaseTrigger):
                 self.log.exception("Hạn %s: kiểm tra lỗi; thử lại sau %s giây.", self.phase, self.check_every)
             left = (deadline - datetime.now(UTC)).total_seconds()
             await asyncio.sleep(max(0.05, min(self.check_every, left)))
-        self.log.info("Hạn %s đã qua (%s): tác vụ trở lại worker để đọc hộp thư lần cuối.", self.phase, self.deadline)
+        self.log.info(
+            "Hạn %s đã qua (%s): tác vụ trở lại worker để đọc hộp thư lần cuối.", self.phase, self.deadline
+        )
         yield TriggerEvent({"phase": self.phase, "deadline": self.deadline})

@@ -28,13 +28,29 @@ from par_index.text import vn_date, vn_datetime
 
 RECONCILE_DAG_ID = "par_reconcile"
 NOTIFICATIONS_SHOWN = 15
-STATUS_OF_REASON = {"ok": "ok", "pending": "pending", "late": "late", "missing": "bad", "invalid": "bad",
-                    "incomplete": "bad"}
+STATUS_OF_REASON = {
+    "ok": "ok",
+    "pending": "pending",
+    "late": "late",
+    "missing": "bad",
+    "invalid": "bad",
+    "incomplete": "bad",
+}
 STATUS_ICONS = {"ok": "✓", "pending": "○", "late": "!", "bad": "✗", "none": "–"}
-KIND_TITLES = {"department": "Sở, ban, ngành", "council_office": "Văn phòng Đoàn ĐBQH và HĐND",
-               "central_agency": "Cơ quan ngành dọc", "district": "Cấp huyện", "commune": "Cấp xã"}
-OUTCOME_TITLES = {"sent": "Đã gửi", "failed": "Gửi lỗi (sẽ gửi lại)", "queued": "Chờ gửi",
-                  "sending": "Đang gửi", "dropped": "Không gửi nữa"}
+KIND_TITLES = {
+    "department": "Sở, ban, ngành",
+    "council_office": "Văn phòng Đoàn ĐBQH và HĐND",
+    "central_agency": "Cơ quan ngành dọc",
+    "district": "Cấp huyện",
+    "commune": "Cấp xã",
+}
+OUTCOME_TITLES = {
+    "sent": "Đã gửi",
+    "failed": "Gửi lỗi (sẽ gửi lại)",
+    "queued": "Chờ gửi",
+    "sending": "Đang gửi",
+    "dropped": "Không gửi nữa",
+}
 OUTCOME_STATUS = {"sent": "ok", "failed": "bad", "queued": "pending", "sending": "pending", "dropped": "none"}
 
 
@@ -103,14 +119,29 @@ def describe(campaign: Campaign) -> dict:
         inferred.append("Địa chỉ thư liên hệ (địa chỉ mẫu)")
     provisional = [item for item in catalogue.items.values() if item.provisional]
     return {
-        "id": campaign.id, "dag_id": campaign.dag_id, "title_vi": campaign.title_vi, "year": campaign.campaign.year,
-        "province_vi": campaign.campaign.province.name_vi, "timezone": campaign.campaign.timezone,
+        "id": campaign.id,
+        "dag_id": campaign.dag_id,
+        "title_vi": campaign.title_vi,
+        "year": campaign.campaign.year,
+        "province_vi": campaign.campaign.province.name_vi,
+        "timezone": campaign.campaign.timezone,
         "units": len(campaign.active_units),
-        "directive": {"issuer_vi": d.issuer_vi, "number": d.number, "title_vi": d.title_vi,
-                      "issued_on": d.issued_on.isoformat(), "issued_on_vi": vn_date(d.issued_on),
-                      "signer": d.signer, "signer_title_vi": d.signer_title_vi},
-        "catalogue": {"code": catalogue.code, "name_vi": catalogue.name_vi, "total_items": len(catalogue.items),
-                      "provisional_items": len(provisional), "note_vi": catalogue.note_vi},
+        "directive": {
+            "issuer_vi": d.issuer_vi,
+            "number": d.number,
+            "title_vi": d.title_vi,
+            "issued_on": d.issued_on.isoformat(),
+            "issued_on_vi": vn_date(d.issued_on),
+            "signer": d.signer,
+            "signer_title_vi": d.signer_title_vi,
+        },
+        "catalogue": {
+            "code": catalogue.code,
+            "name_vi": catalogue.name_vi,
+            "total_items": len(catalogue.items),
+            "provisional_items": len(provisional),
+            "note_vi": catalogue.note_vi,
+        },
         "inferred_vi": inferred,
     }
 
@@ -118,25 +149,36 @@ def describe(campaign: Campaign) -> dict:
 def find_campaign(campaigns: list[Campaign], key: str) -> Campaign | None:
     """A campaign by its id, its DAG id, its deadlines DAG's or its reminder DAG's id."""
     for campaign in campaigns:
-        if key in (campaign.id, campaign.dag_id, f"{campaign.dag_id}_deadlines", f"{campaign.dag_id}_reminders"):
+        if key in (
+            campaign.id,
+            campaign.dag_id,
+            f"{campaign.dag_id}_deadlines",
+            f"{campaign.dag_id}_reminders",
+        ):
             return campaign
     return None
 
 
 def reconcile_conf(campaign: Campaign, unit_code: str, areas: Sequence[str] = ()) -> dict:
     """The ``par_reconcile`` form's values for rerunning one unit's reconciliation."""
-    return {"campaign": campaign.id, "units": [unit_code], "areas": sorted(areas, key=int),
-            "tolerance": float(DEFAULT_TOLERANCE)}
+    return {
+        "campaign": campaign.id,
+        "units": [unit_code],
+        "areas": sorted(areas, key=int),
+        "tolerance": float(DEFAULT_TOLERANCE),
+    }
 
 
 def reconcile_choices(campaigns: list[Campaign]) -> dict:
     """What ``par_reconcile``'s form accepts (the same lists as the DAG's params), with names."""
     units = {code: name for c in campaigns for code, name in c.unit_names.items()}
     areas = {a.code: a.name_vi for c in campaigns for a in c.catalogue.areas}
-    return {"campaigns": [{"id": c.id, "title_vi": c.title_vi} for c in campaigns],
-            "units": [{"code": code, "name_vi": units[code]} for code in sorted(units)],
-            "areas": [{"code": code, "name_vi": areas[code]} for code in sorted(areas, key=int)],
-            "tolerance": float(DEFAULT_TOLERANCE)}
+    return {
+        "campaigns": [{"id": c.id, "title_vi": c.title_vi} for c in campaigns],
+        "units": [{"code": code, "name_vi": units[code]} for code in sorted(units)],
+        "areas": [{"code": code, "name_vi": areas[code]} for code in sorted(areas, key=int)],
+        "tolerance": float(DEFAULT_TOLERANCE),
+    }
 
 
 def _has_store(campaign: Campaign, engine: Engine) -> bool:
@@ -148,34 +190,70 @@ def _has_store(campaign: Campaign, engine: Engine) -> bool:
 
 def _cell(status: phases.UnitStatus | None, phase: str) -> dict:
     if status is None:
-        return {"applies": False, "reason": "none", "status": "none", "icon": STATUS_ICONS["none"],
-                "reason_vi": REGISTRY[phase].not_applicable_vi, "detail": ""}
+        return {
+            "applies": False,
+            "reason": "none",
+            "status": "none",
+            "icon": STATUS_ICONS["none"],
+            "reason_vi": REGISTRY[phase].not_applicable_vi,
+            "detail": "",
+        }
     css = STATUS_OF_REASON[status.reason]
-    return {"applies": True, "reason": status.reason, "status": css, "icon": STATUS_ICONS[css],
-            "reason_vi": phases.REASON_TITLES[status.reason], "detail": status.detail}
+    return {
+        "applies": True,
+        "reason": status.reason,
+        "status": css,
+        "icon": STATUS_ICONS[css],
+        "reason_vi": phases.REASON_TITLES[status.reason],
+        "detail": status.detail,
+    }
 
 
-def _deadline(campaign: Campaign, phase: str, state: phases.PhaseState | None, outcome: PhaseOutcome | None,
-              now: datetime) -> dict:
+def _deadline(
+    campaign: Campaign,
+    phase: str,
+    state: phases.PhaseState | None,
+    outcome: PhaseOutcome | None,
+    now: datetime,
+) -> dict:
     due = campaign.deadline_at(phase).astimezone(campaign.tz)
     passed = now > due
-    entry = {"phase": phase, "title_vi": campaign.deadlines[cast(PhaseKey, phase)].title_vi, "due": due.isoformat(),
-             "due_vi": vn_datetime(due), "due_date_vi": vn_date(due),
-             "seconds_left": int((due - now).total_seconds()),
-             "countdown_vi": countdown_vi(due - now), "passed": passed, "closed": None, "laggards": [],
-             "expected": 0, "done": 0, "status": "none", "status_vi": "Chưa có dữ liệu"}
+    entry = {
+        "phase": phase,
+        "title_vi": campaign.deadlines[cast(PhaseKey, phase)].title_vi,
+        "due": due.isoformat(),
+        "due_vi": vn_datetime(due),
+        "due_date_vi": vn_date(due),
+        "seconds_left": int((due - now).total_seconds()),
+        "countdown_vi": countdown_vi(due - now),
+        "passed": passed,
+        "closed": None,
+        "laggards": [],
+        "expected": 0,
+        "done": 0,
+        "status": "none",
+        "status_vi": "Chưa có dữ liệu",
+    }
     if outcome is not None:
         complete = outcome.status == "complete"
-        entry["closed"] = {"status": outcome.status, "collection_failed": outcome.collection_failed,
-                           "closed_at_vi": vn_datetime(outcome.closed_at.astimezone(campaign.tz)),
-                           "status_vi": "Đã khép lại: đủ" if complete else "Đã khép lại khi chưa đủ"}
+        entry["closed"] = {
+            "status": outcome.status,
+            "collection_failed": outcome.collection_failed,
+            "closed_at_vi": vn_datetime(outcome.closed_at.astimezone(campaign.tz)),
+            "status_vi": "Đã khép lại: đủ" if complete else "Đã khép lại khi chưa đủ",
+        }
     if state is None:
         return entry
     names = {u.code: u.name_vi for u in campaign.units}
     laggards = state.laggards
-    entry.update(expected=len(state.units), done=len(state.units) - len(laggards), laggards=[
-        {"unit_code": s.unit_code, "unit_name": names.get(s.unit_code, s.unit_code), **_cell(s, phase)}
-        for s in laggards])
+    entry.update(
+        expected=len(state.units),
+        done=len(state.units) - len(laggards),
+        laggards=[
+            {"unit_code": s.unit_code, "unit_name": names.get(s.unit_code, s.unit_code), **_cell(s, phase)}
+            for s in laggards
+        ],
+    )
     if not laggards:
         entry["status"], entry["status_vi"] = "ok", "Đã hoàn thành"
     elif passed:
@@ -186,40 +264,81 @@ def _deadline(campaign: Campaign, phase: str, state: phases.PhaseState | None, o
     return entry
 
 
-def build_overview(campaign: Campaign, store_url: str, now: datetime | None = None,
-                   notifications: int = NOTIFICATIONS_SHOWN) -> dict:
+def build_overview(
+    campaign: Campaign, store_url: str, now: datetime | None = None, notifications: int = NOTIFICATIONS_SHOWN
+) -> dict:
     """Everything the dashboard shows for ``campaign`` as of ``now`` (default: now); JSON-able."""
     from par_index.readers import MAIL_KINDS
 
     now = (now or datetime.now(UTC)).astimezone(campaign.tz)
-    overview = {"campaign": describe(campaign), "as_of": now.isoformat(), "as_of_vi": vn_datetime(now),
-                "has_data": False, "units": [], "mismatches": [], "mismatch_groups": [], "reconciliation": None,
-                "notifications": [], "mail_totals": {}, "collection_failures": []}
+    overview = {
+        "campaign": describe(campaign),
+        "as_of": now.isoformat(),
+        "as_of_vi": vn_datetime(now),
+        "has_data": False,
+        "units": [],
+        "mismatches": [],
+        "mismatch_groups": [],
+        "reconciliation": None,
+        "notifications": [],
+        "mail_totals": {},
+        "collection_failures": [],
+    }
     engine = read_engine(store_url)
     if not _has_store(campaign, engine):
         overview["deadlines"] = [_deadline(campaign, p, None, None, now) for p in PHASES]
         return nfc_tree(overview)
     with Session(engine) as s:
         states = {phase: phases.evaluate(s, campaign, phase, now) for phase in PHASES}
-        outcomes = {o.phase: o for o in s.scalars(
-            select(PhaseOutcome).where(PhaseOutcome.campaign_id == campaign.id))}
-        points = dict(s.execute(select(Score.unit_code, func.sum(Score.score)).where(
-            Score.campaign_id == campaign.id, Score.source == "report").group_by(Score.unit_code)).all())
-        found = s.scalars(select(Mismatch).where(Mismatch.campaign_id == campaign.id, Mismatch.found_at <= now)
-                          .order_by(Mismatch.unit_code, Mismatch.criterion_code, Mismatch.category)).all()
-        last_run = s.scalar(select(Reconciliation).where(Reconciliation.campaign_id == campaign.id,
-                                                          Reconciliation.finished_at <= now)
-                            .order_by(Reconciliation.finished_at.desc()).limit(1))
+        outcomes = {
+            o.phase: o for o in s.scalars(select(PhaseOutcome).where(PhaseOutcome.campaign_id == campaign.id))
+        }
+        points = dict(
+            s.execute(
+                select(Score.unit_code, func.sum(Score.score))
+                .where(Score.campaign_id == campaign.id, Score.source == "report")
+                .group_by(Score.unit_code)
+            ).all()
+        )
+        found = s.scalars(
+            select(Mismatch)
+            .where(Mismatch.campaign_id == campaign.id, Mismatch.found_at <= now)
+            .order_by(Mismatch.unit_code, Mismatch.criterion_code, Mismatch.category)
+        ).all()
+        last_run = s.scalar(
+            select(Reconciliation)
+            .where(Reconciliation.campaign_id == campaign.id, Reconciliation.finished_at <= now)
+            .order_by(Reconciliation.finished_at.desc())
+            .limit(1)
+        )
         moment = func.coalesce(Notification.sent_at, Notification.last_attempt_at)
-        mails = s.scalars(select(Notification).where(Notification.campaign_id == campaign.id, moment <= now)
-                          .order_by(moment.desc(), Notification.id.desc()).limit(notifications)).all()
-        failures = [{"time_vi": vn_datetime(f.occurred_at.astimezone(campaign.tz)), "phase": f.phase,
-                     "phase_title": campaign.phase_title(f.phase) if f.phase in COLLECTED else f.phase, "source": f.source, "code": f.code,
-                     "message": f.message, "reported_vi": vn_datetime(f.reported_at.astimezone(campaign.tz))
-                     if f.reported_at and f.reported_at <= now else "Chưa"}
-                    for f in collection_failures.recent(s, campaign, now)]
-        mail_totals = dict(s.execute(select(Notification.outcome, func.count()).where(
-            Notification.campaign_id == campaign.id, moment <= now).group_by(Notification.outcome)).all())
+        mails = s.scalars(
+            select(Notification)
+            .where(Notification.campaign_id == campaign.id, moment <= now)
+            .order_by(moment.desc(), Notification.id.desc())
+            .limit(notifications)
+        ).all()
+        failures = [
+            {
+                "time_vi": vn_datetime(f.occurred_at.astimezone(campaign.tz)),
+                "phase": f.phase,
+                "phase_title": campaign.phase_title(f.phase) if f.phase in COLLECTED else f.phase,
+                "source": f.source,
+                "code": f.code,
+                "message": f.message,
+                "reported_vi": vn_datetime(f.reported_at.astimezone(campaign.tz))
+                if f.reported_at and f.reported_at <= now
+                else "Chưa",
+            }
+            for f in collection_failures.recent(s, campaign, now)
+        ]
+        mail_totals = dict(
+            s.execute(
+                select(Notification.outcome, func.count())
+                .where(Notification.campaign_id == campaign.id, moment <= now)
+                .group_by(Notification.outcome)
+            ).all()
+        )
 
     overview["has_data"] = True
     overview["collection_failures"] = failures
@@ -227,22 +346,40 @@ def build_overview(campaign: Campaign, store_url: str, now: datetime | None = No
     overview["units"] = _matrix(campaign, states, points, found, last_run is not None)
     overview["mismatches"], overview["mismatch_groups"] = _mismatches(campaign, found, CATEGORY_TITLES)
     if last_run is not None:
-        overview["reconciliation"] = {"finished_at_vi": vn_datetime(last_run.finished_at.astimezone(campaign.tz)),
-                                      "scope_vi": last_run.scope, "rows_compared": last_run.rows_compared,
-                                      "equal": last_run.equal}
-    overview["notifications"] = [{
-        "time_vi": vn_datetime((m.sent_at or m.last_attempt_at).astimezone(campaign.tz)), "template": m.template,
-        "kind_vi": MAIL_KINDS.get(m.template, m.template), "subject": m.subject, "recipients": list(m.recipients),
-        "phase": m.phase, "unit_code": m.unit_code, "outcome": m.outcome,
-        "outcome_vi": OUTCOME_TITLES.get(m.outcome, m.outcome), "status": OUTCOME_STATUS.get(m.outcome, "none"),
-    } for m in mails]
-    overview["mail_totals"] = {k: {"count": v, "outcome_vi": OUTCOME_TITLES.get(k, k)}
-                               for k, v in mail_totals.items()}
+        overview["reconciliation"] = {
+            "finished_at_vi": vn_datetime(last_run.finished_at.astimezone(campaign.tz)),
+            "scope_vi": last_run.scope,
+            "rows_compared": last_run.rows_compared,
+            "equal": last_run.equal,
+        }
+    overview["notifications"] = [
+        {
+            "time_vi": vn_datetime((m.sent_at or m.last_attempt_at).astimezone(campaign.tz)),
+            "template": m.template,
+            "kind_vi": MAIL_KINDS.get(m.template, m.template),
+            "subject": m.subject,
+            "recipients": list(m.recipients),
+            "phase": m.phase,
+            "unit_code": m.unit_code,
+            "outcome": m.outcome,
+            "outcome_vi": OUTCOME_TITLES.get(m.outcome, m.outcome),
+            "status": OUTCOME_STATUS.get(m.outcome, "none"),
+        }
+        for m in mails
+    ]
+    overview["mail_totals"] = {
+        k: {"count": v, "outcome_vi": OUTCOME_TITLES.get(k, k)} for k, v in mail_totals.items()
+    }
     return nfc_tree(overview)
 
 
-def _matrix(campaign: Campaign, states: dict[str, phases.PhaseState], points: dict[str, Decimal | None],
-            found: Sequence[Mismatch], reconciled: bool) -> list[dict]:
+def _matrix(
+    campaign: Campaign,
+    states: dict[str, phases.PhaseState],
+    points: dict[str, Decimal | None],
+    found: Sequence[Mismatch],
+    reconciled: bool,
+) -> list[dict]:
     open_by_unit = Counter(m.unit_code for m in found)
     rows = []
     for unit in campaign.active_units:
@@ -250,66 +387,112 @@ def _matrix(campaign: Campaign, states: dict[str, phases.PhaseState], points: di
         nominees = _cell(states["nominees"].units.get(unit.code), "nominees")
         nominees["count"] = states["nominees"].units[unit.code].done if nominees["applies"] else 0
         scores = _cell(states["self_scores"].units.get(unit.code), "self_scores")
-        scores["points"] = float(cast(Decimal, points[unit.code])) if points.get(unit.code) is not None else None
+        scores["points"] = (
+            float(cast(Decimal, points[unit.code])) if points.get(unit.code) is not None else None
+        )
         scores["points_vi"] = vn_points(scores["points"])
         scores["criteria"] = states["self_scores"].units[unit.code].expected if scores["applies"] else 0
         survey_cell = _cell(survey, "survey")
         done, expected = (survey.done, survey.expected) if survey else (0, 0)
-        survey_cell.update(done=done, expected=expected, percent=round(100 * done / expected) if expected else 0)
+        survey_cell.update(
+            done=done, expected=expected, percent=round(100 * done / expected) if expected else 0
+        )
         count = open_by_unit.get(unit.code, 0)
         owns = scores["applies"]
         if count:
-            mismatch = {"open": count, "status": "bad", "icon": STATUS_ICONS["bad"], "text_vi": f"{count} sai lệch"}
+            mismatch = {
+                "open": count,
+                "status": "bad",
+                "icon": STATUS_ICONS["bad"],
+                "text_vi": f"{count} sai lệch",
+            }
         elif reconciled and owns:
             mismatch = {"open": 0, "status": "ok", "icon": STATUS_ICONS["ok"], "text_vi": "Khớp"}
         else:
-            mismatch = {"open": 0, "status": "none", "icon": STATUS_ICONS["none"],
-                        "text_vi": "Chưa đối chiếu" if owns else "Không áp dụng"}
-        rows.append({"code": unit.code, "name_vi": unit.name_vi, "kind": unit.kind,
-                     "kind_vi": KIND_TITLES.get(unit.kind, unit.kind), "nominees": nominees, "survey": survey_cell,
-                     "self_scores": scores, "mismatches": mismatch})
+            mismatch = {
+                "open": 0,
+                "status": "none",
+                "icon": STATUS_ICONS["none"],
+                "text_vi": "Chưa đối chiếu" if owns else "Không áp dụng",
+            }
+        rows.append(
+            {
+                "code": unit.code,
+                "name_vi": unit.name_vi,
+                "kind": unit.kind,
+                "kind_vi": KIND_TITLES.get(unit.kind, unit.kind),
+                "nominees": nominees,
+                "survey": survey_cell,
+                "self_scores": scores,
+                "mismatches": mismatch,
+            }
+        )
     return rows
 
 
-def _mismatches(campaign: Campaign, found: Sequence[Mismatch], titles: dict[str, str]) -> tuple[list[dict], list[dict]]:
+def _mismatches(
+    campaign: Campaign, found: Sequence[Mismatch], titles: dict[str, str]
+) -> tuple[list[dict], list[dict]]:
     catalogue = campaign.catalogue
     names = {u.code: u.name_vi for u in campaign.units}
     items, groups = [], defaultdict(list)
     for m in found:
         item = catalogue.items.get(m.criterion_code)
         entry = {
-            "unit_code": m.unit_code, "unit_name": names.get(m.unit_code, m.unit_code),
-            "criterion_code": m.criterion_code, "criterion_name": item.name_vi if item else "",
-            "provisional": bool(item and item.provisional), "area": m.area or m.criterion_code.split(".")[0],
-            "category": m.category, "category_vi": titles.get(m.category, m.category),
+            "unit_code": m.unit_code,
+            "unit_name": names.get(m.unit_code, m.unit_code),
+            "criterion_code": m.criterion_code,
+            "criterion_name": item.name_vi if item else "",
+            "provisional": bool(item and item.provisional),
+            "area": m.area or m.criterion_code.split(".")[0],
+            "category": m.category,
+            "category_vi": titles.get(m.category, m.category),
             "report_score": None if m.report_score is None else float(m.report_score),
             "portal_score": None if m.portal_score is None else float(m.portal_score),
             "difference": None if m.difference is None else float(m.difference),
-            "report_score_vi": vn_points(m.report_score), "portal_score_vi": vn_points(m.portal_score),
-            "difference_vi": vn_points(m.difference), "message": m.message,
+            "report_score_vi": vn_points(m.report_score),
+            "portal_score_vi": vn_points(m.portal_score),
+            "difference_vi": vn_points(m.difference),
+            "message": m.message,
             "found_at_vi": vn_datetime(m.found_at.astimezone(campaign.tz)),
         }
         items.append(entry)
         groups[m.unit_code].append(entry)
-    return items, [{"unit_code": code, "unit_name": names.get(code, code), "count": len(entries),
-                    "areas": sorted({e["area"] for e in entries}, key=lambda a: (len(a), a)),
-                    "reconcile_conf": reconcile_conf(campaign, code)}
-                   for code, entries in groups.items()]
+    return items, [
+        {
+            "unit_code": code,
+            "unit_name": names.get(code, code),
+            "count": len(entries),
+            "areas": sorted({e["area"] for e in entries}, key=lambda a: (len(a), a)),
+            "reconcile_conf": reconcile_conf(campaign, code),
+        }
+        for code, entries in groups.items()
+    ]
 
 
 def campaign_list(campaigns: list[Campaign]) -> list[dict]:
     """The campaigns a coordinator can open, newest first."""
-    return nfc_tree([{"id": c.id, "dag_id": c.dag_id, "title_vi": c.title_vi, "year": c.campaign.year,
-                      "province_vi": c.campaign.province.name_vi,
-                      "deadlines": {p: c.deadline_at(p).isoformat() for p in PHASES}}
-                     for c in sorted(campaigns, key=lambda c: (-c.campaign.year, c.id))])
+    return nfc_tree(
+        [
+            {
+                "id": c.id,
+                "dag_id": c.dag_id,
+                "title_vi": c.title_vi,
+                "year": c.campaign.year,
+                "province_vi": c.campaign.province.name_vi,
+                "deadlines": {p: c.deadline_at(p).isoformat() for p in PHASES},
+            }
+            for c in sorted(campaigns, key=lambda c: (-c.campaign.year, c.id))
+        ]
+    )
 
 
-def reconcile_form(campaigns: list[Campaign], campaign: Campaign, unit_code: str, store_url: str) -> dict | None:
+def reconcile_form(
+    campaigns: list[Campaign], campaign: Campaign, unit_code: str, store_url: str
+) -> dict | None:
     """``par_reconcile``'s form filled in for one unit of ``campaign``, with the unit's open mismatches;
     ``None`` for a unit the campaign does not have."""
     import json
-
 
     unit = campaign.unit_by_code.get(unit_code)
     if unit is None:
@@ -318,13 +501,24 @@ def reconcile_form(campaigns: list[Campaign], campaign: Campaign, unit_code: str
     engine = read_engine(store_url)
     if _has_store(campaign, engine):
         with Session(engine) as s:
-            found = s.scalars(select(Mismatch).where(
-                Mismatch.campaign_id == campaign.id, Mismatch.unit_code == unit.code,
-            ).order_by(Mismatch.criterion_code, Mismatch.category)).all()
+            found = s.scalars(
+                select(Mismatch)
+                .where(
+                    Mismatch.campaign_id == campaign.id,
+                    Mismatch.unit_code == unit.code,
+                )
+                .order_by(Mismatch.criterion_code, Mismatch.category)
+            ).all()
     conf = reconcile_conf(campaign, unit.code)
-    return nfc_tree({
-        "dag_id": RECONCILE_DAG_ID, "campaign": {"id": campaign.id, "title_vi": campaign.title_vi},
-        "unit": {"code": unit.code, "name_vi": unit.name_vi}, "conf": conf,
-        "conf_json": json.dumps(conf, ensure_ascii=False, indent=2),
-        "note": f"Chạy lại đối chiếu từ bảng điều khiển chiến dịch: {unit.name_vi} ({unit.code})",
-        "choices": reconcile_choices(campaigns), "open": _mismatches(campaign, found, CATEGORY_TITLES)[0]})
+    return nfc_tree(
+        {
+            "dag_id": RECONCILE_DAG_ID,
+            "campaign": {"id": campaign.id, "title_vi": campaign.title_vi},
+            "unit": {"code": unit.code, "name_vi": unit.name_vi},
+            "conf": conf,
+            "conf_json": json.dumps(conf, ensure_ascii=False, indent=2),
+            "note": f"Chạy lại đối chiếu từ bảng điều khiển chiến dịch: {unit.name_vi} ({unit.code})",
+            "choices": reconcile_choices(campaigns),
+            "open": _mismatches(campaign, found, CATEGORY_TITLES)[0],
+        }
+    )

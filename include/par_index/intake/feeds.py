@@ -35,10 +35,16 @@ class PortalClient:
     def __init__(self, settings: FeedSettings):
         self.settings = settings
         self.session = requests.Session()
-        retry = Retry(total=settings.retries, connect=settings.retries, read=settings.retries,
-                      status=settings.retries, backoff_factor=settings.backoff,
-                      status_forcelist=(500, 502, 503, 504), allowed_methods=frozenset({"GET"}),
-                      raise_on_status=True)
+        retry = Retry(
+            total=settings.retries,
+            connect=settings.retries,
+            read=settings.retries,
+            status=settings.retries,
+            backoff_factor=settings.backoff,
+            status_forcelist=(500, 502, 503, 504),
+            allowed_methods=frozenset({"GET"}),
+            raise_on_status=True,
+        )
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
         self.session.mount("https://", HTTPAdapter(max_retries=retry))
         if settings.token:
@@ -52,29 +58,43 @@ class PortalClient:
         seen: set[int] = set()
         while page is not None:
             if page in seen:
-                raise FeedError(f"Nguồn dữ liệu “{feed}”: trang {page} lặp lại (vòng lặp phân trang); dừng đọc.",
-                                code="INT063")
+                raise FeedError(
+                    f"Nguồn dữ liệu “{feed}”: trang {page} lặp lại (vòng lặp phân trang); dừng đọc.",
+                    code="INT063",
+                )
             if len(seen) >= self.settings.max_pages:
-                raise FeedError(f"Nguồn dữ liệu “{feed}”: quá {self.settings.max_pages} trang; dừng đọc.",
-                                code="INT064")
+                raise FeedError(
+                    f"Nguồn dữ liệu “{feed}”: quá {self.settings.max_pages} trang; dừng đọc.", code="INT064"
+                )
             seen.add(page)
             try:
-                response = self.session.get(url, params={**params, "page": page},
-                                            timeout=(self.settings.connect_timeout, self.settings.read_timeout))
+                response = self.session.get(
+                    url,
+                    params={**params, "page": page},
+                    timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                )
             except requests.RequestException as exc:
-                raise FeedError(f"Nguồn dữ liệu “{feed}” không trả lời được sau {self.settings.retries + 1} lần thử "
-                                f"(trang {page}): {type(exc).__name__}.", code="INT060") from exc
+                raise FeedError(
+                    f"Nguồn dữ liệu “{feed}” không trả lời được sau {self.settings.retries + 1} lần thử "
+                    f"(trang {page}): {type(exc).__name__}.",
+                    code="INT060",
+                ) from exc
             if response.status_code >= 400:
-                raise FeedError(f"Nguồn dữ liệu “{feed}” trả lỗi HTTP {response.status_code} (trang {page}).",
-                                code="INT061")
+                raise FeedError(
+                    f"Nguồn dữ liệu “{feed}” trả lỗi HTTP {response.status_code} (trang {page}).",
+                    code="INT061",
+                )
             try:
                 body = response.json()
                 batch, page = body["items"], body.get("next_page")
                 if not isinstance(batch, list) or not (page is None or isinstance(page, int)):
                     raise TypeError
             except (ValueError, KeyError, TypeError) as exc:
-                raise FeedError(f"Nguồn dữ liệu “{feed}” trả dữ liệu không đúng định dạng JSON mong đợi "
-                                f"(trang {len(seen)}).", code="INT062") from exc
+                raise FeedError(
+                    f"Nguồn dữ liệu “{feed}” trả dữ liệu không đúng định dạng JSON mong đợi "
+                    f"(trang {len(seen)}).",
+                    code="INT062",
+                ) from exc
             items += batch
         return items
 
@@ -84,12 +104,27 @@ class PortalClient:
         rows = []
         for unit in units:
             for item in self._pages("điểm tự đánh giá", f"/api/v1/campaigns/{year}/scores", {"unit": unit}):
-                rows.append([item.get("unit"), item.get("criterion"), item.get("score"), item.get("evidence_count"),
-                             "Đã nộp" if item.get("status") == "submitted" else "Chưa nộp", item.get("updated_at")])
+                rows.append(
+                    [
+                        item.get("unit"),
+                        item.get("criterion"),
+                        item.get("score"),
+                        item.get("evidence_count"),
+                        "Đã nộp" if item.get("status") == "submitted" else "Chưa nộp",
+                        item.get("updated_at"),
+                    ]
+                )
         return rows
 
     def survey_progress(self, year: int) -> list[list[object]]:
         """Respondents' progress, as rows under the ``survey`` feed's columns (:data:`par_index.phase_registry.REGISTRY`)."""
-        return [[item.get("email"), item.get("status"), item.get("completed_at") or "", item.get("answered"),
-                 item.get("total")]
-                for item in self._pages("tiến độ khảo sát", f"/api/v1/surveys/{year}/respondents", {})]
+        return [
+            [
+                item.get("email"),
+                item.get("status"),
+                item.get("completed_at") or "",
+                item.get("answered"),
+                item.get("total"),
+            ]
+            for item in self._pages("tiến độ khảo sát", f"/api/v1/surveys/{year}/respondents", {})
+        ]

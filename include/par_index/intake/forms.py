@@ -44,38 +44,99 @@ class FormSpec:
 
 
 SPECS = (
-    FormSpec("portal_export", "Dữ liệu xuất từ phần mềm chấm điểm", {
-        "unit": ("Mã đơn vị",), "criterion": ("Mã tiêu chí",),
-        "score": ("Điểm tự đánh giá", "Điểm tự chấm"), "evidence_count": ("Số tài liệu kiểm chứng", "Số TLKC"),
-        "status": ("Trạng thái",), "updated_at": ("Cập nhật lúc", "Thời gian cập nhật"),
-    }, frozenset({"unit", "criterion", "score", "updated_at"}), False),
-    FormSpec("appendix_ii", "Phụ lục II — Báo cáo kết quả tự chấm điểm", {
-        "criterion": ("Mã tiêu chí", "Mã TC", "Mã tiêu chí/tiêu chí thành phần"), "content": ("Nội dung",),
-        "max_points": ("Điểm tối đa",), "score": ("Điểm tự chấm", "Điểm tự đánh giá"),
-        "evidence": ("Tài liệu kiểm chứng", "TLKC"), "explanation": ("Giải trình",), "note": ("Ghi chú",),
-    }, frozenset({"criterion", "score"}), True),
-    FormSpec("appendix_iii", "Phụ lục III — Danh sách tài khoản", {
-        "unit_name": ("Đơn vị",), "unit": ("Mã đơn vị",), "login": ("Tên đăng nhập", "Tài khoản"),
-        "scope": ("Lĩnh vực/tiêu chí được phân quyền",), "manager": ("Người quản lý tài khoản",),
-        "email": ("Email",),
-    }, frozenset({"unit", "login"}), False),
-    FormSpec("survey_progress", "Tiến độ trả lời phiếu khảo sát", {
-        "email": ("Email",), "status": ("Trạng thái",), "completed_at": ("Hoàn thành lúc",),
-        "answered": ("Số câu đã trả lời",), "total": ("Tổng số câu",),
-    }, frozenset({"email", "status", "answered", "total"}), False),
-    FormSpec("survey_roster", "Danh sách người trả lời phiếu khảo sát", {
-        "name": ("Họ và tên", "Họ tên"), "position": ("Chức vụ",), "unit": ("Mã đơn vị",),
-        "email": ("Email",), "group": ("Nhóm đối tượng",),
-    }, frozenset({"name", "unit", "email", "group"}), False),
-    FormSpec("appendix_iv", "Phụ lục IV — Danh sách công chức đầu mối", {
-        "name": ("Họ và tên", "Họ tên"), "position": ("Chức vụ",), "division": ("Phòng/Ban", "Phòng ban"),
-        "areas": ("Lĩnh vực phụ trách",), "phone": ("Điện thoại", "Số điện thoại"), "email": ("Email",),
-        "council": ("Thành viên Hội đồng thẩm định", "Thành viên HĐTĐ"), "note": ("Ghi chú",),
-    }, frozenset({"name", "position", "areas", "email"}), True),
+    FormSpec(
+        "portal_export",
+        "Dữ liệu xuất từ phần mềm chấm điểm",
+        {
+            "unit": ("Mã đơn vị",),
+            "criterion": ("Mã tiêu chí",),
+            "score": ("Điểm tự đánh giá", "Điểm tự chấm"),
+            "evidence_count": ("Số tài liệu kiểm chứng", "Số TLKC"),
+            "status": ("Trạng thái",),
+            "updated_at": ("Cập nhật lúc", "Thời gian cập nhật"),
+        },
+        frozenset({"unit", "criterion", "score", "updated_at"}),
+        False,
+    ),
+    FormSpec(
+        "appendix_ii",
+        "Phụ lục II — Báo cáo kết quả tự chấm điểm",
+        {
+            "criterion": ("Mã tiêu chí", "Mã TC", "Mã tiêu chí/tiêu chí thành phần"),
+            "content": ("Nội dung",),
+            "max_points": ("Điểm tối đa",),
+            "score": ("Điểm tự chấm", "Điểm tự đánh giá"),
+            "evidence": ("Tài liệu kiểm chứng", "TLKC"),
+            "explanation": ("Giải trình",),
+            "note": ("Ghi chú",),
+        },
+        frozenset({"criterion", "score"}),
+        True,
+    ),
+    FormSpec(
+        "appendix_iii",
+        "Phụ lục III — Danh sách tài khoản",
+        {
+            "unit_name": ("Đơn vị",),
+            "unit": ("Mã đơn vị",),
+            "login": ("Tên đăng nhập", "Tài khoản"),
+            "scope": ("Lĩnh vực/tiêu chí được phân quyền",),
+            "manager": ("Người quản lý tài khoản",),
+            "email": ("Email",),
+        },
+        frozenset({"unit", "login"}),
+        False,
+    ),
+    FormSpec(
+        "survey_progress",
+        "Tiến độ trả lời phiếu khảo sát",
+        {
+            "email": ("Email",),
+            "status": ("Trạng thái",),
+            "completed_at": ("Hoàn thành lúc",),
+            "answered": ("Số câu đã trả lời",),
+            "total": ("Tổng số câu",),
+        },
+        frozenset({"email", "status", "answered", "total"}),
+        False,
+    ),
+    FormSpec(
+        "survey_roster",
+        "Danh sách người trả lời phiếu khảo sát",
+        {
+            "name": ("Họ và tên", "Họ tên"),
+            "position": ("Chức vụ",),
+            "unit": ("Mã đơn vị",),
+            "email": ("Email",),
+            "group": ("Nhóm đối tượng",),
+        },
+        frozenset({"name", "unit", "email", "group"}),
+        False,
+    ),
+    FormSpec(
+        "appendix_iv",
+        "Phụ lục IV — Danh sách công chức đầu mối",
+        {
+            "name": ("Họ và tên", "Họ tên"),
+            "position": ("Chức vụ",),
+            "division": ("Phòng/Ban", "Phòng ban"),
+            "areas": ("Lĩnh vực phụ trách",),
+            "phone": ("Điện thoại", "Số điện thoại"),
+            "email": ("Email",),
+            "council": ("Thành viên Hội đồng thẩm định", "Thành viên HĐTĐ"),
+            "note": ("Ghi chú",),
+        },
+        frozenset({"name", "position", "areas", "email"}),
+        True,
+    ),
 )
 SPEC_BY_KIND = {spec.kind: spec for spec in SPECS}
-HEADER_LABELS = {"unit": ("Đơn vị", "Tên đơn vị", "Cơ quan"), "number": ("Số", "Số báo cáo"),
-                 "date": ("Ngày", "Ngày báo cáo"), "signer": ("Người ký",)}
+HEADER_LABELS = {
+    "unit": ("Đơn vị", "Tên đơn vị", "Cơ quan"),
+    "number": ("Số", "Số báo cáo"),
+    "date": ("Ngày", "Ngày báo cáo"),
+    "signer": ("Người ký",),
+}
 
 
 @dataclass
@@ -100,9 +161,11 @@ class ParsedForm:
         a record enters a form."""
         expected = RECORD_TYPES.get(self.kind)
         if type(record) is not expected:
-            raise TypeError(f"a {self.kind} form holds {expected and expected.__name__} records, not "
-                            f"{type(record).__name__}")
-        for issue in self.issues[self._issues_seen:]:
+            raise TypeError(
+                f"a {self.kind} form holds {expected and expected.__name__} records, not "
+                f"{type(record).__name__}"
+            )
+        for issue in self.issues[self._issues_seen :]:
             if issue.severity == "error" and issue.row and issue.sheet in (self.sheet, None):
                 self._error_rows.add(issue.row)
         self._issues_seen = len(self.issues)
@@ -119,8 +182,11 @@ class ParsedForm:
     def rejected(self) -> bool:
         """Whether the whole file is set aside."""
         spec = SPEC_BY_KIND.get(self.kind)
-        return self.kind == "unknown" or bool(self.errors and (spec is None or spec.per_unit)) or any(
-            i.code == "INT010" for i in self.issues)
+        return (
+            self.kind == "unknown"
+            or bool(self.errors and (spec is None or spec.per_unit))
+            or any(i.code == "INT010" for i in self.issues)
+        )
 
 
 def detect(sheets: list[Sheet]) -> tuple[FormSpec, Table] | None:
@@ -136,12 +202,21 @@ def parse_form(sheets: list[Sheet], campaign: Campaign) -> ParsedForm:
     """Detect which form ``sheets`` hold and read it with every validation rule of FORMS.md."""
     found = detect(sheets)
     if found is None:
-        return ParsedForm("unknown", issues=[Issue(
-            "INT007", "Không nhận ra biểu mẫu: không tìm thấy dòng tiêu đề của Phụ lục II, III, IV, dữ liệu xuất "
-                      "phần mềm chấm điểm hay danh sách/tiến độ khảo sát. Dùng đúng biểu mẫu của Sở Nội vụ.")])
+        return ParsedForm(
+            "unknown",
+            issues=[
+                Issue(
+                    "INT007",
+                    "Không nhận ra biểu mẫu: không tìm thấy dòng tiêu đề của Phụ lục II, III, IV, dữ liệu xuất "
+                    "phần mềm chấm điểm hay danh sách/tiến độ khảo sát. Dùng đúng biểu mẫu của Sở Nội vụ.",
+                )
+            ],
+        )
     spec, table = found
     form = ParsedForm(spec.kind, sheet=table.sheet)
-    form.issues += [i for sheet in sheets for i in sheet.issues if sheet.name == table.sheet or i.sheet is None]
+    form.issues += [
+        i for sheet in sheets for i in sheet.issues if sheet.name == table.sheet or i.sheet is None
+    ]
     _refuse_password_columns(table, form)
     if form.rejected:
         return form
@@ -149,14 +224,27 @@ def parse_form(sheets: list[Sheet], campaign: Campaign) -> ParsedForm:
         _read_unit_header(table, campaign, form)
         if form.rejected:
             return form
-    reader = {"appendix_ii": _appendix_ii, "appendix_iv": _appendix_iv, "portal_export": _portal_export,
-              "survey_roster": _survey_roster, "survey_progress": _survey_progress, "appendix_iii": _appendix_iii}
+    reader = {
+        "appendix_ii": _appendix_ii,
+        "appendix_iv": _appendix_iv,
+        "portal_export": _portal_export,
+        "survey_roster": _survey_roster,
+        "survey_progress": _survey_progress,
+        "appendix_iii": _appendix_iii,
+    }
     reader[spec.kind](table, campaign, form)
     return form
 
 
-def _issue(form: ParsedForm, table: Table, code: str, message: str, row: int | None = None,
-           field_name: str | None = None, severity: str = "error") -> None:
+def _issue(
+    form: ParsedForm,
+    table: Table,
+    code: str,
+    message: str,
+    row: int | None = None,
+    field_name: str | None = None,
+    severity: str = "error",
+) -> None:
     column = table.titles.get(field_name) if field_name else None
     cell = cell_ref(row, table.columns[field_name]) if row and field_name in table.columns else None
     form.issues.append(Issue(code, message, severity, table.sheet, row, column, cell))
@@ -165,10 +253,21 @@ def _issue(form: ParsedForm, table: Table, code: str, message: str, row: int | N
 def _refuse_password_columns(table: Table, form: ParsedForm) -> None:
     header = table.rows[table.header_row]
     for col, value in enumerate(header):
-        if any(fold(cell_text(value)) == t or fold(cell_text(value)).startswith(t + " ") for t in PASSWORD_TITLES):
-            form.issues.append(Issue("INT010", "Tệp có cột mật khẩu: không bao giờ gửi mật khẩu. Tệp bị từ chối và "
-                                               "không được lưu; xóa cột này rồi gửi lại.", "error", table.sheet,
-                                     table.header_row + 1, cell_text(value), cell_ref(table.header_row + 1, col)))
+        if any(
+            fold(cell_text(value)) == t or fold(cell_text(value)).startswith(t + " ") for t in PASSWORD_TITLES
+        ):
+            form.issues.append(
+                Issue(
+                    "INT010",
+                    "Tệp có cột mật khẩu: không bao giờ gửi mật khẩu. Tệp bị từ chối và "
+                    "không được lưu; xóa cột này rồi gửi lại.",
+                    "error",
+                    table.sheet,
+                    table.header_row + 1,
+                    cell_text(value),
+                    cell_ref(table.header_row + 1, col),
+                )
+            )
 
 
 def _read_unit_header(table: Table, campaign: Campaign, form: ParsedForm) -> None:
@@ -176,13 +275,25 @@ def _read_unit_header(table: Table, campaign: Campaign, form: ParsedForm) -> Non
     form.header = {k: cell_text(v) for k, v in header.items()}
     unit_text = form.header.get("unit")
     if not unit_text:
-        form.issues.append(Issue("INT008", "Thiếu dòng “Đơn vị:” ở phần đầu biểu mẫu (ghi tên hoặc mã đơn vị).",
-                                 "error", table.sheet))
+        form.issues.append(
+            Issue(
+                "INT008",
+                "Thiếu dòng “Đơn vị:” ở phần đầu biểu mẫu (ghi tên hoặc mã đơn vị).",
+                "error",
+                table.sheet,
+            )
+        )
         return
     unit = campaign.unit_for(cast(str, unit_text))
     if unit is None:
-        form.issues.append(Issue("INT009", f"Đơn vị “{unit_text}” không có trong danh sách đơn vị của chiến dịch.",
-                                 "error", table.sheet))
+        form.issues.append(
+            Issue(
+                "INT009",
+                f"Đơn vị “{unit_text}” không có trong danh sách đơn vị của chiến dịch.",
+                "error",
+                table.sheet,
+            )
+        )
         return
     form.unit_code = unit.code
     if "date" in header:
@@ -190,8 +301,14 @@ def _read_unit_header(table: Table, campaign: Campaign, form: ParsedForm) -> Non
             signed = parse_vn_date(header["date"])
             form.header["date"] = signed.isoformat() if signed else None
         except ValueError:
-            form.issues.append(Issue("INT012", f"Ngày “{cell_text(header['date'])}” không đúng dạng dd/mm/yyyy.",
-                                     "error", table.sheet))
+            form.issues.append(
+                Issue(
+                    "INT012",
+                    f"Ngày “{cell_text(header['date'])}” không đúng dạng dd/mm/yyyy.",
+                    "error",
+                    table.sheet,
+                )
+            )
 
 
 def _number(form: ParsedForm, table: Table, raw: object, row: int, field_name: str) -> Decimal | None:
@@ -209,8 +326,14 @@ def _row_unit(form: ParsedForm, table: Table, campaign: Campaign, values: dict, 
     """The unit a multi-unit row names, or None after reporting INT050."""
     unit = campaign.unit_for(cell_text(values.get("unit")))
     if unit is None:
-        _issue(form, table, "INT050", f"Mã đơn vị “{cell_text(values.get('unit'))}” không có trong chiến dịch.",
-               row, "unit")
+        _issue(
+            form,
+            table,
+            "INT050",
+            f"Mã đơn vị “{cell_text(values.get('unit'))}” không có trong chiến dịch.",
+            row,
+            "unit",
+        )
     return unit
 
 
@@ -219,8 +342,14 @@ def _moment(form: ParsedForm, table: Table, campaign: Campaign, values: dict, ro
     try:
         moment = parse_vn_datetime(values.get(field_name))
     except ValueError:
-        _issue(form, table, "INT051", f"Thời gian “{cell_text(values.get(field_name))}” không đúng dạng "
-                                      "dd/mm/yyyy HH:MM.", row, field_name)
+        _issue(
+            form,
+            table,
+            "INT051",
+            f"Thời gian “{cell_text(values.get(field_name))}” không đúng dạng dd/mm/yyyy HH:MM.",
+            row,
+            field_name,
+        )
         return _BAD
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=campaign.tz)
@@ -246,8 +375,14 @@ def _appendix_ii(table: Table, campaign: Campaign, form: ParsedForm) -> None:  #
         if len(form.issues) > known:  # a value that is not a number: already reported
             continue
         if maximum is not None and maximum != item.max_points:
-            _issue(form, table, "INT021", f"Điểm tối đa của {code} ghi {maximum}, Bảng 2 là {item.max_points}.", row,
-                   "max_points")
+            _issue(
+                form,
+                table,
+                "INT021",
+                f"Điểm tối đa của {code} ghi {maximum}, Bảng 2 là {item.max_points}.",
+                row,
+                "max_points",
+            )
         if not item.is_leaf:
             if score is not None:
                 scores[code] = score
@@ -258,40 +393,81 @@ def _appendix_ii(table: Table, campaign: Campaign, form: ParsedForm) -> None:  #
         seen.add(code)
         if item.method == "survey":
             if score is not None:
-                _issue(form, table, "INT023", f"{code} do Bộ Nội vụ chấm qua điều tra xã hội học, đơn vị không tự "
-                                              "chấm.", row, "score")
+                _issue(
+                    form,
+                    table,
+                    "INT023",
+                    f"{code} do Bộ Nội vụ chấm qua điều tra xã hội học, đơn vị không tự chấm.",
+                    row,
+                    "score",
+                )
             continue
         assigned = campaign.assignment_of.get(code)
         if assigned != form.unit_code:
-            _issue(form, table, "INT024", f"{code} không được giao cho đơn vị này (Phụ lục I giao cho "
-                                          f"{assigned}).", row, "criterion")
+            _issue(
+                form,
+                table,
+                "INT024",
+                f"{code} không được giao cho đơn vị này (Phụ lục I giao cho {assigned}).",
+                row,
+                "criterion",
+            )
             continue
         if score is None:
             _issue(form, table, "INT025", f"Thiếu điểm tự chấm của {code}.", row, "score")
             continue
         if not Decimal(0) <= score <= item.max_points:
-            _issue(form, table, "INT026", f"Điểm {score} của {code} ngoài khoảng 0–{item.max_points}.", row, "score")
+            _issue(
+                form,
+                table,
+                "INT026",
+                f"Điểm {score} của {code} ngoài khoảng 0–{item.max_points}.",
+                row,
+                "score",
+            )
             continue
         if item.step and (score / item.step) % 1 != 0:
-            _issue(form, table, "INT027", f"Điểm {score} của {code} không theo bước {item.step}.", row, "score")
+            _issue(
+                form, table, "INT027", f"Điểm {score} của {code} không theo bước {item.step}.", row, "score"
+            )
             continue
         evidence = cell_text(values.get("evidence")) or None
         explanation = cell_text(values.get("explanation")) or None
         if not evidence and not explanation:
-            _issue(form, table, "INT028", f"{code} không có tài liệu kiểm chứng và không có giải trình.", row,
-                   "evidence", severity="warning")
+            _issue(
+                form,
+                table,
+                "INT028",
+                f"{code} không có tài liệu kiểm chứng và không có giải trình.",
+                row,
+                "evidence",
+                severity="warning",
+            )
         scores[code] = score
-        form.keep(ReportScoreRecord(
-            row=row, criterion=code, score=score, evidence=evidence,
-            evidence_count=len([e for e in (evidence or "").split(";") if e.strip()]), explanation=explanation))
+        form.keep(
+            ReportScoreRecord(
+                row=row,
+                criterion=code,
+                score=score,
+                evidence=evidence,
+                evidence_count=len([e for e in (evidence or "").split(";") if e.strip()]),
+                explanation=explanation,
+            )
+        )
     for code, stated in scores.items():
         item = catalogue[code]
         if item.is_leaf:
             continue
         children = [scores[c] for c in _leaves_under(catalogue, code) if c in scores]
         if children and sum(children, Decimal(0)) != stated:
-            _issue(form, table, "INT029", f"Tổng của {code} ghi {stated}, cộng các mục con được "
-                                          f"{sum(children, Decimal(0))}.", None, "score")
+            _issue(
+                form,
+                table,
+                "INT029",
+                f"Tổng của {code} ghi {stated}, cộng các mục con được {sum(children, Decimal(0))}.",
+                None,
+                "score",
+            )
     if not form.records and not form.errors:
         _issue(form, table, "INT030", "Báo cáo không có điểm tự chấm nào.", None)
 
@@ -303,7 +479,13 @@ def _leaves_under(catalogue, code: str) -> list[str]:
 def _appendix_iv(table: Table, campaign: Campaign, form: ParsedForm) -> None:
     owned = set(campaign.area_owners.get(form.unit_code or "", []))
     if not owned:
-        _issue(form, table, "INT040", "Đơn vị không được giao lĩnh vực nào (Phụ lục I) nên không cử đầu mối.", None)
+        _issue(
+            form,
+            table,
+            "INT040",
+            "Đơn vị không được giao lĩnh vực nào (Phụ lục I) nên không cử đầu mối.",
+            None,
+        )
         return
     for row, values in table.records():
         name = cell_text(values.get("name"))
@@ -323,23 +505,51 @@ def _appendix_iv(table: Table, campaign: Campaign, form: ParsedForm) -> None:
             _issue(form, table, "INT042", _bad_email(email), row, "email")
             ok = False
         if phone and not PHONE.match(phone):
-            _issue(form, table, "INT043", f"Số điện thoại “{phone}” không hợp lệ (0xxxxxxxxx hoặc +84…).", row,
-                   "phone")
+            _issue(
+                form,
+                table,
+                "INT043",
+                f"Số điện thoại “{phone}” không hợp lệ (0xxxxxxxxx hoặc +84…).",
+                row,
+                "phone",
+            )
             ok = False
         bad = [a for a in areas if a not in owned]
         if not areas or bad:
-            _issue(form, table, "INT044", f"Lĩnh vực “{', '.join(bad) or '(trống)'}” không thuộc các lĩnh vực đơn vị "
-                                          f"phụ trách ({', '.join(sorted(owned, key=int))}).", row, "areas")
+            _issue(
+                form,
+                table,
+                "INT044",
+                f"Lĩnh vực “{', '.join(bad) or '(trống)'}” không thuộc các lĩnh vực đơn vị "
+                f"phụ trách ({', '.join(sorted(owned, key=int))}).",
+                row,
+                "areas",
+            )
             ok = False
         if ok and campaign.council.members and not campaign.council.has(name, email):
-            _issue(form, table, "INT045", f"{name} không có trong danh sách Hội đồng thẩm định "
-                                          f"({campaign.council.decision}).", row, "name", severity="warning")
+            _issue(
+                form,
+                table,
+                "INT045",
+                f"{name} không có trong danh sách Hội đồng thẩm định ({campaign.council.decision}).",
+                row,
+                "name",
+                severity="warning",
+            )
         if ok:
-            form.keep(NomineeRecord(
-                row=row, name=name, position=position, division=cell_text(values.get("division")) or None,
-                areas=tuple(areas), phone=phone or None, email=email,
-                council=fold(cell_text(values.get("council"))) in ("x", "co", "yes", "1"),
-                note=cell_text(values.get("note")) or None))
+            form.keep(
+                NomineeRecord(
+                    row=row,
+                    name=name,
+                    position=position,
+                    division=cell_text(values.get("division")) or None,
+                    areas=tuple(areas),
+                    phone=phone or None,
+                    email=email,
+                    council=fold(cell_text(values.get("council"))) in ("x", "co", "yes", "1"),
+                    note=cell_text(values.get("note")) or None,
+                )
+            )
 
 
 def _portal_export(table: Table, campaign: Campaign, form: ParsedForm) -> None:
@@ -358,10 +568,17 @@ def _portal_export(table: Table, campaign: Campaign, form: ParsedForm) -> None:
         if len(form.issues) > known:  # a value that is not a number or not a time: the row is refused
             continue
         status = fold(cell_text(values.get("status")))
-        form.keep(PortalScoreRecord(
-            row=row, unit=unit.code, criterion=code, score=score,
-            evidence_count=int(count) if count is not None else None,
-            status="submitted" if status in ("da nop", "submitted") else "draft", updated_at=updated))
+        form.keep(
+            PortalScoreRecord(
+                row=row,
+                unit=unit.code,
+                criterion=code,
+                score=score,
+                evidence_count=int(count) if count is not None else None,
+                status="submitted" if status in ("da nop", "submitted") else "draft",
+                updated_at=updated,
+            )
+        )
 
 
 def _bad_email(text: str) -> str:
@@ -383,13 +600,26 @@ def _survey_roster(table: Table, campaign: Campaign, form: ParsedForm) -> None:
             _issue(form, table, "INT052", f"Email {email} lặp lại trong danh sách.", row, "email")
             continue
         seen.add(email)
-        form.keep(SurveyRosterRecord(
-            row=row, name=cell_text(values.get("name")), position=cell_text(values.get("position")), unit=unit.code,
-            email=email, group=cell_text(values.get("group"))))
+        form.keep(
+            SurveyRosterRecord(
+                row=row,
+                name=cell_text(values.get("name")),
+                position=cell_text(values.get("position")),
+                unit=unit.code,
+                email=email,
+                group=cell_text(values.get("group")),
+            )
+        )
 
 
-SURVEY_STATUS = {"da hoan thanh": "completed", "completed": "completed", "dang tra loi": "in_progress",
-                 "in_progress": "in_progress", "chua tra loi": "not_started", "not_started": "not_started"}
+SURVEY_STATUS = {
+    "da hoan thanh": "completed",
+    "completed": "completed",
+    "dang tra loi": "in_progress",
+    "in_progress": "in_progress",
+    "chua tra loi": "not_started",
+    "not_started": "not_started",
+}
 
 
 def _survey_progress(table: Table, campaign: Campaign, form: ParsedForm) -> None:
@@ -397,16 +627,30 @@ def _survey_progress(table: Table, campaign: Campaign, form: ParsedForm) -> None
         email = cell_text(values.get("email")).lower()
         status = SURVEY_STATUS.get(fold(cell_text(values.get("status"))))
         if status is None:
-            _issue(form, table, "INT053", f"Trạng thái “{cell_text(values.get('status'))}” không hợp lệ.", row,
-                   "status")
+            _issue(
+                form,
+                table,
+                "INT053",
+                f"Trạng thái “{cell_text(values.get('status'))}” không hợp lệ.",
+                row,
+                "status",
+            )
             continue
         answered = _number(form, table, values.get("answered"), row, "answered")
         total = _number(form, table, values.get("total"), row, "total")
         completed_at = _moment(form, table, campaign, values, row, "completed_at")
         if completed_at is _BAD or answered is None or total is None:
             continue
-        form.keep(SurveyProgressRecord(row=row, email=email, status=status, answered=int(answered),
-                                       total=int(total), completed_at=completed_at))
+        form.keep(
+            SurveyProgressRecord(
+                row=row,
+                email=email,
+                status=status,
+                answered=int(answered),
+                total=int(total),
+                completed_at=completed_at,
+            )
+        )
 
 
 def _appendix_iii(table: Table, campaign: Campaign, form: ParsedForm) -> None:
@@ -414,7 +658,13 @@ def _appendix_iii(table: Table, campaign: Campaign, form: ParsedForm) -> None:
         unit = _row_unit(form, table, campaign, values, row)
         if unit is None:
             continue
-        form.keep(PortalAccountRecord(
-            row=row, unit=unit.code, login=cell_text(values.get("login")), scope=cell_text(values.get("scope")),
-            manager=cell_text(values.get("manager")), email=cell_text(values.get("email")).lower()))
-
+        form.keep(
+            PortalAccountRecord(
+                row=row,
+                unit=unit.code,
+                login=cell_text(values.get("login")),
+                scope=cell_text(values.get("scope")),
+                manager=cell_text(values.get("manager")),
+                email=cell_text(values.get("email")).lower(),
+            )
+        )

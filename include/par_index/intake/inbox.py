@@ -59,7 +59,11 @@ log = logging.getLogger(__name__)
 EPOCH = datetime.min.replace(tzinfo=UTC)
 SETTLE = timedelta(seconds=2)  # a file modified this recently may still be being written
 PARTIAL_GRACE = timedelta(minutes=10)  # a cut-off file this young may still be arriving
-STILL_ARRIVING = {"INT001", "INT071", "INT074"}  # how a half-copied workbook (no central directory) or CSV reads
+STILL_ARRIVING = {
+    "INT001",
+    "INT071",
+    "INT074",
+}  # how a half-copied workbook (no central directory) or CSV reads
 NAME_ENCODINGS = ("utf-8", "cp1258", "cp437")  # file names: UTF-8, else what Windows archives hold
 OFFICE_LOCKS = ("~$", ".~lock.")  # files Office and LibreOffice keep beside an open document
 UNLINK_AFTER_COMMIT = "par_index.inbox.unlink_after_commit"  # session.info: inbox originals moved out
@@ -84,7 +88,9 @@ class Intake:
     results: list[IntakeResult] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
     recheck_at: datetime | None = None
-    still_written: bool = False  # a file was being written to (not merely cut off): a closing phase waits for it
+    still_written: bool = (
+        False  # a file was being written to (not merely cut off): a closing phase waits for it
+    )
 
     def wait(self, name: str, until: datetime, written: bool = False) -> None:
         self.pending.append(name)
@@ -146,8 +152,13 @@ def inbox_fingerprint(campaign: Campaign) -> list[str]:
     return [hashlib.sha256(repr(entry).encode()).hexdigest()[:16] for entry in inbox_signature(campaign)]
 
 
-def ingest(session: Session, campaign: Campaign, phase: str | None = None, now: datetime | None = None,
-           partial_grace: timedelta = PARTIAL_GRACE) -> Intake:
+def ingest(
+    session: Session,
+    campaign: Campaign,
+    phase: str | None = None,
+    now: datetime | None = None,
+    partial_grace: timedelta = PARTIAL_GRACE,
+) -> Intake:
     """Read every new or changed inbox file of ``phase``'s forms (all forms when ``None``). Files no phase reads
     (unknown, unreadable, refused) are registered by whichever phase meets them first. One file's failure is that
     file's refusal, never the check's. A cut-off file is left for later while younger than ``partial_grace`` (a
@@ -155,7 +166,10 @@ def ingest(session: Session, campaign: Campaign, phase: str | None = None, now: 
     now = now or datetime.now(UTC)
     wanted = REGISTRY[phase].forms if phase else ALL_FORMS
     root = inbox_dir(campaign.id)
-    entries = {e.path_key: e for e in session.scalars(select(InboxEntry).where(InboxEntry.campaign_id == campaign.id))}
+    entries = {
+        e.path_key: e
+        for e in session.scalars(select(InboxEntry).where(InboxEntry.campaign_id == campaign.id))
+    }
     intake = Intake()
     for path in inbox_files(campaign):
         relative = path.relative_to(root)
@@ -165,8 +179,11 @@ def ingest(session: Session, campaign: Campaign, phase: str | None = None, now: 
         except OSError:  # removed while listing
             continue
         entry = entries.get(found.key)
-        if entry is not None and (entry.size_bytes, entry.mtime_ns) == (found.size, found.stat.st_mtime_ns) and (
-                entry.file_id is not None or entry.form_kind not in wanted):
+        if (
+            entry is not None
+            and (entry.size_bytes, entry.mtime_ns) == (found.size, found.stat.st_mtime_ns)
+            and (entry.file_id is not None or entry.form_kind not in wanted)
+        ):
             continue  # read before and unchanged: registered, or another phase's form
         if timedelta(0) <= now - found.arrived < SETTLE:
             intake.wait(found.name, found.arrived + SETTLE, written=True)
@@ -182,21 +199,38 @@ def ingest(session: Session, campaign: Campaign, phase: str | None = None, now: 
                 # another check noted this path at the same moment: look at what it noted and, when that leaves the
                 # file to this check (another phase's check only noted it as this phase's form), read it once more
                 session.expire_all()
-                entry = session.scalar(select(InboxEntry).where(InboxEntry.campaign_id == campaign.id,
-                                                                InboxEntry.path_key == found.key))
+                entry = session.scalar(
+                    select(InboxEntry).where(
+                        InboxEntry.campaign_id == campaign.id, InboxEntry.path_key == found.key
+                    )
+                )
                 if entry is not None:
                     entries[found.key] = entry
-                if attempt or (entry is not None and (entry.file_id is not None or entry.form_kind not in wanted)):
+                if attempt or (
+                    entry is not None and (entry.file_id is not None or entry.form_kind not in wanted)
+                ):
                     break
             except Exception as exc:  # noqa: BLE001 - one file never stops the others: it is refused with the reason
                 log.exception("Inbox file %s could not be taken in", found.name)
-                issue = Issue("INT070", f"Không xử lý được tệp do lỗi ngoài dự kiến ({type(exc).__name__}). Tệp chưa "
-                                        "được ghi nhận; mở lại, lưu và gửi lại, hoặc báo Sở Nội vụ nếu lỗi lặp lại.")
+                issue = Issue(
+                    "INT070",
+                    f"Không xử lý được tệp do lỗi ngoài dự kiến ({type(exc).__name__}). Tệp chưa "
+                    "được ghi nhận; mở lại, lưu và gửi lại, hoặc báo Sở Nội vụ nếu lỗi lặp lại.",
+                )
                 try:
                     with session.begin_nested():
                         refused = _refuse_unread(session, campaign, found, issue)
-                        entries[found.key] = _remember(session, campaign, entry, found, "unreadable", refused,
-                                                       refused.file_id, now, intake)
+                        entries[found.key] = _remember(
+                            session,
+                            campaign,
+                            entry,
+                            found,
+                            "unreadable",
+                            refused,
+                            refused.file_id,
+                            now,
+                            intake,
+                        )
                 except IntegrityError:
                     pass
                 break
@@ -223,9 +257,17 @@ class Found:
         return datetime.fromtimestamp(cast(os.stat_result, self.stat).st_mtime, UTC)
 
 
-def _remember(session: Session, campaign: Campaign, entry: InboxEntry | None, found: Found, kind: str,
-              result: IntakeResult | None, file_id: int | None, now: datetime,
-              intake: Intake) -> InboxEntry:
+def _remember(
+    session: Session,
+    campaign: Campaign,
+    entry: InboxEntry | None,
+    found: Found,
+    kind: str,
+    result: IntakeResult | None,
+    file_id: int | None,
+    now: datetime,
+    intake: Intake,
+) -> InboxEntry:
     """Note what the path held and became, so the next check passes it over until it changes; a refusal that
     the path held before (a half-copied file) is superseded by the file now read there."""
     if result is not None and entry is not None and entry.file_id is not None:
@@ -233,8 +275,11 @@ def _remember(session: Session, campaign: Campaign, entry: InboxEntry | None, fo
     if entry is None:
         entry = InboxEntry(campaign_id=campaign.id, path_key=found.key)
         session.add(entry)
-    entry.display_name, entry.size_bytes, entry.mtime_ns = (found.name, found.size,
-                                                               cast(os.stat_result, found.stat).st_mtime_ns)
+    entry.display_name, entry.size_bytes, entry.mtime_ns = (
+        found.name,
+        found.size,
+        cast(os.stat_result, found.stat).st_mtime_ns,
+    )
     entry.form_kind, entry.file_id, entry.checked_at = kind, file_id, now
     session.flush()  # a check that noted the same path at the same moment makes this fail, with nothing counted
     if result is not None:
@@ -242,21 +287,39 @@ def _remember(session: Session, campaign: Campaign, entry: InboxEntry | None, fo
     return entry
 
 
-def _take(session: Session, campaign: Campaign, found: Found, wanted: AbstractSet[str], now: datetime,
-          intake: Intake, partial_grace: timedelta) -> tuple[str, IntakeResult | None, int | None] | None:
+def _take(
+    session: Session,
+    campaign: Campaign,
+    found: Found,
+    wanted: AbstractSet[str],
+    now: datetime,
+    intake: Intake,
+    partial_grace: timedelta,
+) -> tuple[str, IntakeResult | None, int | None] | None:
     """Read one new or changed file: ``(kind, what this check registered, the received file it is)``; nothing
     registered when it is another phase's form, or the same content under the same name was already; ``None``
     when it is left for later (still being written, or cut off and young)."""
     if found.size > MAX_FILE_BYTES:  # refused from its size alone: never read, hashed or archived
         megabytes = f"{found.size / 1024 / 1024:,.0f}".replace(",", ".")
-        result = _refuse_unread(session, campaign, found, Issue(
-            "INT003", f"Tệp quá lớn ({megabytes} MB); giới hạn {MAX_FILE_BYTES // 1024 // 1024} MB. Tệp không được "
-                      "đọc hay lưu trữ."))
+        result = _refuse_unread(
+            session,
+            campaign,
+            found,
+            Issue(
+                "INT003",
+                f"Tệp quá lớn ({megabytes} MB); giới hạn {MAX_FILE_BYTES // 1024 // 1024} MB. Tệp không được "
+                "đọc hay lưu trữ.",
+            ),
+        )
         return "unreadable", result, result.file_id
     digest = sha256_of(found.path)
-    existing = session.scalar(select(ReceivedFile).where(ReceivedFile.campaign_id == campaign.id,
-                                                         ReceivedFile.sha256 == digest,
-                                                         ReceivedFile.original_name == found.name))
+    existing = session.scalar(
+        select(ReceivedFile).where(
+            ReceivedFile.campaign_id == campaign.id,
+            ReceivedFile.sha256 == digest,
+            ReceivedFile.original_name == found.name,
+        )
+    )
     if existing is not None:  # the same file touched again
         return existing.form_kind or "unknown", None, existing.id
     try:
@@ -264,7 +327,10 @@ def _take(session: Session, campaign: Campaign, found: Found, wanted: AbstractSe
     except UnreadableFile as exc:
         form = ParsedForm("unreadable", issues=[exc.issue])
     after = found.path.stat()
-    if (after.st_size, after.st_mtime_ns) != (found.size, cast(os.stat_result, found.stat).st_mtime_ns):  # written to while being read
+    if (after.st_size, after.st_mtime_ns) != (
+        found.size,
+        cast(os.stat_result, found.stat).st_mtime_ns,
+    ):  # written to while being read
         intake.wait(found.name, now + SETTLE, written=True)
         return None
     if {i.code for i in form.issues} & STILL_ARRIVING and now - found.arrived < partial_grace:
@@ -273,27 +339,57 @@ def _take(session: Session, campaign: Campaign, found: Found, wanted: AbstractSe
     if form.kind in ALL_FORMS and form.kind not in wanted:
         return form.kind, None, None
     if found.name_encoding:
-        form.issues.append(Issue("INT073", "Tên tệp không ở mã UTF-8 (thường do giải nén tệp .zip tạo trên "
-                                           f"Windows); đã đọc theo bảng mã {found.name_encoding}: “{found.name}”.",
-                                 "warning"))
+        form.issues.append(
+            Issue(
+                "INT073",
+                "Tên tệp không ở mã UTF-8 (thường do giải nén tệp .zip tạo trên "
+                f"Windows); đã đọc theo bảng mã {found.name_encoding}: “{found.name}”.",
+                "warning",
+            )
+        )
     source: Path | None = found.path
     if any(i.code == "INT010" for i in form.issues):  # passwords: out of the inbox, never archived
         target = _quarantine(session, campaign, found, digest)
-        form.issues.append(Issue("INT072", f"Tệp đã được chuyển khỏi hộp thư đến vào {target} (chỉ quản trị viên đọc "
-                                           "được, không lưu trữ, không sao lưu). Xóa tệp đó khi đã xử lý xong.",
-                                 "warning"))
+        form.issues.append(
+            Issue(
+                "INT072",
+                f"Tệp đã được chuyển khỏi hộp thư đến vào {target} (chỉ quản trị viên đọc "
+                "được, không lưu trữ, không sao lưu). Xóa tệp đó khi đã xử lý xong.",
+                "warning",
+            )
+        )
         source = None
-    result = _register(session, campaign, found.name, found.path.suffix.lower(), digest, found.size, found.arrived,
-                       form, source)
+    result = _register(
+        session,
+        campaign,
+        found.name,
+        found.path.suffix.lower(),
+        digest,
+        found.size,
+        found.arrived,
+        form,
+        source,
+    )
     return form.kind, result, result.file_id
 
 
 def _refuse_unread(session: Session, campaign: Campaign, found: Found, issue: Issue) -> IntakeResult:
     """Record a file refused before its content could be read: its name, size and the reason; nothing archived.
     A digest of its path, size and time stands in for the SHA-256 never computed."""
-    digest = hashlib.sha256(f"{found.key}:{found.size}:{cast(os.stat_result, found.stat).st_mtime_ns}:{issue.code}".encode()).hexdigest()
-    return _register(session, campaign, found.name, found.path.suffix.lower(), digest, found.size, found.arrived,
-                     ParsedForm("unreadable", issues=[issue]), None)
+    digest = hashlib.sha256(
+        f"{found.key}:{found.size}:{cast(os.stat_result, found.stat).st_mtime_ns}:{issue.code}".encode()
+    ).hexdigest()
+    return _register(
+        session,
+        campaign,
+        found.name,
+        found.path.suffix.lower(),
+        digest,
+        found.size,
+        found.arrived,
+        ParsedForm("unreadable", issues=[issue]),
+        None,
+    )
 
 
 def _quarantine(session: Session, campaign: Campaign, found: Found, digest: str) -> Path:
@@ -331,15 +427,23 @@ def _supersede_refusal(session: Session, previous_id: int, new_id: int) -> None:
         previous.status, previous.superseded_by = "superseded", new_id
 
 
-def ingest_feed(session: Session, campaign: Campaign, feed: str, columns: list[str], rows: list[list[object]],
-                fetched_at: datetime) -> IntakeResult | None:
+def ingest_feed(
+    session: Session,
+    campaign: Campaign,
+    feed: str,
+    columns: list[str],
+    rows: list[list[object]],
+    fetched_at: datetime,
+) -> IntakeResult | None:
     """Store a feed's records like a received file: a canonical JSON snapshot (SHA-256, archived), read by the
     same reader as the matching export. The same snapshot twice changes nothing."""
-    content = json.dumps({"columns": columns, "rows": rows}, ensure_ascii=False, sort_keys=True,
-                         default=str).encode()
+    content = json.dumps(
+        {"columns": columns, "rows": rows}, ensure_ascii=False, sort_keys=True, default=str
+    ).encode()
     digest = hashlib.sha256(content).hexdigest()
-    if session.scalar(select(ReceivedFile.id).where(ReceivedFile.campaign_id == campaign.id,
-                                                    ReceivedFile.sha256 == digest)):
+    if session.scalar(
+        select(ReceivedFile.id).where(ReceivedFile.campaign_id == campaign.id, ReceivedFile.sha256 == digest)
+    ):
         return None
     form = parse_form([fix_legacy_text(Sheet(feed, [list(columns), *rows]))], campaign)
     name = f"{feed} ({vn_datetime(fetched_at.astimezone(campaign.tz))})"
@@ -348,15 +452,26 @@ def ingest_feed(session: Session, campaign: Campaign, feed: str, columns: list[s
     snapshot.write_bytes(content)
     try:
         with session.begin_nested():  # another task may register the same content at the same moment
-            return _register(session, campaign, name, ".json", digest, len(content), fetched_at, form, snapshot)
+            return _register(
+                session, campaign, name, ".json", digest, len(content), fetched_at, form, snapshot
+            )
     except IntegrityError:
         return None
     finally:
         snapshot.unlink(missing_ok=True)
 
 
-def _register(session: Session, campaign: Campaign, name: str, suffix: str, digest: str, size: int,
-              arrived: datetime, form: ParsedForm, source: Path | None) -> IntakeResult:
+def _register(
+    session: Session,
+    campaign: Campaign,
+    name: str,
+    suffix: str,
+    digest: str,
+    size: int,
+    arrived: datetime,
+    form: ParsedForm,
+    source: Path | None,
+) -> IntakeResult:
     """Record a received file and what it holds; its original is copied (streamed) from ``source`` into the
     archive under its SHA-256, unless there is none to keep (refused unread, or holding passwords)."""
     archived = ""
@@ -366,16 +481,33 @@ def _register(session: Session, campaign: Campaign, name: str, suffix: str, dige
             copy_whole(source, target)
         archived = target.name
     row = ReceivedFile(
-        campaign_id=campaign.id, sha256=digest, original_name=name[:512], archived_as=archived,
-        size_bytes=size, arrived_at=arrived, registered_at=datetime.now(UTC),
-        form_kind=form.kind, unit_code=form.unit_code, status="rejected" if form.rejected else "accepted",
+        campaign_id=campaign.id,
+        sha256=digest,
+        original_name=name[:512],
+        archived_as=archived,
+        size_bytes=size,
+        arrived_at=arrived,
+        registered_at=datetime.now(UTC),
+        form_kind=form.kind,
+        unit_code=form.unit_code,
+        status="rejected" if form.rejected else "accepted",
         header=form.header or None,
     )
     session.add(row)
     session.flush()
     for issue in form.issues:
-        session.add(IntakeIssue(file_id=row.id, severity=issue.severity, code=issue.code, sheet=issue.sheet,
-                                row=issue.row, column=issue.column, cell=issue.cell, message=issue.message))
+        session.add(
+            IntakeIssue(
+                file_id=row.id,
+                severity=issue.severity,
+                code=issue.code,
+                sheet=issue.sheet,
+                row=issue.row,
+                column=issue.column,
+                cell=issue.cell,
+                message=issue.message,
+            )
+        )
     if row.status == "accepted":
         _apply(session, campaign, row, form)
     return IntakeResult(row.id, row.original_name, form.kind, form.unit_code, row.status, form.issues)
@@ -383,10 +515,17 @@ def _register(session: Session, campaign: Campaign, name: str, suffix: str, dige
 
 def _apply(session: Session, campaign: Campaign, row: ReceivedFile, form: ParsedForm) -> None:
     """Make ``row`` the current file of its kind (and unit) unless a newer one already is."""
-    previous = session.scalars(select(ReceivedFile).where(
-        ReceivedFile.campaign_id == campaign.id, ReceivedFile.form_kind == row.form_kind,
-        ReceivedFile.unit_code.is_(row.unit_code) if row.unit_code is None else ReceivedFile.unit_code == row.unit_code,
-        ReceivedFile.status == "accepted", ReceivedFile.id != row.id)).all()
+    previous = session.scalars(
+        select(ReceivedFile).where(
+            ReceivedFile.campaign_id == campaign.id,
+            ReceivedFile.form_kind == row.form_kind,
+            ReceivedFile.unit_code.is_(row.unit_code)
+            if row.unit_code is None
+            else ReceivedFile.unit_code == row.unit_code,
+            ReceivedFile.status == "accepted",
+            ReceivedFile.id != row.id,
+        )
+    ).all()
     newer = [p for p in previous if p.arrived_at > row.arrived_at]
     if newer:
         row.status = "superseded"
@@ -414,45 +553,116 @@ def _store_records(session: Session, campaign: Campaign, row: ReceivedFile, form
     if form.kind == "appendix_iv":
         session.execute(delete(Nominee).where(Nominee.campaign_id == cid, Nominee.unit_code == row.unit_code))
         for nominee in _typed(form, NomineeRecord):
-            session.add(Nominee(campaign_id=cid, unit_code=row.unit_code, file_id=row.id, full_name=nominee.name,
-                                position=nominee.position, division=nominee.division, areas=list(nominee.areas), phone=nominee.phone,
-                                email=nominee.email, council_member=nominee.council, note=nominee.note))
+            session.add(
+                Nominee(
+                    campaign_id=cid,
+                    unit_code=row.unit_code,
+                    file_id=row.id,
+                    full_name=nominee.name,
+                    position=nominee.position,
+                    division=nominee.division,
+                    areas=list(nominee.areas),
+                    phone=nominee.phone,
+                    email=nominee.email,
+                    council_member=nominee.council,
+                    note=nominee.note,
+                )
+            )
     elif form.kind == "appendix_ii":
-        session.execute(delete(Score).where(Score.campaign_id == cid, Score.source == "report",
-                                            Score.unit_code == row.unit_code))
+        session.execute(
+            delete(Score).where(
+                Score.campaign_id == cid, Score.source == "report", Score.unit_code == row.unit_code
+            )
+        )
         signed = _signed_at(campaign, form) or row.arrived_at
         for score in _typed(form, ReportScoreRecord):
-            session.add(Score(campaign_id=cid, source="report", unit_code=row.unit_code, criterion_code=score.criterion,
-                              score=score.score, evidence=score.evidence, evidence_count=score.evidence_count,
-                              explanation=score.explanation, status="signed", updated_at=signed, file_id=row.id))
+            session.add(
+                Score(
+                    campaign_id=cid,
+                    source="report",
+                    unit_code=row.unit_code,
+                    criterion_code=score.criterion,
+                    score=score.score,
+                    evidence=score.evidence,
+                    evidence_count=score.evidence_count,
+                    explanation=score.explanation,
+                    status="signed",
+                    updated_at=signed,
+                    file_id=row.id,
+                )
+            )
     elif form.kind == "portal_export":
         session.execute(delete(Score).where(Score.campaign_id == cid, Score.source == "portal"))
         latest: dict[tuple[str, str], PortalScoreRecord] = {}
         count: Counter = Counter()
-        for entry in _typed(form, PortalScoreRecord):  # the export may list a key twice: keep the latest, count the rows
+        for entry in _typed(
+            form, PortalScoreRecord
+        ):  # the export may list a key twice: keep the latest, count the rows
             key = (entry.unit, entry.criterion)
             count[key] += 1
             if key not in latest or (entry.updated_at or EPOCH) >= (latest[key].updated_at or EPOCH):
                 latest[key] = entry
         for key, entry in latest.items():
-            session.add(Score(campaign_id=cid, source="portal", unit_code=entry.unit, criterion_code=entry.criterion,
-                              score=entry.score, evidence_count=entry.evidence_count, status=entry.status,
-                              updated_at=entry.updated_at, duplicates=count[key], file_id=row.id))
+            session.add(
+                Score(
+                    campaign_id=cid,
+                    source="portal",
+                    unit_code=entry.unit,
+                    criterion_code=entry.criterion,
+                    score=entry.score,
+                    evidence_count=entry.evidence_count,
+                    status=entry.status,
+                    updated_at=entry.updated_at,
+                    duplicates=count[key],
+                    file_id=row.id,
+                )
+            )
     elif form.kind == "survey_roster":
         session.execute(delete(SurveyRespondent).where(SurveyRespondent.campaign_id == cid))
         for respondent in _typed(form, SurveyRosterRecord):
-            session.add(SurveyRespondent(campaign_id=cid, email=respondent.email, full_name=respondent.name, position=respondent.position,
-                                         unit_code=respondent.unit, group=respondent.group, file_id=row.id))
+            session.add(
+                SurveyRespondent(
+                    campaign_id=cid,
+                    email=respondent.email,
+                    full_name=respondent.name,
+                    position=respondent.position,
+                    unit_code=respondent.unit,
+                    group=respondent.group,
+                    file_id=row.id,
+                )
+            )
     elif form.kind == "appendix_iii":
         session.execute(delete(PortalAccount).where(PortalAccount.campaign_id == cid))
-        for account in {account.login: account for account in _typed(form, PortalAccountRecord) if account.login}.values():
-            session.add(PortalAccount(campaign_id=cid, login=account.login, unit_code=account.unit, scope=account.scope or None,
-                                      manager=account.manager or None, email=account.email or None, file_id=row.id))
+        for account in {
+            account.login: account for account in _typed(form, PortalAccountRecord) if account.login
+        }.values():
+            session.add(
+                PortalAccount(
+                    campaign_id=cid,
+                    login=account.login,
+                    unit_code=account.unit,
+                    scope=account.scope or None,
+                    manager=account.manager or None,
+                    email=account.email or None,
+                    file_id=row.id,
+                )
+            )
     elif form.kind == "survey_progress":
         session.execute(delete(SurveyProgress).where(SurveyProgress.campaign_id == cid))
-        for progress in {progress.email: progress for progress in _typed(form, SurveyProgressRecord)}.values():
-            session.add(SurveyProgress(campaign_id=cid, email=progress.email, status=progress.status, answered=progress.answered,
-                                       total=progress.total, completed_at=progress.completed_at, file_id=row.id))
+        for progress in {
+            progress.email: progress for progress in _typed(form, SurveyProgressRecord)
+        }.values():
+            session.add(
+                SurveyProgress(
+                    campaign_id=cid,
+                    email=progress.email,
+                    status=progress.status,
+                    answered=progress.answered,
+                    total=progress.total,
+                    completed_at=progress.completed_at,
+                    file_id=row.id,
+                )
+            )
 
 
 def _typed(form: ParsedForm, kind: type[R]) -> list[R]:

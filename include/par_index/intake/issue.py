@@ -27,6 +27,10 @@ class Issue:
 
 def location(sheet: str | None, row: int | None, column: str | None, cell: str | None) -> str:
     """“trang Biểu mẫu, ô E8, cột “Điểm tự chấm”” — where a problem is, as a clerk finds it in Excel."""
-    parts = [f"trang {sheet}" if sheet else "", f"ô {cell}" if cell else "",
-             f"dòng {row}" if row and not cell else "", f"cột “{column}”" if column else ""]
+    parts = [
+        f"trang {sheet}" if sheet else "",
+        f"ô {cell}" if cell else "",
+        f"dòng {row}" if row and not cell else "",
+        f"cột “{column}”" if column else "",
+    ]
     return ", ".join(p for p in parts if p)

@@ -35,20 +35,80 @@ from typing import Any
 
 # TCVN3 (TCVN 5712:1993, VN3): one byte per accented letter; no capitals with tone marks (see above).
 _TCVN3_LETTERS = {
-    "¡": "Ă", "¢": "Â", "£": "Ê", "¤": "Ô", "¥": "Ơ", "¦": "Ư", "§": "Đ",
-    "¨": "ă", "©": "â", "ª": "ê", "«": "ô", "¬": "ơ", "\u00ad": "ư", "®": "đ",
-    "µ": "à", "¶": "ả", "·": "ã", "¸": "á", "¹": "ạ",
-    "»": "ằ", "¼": "ẳ", "½": "ẵ", "¾": "ắ", "Æ": "ặ",
-    "Ç": "ầ", "È": "ẩ", "É": "ẫ", "Ê": "ấ", "Ë": "ậ",
-    "Ì": "è", "Î": "ẻ", "Ï": "ẽ", "Ð": "é", "Ñ": "ẹ",
-    "Ò": "ề", "Ó": "ể", "Ô": "ễ", "Õ": "ế", "Ö": "ệ",
-    "×": "ì", "Ø": "ỉ", "Ü": "ĩ", "Ý": "í", "Þ": "ị",
-    "ß": "ò", "á": "ỏ", "â": "õ", "ã": "ó", "ä": "ọ",
-    "å": "ồ", "æ": "ổ", "ç": "ỗ", "è": "ố", "é": "ộ",
-    "ê": "ờ", "ë": "ở", "ì": "ỡ", "í": "ớ", "î": "ợ",
-    "ï": "ù", "ñ": "ủ", "ò": "ũ", "ó": "ú", "ô": "ụ",
-    "õ": "ừ", "ö": "ử", "÷": "ữ", "ø": "ứ", "ù": "ự",
-    "ú": "ỳ", "û": "ỷ", "ü": "ỹ", "ý": "ý", "þ": "ỵ",
+    "¡": "Ă",
+    "¢": "Â",
+    "£": "Ê",
+    "¤": "Ô",
+    "¥": "Ơ",
+    "¦": "Ư",
+    "§": "Đ",
+    "¨": "ă",
+    "©": "â",
+    "ª": "ê",
+    "«": "ô",
+    "¬": "ơ",
+    "\u00ad": "ư",
+    "®": "đ",
+    "µ": "à",
+    "¶": "ả",
+    "·": "ã",
+    "¸": "á",
+    "¹": "ạ",
+    "»": "ằ",
+    "¼": "ẳ",
+    "½": "ẵ",
+    "¾": "ắ",
+    "Æ": "ặ",
+    "Ç": "ầ",
+    "È": "ẩ",
+    "É": "ẫ",
+    "Ê": "ấ",
+    "Ë": "ậ",
+    "Ì": "è",
+    "Î": "ẻ",
+    "Ï": "ẽ",
+    "Ð": "é",
+    "Ñ": "ẹ",
+    "Ò": "ề",
+    "Ó": "ể",
+    "Ô": "ễ",
+    "Õ": "ế",
+    "Ö": "ệ",
+    "×": "ì",
+    "Ø": "ỉ",
+    "Ü": "ĩ",
+    "Ý": "í",
+    "Þ": "ị",
+    "ß": "ò",
+    "á": "ỏ",
+    "â": "õ",
+    "ã": "ó",
+    "ä": "ọ",
+    "å": "ồ",
+    "æ": "ổ",
+    "ç": "ỗ",
+    "è": "ố",
+    "é": "ộ",
+    "ê": "ờ",
+    "ë": "ở",
+    "ì": "ỡ",
+    "í": "ớ",
+    "î": "ợ",
+    "ï": "ù",
+    "ñ": "ủ",
+    "ò": "ũ",
+    "ó": "ú",
+    "ô": "ụ",
+    "õ": "ừ",
+    "ö": "ử",
+    "÷": "ữ",
+    "ø": "ứ",
+    "ù": "ự",
+    "ú": "ỳ",
+    "û": "ỷ",
+    "ü": "ỹ",
+    "ý": "ý",
+    "þ": "ỵ",
 }
 
 # VNI Windows: a base letter followed by a mark character; a few letters are single characters.
@@ -58,8 +118,36 @@ _VNI_BREVE_TONES = {"ê": "", "è": "\u0300", "é": "\u0301", "ú": "\u0309", "�
 _VNI_SINGLE = {"ô": "ơ", "ö": "ư", "ñ": "đ", "ì": "ì", "í": "í", "æ": "ỉ", "ó": "ĩ", "ò": "ị", "î": "ỵ"}
 
 # Vietnamese syllables: initial consonant, rime (medial + nucleus + final), one tone mark.
-_INITIALS = ("ngh", "ng", "gh", "gi", "ch", "kh", "nh", "ph", "qu", "th", "tr",
-             "b", "c", "d", "đ", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "")
+_INITIALS = (
+    "ngh",
+    "ng",
+    "gh",
+    "gi",
+    "ch",
+    "kh",
+    "nh",
+    "ph",
+    "qu",
+    "th",
+    "tr",
+    "b",
+    "c",
+    "d",
+    "đ",
+    "g",
+    "h",
+    "k",
+    "l",
+    "m",
+    "n",
+    "p",
+    "r",
+    "s",
+    "t",
+    "v",
+    "x",
+    "",
+)
 _FINALS_BY_NUCLEUS = {
     "a": ("", "i", "o", "u", "y", "m", "n", "ng", "nh", "p", "t", "c", "ch"),
     "ă": ("m", "n", "ng", "p", "t", "c", "k"),  # k: Đắk Lắk
@@ -91,24 +179,28 @@ _RIMES = frozenset(n + f for n, finals in _FINALS_BY_NUCLEUS.items() for f in fi
 _VI_VOWELS = frozenset("aăâeêioôơuưy")
 _VI_LETTERS = frozenset("abcdeghiklmnopqrstuvxyăâđêôơư")
 # Rimes that end in a glide (ai, ao, âu, iêu, ươi…): the tone never sits on that glide.
-_GLIDE_RIMES = frozenset(r for r in _RIMES if len(r) > 1 and set(r) <= _VI_VOWELS and r[-1] in "iyou"
-                         and r != "uy")
+_GLIDE_RIMES = frozenset(
+    r for r in _RIMES if len(r) > 1 and set(r) <= _VI_VOWELS and r[-1] in "iyou" and r != "uy"
+)
 _STOPS = ("p", "t", "c", "ch", "k")
 _FINALS = frozenset(("m", "n", "ng", "nh", *_STOPS))
 _CONSONANTS = re.compile("[bcdghklmnpqrstvxđ]+")
 _TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
 _STOP_TONES = frozenset("\u0301\u0323")  # sắc, nặng
 
-_VI_ACCENTED = frozenset(unicodedata.normalize("NFC", b + m) for b in "aăâeêioôơuưy"
-                         for m in ("", *sorted(_TONES))) | {"đ"}
+_VI_ACCENTED = frozenset(
+    unicodedata.normalize("NFC", b + m) for b in "aăâeêioôơuưy" for m in ("", *sorted(_TONES))
+) | {"đ"}
 # Vietnamese letters that no 8-bit font produces: a cell holding one was typed in Unicode.
 _UNICODE_ONLY = frozenset(ch for c in _VI_ACCENTED for ch in (c, c.upper()) if ord(ch) > 0xFF)
 
 _TCVN3_CODES = frozenset(_TCVN3_LETTERS)
 _TCVN3_LOWER = frozenset(k for k, v in _TCVN3_LETTERS.items() if v.islower())
 _TCVN3_SYMBOLS = frozenset(k for k in _TCVN3_LETTERS if not k.isalpha()) | {"µ", "ª"}
-_VNI_CODES = frozenset({*_VNI_TONES, *_VNI_HAT_TONES, *_VNI_BREVE_TONES, *_VNI_SINGLE}
-                       | {c.upper() for c in (*_VNI_TONES, *_VNI_HAT_TONES, *_VNI_BREVE_TONES, *_VNI_SINGLE)})
+_VNI_CODES = frozenset(
+    {*_VNI_TONES, *_VNI_HAT_TONES, *_VNI_BREVE_TONES, *_VNI_SINGLE}
+    | {c.upper() for c in (*_VNI_TONES, *_VNI_HAT_TONES, *_VNI_BREVE_TONES, *_VNI_SINGLE)}
+)
 _MICRO_UNIT = re.compile(r"µ[A-Za-z]{1,3}")  # µm, µg: a unit, not TCVN3 "à"
 
 _NO_BREAK_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " "})
@@ -175,8 +267,13 @@ def from_tcvn3(text: str) -> str:
     others = []  # per word: its other letters in capitals and in lower case, and whether it has a code
     for start, end in spans:
         letters = [_TCVN3_LETTERS.get(c, c) for c in text[start:end] if c not in _TCVN3_LOWER]
-        others.append((sum(c.isupper() for c in letters), sum(c.islower() for c in letters),
-                       any(c in _TCVN3_CODES for c in text[start:end])))
+        others.append(
+            (
+                sum(c.isupper() for c in letters),
+                sum(c.islower() for c in letters),
+                any(c in _TCVN3_CODES for c in text[start:end]),
+            )
+        )
     coded = [i for i, (*_, has_code) in enumerate(others) if has_code]
     out, last = [], 0
     for index, ((start, end), (up, low, _)) in enumerate(zip(spans, others, strict=True)):
@@ -223,7 +320,7 @@ def is_syllable(word: str) -> bool:
     for initial in _INITIALS:
         if not base.startswith(initial):
             continue
-        rime = base[len(initial):]
+        rime = base[len(initial) :]
         if initial == "qu":
             known = rime and (rime in _RIMES or "u" + rime in _RIMES or "o" + rime in _RIMES)
         else:
@@ -245,8 +342,13 @@ def _tone_marks(text: str) -> int:
 
 def _foreign(word: str) -> bool:
     """A plain word in lower or title case, with a vowel, that is not a Vietnamese syllable (website, Office)."""
-    return (word.isascii() and len(word) > 1 and word[1:].islower() and any(c in "aeiouy" for c in word.lower())
-            and not is_syllable(word))
+    return (
+        word.isascii()
+        and len(word) > 1
+        and word[1:].islower()
+        and any(c in "aeiouy" for c in word.lower())
+        and not is_syllable(word)
+    )
 
 
 def _foreign_shape(word: str) -> bool:
@@ -295,7 +397,7 @@ def _clean(text: str) -> str:
     text = _ZERO_WIDTH.sub("", text.translate(_NO_BREAK_SPACES))
 
     def joiner(match: re.Match) -> str:
-        before, after = text[match.start() - 1: match.start()], text[match.end(): match.end() + 1]
+        before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
         return match.group() if _needs_joiner(before) and _needs_joiner(after) else ""
 
     return _JOINERS.sub(joiner, text)
@@ -309,9 +411,11 @@ def _needs_joiner(ch: str) -> bool:
 
 
 # UTF-8 read as Windows-1252/Latin-1: each byte became one character; U+FFFD stands for an undefined byte.
-_BYTE_OF = {chr(b): b for b in range(0x80, 0x100)} | {
-    bytes([b]).decode("cp1252"): b for b in range(0x80, 0xA0) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
-} | {"\ufffd": 0x81}
+_BYTE_OF = (
+    {chr(b): b for b in range(0x80, 0x100)}
+    | {bytes([b]).decode("cp1252"): b for b in range(0x80, 0xA0) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
+    | {"\ufffd": 0x81}
+)
 _BYTE_RUN = re.compile("[" + "".join(sorted(_BYTE_OF)) + "]{2,}")
 _UTF8_LETTER = re.compile(rb"[\xc3-\xc6][\x80-\xbf]|\xe1[\xba\xbb][\x80-\xbf]")
 
@@ -354,8 +458,16 @@ def decode(text: str) -> tuple[str, str | None]:
         for rank, (name, codes, symbols, word, convert) in enumerate(_CANDIDATES):
             converted = convert(clean)
             unused = sum(1 for ch in clean if 0x80 <= ord(ch) <= 0xFF and ch not in codes)
-            readings.append((_weigh(clean, codes, word, symbols), -unused, -_tone_marks(converted), -rank,
-                             name, converted))
+            readings.append(
+                (
+                    _weigh(clean, codes, word, symbols),
+                    -unused,
+                    -_tone_marks(converted),
+                    -rank,
+                    name,
+                    converted,
+                )
+            )
         weight, *_, name, converted = max(readings, key=lambda r: r[:4])
         if weight > 0:
             return converted, name

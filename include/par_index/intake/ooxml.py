@@ -16,9 +16,11 @@ from par_index.intake.issue import Issue
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed size of one member
 MAX_MEMBERS = 5000
-NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-      "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-      "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
 
 
 @dataclass
@@ -32,31 +34,45 @@ def inspect(archive: zipfile.ZipFile) -> PackageChecks:
     checks = PackageChecks()
     infos = archive.infolist()
     total = sum(i.file_size for i in infos)
-    if len(infos) > MAX_MEMBERS or total > MAX_UNZIPPED_BYTES or any(
+    if (
+        len(infos) > MAX_MEMBERS
+        or total > MAX_UNZIPPED_BYTES
+        or any(
             i.compress_size and i.file_size > 10 * 1024 * 1024 and i.file_size / i.compress_size > MAX_RATIO
-            for i in infos):
-        checks.refusal = Issue("INT006", "Tệp nén có nội dung giải nén quá lớn hoặc bất thường (nghi tệp độc hại); "
-                                         "từ chối.")
+            for i in infos
+        )
+    ):
+        checks.refusal = Issue(
+            "INT006", "Tệp nén có nội dung giải nén quá lớn hoặc bất thường (nghi tệp độc hại); từ chối."
+        )
         return checks
     names = {i.filename for i in infos}
     if "xl/workbook.xml" not in names:
-        checks.refusal = Issue("INT001", "Tệp không mở được: không phải tệp Excel .xlsx hợp lệ (thiếu "
-                                         "xl/workbook.xml).")
+        checks.refusal = Issue(
+            "INT001", "Tệp không mở được: không phải tệp Excel .xlsx hợp lệ (thiếu xl/workbook.xml)."
+        )
         return checks
     for info in infos:
         if info.filename.endswith((".xml", ".rels")):
             with archive.open(info) as member:
                 head = member.read(4096)
             if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                checks.refusal = Issue("INT014", "Tệp chứa khai báo XML nguy hiểm (DOCTYPE/ENTITY); từ chối. Mở "
-                                                 "bằng Excel, lưu lại thành .xlsx mới rồi gửi lại.")
+                checks.refusal = Issue(
+                    "INT014",
+                    "Tệp chứa khai báo XML nguy hiểm (DOCTYPE/ENTITY); từ chối. Mở "
+                    "bằng Excel, lưu lại thành .xlsx mới rồi gửi lại.",
+                )
                 return checks
     if any(n.lower().endswith("vbaproject.bin") for n in names):
-        checks.issues.append(Issue("INT017", "Tệp có macro: macro không bao giờ được chạy, chỉ đọc dữ liệu.",
-                                   "warning"))
+        checks.issues.append(
+            Issue("INT017", "Tệp có macro: macro không bao giờ được chạy, chỉ đọc dữ liệu.", "warning")
+        )
     try:
-        with_formulas = {n: data for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")
-                         and b"<f" in (data := archive.read(n))}
+        with_formulas = {
+            n: data
+            for n in names
+            if n.startswith("xl/worksheets/") and n.endswith(".xml") and b"<f" in (data := archive.read(n))
+        }
         if with_formulas:
             for sheet, member_path in _sheet_paths(archive).items():
                 if member_path in with_formulas:
@@ -70,11 +86,15 @@ def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name → member path, from the workbook and its relationships."""
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    targets: dict[str | None, Any] = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", NS)}
+    targets: dict[str | None, Any] = {
+        r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", NS)
+    }
     paths: dict[Any, str] = {}
     for sheet in workbook.findall("m:sheets/m:sheet", NS):
         target = targets.get(sheet.get(f"{{{NS['r']}}}id"), "")
-        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        path = (
+            target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        )
         paths[sheet.get("name")] = path
     return paths
 
@@ -89,7 +109,16 @@ def _formulas_without_values(sheet: str, data: bytes) -> list[Issue]:
         if value is None or value.text in (None, ""):
             ref = cell.get("r", "")
             row = int("".join(ch for ch in ref if ch.isdigit()) or 0) or None
-            issues.append(Issue("INT018", f"Ô có công thức “={formula.text or ''}” nhưng không có giá trị đã tính: mở "
-                                          "tệp bằng Excel, để Excel tính rồi lưu lại.", "error", sheet, row, None,
-                                ref or None))
+            issues.append(
+                Issue(
+                    "INT018",
+                    f"Ô có công thức “={formula.text or ''}” nhưng không có giá trị đã tính: mở "
+                    "tệp bằng Excel, để Excel tính rồi lưu lại.",
+                    "error",
+                    sheet,
+                    row,
+                    None,
+                    ref or None,
+                )
+            )
     return issues

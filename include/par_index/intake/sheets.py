@@ -52,16 +52,33 @@ def fix_legacy_text(sheet: Sheet) -> Sheet:
             try:
                 text, encoding = legacy.decode(value)
             except legacy.LegacyTextError:
-                sheet.issues.append(Issue("INT016", f"Ô có chữ không đọc được (chữ Unicode bị đọc sai bảng mã, "
-                                                    f"không phải TCVN3 hay VNI): “{value[:40]}”. Gõ lại bằng "
-                                                    "phông Unicode.", "error",
-                                          sheet.name, r + 1, None, cell_ref(r + 1, c)))
+                sheet.issues.append(
+                    Issue(
+                        "INT016",
+                        f"Ô có chữ không đọc được (chữ Unicode bị đọc sai bảng mã, "
+                        f"không phải TCVN3 hay VNI): “{value[:40]}”. Gõ lại bằng "
+                        "phông Unicode.",
+                        "error",
+                        sheet.name,
+                        r + 1,
+                        None,
+                        cell_ref(r + 1, c),
+                    )
+                )
                 continue
             row[c] = text
             if encoding:
-                sheet.issues.append(Issue("INT015", f"Chữ gõ bằng bảng mã {encoding} đã được chuyển sang Unicode: "
-                                                    f"“{text[:40]}”.", "warning", sheet.name, r + 1, None,
-                                          cell_ref(r + 1, c)))
+                sheet.issues.append(
+                    Issue(
+                        "INT015",
+                        f"Chữ gõ bằng bảng mã {encoding} đã được chuyển sang Unicode: “{text[:40]}”.",
+                        "warning",
+                        sheet.name,
+                        r + 1,
+                        None,
+                        cell_ref(r + 1, c),
+                    )
+                )
     return sheet
 
 
@@ -69,37 +86,63 @@ def read_sheets(path: Path) -> list[Sheet]:
     """All sheets of an .xlsx/.xlsm (cached values; macros never run) or a CSV file as one sheet."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise UnreadableFile(Issue("INT003", f"Tệp quá lớn ({size // 1024 // 1024} MB); giới hạn "
-                                             f"{MAX_FILE_BYTES // 1024 // 1024} MB."))
+        raise UnreadableFile(
+            Issue(
+                "INT003",
+                f"Tệp quá lớn ({size // 1024 // 1024} MB); giới hạn {MAX_FILE_BYTES // 1024 // 1024} MB.",
+            )
+        )
     suffix = path.suffix.lower()
     if suffix == ".xls":
-        raise UnreadableFile(Issue("INT002", "Định dạng Excel 97-2003 (.xls) không được hỗ trợ: mở tệp và lưu lại "
-                                             "dưới dạng .xlsx rồi gửi lại."))
+        raise UnreadableFile(
+            Issue(
+                "INT002",
+                "Định dạng Excel 97-2003 (.xls) không được hỗ trợ: mở tệp và lưu lại "
+                "dưới dạng .xlsx rồi gửi lại.",
+            )
+        )
     if suffix == ".csv":
         data = path.read_bytes()
         sheet = fix_legacy_text(Sheet(path.stem, _read_csv(data)))
         if data and not data.endswith((b"\n", b"\r")):  # an export ends its last record with a line break
-            sheet.issues.append(Issue("INT074", f"Tệp CSV không kết thúc bằng dấu xuống dòng: kiểm tra dòng cuối "
-                                                f"(dòng {len(sheet.rows)}) đã đủ chưa.", "warning"))
+            sheet.issues.append(
+                Issue(
+                    "INT074",
+                    f"Tệp CSV không kết thúc bằng dấu xuống dòng: kiểm tra dòng cuối "
+                    f"(dòng {len(sheet.rows)}) đã đủ chưa.",
+                    "warning",
+                )
+            )
         return [sheet]
     if suffix in (".xlsx", ".xlsm"):
         return [fix_legacy_text(sheet) for sheet in _read_xlsx(path)]
-    raise UnreadableFile(Issue("INT004", f"Loại tệp “{suffix or '(không có đuôi)'}” không được nhận; chỉ nhận "
-                                         ".xlsx, .xlsm hoặc .csv."))
+    raise UnreadableFile(
+        Issue(
+            "INT004",
+            f"Loại tệp “{suffix or '(không có đuôi)'}” không được nhận; chỉ nhận .xlsx, .xlsm hoặc .csv.",
+        )
+    )
 
 
 def _read_csv(data: bytes) -> list[list[object]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UnreadableFile(Issue("INT005", "Tệp CSV không ở mã UTF-8: lưu lại với mã hóa “CSV UTF-8”.")) from exc
+        raise UnreadableFile(
+            Issue("INT005", "Tệp CSV không ở mã UTF-8: lưu lại với mã hóa “CSV UTF-8”.")
+        ) from exc
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     rows: list[list[object]] = [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     if rows and not text.endswith(("\n", "\r")) and len(rows[-1]) < max(len(row) for row in rows):
-        raise UnreadableFile(Issue("INT071", f"Tệp CSV bị cắt ngang: dòng cuối (dòng {len(rows)}) có {len(rows[-1])} "
-                                             f"cột thay vì {max(len(row) for row in rows)} và không kết thúc bằng xuống "
-                                             "dòng (tệp chép chưa xong?). Xuất lại tệp đầy đủ và gửi lại."))
+        raise UnreadableFile(
+            Issue(
+                "INT071",
+                f"Tệp CSV bị cắt ngang: dòng cuối (dòng {len(rows)}) có {len(rows[-1])} "
+                f"cột thay vì {max(len(row) for row in rows)} và không kết thúc bằng xuống "
+                "dòng (tệp chép chưa xong?). Xuất lại tệp đầy đủ và gửi lại.",
+            )
+        )
     return rows
 
 
@@ -108,19 +151,30 @@ def _read_xlsx(path: Path) -> list[Sheet]:
         with zipfile.ZipFile(path) as archive:
             checks = ooxml.inspect(archive)
     except zipfile.BadZipFile as exc:
-        raise UnreadableFile(Issue("INT001", "Tệp không mở được: không phải tệp Excel .xlsx hợp lệ (có thể bị hỏng "
-                                             "hoặc đổi đuôi). Mở lại bằng Excel, lưu .xlsx và gửi lại.")) from exc
+        raise UnreadableFile(
+            Issue(
+                "INT001",
+                "Tệp không mở được: không phải tệp Excel .xlsx hợp lệ (có thể bị hỏng "
+                "hoặc đổi đuôi). Mở lại bằng Excel, lưu .xlsx và gửi lại.",
+            )
+        ) from exc
     if checks.refusal:
         raise UnreadableFile(checks.refusal)
     from python_calamine import CalamineWorkbook
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        sheets = [Sheet(name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))  # type: ignore[arg-type]
-                  for name in workbook.sheet_names]
+        sheets = [
+            Sheet(name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))  # type: ignore[arg-type]
+            for name in workbook.sheet_names
+        ]
     except Exception as exc:  # noqa: BLE001 - calamine raises several types for broken files
-        raise UnreadableFile(Issue("INT001", "Tệp không mở được: nội dung Excel bị hỏng. Mở lại bằng Excel, lưu "
-                                             ".xlsx và gửi lại.")) from exc
+        raise UnreadableFile(
+            Issue(
+                "INT001",
+                "Tệp không mở được: nội dung Excel bị hỏng. Mở lại bằng Excel, lưu .xlsx và gửi lại.",
+            )
+        ) from exc
     by_name = {sheet.name: sheet for sheet in sheets}
     for issue in checks.issues:
         target = by_name.get(issue.sheet or "", sheets[0] if sheets else None)
@@ -191,7 +245,8 @@ def title_keys(sheet: Sheet) -> list[list[tuple[int, str]]]:
     if sheet.title_keys is None:
         sheet.title_keys = [
             [(col, fold(v)) for col, v in enumerate(row) if isinstance(v, str) and 0 < len(v) <= MAX_TITLE]
-            for row in sheet.rows[:HEADER_SCAN_ROWS]]
+            for row in sheet.rows[:HEADER_SCAN_ROWS]
+        ]
     return sheet.title_keys
 
 
@@ -212,7 +267,7 @@ def header_values(block: list[list[object]], labels: dict[str, tuple[str, ...]])
             if sep and rest.strip():
                 found[field_name] = rest.strip()
             else:
-                following = [v for v in cells[col + 1:] if cell_text(v)]
+                following = [v for v in cells[col + 1 :] if cell_text(v)]
                 if following:
                     found[field_name] = following[0]
     return found

@@ -43,38 +43,104 @@ def _templates(campaign: Campaign) -> list[Template]:
     leaves = [c for c, u in campaign.assignment_of.items() if u == stp.code][:2]
     cat = campaign.catalogue
     return [
-        Template("appendix_ii", "phu_luc_ii_bao_cao_tu_cham_diem.xlsx", "PHỤ LỤC II — BÁO CÁO KẾT QUẢ TỰ CHẤM ĐIỂM",
-                 ("Đơn vị", "Số", "Ngày", "Người ký"),
-                 (("STT", 6), ("Mã tiêu chí", 12), ("Nội dung", 60), ("Điểm tối đa", 10), ("Điểm tự chấm", 10),
-                  ("Tài liệu kiểm chứng", 45), ("Giải trình", 35), ("Ghi chú", 20)),
-                 {1: "criteria"},
-                 (stp_label, f"12/BC-{stp.code}", "15/01/2024", "Nguyễn Văn A"),
-                 tuple((n, code, cat[code].name_vi, float(cat[code].max_points), float(cat[code].max_points),
-                        f"Số {n}/KH-UBND ngày 0{n}/02/2023", None, None) for n, code in enumerate(leaves, 1))),
-        Template("appendix_iv", "phu_luc_iv_cong_chuc_dau_moi.xlsx", "PHỤ LỤC IV — DANH SÁCH CÔNG CHỨC ĐẦU MỐI",
-                 ("Đơn vị",),
-                 (("STT", 6), ("Họ và tên", 26), ("Chức vụ", 22), ("Phòng/Ban", 24), ("Lĩnh vực phụ trách", 14),
-                  ("Điện thoại", 14), ("Email", 30), ("Thành viên Hội đồng thẩm định", 14), ("Ghi chú", 20)),
-                 {4: "areas", 7: "yes"},
-                 (stp_label,),
-                 ((1, "Nguyễn Văn A", "Trưởng phòng", "Phòng Văn bản", ",".join(campaign.area_owners.get(stp.code,
-                                                                                                   ["2"])),
-                   "0912345678", person_email, "x", None),)),
-        Template("appendix_iii", "phu_luc_iii_tai_khoan_phan_mem.xlsx", "PHỤ LỤC III — DANH SÁCH TÀI KHOẢN PHẦN MỀM",
-                 (),
-                 (("STT", 6), ("Đơn vị", 36), ("Mã đơn vị", 12), ("Tên đăng nhập", 20),
-                  ("Lĩnh vực/tiêu chí được phân quyền", 30), ("Người quản lý tài khoản", 26), ("Email", 30)),
-                 {2: "units"},
-                 (),
-                 ((1, stp.name_vi, stp.code, f"{stp.code.lower()}.cchc", "2", "Nguyễn Văn A",
-                   person_email),)),
-        Template("survey_roster", "khao_sat_danh_sach_nguoi_tra_loi.xlsx",
-                 "DANH SÁCH NGƯỜI TRẢ LỜI PHIẾU KHẢO SÁT XÃ HỘI HỌC", (),
-                 (("STT", 6), ("Họ và tên", 26), ("Chức vụ", 22), ("Mã đơn vị", 12), ("Email", 30),
-                  ("Nhóm đối tượng", 24)),
-                 {3: "units"},
-                 (),
-                 ((1, "Nguyễn Văn A", "Giám đốc", stp.code, person_email, "Lãnh đạo, quản lý"),)),
+        Template(
+            "appendix_ii",
+            "phu_luc_ii_bao_cao_tu_cham_diem.xlsx",
+            "PHỤ LỤC II — BÁO CÁO KẾT QUẢ TỰ CHẤM ĐIỂM",
+            ("Đơn vị", "Số", "Ngày", "Người ký"),
+            (
+                ("STT", 6),
+                ("Mã tiêu chí", 12),
+                ("Nội dung", 60),
+                ("Điểm tối đa", 10),
+                ("Điểm tự chấm", 10),
+                ("Tài liệu kiểm chứng", 45),
+                ("Giải trình", 35),
+                ("Ghi chú", 20),
+            ),
+            {1: "criteria"},
+            (stp_label, f"12/BC-{stp.code}", "15/01/2024", "Nguyễn Văn A"),
+            tuple(
+                (
+                    n,
+                    code,
+                    cat[code].name_vi,
+                    float(cat[code].max_points),
+                    float(cat[code].max_points),
+                    f"Số {n}/KH-UBND ngày 0{n}/02/2023",
+                    None,
+                    None,
+                )
+                for n, code in enumerate(leaves, 1)
+            ),
+        ),
+        Template(
+            "appendix_iv",
+            "phu_luc_iv_cong_chuc_dau_moi.xlsx",
+            "PHỤ LỤC IV — DANH SÁCH CÔNG CHỨC ĐẦU MỐI",
+            ("Đơn vị",),
+            (
+                ("STT", 6),
+                ("Họ và tên", 26),
+                ("Chức vụ", 22),
+                ("Phòng/Ban", 24),
+                ("Lĩnh vực phụ trách", 14),
+                ("Điện thoại", 14),
+                ("Email", 30),
+                ("Thành viên Hội đồng thẩm định", 14),
+                ("Ghi chú", 20),
+            ),
+            {4: "areas", 7: "yes"},
+            (stp_label,),
+            (
+                (
+                    1,
+                    "Nguyễn Văn A",
+                    "Trưởng phòng",
+                    "Phòng Văn bản",
+                    ",".join(campaign.area_owners.get(stp.code, ["2"])),
+                    "0912345678",
+                    person_email,
+                    "x",
+                    None,
+                ),
+            ),
+        ),
+        Template(
+            "appendix_iii",
+            "phu_luc_iii_tai_khoan_phan_mem.xlsx",
+            "PHỤ LỤC III — DANH SÁCH TÀI KHOẢN PHẦN MỀM",
+            (),
+            (
+                ("STT", 6),
+                ("Đơn vị", 36),
+                ("Mã đơn vị", 12),
+                ("Tên đăng nhập", 20),
+                ("Lĩnh vực/tiêu chí được phân quyền", 30),
+                ("Người quản lý tài khoản", 26),
+                ("Email", 30),
+            ),
+            {2: "units"},
+            (),
+            ((1, stp.name_vi, stp.code, f"{stp.code.lower()}.cchc", "2", "Nguyễn Văn A", person_email),),
+        ),
+        Template(
+            "survey_roster",
+            "khao_sat_danh_sach_nguoi_tra_loi.xlsx",
+            "DANH SÁCH NGƯỜI TRẢ LỜI PHIẾU KHẢO SÁT XÃ HỘI HỌC",
+            (),
+            (
+                ("STT", 6),
+                ("Họ và tên", 26),
+                ("Chức vụ", 22),
+                ("Mã đơn vị", 12),
+                ("Email", 30),
+                ("Nhóm đối tượng", 24),
+            ),
+            {3: "units"},
+            (),
+            ((1, "Nguyễn Văn A", "Giám đốc", stp.code, person_email, "Lãnh đạo, quản lý"),),
+        ),
     ]
 
 
@@ -89,8 +155,14 @@ def _lists_sheet(wb: Workbook, campaign: Campaign) -> dict[str, str]:
         "areas": [a.code for a in campaign.catalogue.areas],
         "yes": ["x"],
     }
-    titles = {"units": "Mã đơn vị", "unit_names": "Đơn vị", "criteria": "Mã tiêu chí (tự chấm)",
-              "criteria_names": "Nội dung", "areas": "Lĩnh vực", "yes": "Có"}
+    titles = {
+        "units": "Mã đơn vị",
+        "unit_names": "Đơn vị",
+        "criteria": "Mã tiêu chí (tự chấm)",
+        "criteria_names": "Nội dung",
+        "areas": "Lĩnh vực",
+        "yes": "Có",
+    }
     ranges = {}
     for col, (name, values) in enumerate(columns.items(), 1):
         letter = get_column_letter(col)
@@ -110,8 +182,13 @@ def _form_sheet(ws, template: Template, ranges: dict[str, str], header: tuple = 
         cell = ws.cell(i, 2, header[i - 2] if header else None)
         cell.protection, cell.fill = UNLOCKED, INPUT_FILL
     if template.header_labels:
-        unit_list = DataValidation(type="list", formula1=ranges["unit_names"], allow_blank=True,
-                                   error="Chọn đơn vị trong danh sách.", errorTitle="Đơn vị")
+        unit_list = DataValidation(
+            type="list",
+            formula1=ranges["unit_names"],
+            allow_blank=True,
+            error="Chọn đơn vị trong danh sách.",
+            errorTitle="Đơn vị",
+        )
         ws.add_data_validation(unit_list)
         unit_list.add(ws.cell(2, 2))
     head_row = len(template.header_labels) + 3
@@ -130,9 +207,14 @@ def _form_sheet(ws, template: Template, ranges: dict[str, str], header: tuple = 
             ws.cell(first + offset, c, value)
     for col, list_name in template.code_lists.items():
         strict = list_name in ("criteria", "units")
-        dv = DataValidation(type="list", formula1=ranges[list_name], allow_blank=True,
-                            errorStyle="stop" if strict else "information",
-                            error="Chọn mã trong danh sách (trang “Danh mục”).", errorTitle="Mã không hợp lệ")
+        dv = DataValidation(
+            type="list",
+            formula1=ranges[list_name],
+            allow_blank=True,
+            errorStyle="stop" if strict else "information",
+            error="Chọn mã trong danh sách (trang “Danh mục”).",
+            errorTitle="Mã không hợp lệ",
+        )
         ws.add_data_validation(dv)
         letter = get_column_letter(col + 1)
         dv.add(f"{letter}{first}:{letter}{last}")
@@ -166,7 +248,12 @@ def write_templates(campaign: Campaign, folder: Path | None = None) -> dict[str,
 
 def template_path(campaign: Campaign, kind: str) -> Path:
     """The committed template of a form (``include/templates/forms/<campaign>/``)."""
-    return TEMPLATES_DIR / "forms" / campaign.id / next(t.file_name for t in _templates(campaign) if t.kind == kind)
+    return (
+        TEMPLATES_DIR
+        / "forms"
+        / campaign.id
+        / next(t.file_name for t in _templates(campaign) if t.kind == kind)
+    )
 
 
 def template_for(campaign: Campaign, kind: str) -> Path:

@@ -10,8 +10,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 
-def write_xlsx(path: Path, title: str, header: list[tuple[str, object]], columns: list[str],
-               rows: list[list[object]]) -> Path:
+def write_xlsx(
+    path: Path, title: str, header: list[tuple[str, object]], columns: list[str], rows: list[list[object]]
+) -> Path:
     """Write a filled form as a workbook: title, header lines, then the table."""
     wb = Workbook()
     ws = wb.active

@@ -26,35 +26,60 @@ def context(figures: ReportFigures) -> dict:
     agency = names.get(campaign.budget_unit, r.agency_vi.capitalize())
     inferred = " (số, ngày văn bản suy luận)" if "inferred" in (d.number_status, d.issued_on_status) else ""
     provisional = campaign.catalogue.has_provisional
-    areas = [{"code": a.code, "name": a.name_vi + (" (có mục tạm tính)" if a.provisional else ""),
-              "max": vn_number(a.self_max), "score": vn_number(a.self_score), "percent": vn_number(a.percent)}
-             for a in figures.areas]
-    late_lines = [f"{campaign.phase_title(phase)} (hạn {vn_date(campaign.deadline_at(phase))}): "
-                  + "; ".join(f"{names.get(lu.unit_code, lu.unit_code)} ({lu.detail.rstrip('.')})" for lu in rows) + "."
-                  for phase, rows in figures.late.items() if rows]
+    areas = [
+        {
+            "code": a.code,
+            "name": a.name_vi + (" (có mục tạm tính)" if a.provisional else ""),
+            "max": vn_number(a.self_max),
+            "score": vn_number(a.self_score),
+            "percent": vn_number(a.percent),
+        }
+        for a in figures.areas
+    ]
+    late_lines = [
+        f"{campaign.phase_title(phase)} (hạn {vn_date(campaign.deadline_at(phase))}): "
+        + "; ".join(f"{names.get(lu.unit_code, lu.unit_code)} ({lu.detail.rstrip('.')})" for lu in rows)
+        + "."
+        for phase, rows in figures.late.items()
+        if rows
+    ]
     lacking = figures.lacking_evidence
     limitations = [
         *figures.phase_warnings,
-        *(["Cơ quan, đơn vị chậm hoặc chưa đầy đủ theo từng hạn:"] + [f"- {line}" for line in late_lines]
-          if late_lines else ["Các cơ quan, đơn vị đều hoàn thành đúng hạn các nội dung được giao."]),
-        (f"Còn {figures.open_mismatches} sai lệch giữa điểm trên phần mềm và báo cáo của đơn vị ("
-         + ", ".join(f"{title.lower()}: {n}" for title, n in figures.mismatches.most_common()) + ")."
-         if figures.open_mismatches else "Điểm trên phần mềm trùng khớp với báo cáo của các đơn vị."),
+        *(
+            ["Cơ quan, đơn vị chậm hoặc chưa đầy đủ theo từng hạn:"] + [f"- {line}" for line in late_lines]
+            if late_lines
+            else ["Các cơ quan, đơn vị đều hoàn thành đúng hạn các nội dung được giao."]
+        ),
+        (
+            f"Còn {figures.open_mismatches} sai lệch giữa điểm trên phần mềm và báo cáo của đơn vị ("
+            + ", ".join(f"{title.lower()}: {n}" for title, n in figures.mismatches.most_common())
+            + ")."
+            if figures.open_mismatches
+            else "Điểm trên phần mềm trùng khớp với báo cáo của các đơn vị."
+        ),
         *r.difficulties_vi,
     ]
     if lacking:
         limitations.append(f"{len(lacking)} tiêu chí thành phần chưa có tài liệu kiểm chứng:")
-        # lacking_evidence: leaves with a report and a unit
-        limitations += [f"- {leaf.code} ({names.get(leaf.unit_code, leaf.unit_code)}): "  # type: ignore[arg-type]
-                        + (f"giải trình: {leaf.report.explanation}" if leaf.report.explanation else  # type: ignore[union-attr]
-                           "chưa có giải trình.") for leaf in lacking]
+        for leaf in lacking:  # lacking_evidence: leaves with a report and a unit
+            unit, explanation = leaf.unit_code or "", leaf.report.explanation if leaf.report else None
+            limitations.append(
+                f"- {leaf.code} ({names.get(unit, unit)}): "
+                + (f"giải trình: {explanation}" if explanation else "chưa có giải trình.")
+            )
     return {
-        "r": r, "agency": agency, "year": campaign.campaign.year, "province": _lower_first(campaign.campaign.province.name_vi),
+        "r": r,
+        "agency": agency,
+        "year": campaign.campaign.year,
+        "province": _lower_first(campaign.campaign.province.name_vi),
         "date_line": decree_date(local.date()),
         "opening": ("(Bản thử nghiệm, không có giá trị ban hành.) " if campaign.campaign.trial else "")
-        + (f"Thực hiện Văn bản số {d.number} ngày {vn_date(d.issued_on)}{inferred} của {d.issuer_vi} "
-           f"{_lower_first(d.title_vi.removeprefix('V/v '))}, {agency} báo cáo kết quả "
-           f"tự đánh giá, chấm điểm Chỉ số cải cách hành chính năm {campaign.campaign.year} như sau:"),
+        + (
+            f"Thực hiện Văn bản số {d.number} ngày {vn_date(d.issued_on)}{inferred} của {d.issuer_vi} "
+            f"{_lower_first(d.title_vi.removeprefix('V/v '))}, {agency} báo cáo kết quả "
+            f"tự đánh giá, chấm điểm Chỉ số cải cách hành chính năm {campaign.campaign.year} như sau:"
+        ),
         "general": [
             f"{len(campaign.active_units)} cơ quan, đơn vị tham gia; {figures.nominee_units} đơn vị cử "
             f"{figures.nominees} công chức đầu mối; {figures.survey_rate:g}".replace(".", ",")
@@ -63,15 +88,29 @@ def context(figures: ReportFigures) -> dict:
             "đơn vị phụ trách; điểm và tài liệu kiểm chứng được cập nhật trên phần mềm của Bộ Nội vụ.",
             figures.budget_line,
         ],
-        "results_intro": (f"Tổng điểm tự đánh giá của tỉnh là {vn_number(figures.self_total)}/"
-                          f"{vn_number(figures.self_max)} điểm; {vn_number(figures.survey_max)} điểm điều tra xã hội học "
-                          "do Bộ Nội vụ chấm. Kết quả theo lĩnh vực:"),
+        "results_intro": (
+            f"Tổng điểm tự đánh giá của tỉnh là {vn_number(figures.self_total)}/"
+            f"{vn_number(figures.self_max)} điểm; {vn_number(figures.survey_max)} điểm điều tra xã hội học "
+            "do Bộ Nội vụ chấm. Kết quả theo lĩnh vực:"
+        ),
         "areas": areas,
-        "self_max": vn_number(figures.self_max), "self_total": vn_number(figures.self_total),
-        "self_percent": vn_number(round(float(100 * figures.self_total / figures.self_max), 1)) if figures.self_max else "0",
-        "results": [f"Điểm điều tra xã hội học ({vn_number(figures.survey_max)} điểm) do Bộ Nội vụ chấm, tỉnh không tự "
-                    "chấm."] + (["Danh mục tiêu chí có mục tạm tính (suy luận, chưa đối chiếu Bảng 2 chính thức): "
-                                 "các lĩnh vực có ghi chú “có mục tạm tính”."] if provisional else []),
+        "self_max": vn_number(figures.self_max),
+        "self_total": vn_number(figures.self_total),
+        "self_percent": vn_number(round(float(100 * figures.self_total / figures.self_max), 1))
+        if figures.self_max
+        else "0",
+        "results": [
+            f"Điểm điều tra xã hội học ({vn_number(figures.survey_max)} điểm) do Bộ Nội vụ chấm, tỉnh không tự "
+            "chấm."
+        ]
+        + (
+            [
+                "Danh mục tiêu chí có mục tạm tính (suy luận, chưa đối chiếu Bảng 2 chính thức): "
+                "các lĩnh vực có ghi chú “có mục tạm tính”."
+            ]
+            if provisional
+            else []
+        ),
         "limitations": limitations,
         "proposals": r.proposals_vi or ["Không có."],
     }

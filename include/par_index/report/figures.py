@@ -71,11 +71,15 @@ class ReportFigures:
             title = self.campaign.phase_title(phase)
             outcome = self.outcomes.get(phase)
             if outcome is None:
-                lines.append(f"Nội dung “{title}” chưa khép lại khi lập báo cáo: số liệu của nội dung này chưa "
-                             "phải số liệu cuối cùng.")
+                lines.append(
+                    f"Nội dung “{title}” chưa khép lại khi lập báo cáo: số liệu của nội dung này chưa "
+                    "phải số liệu cuối cùng."
+                )
             elif outcome.collection_failed:
-                lines.append(f"Nội dung “{title}” được khép lại sau khi tác vụ thu nhận bị lỗi: số liệu có thể "
-                             "chưa đầy đủ.")
+                lines.append(
+                    f"Nội dung “{title}” được khép lại sau khi tác vụ thu nhận bị lỗi: số liệu có thể "
+                    "chưa đầy đủ."
+                )
         return lines
 
     @property
@@ -84,11 +88,15 @@ class ReportFigures:
 
     @property
     def self_max(self) -> Decimal:
-        return self.campaign.catalogue.totals.get("self_points", sum((a.self_max for a in self.areas), Decimal(0)))
+        return self.campaign.catalogue.totals.get(
+            "self_points", sum((a.self_max for a in self.areas), Decimal(0))
+        )
 
     @property
     def survey_max(self) -> Decimal:
-        return self.campaign.catalogue.totals.get("survey_points", sum((a.survey_max for a in self.areas), Decimal(0)))
+        return self.campaign.catalogue.totals.get(
+            "survey_points", sum((a.survey_max for a in self.areas), Decimal(0))
+        )
 
     @property
     def scored(self) -> int:
@@ -113,9 +121,13 @@ class ReportFigures:
         b = self.campaign.budget
         names = self.campaign.unit_by_code
         who = f"{names[self.campaign.budget_unit].name_vi} chủ trì" + (
-            f", phối hợp {names[b.with_unit].name_vi}" if b.with_unit else "")
-        document = f"{b.document}, ngày {vn_date(b.dated)}" if b.document and b.dated else (
-            b.document or "chưa có số, ngày văn bản")
+            f", phối hợp {names[b.with_unit].name_vi}" if b.with_unit else ""
+        )
+        document = (
+            f"{b.document}, ngày {vn_date(b.dated)}"
+            if b.document and b.dated
+            else (b.document or "chưa có số, ngày văn bản")
+        )
         return f"{b.title_vi} ({who}): {BUDGET_STATUS_TITLES[b.status].lower()}; {document}."
 
 
@@ -133,8 +145,16 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> ReportFigure
     open_rows = session.scalars(select(Mismatch).where(Mismatch.campaign_id == campaign.id)).all()
     disagreeing = {m.criterion_code for m in open_rows if m.category in DISAGREEMENTS}
     leaves = {
-        leaf.code: LeafResult(leaf.code, leaf.name_vi, leaf.max_points, campaign.assignment_of.get(leaf.code),
-                              report.get(leaf.code), portal.get(leaf.code), leaf.code in disagreeing, leaf.provisional)
+        leaf.code: LeafResult(
+            leaf.code,
+            leaf.name_vi,
+            leaf.max_points,
+            campaign.assignment_of.get(leaf.code),
+            report.get(leaf.code),
+            portal.get(leaf.code),
+            leaf.code in disagreeing,
+            leaf.provisional,
+        )
         for leaf in catalogue.self_scored_leaves
     }
     self_score: dict[str, Decimal] = defaultdict(Decimal)
@@ -144,18 +164,38 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> ReportFigure
     areas = []
     for area in catalogue.areas:
         inside = [i for i in catalogue.leaves if i.area == area.code]
-        areas.append(AreaResult(
-            area.code, area.name_vi,
-            sum((i.max_points for i in inside if i.method == "self"), Decimal(0)),
-            sum((i.max_points for i in inside if i.method == "survey"), Decimal(0)),
-            self_score[area.code], any(i.provisional for i in [area, *inside])))
+        areas.append(
+            AreaResult(
+                area.code,
+                area.name_vi,
+                sum((i.max_points for i in inside if i.method == "self"), Decimal(0)),
+                sum((i.max_points for i in inside if i.method == "survey"), Decimal(0)),
+                self_score[area.code],
+                any(i.provisional for i in [area, *inside]),
+            )
+        )
     nominees = session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)).all()
     late: dict[str, list[LateUnit]] = {phase: [] for phase in COLLECTED}
-    for row in session.scalars(select(LateUnit).where(LateUnit.campaign_id == campaign.id)
-                               .order_by(LateUnit.unit_code)):
+    for row in session.scalars(
+        select(LateUnit).where(LateUnit.campaign_id == campaign.id).order_by(LateUnit.unit_code)
+    ):
         late.setdefault(row.phase, []).append(row)
-    return ReportFigures(campaign, now, areas, leaves, evaluate(session, campaign, "survey", now), len(nominees),
-                         len({n.unit_code for n in nominees}), late,
-                         Counter(CATEGORY_TITLES.get(m.category, m.category) for m in open_rows),
-                         {o.phase: o for o in session.scalars(select(PhaseOutcome).where(
-                             PhaseOutcome.campaign_id == campaign.id, PhaseOutcome.closed_at <= now))})
+    return ReportFigures(
+        campaign,
+        now,
+        areas,
+        leaves,
+        evaluate(session, campaign, "survey", now),
+        len(nominees),
+        len({n.unit_code for n in nominees}),
+        late,
+        Counter(CATEGORY_TITLES.get(m.category, m.category) for m in open_rows),
+        {
+            o.phase: o
+            for o in session.scalars(
+                select(PhaseOutcome).where(
+                    PhaseOutcome.campaign_id == campaign.id, PhaseOutcome.closed_at <= now
+                )
+            )
+        },
+    )

@@ -43,6 +43,7 @@ def engine_for(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
     return engine
 
 

@@ -180,7 +180,9 @@ class Score(Base):
     explanation: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # report: when it was signed
-    duplicates: Mapped[int] = mapped_column(default=1)  # rows the source had for this key (the latest is kept)
+    duplicates: Mapped[int] = mapped_column(
+        default=1
+    )  # rows the source had for this key (the latest is kept)
     file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"))
 
 
@@ -225,7 +227,9 @@ class PhaseOutcome(Base):
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
     phase: Mapped[str] = mapped_column(String(32), primary_key=True)
     status: Mapped[str] = mapped_column(String(24))  # complete | closed_incomplete
-    collection_failed: Mapped[bool] = mapped_column(default=False)  # closed although its collection task failed
+    collection_failed: Mapped[bool] = mapped_column(
+        default=False
+    )  # closed although its collection task failed
     expected_units: Mapped[int]
     complete_units: Mapped[int]
     closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -279,7 +283,9 @@ class Notification(Base):
     body_html: Mapped[str | None] = mapped_column(Text)
     attachments: Mapped[list | None] = mapped_column(JSON)
     unit_code: Mapped[str | None] = mapped_column(String(32))
-    rung: Mapped[str | None] = mapped_column(String(32))  # the reminder ladder's step, e.g. "-3d" or "overdue-1"
+    rung: Mapped[str | None] = mapped_column(
+        String(32)
+    )  # the reminder ladder's step, e.g. "-3d" or "overdue-1"
     message_id: Mapped[str | None] = mapped_column(String(255))  # the same for every attempt
     reply_to: Mapped[list | None] = mapped_column(JSON)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

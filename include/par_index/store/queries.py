@@ -25,24 +25,48 @@ if TYPE_CHECKING:
 
 def sync_campaign(session: Session, campaign: Campaign, config_sha256: str) -> None:
     """Write the campaign, its active units and its Appendix I assignments (replacing those stored before)."""
-    session.merge(CampaignRow(id=campaign.id, dag_id=campaign.dag_id, title_vi=campaign.title_vi,
-                              year=campaign.campaign.year, catalogue_code=campaign.catalogue.code,
-                              config_sha256=config_sha256, synced_at=datetime.now(UTC)))
+    session.merge(
+        CampaignRow(
+            id=campaign.id,
+            dag_id=campaign.dag_id,
+            title_vi=campaign.title_vi,
+            year=campaign.campaign.year,
+            catalogue_code=campaign.catalogue.code,
+            config_sha256=config_sha256,
+            synced_at=datetime.now(UTC),
+        )
+    )
     session.flush()
     session.execute(delete(UnitRow).where(UnitRow.campaign_id == campaign.id))
     session.execute(delete(AssignmentRow).where(AssignmentRow.campaign_id == campaign.id))
     for u in campaign.active_units:
-        session.add(UnitRow(campaign_id=campaign.id, code=u.code, name_vi=u.name_vi, kind=u.kind,
-                            valid_from=u.valid_from, valid_until=u.valid_until, email=u.email,
-                            head_email=u.head_email))
+        session.add(
+            UnitRow(
+                campaign_id=campaign.id,
+                code=u.code,
+                name_vi=u.name_vi,
+                kind=u.kind,
+                valid_from=u.valid_from,
+                valid_until=u.valid_until,
+                email=u.email,
+                head_email=u.head_email,
+            )
+        )
     for code, unit in campaign.assignment_of.items():
         session.add(AssignmentRow(campaign_id=campaign.id, criterion_code=code, unit_code=unit))
 
 
 def files_with_issue(session: Session, campaign: Campaign, code: str) -> list[ReceivedFile]:
     """The received files that met the intake issue ``code`` (e.g. INT072: moved out of the inbox)."""
-    return list(session.execute(select(ReceivedFile).join(IntakeIssue, IntakeIssue.file_id == ReceivedFile.id).where(
-        ReceivedFile.campaign_id == campaign.id, IntakeIssue.code == code)).scalars().all())
+    return list(
+        session.execute(
+            select(ReceivedFile)
+            .join(IntakeIssue, IntakeIssue.file_id == ReceivedFile.id)
+            .where(ReceivedFile.campaign_id == campaign.id, IntakeIssue.code == code)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def ledger_keys(session: Session, campaign: Campaign) -> set[str]:
@@ -52,23 +76,39 @@ def ledger_keys(session: Session, campaign: Campaign) -> set[str]:
 
 def last_sent(session: Session, campaign: Campaign, template: str, unit_code: str) -> Notification | None:
     """The unit's last mail of ``template`` that went out."""
-    return session.scalars(select(Notification).where(
-        Notification.campaign_id == campaign.id, Notification.template == template,
-        Notification.unit_code == unit_code, Notification.outcome == "sent").order_by(
-        Notification.sent_at.desc())).first()
+    return session.scalars(
+        select(Notification)
+        .where(
+            Notification.campaign_id == campaign.id,
+            Notification.template == template,
+            Notification.unit_code == unit_code,
+            Notification.outcome == "sent",
+        )
+        .order_by(Notification.sent_at.desc())
+    ).first()
 
 
-def ledger_entries(session: Session, campaign: Campaign, template: str, key_prefix: str) -> list[Notification]:
+def ledger_entries(
+    session: Session, campaign: Campaign, template: str, key_prefix: str
+) -> list[Notification]:
     """The campaign's mails of ``template`` whose key starts with ``key_prefix`` (a :func:`ledger_key` without its
     recipient, ending in ':')."""
-    return list(session.scalars(select(Notification).where(
-        Notification.campaign_id == campaign.id, Notification.template == template,
-        Notification.key.like(f"{key_prefix}%"))).all())
+    return list(
+        session.scalars(
+            select(Notification).where(
+                Notification.campaign_id == campaign.id,
+                Notification.template == template,
+                Notification.key.like(f"{key_prefix}%"),
+            )
+        ).all()
+    )
 
 
 def sent_at(session: Session, key: str) -> datetime | None:
     """When the mail of ledger key ``key`` went out (None: not sent)."""
-    return session.scalar(select(Notification.sent_at).where(Notification.key == key, Notification.outcome == "sent"))
+    return session.scalar(
+        select(Notification.sent_at).where(Notification.key == key, Notification.outcome == "sent")
+    )
 
 
 def phase_outcome(session: Session, campaign: Campaign, phase: str) -> PhaseOutcome | None:

@@ -12,7 +12,8 @@ if connection is None:  # command-line use: ``alembic -x url=sqlite:///... upgra
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
     connection = create_engine(cast(str, url)).connect()
 
-context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
-                  compare_type=True)
+context.configure(
+    connection=connection, target_metadata=Base.metadata, render_as_batch=True, compare_type=True
+)
 with context.begin_transaction():
     context.run_migrations()

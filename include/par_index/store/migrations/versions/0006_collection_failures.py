@@ -30,8 +30,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_collection_failures_campaign_id", "collection_failures", ["campaign_id"])
     with op.batch_alter_table("phase_outcomes", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("collection_failed", sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
+        batch_op.add_column(
+            sa.Column("collection_failed", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:

@@ -45,13 +45,19 @@ def _swap_unique(old: list[str], new: list[str]) -> None:
     """Replace received_files' unique constraint on ``old`` by one on ``new``. The first migration left it
     unnamed: PostgreSQL named it itself (found by reflection); SQLite keeps no name, so the table is rebuilt with a
     naming convention that gives the reflected constraint one."""
-    found = [uc["name"] for uc in sa.inspect(op.get_bind()).get_unique_constraints("received_files")
-             if uc["column_names"] == old]
+    found = [
+        uc["name"]
+        for uc in sa.inspect(op.get_bind()).get_unique_constraints("received_files")
+        if uc["column_names"] == old
+    ]
     convention = {"uq": "uq_%(table_name)s_%(column_0_N_name)s"}
     name = found[0] if found and found[0] else "uq_received_files_" + "_".join(old)
     with op.batch_alter_table("received_files", naming_convention=convention) as batch_op:
         batch_op.drop_constraint(name, type_="unique")
         batch_op.create_unique_constraint("uq_received_files_" + "_".join(new), new)
         # a file refused from its size alone is recorded with it: sizes over 2 GB need 64 bits
-        batch_op.alter_column("size_bytes", type_=sa.BigInteger() if "original_name" in new else sa.Integer(),
-                              existing_nullable=False)
+        batch_op.alter_column(
+            "size_bytes",
+            type_=sa.BigInteger() if "original_name" in new else sa.Integer(),
+            existing_nullable=False,
+        )
