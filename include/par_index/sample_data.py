@@ -66,6 +66,17 @@ GIVEN = [
     "Yến",
 ]
 POSITIONS = ["Trưởng phòng", "Phó Trưởng phòng"]  # below the unit's leaders (readers.head_title)
+IV_COLUMNS = [
+    "STT",
+    "Họ và tên",
+    "Chức vụ",
+    "Phòng/Ban",
+    "Lĩnh vực phụ trách",
+    "Điện thoại",
+    "Email",
+    "Thành viên Hội đồng thẩm định",
+    "Ghi chú",
+]
 II_COLUMNS = [
     "STT",
     "Mã tiêu chí",
@@ -148,17 +159,7 @@ class _Gen:
                 self.folder / f"PL4_{unit_code}.xlsx",
                 "PHỤ LỤC IV — DANH SÁCH CÔNG CHỨC ĐẦU MỐI",
                 [("Đơn vị", f"{unit.name_vi} ({unit.code})")],
-                [
-                    "STT",
-                    "Họ và tên",
-                    "Chức vụ",
-                    "Phòng/Ban",
-                    "Lĩnh vực phụ trách",
-                    "Điện thoại",
-                    "Email",
-                    "Thành viên Hội đồng thẩm định",
-                    "Ghi chú",
-                ],
+                IV_COLUMNS,
                 rows,
             )
             self.stamp(

@@ -96,17 +96,7 @@ def _valid_nominees(campaign, folder) -> list:
             folder / f"PL4_{code}.xlsx",
             "PHỤ LỤC IV — DANH SÁCH CÔNG CHỨC ĐẦU MỐI",
             [("Đơn vị", f"{unit.name_vi} ({unit.code})")],
-            [
-                "STT",
-                "Họ và tên",
-                "Chức vụ",
-                "Phòng/Ban",
-                "Lĩnh vực phụ trách",
-                "Điện thoại",
-                "Email",
-                "Thành viên Hội đồng thẩm định",
-                "Ghi chú",
-            ],
+            sd.IV_COLUMNS,
             rows,
         )
         os.utime(path, (time.time(), time.time()))  # the simulated now

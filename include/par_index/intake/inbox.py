@@ -595,9 +595,8 @@ def _store_records(session: Session, campaign: Campaign, row: ReceivedFile, form
         session.execute(delete(Score).where(Score.campaign_id == cid, Score.source == "portal"))
         latest: dict[tuple[str, str], PortalScoreRecord] = {}
         count: Counter = Counter()
-        for entry in _typed(
-            form, PortalScoreRecord
-        ):  # the export may list a key twice: keep the latest, count the rows
+        # the export may list a key twice: keep the latest, count the rows
+        for entry in _typed(form, PortalScoreRecord):
             key = (entry.unit, entry.criterion)
             count[key] += 1
             if key not in latest or (entry.updated_at or EPOCH) >= (latest[key].updated_at or EPOCH):
