@@ -216,15 +216,21 @@ def build(folder: Path) -> dict[str, Expected]:
     _ii(folder, "ii_duplicate_row.xlsx", rows=[GOOD_II[0], GOOD_II[0]])
     case("ii_duplicate_row.xlsx", refused("appendix_ii", ("INT022", f"B{FIRST + 1}")))
     _ii(folder, "ii_subtotal_wrong.xlsx", rows=[[0, "2.p1", "…", 2.0, 2.0, None, None], *GOOD_II])
-    case("ii_subtotal_wrong.xlsx", refused("appendix_ii", ("INT029", None)))
+    case(
+        "ii_subtotal_wrong.xlsx", refused("appendix_ii", ("INT029", f"E{FIRST}"))
+    )  # the subtotal's score cell
     _ii(folder, "ii_no_unit_line.xlsx", header=[("Số", "12/BC-STP")])
-    case("ii_no_unit_line.xlsx", refused("appendix_ii", ("INT008", None)))
+    case("ii_no_unit_line.xlsx", refused("appendix_ii", ("INT008", "A1")))  # where the header block starts
     _ii(folder, "ii_unknown_unit.xlsx", header=[("Đơn vị", "Sở Du lịch")])
-    case("ii_unknown_unit.xlsx", refused("appendix_ii", ("INT009", None)))
+    case(
+        "ii_unknown_unit.xlsx", refused("appendix_ii", ("INT009", "B2"))
+    )  # the value of the first header line
     _ii(folder, "ii_bad_date.xlsx", header=[("Đơn vị", "STP"), ("Ngày", "32/13/2024")])
-    case("ii_bad_date.xlsx", refused("appendix_ii", ("INT012", None)))
+    case("ii_bad_date.xlsx", refused("appendix_ii", ("INT012", "B3")))  # the value of the second header line
     _ii(folder, "ii_empty_table.xlsx", rows=[])
-    case("ii_empty_table.xlsx", refused("appendix_ii", ("INT030", None)))
+    case(
+        "ii_empty_table.xlsx", refused("appendix_ii", ("INT030", f"E{FIRST - 1}"))
+    )  # the score column's title
     _ii(folder, "ii_mojibake.xlsx", header=[("Đơn vị", "Sở Tư pháp".encode().decode("cp1252", "replace"))])
     case("ii_mojibake.xlsx", refused("appendix_ii", ("INT016", "B2")))
 
@@ -284,7 +290,7 @@ def build(folder: Path) -> dict[str, Expected]:
         [[1, "Lê Văn A", "Trưởng phòng", "2", None, "a@hatinh.example"]],
         unit="SYT",
     )
-    case("iv_unit_owns_nothing.xlsx", refused("appendix_iv", ("INT040", None)))
+    case("iv_unit_owns_nothing.xlsx", refused("appendix_iv", ("INT040", "B2")))  # the "Đơn vị:" value
 
     # ---- Appendix III ----
     write_xlsx(

@@ -12,6 +12,8 @@ from urllib3.util.retry import Retry
 
 from par_index.errors import ParError
 
+FEED_STATUS = {"submitted": "Đã nộp", "draft": "Chưa nộp"}  # any other status is kept as given, and refused
+
 
 class FeedError(ParError):
     code = "INT060"
@@ -100,7 +102,8 @@ class PortalClient:
 
     def scores(self, year: int, units: list[str]) -> list[list[object]]:
         """Self-scores as entered on the software, as rows under the ``self_scores`` feed's columns
-        (:data:`par_index.phase_registry.REGISTRY`)."""
+        (:data:`par_index.phase_registry.REGISTRY`): status as the export writes it (a status the software
+        should not send is passed on as given, for the reader to refuse), ``updated_at`` as given."""
         rows = []
         for unit in units:
             for item in self._pages("điểm tự đánh giá", f"/api/v1/campaigns/{year}/scores", {"unit": unit}):
@@ -110,7 +113,7 @@ class PortalClient:
                         item.get("criterion"),
                         item.get("score"),
                         item.get("evidence_count"),
-                        "Đã nộp" if item.get("status") == "submitted" else "Chưa nộp",
+                        FEED_STATUS.get(str(item.get("status") or ""), item.get("status")),
                         item.get("updated_at"),
                     ]
                 )

@@ -10,6 +10,7 @@ Each reader turns a row that validated into a typed record (:mod:`par_index.inta
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import cast
@@ -19,6 +20,7 @@ from par_index.campaign import Campaign
 from par_index.intake.issue import Issue
 from par_index.intake.records import (
     RECORD_TYPES,
+    Coverage,
     NomineeRecord,
     PortalAccountRecord,
     PortalScoreRecord,
@@ -27,7 +29,7 @@ from par_index.intake.records import (
     SurveyProgressRecord,
     SurveyRosterRecord,
 )
-from par_index.intake.sheets import Sheet, Table, cell_ref, cell_text, find_table, header_values
+from par_index.intake.sheets import HeaderField, Sheet, Table, cell_ref, cell_text, find_table, header_fields
 from par_index.text import fold, parse_decimal, parse_vn_date, parse_vn_datetime
 
 PHONE = re.compile(r"^(0\d{9,10}|\+84\d{9,10})$")
@@ -137,6 +139,14 @@ HEADER_LABELS = {
     "date": ("Ngày", "Ngày báo cáo"),
     "signer": ("Người ký",),
 }
+# the software export's statement of what it holds (docs/forms.md): "Phạm vi: Tất cả đơn vị", or units; areas
+SCOPE_LABELS = {
+    "units": ("Phạm vi", "Đơn vị", "Mã đơn vị", "Các đơn vị"),
+    "areas": ("Lĩnh vực", "Các lĩnh vực"),
+}
+EVERY = ("tat ca", "tat ca don vi", "toan bo", "toan tinh", "tat ca linh vuc")  # folded "all"
+# a form whose whole file is refused by one of these, even where only bad rows are refused otherwise
+WHOLE_FILE_CODES = frozenset({"INT010", "INT054"})
 
 
 @dataclass
@@ -146,6 +156,7 @@ class ParsedForm:
     header: dict[str, object] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
     sheet: str | None = None  # the sheet its table was read from
+    header_cells: dict[str, HeaderField] = field(default_factory=dict)  # where each header value was written
     _records: list[Record] = field(default_factory=list, init=False, repr=False)
     _error_rows: set[int] = field(default_factory=set, init=False, repr=False)
     _issues_seen: int = field(default=0, init=False, repr=False)
@@ -185,7 +196,7 @@ class ParsedForm:
         return (
             self.kind == "unknown"
             or bool(self.errors and (spec is None or spec.per_unit))
-            or any(i.code == "INT010" for i in self.issues)
+            or any(i.code in WHOLE_FILE_CODES for i in self.issues)
         )
 
 
@@ -198,8 +209,13 @@ def detect(sheets: list[Sheet]) -> tuple[FormSpec, Table] | None:
     return None
 
 
-def parse_form(sheets: list[Sheet], campaign: Campaign) -> ParsedForm:
-    """Detect which form ``sheets`` hold and read it with every validation rule of FORMS.md."""
+def parse_form(
+    sheets: list[Sheet], campaign: Campaign, snapshot: bool = False, roster: AbstractSet[str] | None = None
+) -> ParsedForm:
+    """Detect which form ``sheets`` hold and read it with every validation rule of FORMS.md. ``snapshot``: the
+    rows are everything the source holds (a feed fetched for every unit), so a software export replaces every
+    unit's rows. ``roster``: the survey roster's emails, against which a progress export's rows are checked
+    (``None``: no roster yet, nothing checked)."""
     found = detect(sheets)
     if found is None:
         return ParsedForm(
@@ -227,12 +243,15 @@ def parse_form(sheets: list[Sheet], campaign: Campaign) -> ParsedForm:
     reader = {
         "appendix_ii": _appendix_ii,
         "appendix_iv": _appendix_iv,
-        "portal_export": _portal_export,
         "survey_roster": _survey_roster,
-        "survey_progress": _survey_progress,
         "appendix_iii": _appendix_iii,
     }
-    reader[spec.kind](table, campaign, form)
+    if spec.kind == "portal_export":
+        _portal_export(table, campaign, form, snapshot)
+    elif spec.kind == "survey_progress":
+        _survey_progress(table, campaign, form, roster)
+    else:
+        reader[spec.kind](table, campaign, form)
     return form
 
 
@@ -244,10 +263,19 @@ def _issue(
     row: int | None = None,
     field_name: str | None = None,
     severity: str = "error",
+    unit: str | None = None,
+    criterion: str | None = None,
 ) -> None:
     column = table.titles.get(field_name) if field_name else None
     cell = cell_ref(row, table.columns[field_name]) if row and field_name in table.columns else None
-    form.issues.append(Issue(code, message, severity, table.sheet, row, column, cell))
+    form.issues.append(Issue(code, message, severity, table.sheet, row, column, cell, unit, criterion))
+
+
+def _header_issue(form: ParsedForm, table: Table, code: str, message: str, at: HeaderField | None) -> None:
+    """An error of the header block, at the label's row and the value's cell; a missing label at the cell above
+    the table where the header block starts (A1)."""
+    row, cell = (at.row, at.value_cell) if at else (1, cell_ref(1, 0))
+    form.issues.append(Issue(code, message, "error", table.sheet, row, None, cell))
 
 
 def _refuse_password_columns(table: Table, form: ParsedForm) -> None:
@@ -271,28 +299,28 @@ def _refuse_password_columns(table: Table, form: ParsedForm) -> None:
 
 
 def _read_unit_header(table: Table, campaign: Campaign, form: ParsedForm) -> None:
-    header = header_values(table.header_block(), HEADER_LABELS)
+    form.header_cells = header_fields(table.header_block(), HEADER_LABELS)
+    header = {k: found.value for k, found in form.header_cells.items()}
     form.header = {k: cell_text(v) for k, v in header.items()}
     unit_text = form.header.get("unit")
     if not unit_text:
-        form.issues.append(
-            Issue(
-                "INT008",
-                "Thiếu dòng “Đơn vị:” ở phần đầu biểu mẫu (ghi tên hoặc mã đơn vị).",
-                "error",
-                table.sheet,
-            )
+        _header_issue(
+            form,
+            table,
+            "INT008",
+            "Thiếu dòng “Đơn vị:” ở phần đầu biểu mẫu, phía trên dòng tiêu đề cột (dòng "
+            f"{table.header_row + 1}): ghi tên hoặc mã đơn vị.",
+            None,
         )
         return
     unit = campaign.unit_for(cast(str, unit_text))
     if unit is None:
-        form.issues.append(
-            Issue(
-                "INT009",
-                f"Đơn vị “{unit_text}” không có trong danh sách đơn vị của chiến dịch.",
-                "error",
-                table.sheet,
-            )
+        _header_issue(
+            form,
+            table,
+            "INT009",
+            f"Đơn vị “{unit_text}” không có trong danh sách đơn vị của chiến dịch.",
+            form.header_cells["unit"],
         )
         return
     form.unit_code = unit.code
@@ -301,13 +329,12 @@ def _read_unit_header(table: Table, campaign: Campaign, form: ParsedForm) -> Non
             signed = parse_vn_date(header["date"])
             form.header["date"] = signed.isoformat() if signed else None
         except ValueError:
-            form.issues.append(
-                Issue(
-                    "INT012",
-                    f"Ngày “{cell_text(header['date'])}” không đúng dạng dd/mm/yyyy.",
-                    "error",
-                    table.sheet,
-                )
+            _header_issue(
+                form,
+                table,
+                "INT012",
+                f"Ngày “{cell_text(header['date'])}” không đúng dạng dd/mm/yyyy.",
+                form.header_cells["date"],
             )
 
 
@@ -361,6 +388,7 @@ def _appendix_ii(table: Table, campaign: Campaign, form: ParsedForm) -> None:  #
     catalogue = campaign.catalogue
     seen: set[str] = set()
     scores: dict[str, Decimal] = {}
+    rows: dict[str, int] = {}  # the row each criterion's score was read from
     for row, values in table.records():
         code = cell_text(values.get("criterion"))
         if not code or fold(code) in ("tong", "tong cong", "cong"):
@@ -385,7 +413,7 @@ def _appendix_ii(table: Table, campaign: Campaign, form: ParsedForm) -> None:  #
             )
         if not item.is_leaf:
             if score is not None:
-                scores[code] = score
+                scores[code], rows[code] = score, row
             continue
         if code in seen:
             _issue(form, table, "INT022", f"Mã tiêu chí {code} xuất hiện nhiều lần.", row, "criterion")
@@ -465,11 +493,18 @@ def _appendix_ii(table: Table, campaign: Campaign, form: ParsedForm) -> None:  #
                 table,
                 "INT029",
                 f"Tổng của {code} ghi {stated}, cộng các mục con được {sum(children, Decimal(0))}.",
-                None,
+                rows[code],
                 "score",
             )
     if not form.records and not form.errors:
-        _issue(form, table, "INT030", "Báo cáo không có điểm tự chấm nào.", None)
+        _issue(
+            form,
+            table,
+            "INT030",
+            "Báo cáo không có điểm tự chấm nào: ghi điểm ở cột này, dưới dòng tiêu đề.",
+            table.header_row + 1,
+            "score",
+        )
 
 
 def _leaves_under(catalogue, code: str) -> list[str]:
@@ -479,12 +514,12 @@ def _leaves_under(catalogue, code: str) -> list[str]:
 def _appendix_iv(table: Table, campaign: Campaign, form: ParsedForm) -> None:
     owned = set(campaign.area_owners.get(form.unit_code or "", []))
     if not owned:
-        _issue(
+        _header_issue(
             form,
             table,
             "INT040",
             "Đơn vị không được giao lĩnh vực nào (Phụ lục I) nên không cử đầu mối.",
-            None,
+            form.header_cells.get("unit"),
         )
         return
     for row, values in table.records():
@@ -552,22 +587,126 @@ def _appendix_iv(table: Table, campaign: Campaign, form: ParsedForm) -> None:
             )
 
 
-def _portal_export(table: Table, campaign: Campaign, form: ParsedForm) -> None:
+def _export_scope(table: Table, campaign: Campaign, form: ParsedForm, snapshot: bool) -> Coverage | None:
+    """What the export's header block states it holds (:data:`SCOPE_LABELS`): its units (``None``: every unit —
+    "Tất cả đơn vị", or a feed fetched for every unit) and its areas; ``None`` after INT054 when a statement
+    cannot be read (the file is refused: what it replaces is unknown)."""
+    stated = header_fields(table.header_block(), SCOPE_LABELS)
+    units: frozenset[str] | None = None if snapshot else frozenset()
+    areas: frozenset[str] | None = None
+    if "units" in stated and units is not None:
+        text = cell_text(stated["units"].value)
+        if fold(text) not in EVERY:
+            found = set()
+            for name in (n.strip() for n in re.split(r"[,;]", text) if n.strip()):
+                unit = campaign.unit_for(name)
+                if unit is None:
+                    _header_issue(
+                        form,
+                        table,
+                        "INT054",
+                        f"Đơn vị “{name}” ở dòng phạm vi không có trong chiến dịch: không rõ tệp thay thế dữ "
+                        "liệu của đơn vị nào nên tệp không được dùng. Sửa hoặc xóa dòng này rồi gửi lại.",
+                        stated["units"],
+                    )
+                    return None
+                found.add(unit.code)
+            units = frozenset(found)
+        else:
+            units = None
+    if "areas" in stated:
+        text = cell_text(stated["areas"].value)
+        if fold(text) not in EVERY:
+            known = {area.code for area in campaign.catalogue.areas}
+            codes = [c.strip() for c in re.split(r"[,;\s]+", text) if c.strip()]
+            bad = [c for c in codes if c not in known]
+            if bad or not codes:
+                _header_issue(
+                    form,
+                    table,
+                    "INT054",
+                    f"Lĩnh vực “{', '.join(bad) or text}” ở dòng phạm vi không có trong Bảng 2 (các lĩnh vực: "
+                    f"{', '.join(sorted(known, key=int))}): không rõ tệp thay thế dữ liệu nào nên tệp không được "
+                    "dùng. Sửa hoặc xóa dòng này rồi gửi lại.",
+                    stated["areas"],
+                )
+                return None
+            areas = frozenset(codes)
+    return Coverage(units, areas)
+
+
+PORTAL_STATUS = {
+    "da nop": "submitted",
+    "submitted": "submitted",
+    "chua nop": "draft",
+    "draft": "draft",
+    "": "draft",
+}
+
+
+def _portal_export(table: Table, campaign: Campaign, form: ParsedForm, snapshot: bool = False) -> None:
+    """The software's rows. What the file replaces (:class:`~par_index.intake.records.Coverage`, in
+    ``form.header``): every unit when it is a full snapshot (a feed fetched for every unit, or a header line
+    "Phạm vi: Tất cả đơn vị"), else the units its header names and those of its rows (refused rows included: a
+    unit whose score is not a number on the software has no valid score there); only the areas its header
+    names, if it names some. A score, count or time that cannot be read, or a status other than Đã nộp / Chưa
+    nộp (blank: not submitted), refuses the row with an issue naming the unit and criterion."""
+    scope = _export_scope(table, campaign, form, snapshot)
+    if scope is None:
+        return
+    seen: set[str] = set()
     for row, values in table.records():
         unit = _row_unit(form, table, campaign, values, row)
         code = cell_text(values.get("criterion"))
         if unit is None:
             continue
+        seen.add(unit.code)
         if code not in campaign.catalogue:
-            _issue(form, table, "INT020", f"Mã tiêu chí “{code}” không có trong Bảng 2.", row, "criterion")
+            _issue(
+                form,
+                table,
+                "INT020",
+                f"Mã tiêu chí “{code}” không có trong Bảng 2.",
+                row,
+                "criterion",
+                unit=unit.code,
+            )
+            continue
+        area = campaign.catalogue[code].area
+        if scope.areas is not None and area not in scope.areas:
+            _issue(
+                form,
+                table,
+                "INT055",
+                f"{code} thuộc lĩnh vực {area}, ngoài các lĩnh vực tệp nêu ở dòng phạm vi "
+                f"({', '.join(sorted(scope.areas, key=int))}): dòng không được dùng.",
+                row,
+                "criterion",
+                unit=unit.code,
+                criterion=code,
+            )
             continue
         known = len(form.issues)
         score = _number(form, table, values.get("score"), row, "score")
         count = _number(form, table, values.get("evidence_count"), row, "evidence_count")
         updated = _moment(form, table, campaign, values, row, "updated_at")
-        if len(form.issues) > known:  # a value that is not a number or not a time: the row is refused
+        status = PORTAL_STATUS.get(fold(cell_text(values.get("status"))))
+        if status is None:
+            _issue(
+                form,
+                table,
+                "INT053",
+                f"Trạng thái “{cell_text(values.get('status'))}” không hợp lệ: chỉ nhận “Đã nộp” hoặc “Chưa nộp”.",
+                row,
+                "status",
+            )
+        for issue in form.issues[
+            known:
+        ]:  # a value that cannot be read: the row is refused, a finding of the unit
+            issue.unit, issue.criterion = unit.code, code
+            issue.message += f" Điểm của {unit.code} cho {code} trên phần mềm không được dùng."
+        if len(form.issues) > known:
             continue
-        status = fold(cell_text(values.get("status")))
         form.keep(
             PortalScoreRecord(
                 row=row,
@@ -575,10 +714,12 @@ def _portal_export(table: Table, campaign: Campaign, form: ParsedForm) -> None:
                 criterion=code,
                 score=score,
                 evidence_count=int(count) if count is not None else None,
-                status="submitted" if status in ("da nop", "submitted") else "draft",
+                status=cast(str, status),
                 updated_at=updated,
             )
         )
+    covered = scope if scope.units is None else Coverage(scope.units | seen, scope.areas)
+    form.header = {**form.header, **covered.as_header()}
 
 
 def _bad_email(text: str) -> str:
@@ -612,26 +753,38 @@ def _survey_roster(table: Table, campaign: Campaign, form: ParsedForm) -> None:
         )
 
 
-SURVEY_STATUS = {
+SURVEY_STATUS = {  # folded spellings (accents, case, spacing, "_" or "-" ignored) that name one status only
     "da hoan thanh": "completed",
+    "hoan thanh": "completed",
     "completed": "completed",
     "dang tra loi": "in_progress",
-    "in_progress": "in_progress",
+    "in progress": "in_progress",
     "chua tra loi": "not_started",
-    "not_started": "not_started",
+    "not started": "not_started",
 }
+SURVEY_STATUS_VI = "“Đã hoàn thành”, “Đang trả lời” hoặc “Chưa trả lời”"
 
 
-def _survey_progress(table: Table, campaign: Campaign, form: ParsedForm) -> None:
+def survey_status(text: str) -> str | None:
+    """The survey status a progress export writes (``completed`` | ``in_progress`` | ``not_started``), from any
+    spelling of the three documented ones that names exactly one; ``None`` for anything else."""
+    return SURVEY_STATUS.get(fold(re.sub(r"[_\-]", " ", text)))
+
+
+def _survey_progress(
+    table: Table, campaign: Campaign, form: ParsedForm, roster: AbstractSet[str] | None = None
+) -> None:
+    """Respondents' progress. A row whose email is not on the stored roster is kept with a warning naming it (it
+    counts for no unit); a status that is none of the three documented ones refuses the row."""
     for row, values in table.records():
         email = cell_text(values.get("email")).lower()
-        status = SURVEY_STATUS.get(fold(cell_text(values.get("status"))))
+        status = survey_status(cell_text(values.get("status")))
         if status is None:
             _issue(
                 form,
                 table,
                 "INT053",
-                f"Trạng thái “{cell_text(values.get('status'))}” không hợp lệ.",
+                f"Trạng thái “{cell_text(values.get('status'))}” không hợp lệ: chỉ nhận {SURVEY_STATUS_VI}.",
                 row,
                 "status",
             )
@@ -641,6 +794,17 @@ def _survey_progress(table: Table, campaign: Campaign, form: ParsedForm) -> None
         completed_at = _moment(form, table, campaign, values, row, "completed_at")
         if completed_at is _BAD or answered is None or total is None:
             continue
+        if roster is not None and email not in roster:
+            _issue(
+                form,
+                table,
+                "INT056",
+                f"{email or '(trống)'} không có trong danh sách người trả lời phiếu khảo sát: tiến độ của người "
+                "này không được tính cho đơn vị nào. Kiểm tra email, hoặc bổ sung người này vào danh sách.",
+                row,
+                "email",
+                severity="warning",
+            )
         form.keep(
             SurveyProgressRecord(
                 row=row,

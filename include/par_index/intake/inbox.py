@@ -31,6 +31,7 @@ from par_index.files import copy_whole, sha256_of
 from par_index.intake.forms import ParsedForm, parse_form
 from par_index.intake.issue import Issue
 from par_index.intake.records import (
+    Coverage,
     NomineeRecord,
     PortalAccountRecord,
     PortalScoreRecord,
@@ -323,7 +324,7 @@ def _take(
     if existing is not None:  # the same file touched again
         return existing.form_kind or "unknown", None, existing.id
     try:
-        form = parse_form(read_sheets(found.path), campaign)
+        form = parse_form(read_sheets(found.path), campaign, roster=_roster(session, campaign))
     except UnreadableFile as exc:
         form = ParsedForm("unreadable", issues=[exc.issue])
     after = found.path.stat()
@@ -436,7 +437,8 @@ def ingest_feed(
     fetched_at: datetime,
 ) -> IntakeResult | None:
     """Store a feed's records like a received file: a canonical JSON snapshot (SHA-256, archived), read by the
-    same reader as the matching export. The same snapshot twice changes nothing."""
+    same reader as the matching export. A feed is fetched for every unit, so its snapshot is a full one: it
+    replaces every unit's rows. The same snapshot twice changes nothing."""
     content = json.dumps(
         {"columns": columns, "rows": rows}, ensure_ascii=False, sort_keys=True, default=str
     ).encode()
@@ -445,7 +447,12 @@ def ingest_feed(
         select(ReceivedFile.id).where(ReceivedFile.campaign_id == campaign.id, ReceivedFile.sha256 == digest)
     ):
         return None
-    form = parse_form([fix_legacy_text(Sheet(feed, [list(columns), *rows]))], campaign)
+    form = parse_form(
+        [fix_legacy_text(Sheet(feed, [list(columns), *rows]))],
+        campaign,
+        snapshot=True,
+        roster=_roster(session, campaign),
+    )
     name = f"{feed} ({vn_datetime(fetched_at.astimezone(campaign.tz))})"
     snapshot = archive_dir(campaign.id) / f"{digest}.feed.tmp"
     snapshot.parent.mkdir(parents=True, exist_ok=True)
@@ -506,6 +513,8 @@ def _register(
                 column=issue.column,
                 cell=issue.cell,
                 message=issue.message,
+                unit_code=issue.unit,
+                criterion_code=issue.criterion,
             )
         )
     if row.status == "accepted":
@@ -513,8 +522,19 @@ def _register(
     return IntakeResult(row.id, row.original_name, form.kind, form.unit_code, row.status, form.issues)
 
 
+def _roster(session: Session, campaign: Campaign) -> set[str] | None:
+    """The survey roster's emails, ``None`` while no roster was received."""
+    emails = set(
+        session.scalars(select(SurveyRespondent.email).where(SurveyRespondent.campaign_id == campaign.id))
+    )
+    return emails or None
+
+
 def _apply(session: Session, campaign: Campaign, row: ReceivedFile, form: ParsedForm) -> None:
     """Make ``row`` the current file of its kind (and unit) unless a newer one already is."""
+    if form.kind == "portal_export":
+        _apply_portal(session, campaign, row, form)
+        return
     previous = session.scalars(
         select(ReceivedFile).where(
             ReceivedFile.campaign_id == campaign.id,
@@ -535,6 +555,64 @@ def _apply(session: Session, campaign: Campaign, row: ReceivedFile, form: Parsed
         old.status = "superseded"
         old.superseded_by = row.id
     _store_records(session, campaign, row, form)
+
+
+def _apply_portal(session: Session, campaign: Campaign, row: ReceivedFile, form: ParsedForm) -> None:
+    """Replace the software rows ``row`` covers (:class:`~par_index.intake.records.Coverage`: its units and
+    areas, every unit for a full snapshot), except those a file that arrived later holds; never another unit's
+    rows. An earlier export all of whose coverage this one covers is superseded by it; this one is superseded
+    when a later one covers all of its own."""
+    cid, covers = campaign.id, Coverage.of(row.header)
+    others = session.scalars(
+        select(ReceivedFile).where(
+            ReceivedFile.campaign_id == cid,
+            ReceivedFile.form_kind == "portal_export",
+            ReceivedFile.status == "accepted",
+            ReceivedFile.id != row.id,
+        )
+    ).all()
+    newer = [(p, Coverage.of(p.header)) for p in others if p.arrived_at > row.arrived_at]
+    above = [p for p, cover in newer if cover.includes(covers)]
+    if above:
+        row.status = "superseded"
+        row.superseded_by = max(above, key=lambda p: p.arrived_at).id
+        return
+    for old in others:
+        if old.arrived_at <= row.arrived_at and covers.includes(Coverage.of(old.header)):
+            old.status, old.superseded_by = "superseded", row.id
+
+    def ours(unit: str, criterion: str) -> bool:
+        area = campaign.catalogue[criterion].area if criterion in campaign.catalogue else criterion
+        return covers.covers(unit, area) and not any(cover.covers(unit, area) for _, cover in newer)
+
+    for stored in session.scalars(select(Score).where(Score.campaign_id == cid, Score.source == "portal")):
+        if ours(stored.unit_code, stored.criterion_code):
+            session.delete(stored)
+    session.flush()
+    latest: dict[tuple[str, str], PortalScoreRecord] = {}
+    count: Counter = Counter()
+    # the export may list a key twice: keep the latest, count the rows
+    for entry in _typed(form, PortalScoreRecord):
+        key = (entry.unit, entry.criterion)
+        count[key] += 1
+        if key not in latest or (entry.updated_at or EPOCH) >= (latest[key].updated_at or EPOCH):
+            latest[key] = entry
+    for key, entry in latest.items():
+        if ours(*key):
+            session.add(
+                Score(
+                    campaign_id=cid,
+                    source="portal",
+                    unit_code=entry.unit,
+                    criterion_code=entry.criterion,
+                    score=entry.score,
+                    evidence_count=entry.evidence_count,
+                    status=entry.status,
+                    updated_at=entry.updated_at,
+                    duplicates=count[key],
+                    file_id=row.id,
+                )
+            )
 
 
 def _signed_at(campaign: Campaign, form: ParsedForm) -> datetime | None:
@@ -588,31 +666,6 @@ def _store_records(session: Session, campaign: Campaign, row: ReceivedFile, form
                     explanation=score.explanation,
                     status="signed",
                     updated_at=signed,
-                    file_id=row.id,
-                )
-            )
-    elif form.kind == "portal_export":
-        session.execute(delete(Score).where(Score.campaign_id == cid, Score.source == "portal"))
-        latest: dict[tuple[str, str], PortalScoreRecord] = {}
-        count: Counter = Counter()
-        # the export may list a key twice: keep the latest, count the rows
-        for entry in _typed(form, PortalScoreRecord):
-            key = (entry.unit, entry.criterion)
-            count[key] += 1
-            if key not in latest or (entry.updated_at or EPOCH) >= (latest[key].updated_at or EPOCH):
-                latest[key] = entry
-        for key, entry in latest.items():
-            session.add(
-                Score(
-                    campaign_id=cid,
-                    source="portal",
-                    unit_code=entry.unit,
-                    criterion_code=entry.criterion,
-                    score=entry.score,
-                    evidence_count=entry.evidence_count,
-                    status=entry.status,
-                    updated_at=entry.updated_at,
-                    duplicates=count[key],
                     file_id=row.id,
                 )
             )

@@ -16,6 +16,8 @@ class Issue:
     row: int | None = None  # 1-based, as Excel shows it
     column: str | None = None  # the column's title as written in the form
     cell: str | None = None  # A1 reference, where one cell is at fault
+    unit: str | None = None  # a multi-unit file's row: the unit it concerns
+    criterion: str | None = None  # … and the criterion
 
     def where(self) -> str:
         return location(self.sheet, self.row, self.column, self.cell)

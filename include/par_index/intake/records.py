@@ -105,3 +105,43 @@ RECORD_TYPES: dict[str, type[Record]] = {
     "survey_roster": SurveyRosterRecord,
     "survey_progress": SurveyProgressRecord,
 }
+
+
+ALL_UNITS = "all"  # a received file's header ``units`` when it is a full snapshot of the software
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a software export or feed snapshot replaces in the store: the software rows of its units (``None``:
+    every unit — a full snapshot) in its areas (``None``: every area). Kept in the received file's header as
+    ``units`` (:data:`ALL_UNITS` or unit codes) and ``areas`` (area codes, absent for every area); a file stored
+    before scopes were read counts as a full snapshot, as it was then."""
+
+    units: frozenset[str] | None
+    areas: frozenset[str] | None = None
+
+    @classmethod
+    def of(cls, header: dict | None) -> Coverage:
+        """The coverage a received file's header states."""
+        header = header or {}
+        units, areas = header.get("units", ALL_UNITS), header.get("areas")
+        return cls(
+            None if units == ALL_UNITS else frozenset(units), None if areas is None else frozenset(areas)
+        )
+
+    def as_header(self) -> dict[str, object]:
+        """The header entries that state this coverage."""
+        out: dict[str, object] = {"units": ALL_UNITS if self.units is None else sorted(self.units)}
+        if self.areas is not None:
+            out["areas"] = sorted(self.areas, key=int)
+        return out
+
+    def covers(self, unit: str, area: str) -> bool:
+        """Whether the software rows of ``unit`` in ``area`` are replaced by this file."""
+        return (self.units is None or unit in self.units) and (self.areas is None or area in self.areas)
+
+    def includes(self, other: Coverage) -> bool:
+        """Whether everything ``other`` covers is covered here too."""
+        units = self.units is None or (other.units is not None and other.units <= self.units)
+        areas = self.areas is None or (other.areas is not None and other.areas <= self.areas)
+        return units and areas

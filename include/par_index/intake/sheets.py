@@ -250,11 +250,23 @@ def title_keys(sheet: Sheet) -> list[list[tuple[int, str]]]:
     return sheet.title_keys
 
 
-def header_values(block: list[list[object]], labels: dict[str, tuple[str, ...]]) -> dict[str, object]:
-    """Read 'Label: value' pairs above a table (value after the colon or in the next non-empty cell)."""
+@dataclass(frozen=True)
+class HeaderField:
+    """A 'Label: value' pair of a form's header block: the value, the label's row (1-based) and the cells of the
+    label and of the value (the same cell when the value follows the colon)."""
+
+    value: object
+    row: int
+    label_cell: str
+    value_cell: str
+
+
+def header_fields(block: list[list[object]], labels: dict[str, tuple[str, ...]]) -> dict[str, HeaderField]:
+    """Read 'Label: value' pairs above a table (value after the colon or in the next non-empty cell), each with
+    where it was written."""
     wanted = {fold(a): f for f, names in labels.items() for a in names}
-    found: dict[str, object] = {}
-    for row in block:
+    found: dict[str, HeaderField] = {}
+    for r, row in enumerate(block):
         cells = list(row)
         for col, value in enumerate(cells):
             text = cell_text(value)
@@ -264,10 +276,13 @@ def header_values(block: list[list[object]], labels: dict[str, tuple[str, ...]])
             field_name = wanted.get(fold(label))
             if not field_name or field_name in found:
                 continue
+            here = cell_ref(r + 1, col)
             if sep and rest.strip():
-                found[field_name] = rest.strip()
+                found[field_name] = HeaderField(rest.strip(), r + 1, here, here)
             else:
-                following = [v for v in cells[col + 1 :] if cell_text(v)]
+                following = [(c, v) for c, v in enumerate(cells) if c > col and cell_text(v)]
                 if following:
-                    found[field_name] = following[0]
+                    found[field_name] = HeaderField(
+                        following[0][1], r + 1, here, cell_ref(r + 1, following[0][0])
+                    )
     return found

@@ -107,7 +107,9 @@ class InboxEntry(Base):
 
 
 class IntakeIssue(Base):
-    """A problem found in a received file: ``severity`` error (file set aside) | warning (kept)."""
+    """A problem found in a received file: ``severity`` error (file set aside, or the row refused in a multi-unit
+    file) | warning (kept). In a multi-unit file, the unit (and criterion) of its row when known: a software
+    score that cannot be read is a finding of that unit (:func:`par_index.store.queries.portal_refusals`)."""
 
     __tablename__ = "intake_issues"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,6 +121,8 @@ class IntakeIssue(Base):
     column: Mapped[str | None] = mapped_column(String(128))
     cell: Mapped[str | None] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text)
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    criterion_code: Mapped[str | None] = mapped_column(String(32))
 
 
 class Nominee(Base):

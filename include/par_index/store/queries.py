@@ -4,11 +4,12 @@ open session and the campaign."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from par_index.intake.records import Coverage
 from par_index.store.models import (
     AssignmentRow,
     CampaignRow,
@@ -114,3 +115,35 @@ def sent_at(session: Session, key: str) -> datetime | None:
 def phase_outcome(session: Session, campaign: Campaign, phase: str) -> PhaseOutcome | None:
     """How the phase closed (None: not closed yet)."""
     return session.get(PhaseOutcome, (campaign.id, phase))
+
+
+def portal_refusals(session: Session, campaign: Campaign) -> list[IntakeIssue]:
+    """The software rows that stand refused (a score, count, time or status that cannot be read: no valid score
+    on the software), one finding per unit and criterion, from the latest export or feed snapshot that covers
+    it; ordered by unit, criterion."""
+    files = session.scalars(
+        select(ReceivedFile).where(
+            ReceivedFile.campaign_id == campaign.id,
+            ReceivedFile.form_kind == "portal_export",
+            ReceivedFile.status == "accepted",
+        )
+    ).all()
+    covers = {f.id: (f.arrived_at, Coverage.of(f.header)) for f in files}
+    found: dict[tuple[str, str], IntakeIssue] = {}
+    issues = session.scalars(
+        select(IntakeIssue)
+        .where(
+            IntakeIssue.file_id.in_(covers),
+            IntakeIssue.severity == "error",
+            IntakeIssue.unit_code.is_not(None),
+            IntakeIssue.criterion_code.is_not(None),
+        )
+        .order_by(IntakeIssue.id)
+    ).all()
+    for issue in issues:
+        unit, code = cast(str, issue.unit_code), cast(str, issue.criterion_code)
+        area = campaign.catalogue[code].area if code in campaign.catalogue else code
+        arrived = covers[issue.file_id][0]
+        if not any(at > arrived and cover.covers(unit, area) for at, cover in covers.values()):
+            found[(unit, code)] = issue
+    return [found[key] for key in sorted(found)]
