@@ -239,3 +239,235 @@ def test_unrecognised_form_is_refused(tmp_path, campaign):
     path = write_xlsx(tmp_path / "other.xlsx", "Công văn", [], ["Số", "Trích yếu"], [["1", "abc"]])
     form = _parse(path, campaign)
     assert form.kind == "unknown" and form.rejected and form.issues[0].code == "INT007"
+
+
+# ---- every error findable: the header block at the label's row and the value's cell, subtotals at their cell ----
+SHEET = "Biểu mẫu"  # the sheet write_xlsx writes; its rows: 1 title, 2… header lines, a blank, the titles
+
+
+def _located(form) -> list[tuple]:
+    return [(i.code, i.severity, i.sheet, i.row, i.cell, i.message) for i in form.issues]
+
+
+def _ii_file(tmp_path, header, rows=None):
+    return write_xlsx(
+        tmp_path / "ii.xlsx",
+        "PHỤ LỤC II",
+        header,
+        II[1:6],
+        [["2.p1.1", "…", 0.75, 0.5, "Số 1"]] if rows is None else rows,
+    )
+
+
+def test_subtotal_error_carries_the_subtotal_cell(tmp_path, campaign):
+    # 3 header lines (rows 2-4), blank 5, titles 6: 2.p1 is row 7, its score in column D (Điểm tự chấm)
+    path = _ii_file(
+        tmp_path,
+        STP_HEADER[:3],
+        [
+            ["2.p1", "…", 2.0, 1.5, None],
+            ["2.p1.1", "…", 0.75, 0.5, "Số 1"],
+            ["2.p1.2", "…", 0.75, 0.5, "Số 2"],
+        ],
+    )
+    assert _located(_parse(path, campaign)) == [
+        ("INT029", "error", SHEET, 7, "D7", "Tổng của 2.p1 ghi 1.5, cộng các mục con được 1.0.")
+    ]
+
+
+def test_unknown_unit_is_at_its_label_row_and_value_cell(tmp_path, campaign):
+    path = _ii_file(
+        tmp_path, [("Số", "12/BC"), ("Đơn vị", "Sở Du lịch")]
+    )  # the unit on the second line: row 3
+    form = _parse(path, campaign)
+    assert form.rejected
+    assert _located(form) == [
+        (
+            "INT009",
+            "error",
+            SHEET,
+            3,
+            "B3",
+            "Đơn vị “Sở Du lịch” không có trong danh sách đơn vị của chiến dịch.",
+        )
+    ]
+
+
+def test_a_value_written_after_the_colon_is_at_the_label_cell(tmp_path, campaign):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    ws.append(["PHỤ LỤC II"])
+    ws.append([None, None, "Đơn vị: Sở Du lịch"])  # label and value in C2
+    ws.append([])
+    ws.append(II[1:6])
+    ws.append(["2.p1.1", "…", 0.75, 0.5, "Số 1"])
+    wb.save(tmp_path / "ii.xlsx")
+    assert _located(_parse(tmp_path / "ii.xlsx", campaign)) == [
+        (
+            "INT009",
+            "error",
+            SHEET,
+            2,
+            "C2",
+            "Đơn vị “Sở Du lịch” không có trong danh sách đơn vị của chiến dịch.",
+        )
+    ]
+
+
+def test_bad_date_is_at_its_label_row_and_value_cell(tmp_path, campaign):
+    path = _ii_file(tmp_path, [("Đơn vị", "Sở Tư pháp"), ("Số", "12/BC"), ("Ngày", "32/13/2024")])
+    assert _located(_parse(path, campaign)) == [
+        ("INT012", "error", SHEET, 4, "B4", "Ngày “32/13/2024” không đúng dạng dd/mm/yyyy.")
+    ]
+
+
+def test_missing_unit_line_points_at_the_top_of_the_header_block(tmp_path, campaign):
+    path = _ii_file(tmp_path, [("Số", "12/BC")])  # titles on row 4
+    assert _located(_parse(path, campaign)) == [
+        (
+            "INT008",
+            "error",
+            SHEET,
+            1,
+            "A1",
+            "Thiếu dòng “Đơn vị:” ở phần đầu biểu mẫu, phía trên dòng tiêu đề cột (dòng 4): ghi tên hoặc mã đơn vị.",
+        )
+    ]
+
+
+def test_empty_report_points_at_the_score_column_title(tmp_path, campaign):
+    path = _ii_file(tmp_path, STP_HEADER[:1], rows=[])  # titles on row 4, Điểm tự chấm in D
+    assert _located(_parse(path, campaign)) == [
+        (
+            "INT030",
+            "error",
+            SHEET,
+            4,
+            "D4",
+            "Báo cáo không có điểm tự chấm nào: ghi điểm ở cột này, dưới dòng tiêu đề.",
+        )
+    ]
+
+
+def test_unit_owning_no_area_is_at_its_unit_value(tmp_path, campaign):
+    path = write_xlsx(
+        tmp_path / "iv.xlsx",
+        "PHỤ LỤC IV",
+        [("Đơn vị", "SYT")],  # Sở Y tế owns no area in Appendix I
+        ["STT", "Họ và tên", "Chức vụ", "Lĩnh vực phụ trách", "Email"],
+        [[1, "Lê Văn A", "Trưởng phòng", "2", "a@hatinh.example"]],
+    )
+    assert _located(_parse(path, campaign)) == [
+        (
+            "INT040",
+            "error",
+            SHEET,
+            2,
+            "B2",
+            "Đơn vị không được giao lĩnh vực nào (Phụ lục I) nên không cử đầu mối.",
+        )
+    ]
+
+
+def test_every_form_issue_of_the_corpus_has_a_sheet_row_and_cell(tmp_path, campaign):
+    """Whatever a readable form's issue is, it says where: the sheet, the row and the cell (file-level problems —
+    an unreadable file, an unrecognised form — are the only ones without)."""
+    from support.corpus import build
+
+    cases = build(tmp_path)
+    unlocated = []
+    for name in sorted(cases):
+        try:
+            form = _parse(tmp_path / name, campaign)
+        except UnreadableFile:
+            continue
+        unlocated += [
+            (name, i.code)
+            for i in form.issues
+            if i.code not in FILE_LEVEL and not (i.sheet and i.row and i.cell)
+        ]
+    assert unlocated == []
+
+
+FILE_LEVEL = {
+    "INT007",
+    "INT017",
+    "INT073",
+    "INT074",
+}  # form not recognised, macros, file name, no final line break
+
+
+# ---- survey progress: spelling variants of the documented statuses, unknown statuses, emails off the roster ----
+PROGRESS = ["Email", "Trạng thái", "Hoàn thành lúc", "Số câu đã trả lời", "Tổng số câu"]
+
+
+@pytest.mark.parametrize(
+    ("written", "status"),
+    [
+        ("Đã hoàn thành", "completed"),
+        ("Hoàn thành", "completed"),
+        ("ĐÃ HOÀN THÀNH", "completed"),
+        ("Đã  hoàn   thành ", "completed"),
+        ("Da hoan thanh", "completed"),
+        ("Đã hòan thành", "completed"),  # the old placement of the tone mark
+        ("đang trả lời", "in_progress"),
+        ("in-progress", "in_progress"),
+        ("Chưa Trả Lời", "not_started"),
+        ("not_started", "not_started"),
+    ],
+)
+def test_spelling_variants_of_the_documented_statuses_are_accepted(tmp_path, campaign, written, status):
+    path = write_csv(tmp_path / "td.csv", PROGRESS, [["a@hatinh.example", written, "", 40, 40]])
+    form = _parse(path, campaign)
+    assert (form.issues, [(r.email, r.status) for r in form.records]) == ([], [("a@hatinh.example", status)])
+
+
+@pytest.mark.parametrize("written", ["Chưa hoàn thành", "Bỏ dở", "Xong"])
+def test_an_unknown_survey_status_is_refused_with_a_clear_message(tmp_path, campaign, written):
+    path = write_csv(
+        tmp_path / "td.csv",
+        PROGRESS,
+        [["a@hatinh.example", "Hoàn thành", "", 40, 40], ["b@hatinh.example", written, "", 3, 40]],
+    )
+    form = _parse(path, campaign)
+    assert [(i.code, i.severity, i.row, i.column, i.cell, i.message) for i in form.issues] == [
+        (
+            "INT053",
+            "error",
+            3,
+            "Trạng thái",
+            "B3",
+            f"Trạng thái “{written}” không hợp lệ: chỉ nhận “Đã hoàn thành”, “Đang trả lời” hoặc “Chưa trả lời”.",
+        )
+    ]
+    assert [r.email for r in form.records] == ["a@hatinh.example"]
+
+
+def test_a_progress_row_off_the_roster_is_a_warning_naming_it(tmp_path, campaign):
+    path = write_csv(
+        tmp_path / "td.csv",
+        PROGRESS,
+        [
+            ["a@hatinh.example", "Đã hoàn thành", "", 40, 40],
+            ["la.nguoi@hatinh.example", "Đang trả lời", "", 3, 40],
+        ],
+    )
+    form = parse_form(read_sheets(path), campaign, roster={"a@hatinh.example", "c@hatinh.example"})
+    assert [(i.code, i.severity, i.row, i.column, i.cell, i.message) for i in form.issues] == [
+        (
+            "INT056",
+            "warning",
+            3,
+            "Email",
+            "A3",
+            "la.nguoi@hatinh.example không có trong danh sách người trả lời phiếu khảo sát: tiến độ của người này "
+            "không được tính cho đơn vị nào. Kiểm tra email, hoặc bổ sung người này vào danh sách.",
+        )
+    ]
+    assert (form.rejected, [r.email for r in form.records]) == (
+        False,
+        ["a@hatinh.example", "la.nguoi@hatinh.example"],
+    )
+    # no roster received yet: nothing to check against
+    assert parse_form(read_sheets(path), campaign).issues == []

@@ -524,3 +524,47 @@ def test_the_store_holds_only_the_good_rows_of_multi_unit_files(runtime, campaig
             ("snv.cchc", "SNV", "c@hatinh.example"),
             ("stp.cchc", "STP", "a@hatinh.example"),
         ]
+
+
+def test_a_progress_row_off_the_stored_roster_is_a_stored_warning_naming_it(runtime, campaign):
+    from par_index.service import prepare
+    from par_index.store.models import IntakeIssue
+
+    prepare(campaign, runtime)
+    folder = inbox_dir(campaign.id)
+    write_csv(
+        folder / "ds.csv",
+        ROSTER_COLS,
+        [[1, "Lê Văn A", "Giám đốc", "STP", "a@hatinh.example", "Lãnh đạo"]],
+    )
+    with session_scope(runtime.store_url) as s:
+        ingest(s, campaign)
+    write_csv(
+        folder / "td.csv",
+        PROGRESS_COLS,
+        [
+            ["a@hatinh.example", "Hoàn thành", "28/12/2023 10:00", 40, 40],
+            ["ngoai.ds@hatinh.example", "Đang trả lời", "", 12, 40],
+        ],
+    )
+    with session_scope(runtime.store_url) as s:
+        assert [(r.name, r.status) for r in ingest(s, campaign).results] == [("td.csv", "accepted")]
+        assert [
+            (i.severity, i.code, i.sheet, i.row, i.column, i.cell, i.message)
+            for i in s.scalars(select(IntakeIssue))
+        ] == [
+            (
+                "warning",
+                "INT056",
+                "td",
+                3,
+                "Email",
+                "A3",
+                "ngoai.ds@hatinh.example không có trong danh sách người trả lời phiếu khảo sát: tiến độ của người "
+                "này không được tính cho đơn vị nào. Kiểm tra email, hoặc bổ sung người này vào danh sách.",
+            )
+        ]
+        assert sorted((p.email, p.status) for p in s.scalars(select(SurveyProgress))) == [
+            ("a@hatinh.example", "completed"),
+            ("ngoai.ds@hatinh.example", "in_progress"),
+        ]
