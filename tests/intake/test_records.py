@@ -537,6 +537,7 @@ def test_a_progress_row_off_the_stored_roster_is_a_stored_warning_naming_it(runt
         ROSTER_COLS,
         [[1, "Lê Văn A", "Giám đốc", "STP", "a@hatinh.example", "Lãnh đạo"]],
     )
+    _settled(folder / "ds.csv")
     with session_scope(runtime.store_url) as s:
         ingest(s, campaign)
     write_csv(
@@ -547,6 +548,7 @@ def test_a_progress_row_off_the_stored_roster_is_a_stored_warning_naming_it(runt
             ["ngoai.ds@hatinh.example", "Đang trả lời", "", 12, 40],
         ],
     )
+    _settled(folder / "td.csv")
     with session_scope(runtime.store_url) as s:
         assert [(r.name, r.status) for r in ingest(s, campaign).results] == [("td.csv", "accepted")]
         assert [
@@ -568,3 +570,9 @@ def test_a_progress_row_off_the_stored_roster_is_a_stored_warning_naming_it(runt
             ("a@hatinh.example", "completed"),
             ("ngoai.ds@hatinh.example", "in_progress"),
         ]
+
+
+def _settled(path):
+    """A file finished before the check (arrived 14/01/2024 09:00 local time)."""
+    when = datetime(2024, 1, 14, 9).timestamp()
+    os.utime(path, (when, when))
