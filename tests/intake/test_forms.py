@@ -390,12 +390,7 @@ def test_every_form_issue_of_the_corpus_has_a_sheet_row_and_cell(tmp_path, campa
     assert unlocated == []
 
 
-FILE_LEVEL = {
-    "INT007",
-    "INT017",
-    "INT073",
-    "INT074",
-}  # form not recognised, macros, file name, no final line break
+FILE_LEVEL = {"INT007", "INT017", "INT073"}  # form not recognised, macros, the file's name
 
 
 # ---- survey progress: spelling variants of the documented statuses, unknown statuses, emails off the roster ----
@@ -471,3 +466,25 @@ def test_a_progress_row_off_the_roster_is_a_warning_naming_it(tmp_path, campaign
     )
     # no roster received yet: nothing to check against
     assert parse_form(read_sheets(path), campaign).issues == []
+
+
+def test_a_csv_cut_or_without_a_final_line_break_is_located_at_its_last_row(tmp_path, campaign):
+    whole = tmp_path / "td.csv"
+    whole.write_text(
+        "Email,Trạng thái,Hoàn thành lúc,Số câu đã trả lời,Tổng số câu\r\na@hatinh.example,Hoàn thành,,40,40"
+    )
+    issues = read_sheets(whole)[0].issues
+    assert [(i.code, i.severity, i.sheet, i.row, i.cell) for i in issues] == [
+        ("INT074", "warning", "td", 2, "A2")
+    ]
+    cut = tmp_path / "cut.csv"
+    cut.write_text("Email,Trạng thái,Hoàn thành lúc,Số câu đã trả lời,Tổng số câu\r\na@hatinh.example,Hoàn")
+    with pytest.raises(UnreadableFile) as info:
+        read_sheets(cut)
+    issue = info.value.issue
+    assert (issue.code, issue.sheet, issue.row, issue.cell) == (
+        "INT071",
+        "cut",
+        2,
+        "B2",
+    )  # the row stops in B

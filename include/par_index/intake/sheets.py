@@ -103,7 +103,7 @@ def read_sheets(path: Path) -> list[Sheet]:
         )
     if suffix == ".csv":
         data = path.read_bytes()
-        sheet = fix_legacy_text(Sheet(path.stem, _read_csv(data)))
+        sheet = fix_legacy_text(Sheet(path.stem, _read_csv(data, path.stem)))
         if data and not data.endswith((b"\n", b"\r")):  # an export ends its last record with a line break
             sheet.issues.append(
                 Issue(
@@ -111,6 +111,10 @@ def read_sheets(path: Path) -> list[Sheet]:
                     f"Tệp CSV không kết thúc bằng dấu xuống dòng: kiểm tra dòng cuối "
                     f"(dòng {len(sheet.rows)}) đã đủ chưa.",
                     "warning",
+                    sheet.name,
+                    len(sheet.rows),
+                    None,
+                    cell_ref(len(sheet.rows), 0),
                 )
             )
         return [sheet]
@@ -124,7 +128,8 @@ def read_sheets(path: Path) -> list[Sheet]:
     )
 
 
-def _read_csv(data: bytes) -> list[list[object]]:
+def _read_csv(data: bytes, name: str) -> list[list[object]]:
+    """The rows of a CSV file (``name``: the sheet it is read as, for the issues)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -141,6 +146,11 @@ def _read_csv(data: bytes) -> list[list[object]]:
                 f"Tệp CSV bị cắt ngang: dòng cuối (dòng {len(rows)}) có {len(rows[-1])} "
                 f"cột thay vì {max(len(row) for row in rows)} và không kết thúc bằng xuống "
                 "dòng (tệp chép chưa xong?). Xuất lại tệp đầy đủ và gửi lại.",
+                "error",
+                name,
+                len(rows),
+                None,
+                cell_ref(len(rows), len(rows[-1]) - 1 if rows[-1] else 0),
             )
         )
     return rows
