@@ -86,3 +86,22 @@ def test_feed_records_are_stored_once_and_a_failing_feed_keeps_earlier_data(moha
     assert [(f.phase, f.code, f.source) for f in failures] == [
         ("self_scores", "INT060", "Phần mềm chấm điểm CCHC")
     ]
+
+
+def test_the_softwares_statuses_are_passed_on_as_given(monkeypatch):
+    """submitted / draft become the export's “Đã nộp” / “Chưa nộp”; any other status is passed on, for the reader
+    to refuse (never silently a draft)."""
+    client = PortalClient(FeedSettings("http://127.0.0.1:9"))
+    items = [
+        {
+            "unit": "STP",
+            "criterion": "2.p1.1",
+            "score": 1,
+            "evidence_count": 2,
+            "status": s,
+            "updated_at": None,
+        }
+        for s in ("submitted", "draft", "approved")
+    ]
+    monkeypatch.setattr(client, "_pages", lambda feed, path, params: items)
+    assert [row[4] for row in client.scores(2023, ["STP"])] == ["Đã nộp", "Chưa nộp", "approved"]

@@ -10,9 +10,11 @@ Each reader turns a row that validated into a typed record (:mod:`par_index.inta
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import cast
 
 from par_index.addresses import InvalidAddress, normalise_address
@@ -141,7 +143,7 @@ HEADER_LABELS = {
 }
 # the software export's statement of what it holds (docs/forms.md): "Phạm vi: Tất cả đơn vị", or units; areas
 SCOPE_LABELS = {
-    "units": ("Phạm vi", "Đơn vị", "Mã đơn vị", "Các đơn vị"),
+    "units": ("Phạm vi", "Đơn vị", "Các đơn vị"),
     "areas": ("Lĩnh vực", "Các lĩnh vực"),
 }
 EVERY = ("tat ca", "tat ca don vi", "toan bo", "toan tinh", "tat ca linh vuc")  # folded "all"
@@ -240,18 +242,15 @@ def parse_form(
         _read_unit_header(table, campaign, form)
         if form.rejected:
             return form
-    reader = {
+    reader: dict[str, Callable[[Table, Campaign, ParsedForm], None]] = {
         "appendix_ii": _appendix_ii,
         "appendix_iv": _appendix_iv,
+        "portal_export": partial(_portal_export, snapshot=snapshot),
         "survey_roster": _survey_roster,
+        "survey_progress": partial(_survey_progress, roster=roster),
         "appendix_iii": _appendix_iii,
     }
-    if spec.kind == "portal_export":
-        _portal_export(table, campaign, form, snapshot)
-    elif spec.kind == "survey_progress":
-        _survey_progress(table, campaign, form, roster)
-    else:
-        reader[spec.kind](table, campaign, form)
+    reader[spec.kind](table, campaign, form)
     return form
 
 
@@ -700,9 +699,8 @@ def _portal_export(table: Table, campaign: Campaign, form: ParsedForm, snapshot:
                 row,
                 "status",
             )
-        for issue in form.issues[
-            known:
-        ]:  # a value that cannot be read: the row is refused, a finding of the unit
+        # a value that cannot be read: the row is refused, and a finding of the unit
+        for issue in form.issues[known:]:
             issue.unit, issue.criterion = unit.code, code
             issue.message += f" Điểm của {unit.code} cho {code} trên phần mềm không được dùng."
         if len(form.issues) > known:
