@@ -103,5 +103,5 @@ def test_the_softwares_statuses_are_passed_on_as_given(monkeypatch):
         }
         for s in ("submitted", "draft", "approved")
     ]
-    monkeypatch.setattr(client, "_pages", lambda feed, path, params: items)
+    monkeypatch.setattr(client, "_pages", lambda *_: items)
     assert [row[4] for row in client.scores(2023, ["STP"])] == ["Đã nộp", "Chưa nộp", "approved"]
