@@ -402,8 +402,10 @@ def build_reconcile_dag(campaigns: list[tuple[Campaign, Path]]) -> DAG:
         doc_md=(
             "# Đối chiếu phần mềm chấm điểm với báo cáo tự chấm điểm\n"
             "Điểm trên phần mềm của Bộ Nội vụ phải trùng khớp với báo cáo (Phụ lục II). Chạy theo yêu cầu "
-            "(chọn chiến dịch, đơn vị, lĩnh vực, dung sai) hoặc tự động khi có điểm tự chấm mới. Kết quả của "
-            "phạm vi đã chọn thay kết quả cũ của đúng phạm vi đó; mỗi đơn vị có sai lệch nhận bảng cần sửa."
+            "(chọn chiến dịch, đơn vị, lĩnh vực, dung sai) hoặc tự động khi có điểm tự chấm mới, dù được ghi "
+            "nhận theo đường nào. Nhiều sự kiện gộp vào một lần chạy: mỗi chiến dịch đối chiếu một lần cho hợp "
+            "các đơn vị của nó (sự kiện “mọi đơn vị” bao trùm). Kết quả của phạm vi đã chọn thay kết quả cũ của "
+            "đúng phạm vi đó; mỗi đơn vị có sai lệch nhận bảng cần sửa."
         ),
         schedule=AssetAny(*(self_scores_asset(c) for c, _ in campaigns)),
         start_date=min(c.starts_at for c, _ in campaigns),
