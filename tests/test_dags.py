@@ -11,6 +11,8 @@ import pytest
 import yaml
 from support.campaigns import HA_TINH_2023
 
+PHASES_COLLECTED = ("nominees", "survey", "self_scores")
+
 ROOT = Path(__file__).resolve().parents[1]
 DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
 
@@ -112,10 +114,23 @@ def test_reconcile_form_is_validated_and_runs_on_new_self_scores(dagbag, campaig
     for key, value in {"units": ["XYZ"], "areas": ["9"], "tolerance": -1, "campaign": "ha_noi_2023"}.items():
         with pytest.raises(ParamValidationError):
             copy.deepcopy(dag.params)[key] = value
-    reminders = dagbag.dags[f"{campaign.dag_id}_reminders"]
-    outlet = reminders.get_task("announce").outlets[0]
-    assert outlet.uri == f"par://{campaign.id}/self_scores"
-    assert outlet.uri in {a.uri for a in dag.timetable.asset_condition.objects}
+    # every task that announces new self-scores emits through one alias, onto the asset par_reconcile runs on
+    from par_index.airflow.assets import SELF_SCORES, self_scores_asset
+
+    announcing = {
+        (d.dag_id, t.task_id) for d in dagbag.dags.values() for t in d.tasks if SELF_SCORES in t.outlets
+    }
+    assert announcing == {
+        (f"{campaign.dag_id}_reminders", "announce"),
+        (campaign.dag_id, "reconcile"),
+        *(
+            (campaign.dag_id, f"{step}_{phase}")
+            for step in ("collect", "close")
+            for phase in PHASES_COLLECTED
+        ),
+        ("par_reconcile", "reconcile"),
+    }
+    assert self_scores_asset(campaign).uri in {a.uri for a in dag.timetable.asset_condition.objects}
 
 
 # Modules the scheduler's parse of a DAG file must not load (data frames, workbooks, Word, the store's models, the

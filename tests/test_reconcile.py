@@ -106,7 +106,7 @@ def test_tolerance_is_configurable(campaign):
     assert len(find_mismatches(report, portal, Rules.of(campaign), tolerance=0.1)) == 1
 
 
-def _store_scores(rt, campaign, rows, source):
+def _store_scores(rt, campaign, rows, source, kind="test"):
     with session_scope(rt.store_url) as s:
         file = ReceivedFile(
             campaign_id=campaign.id,
@@ -116,7 +116,7 @@ def _store_scores(rt, campaign, rows, source):
             size_bytes=0,
             arrived_at=SIGNED,
             registered_at=SIGNED,
-            form_kind="test",
+            form_kind=kind,
             status="accepted",
         )
         s.add(file)
@@ -283,3 +283,54 @@ def test_a_unit_whose_points_to_fix_are_gone_gets_a_correction_once(two_units, c
             f"{first_notice.astimezone(campaign.tz):%d/%m/%Y %H:%M} không còn áp dụng",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("requests", "scopes"),
+    [
+        ([("X", []), ("X", ["STC"])], {"X": ()}),  # every unit wins, in either order
+        ([("X", ["STC"]), ("X", [])], {"X": ()}),
+        ([("X", ["STC"]), ("Y", ["STP"])], {"X": ("STC",), "Y": ("STP",)}),  # one reconciliation per campaign
+        ([("X", ["STP", "STC"]), ("X", ["STC", "SNV"])], {"X": ("SNV", "STC", "STP")}),  # the union
+        ([("Y", ["STP"]), ("X", []), ("Y", ["STC"])], {"X": (), "Y": ("STC", "STP")}),
+    ],
+)
+def test_merged_events_give_one_scope_per_campaign(requests, scopes):
+    from par_index.reconcile import merge_requests
+
+    assert merge_requests(requests) == scopes
+
+
+def test_events_name_their_campaign_or_their_asset_s():
+    from types import SimpleNamespace
+
+    from airflow.sdk import Asset
+    from par_index.airflow.dag_factory import self_scores_requests
+
+    x, y = (
+        Asset(name="x_self_scores", uri="par://x/self_scores"),
+        Asset(name="y_self_scores", uri="par://y/self_scores"),
+    )
+    events = {
+        x: [SimpleNamespace(extra={"campaign": "x", "units": ["STC"]}), SimpleNamespace(extra={})],
+        y: [SimpleNamespace(extra={"units": ["STP"]})],
+    }
+    assert self_scores_requests(events) == [("x", ["STC"]), ("x", []), ("y", ["STP"])]
+
+
+def test_units_stored_since_their_last_reconciliation(runtime, campaign):
+    from par_index.reconcile import unreconciled_units
+
+    prepare(campaign, runtime)
+    # a software export naming no unit: its rows name them
+    _store_scores(
+        runtime, campaign, [("STC", "6.p1.2", 1.0), ("STP", "2.p1.1", 0.5)], "portal", "portal_export"
+    )
+    with session_scope(runtime.store_url) as s:
+        assert unreconciled_units(s, campaign) == {"STC", "STP"}
+        reconcile(s, campaign, Scope(units=("STP",)))
+        assert unreconciled_units(s, campaign) == {"STC"}
+        reconcile(s, campaign, Scope(areas=("6",)))  # an area's reconciliation does not cover the unit
+        assert unreconciled_units(s, campaign) == {"STC"}
+        reconcile(s, campaign, Scope(units=("STC",)))
+        assert unreconciled_units(s, campaign) == frozenset()

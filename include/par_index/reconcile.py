@@ -8,6 +8,7 @@ and ``par_reconcile`` call the same function."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,12 +21,14 @@ from sqlalchemy.orm import Session
 
 from par_index.campaign import Campaign
 from par_index.mismatches import DEFAULT_TOLERANCE, DISAGREEMENTS
-from par_index.store.models import CampaignRow, Mismatch, Reconciliation, Score
+from par_index.store.models import CampaignRow, Mismatch, ReceivedFile, Reconciliation, Score
 from par_index.text import vn_number
 
 LOCAL = "Asia/Ho_Chi_Minh"
 DENSE_KEY_LIMIT = 4_000_000  # unit × code pairs given a slot each (≈ 60 MB of columns) before sorting instead
 FRAME_COLUMNS = ["unit", "criterion", "score", "evidence", "explanation", "updated_at", "duplicates"]
+ALL_UNITS = "*"  # in :func:`unreconciled_units`: a software export naming no unit, so every unit
+SELF_SCORE_FORMS = ("appendix_ii", "portal_export")  # the forms (and feeds) that store self-scores
 
 
 @dataclass(frozen=True)
@@ -490,3 +493,64 @@ def _store(session: Session, campaign: Campaign, result: Result, tolerance: floa
     if records:
         session.execute(insert(Mismatch), records)
     session.flush()
+
+
+def merge_requests(requests: Iterable[tuple[str, Sequence[str]]]) -> dict[str, tuple[str, ...]]:
+    """One scope of units per campaign from the requests that started a run (``par_reconcile``'s asset events):
+    each is (campaign id, units), no units meaning every unit. A campaign's units are the union of its requests'
+    and a request for every unit wins: ``()`` in the result is the whole campaign. Campaigns in id order."""
+    merged: dict[str, set[str] | None] = {}
+    for campaign_id, units in requests:
+        if not units:
+            merged[campaign_id] = None
+        elif campaign_id not in merged:
+            merged[campaign_id] = set(units)
+        elif (known := merged[campaign_id]) is not None:
+            known.update(units)
+    return {cid: () if units is None else tuple(sorted(units)) for cid, units in sorted(merged.items())}
+
+
+def unreconciled_units(session: Session, campaign: Campaign) -> frozenset[str]:
+    """Units whose self-scores (an Appendix II report, a software export or feed snapshot) were stored after the
+    last reconciliation covering them (of the whole campaign, or of units including them, all areas), whichever
+    path stored them; :data:`ALL_UNITS` for a software export whose rows name no unit. Empty once reconciled."""
+    runs = session.execute(
+        select(Reconciliation.units, Reconciliation.areas, Reconciliation.finished_at).where(
+            Reconciliation.campaign_id == campaign.id
+        )
+    ).all()
+    whole = max((r.finished_at for r in runs if not r.units and not r.areas), default=None)
+    last: dict[str, datetime] = {}
+    for run in runs:
+        if run.units and not run.areas:
+            for unit in run.units:
+                last[unit] = max(last.get(unit, run.finished_at), run.finished_at)
+
+    def reconciled(unit: str, stored: datetime) -> bool:
+        covered = [m for m in (whole, last.get(unit)) if m is not None]
+        return bool(covered) and max(covered) >= stored
+
+    files = session.execute(
+        select(
+            ReceivedFile.id, ReceivedFile.unit_code, ReceivedFile.status, ReceivedFile.registered_at
+        ).where(
+            ReceivedFile.campaign_id == campaign.id,
+            ReceivedFile.form_kind.in_(SELF_SCORE_FORMS),
+            ReceivedFile.status.in_(("accepted", "superseded")),
+        )
+    ).all()
+    pending: set[str] = set()
+    for file in files:
+        if whole is not None and whole >= file.registered_at:
+            continue
+        units = (
+            [file.unit_code]
+            if file.unit_code
+            else sorted(set(session.scalars(select(Score.unit_code).where(Score.file_id == file.id))))
+        )
+        if not units and file.unit_code is None and file.status == "accepted":
+            pending.add(
+                ALL_UNITS
+            )  # an export that named no unit (and stored nothing): every unit may have changed
+        pending.update(u for u in units if not reconciled(u, file.registered_at))
+    return frozenset(pending)

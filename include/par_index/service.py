@@ -358,9 +358,8 @@ def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -
     built by :func:`deadline_alert`)."""
     now = now or datetime.now(UTC)
     with session_scope(rt.store_url) as s:
-        arrived = [
-            r for phase in COLLECTED for r in ingest(s, campaign, phase).results if r.status == "accepted"
-        ]
+        for phase in COLLECTED:  # new self-scores are announced from the store (reconcile.unreconciled_units)
+            ingest(s, campaign, phase)
         queued = notify_quarantined(s, campaign, now)
         by_template: Counter[str] = Counter()
         for mail in reminders.plan(s, campaign, now):
@@ -395,12 +394,10 @@ def send_notices(campaign: Campaign, rt: Runtime, now: datetime | None = None) -
         outcomes.update(sent)
         by_template["deadline_alert"] += sum(sent.values())
         alerts.append(f"{phase}:{before}")
-    new_scores = {r.unit_code or "*" for r in arrived if r.kind in ("appendix_ii", "portal_export")}
     return {
         "retried": retried,
         "mail": dict(outcomes),
         "by_template": dict(by_template),
-        "new_self_scores": sorted(new_scores),
         "alerts": alerts,
     }
 
@@ -432,13 +429,15 @@ def reconcile_scores(
     """Mismatch detection between MoHA's software and the units' reports for a scope (the campaign, some units,
     some areas): store it (replacing that scope's previous result), write each unit's table of what to correct,
     and send it to the unit (once per distinct result)."""
+    given = now
     now = now or datetime.now(UTC)
     if collect_first:
         collect(campaign, rt, "self_scores", now)
     scope = Scope(tuple(sorted(units or ())), tuple(sorted(areas or ())))
     queued: dict[str, str] = {}
     with session_scope(rt.store_url) as s:
-        result = reconcile(s, campaign, scope, tolerance, now)
+        # finished after what it read: what collecting just stored is not left waiting for another run
+        result = reconcile(s, campaign, scope, tolerance, given or datetime.now(UTC))
         nominees = reminders.nominee_emails(s, campaign)
         for unit_code, findings in result.findings.groupby("unit"):
             if unit_code not in campaign.unit_by_code:

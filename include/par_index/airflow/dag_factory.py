@@ -9,7 +9,6 @@ from typing import cast
 
 from airflow.sdk import (  # type: ignore[attr-defined]  # AsyncCallback, DeadlineAlert: exported lazily
     DAG,
-    Asset,
     AssetAny,
     CronTriggerTimetable,
     DeadlineAlert,
@@ -19,6 +18,7 @@ from airflow.sdk import (  # type: ignore[attr-defined]  # AsyncCallback, Deadli
 )
 
 from par_index.airflow.approval import ReportApprovalOperator
+from par_index.airflow.assets import SELF_SCORES, announce_self_scores, self_scores_asset
 from par_index.airflow.deadline_reference import DirectiveDeadline
 from par_index.airflow.deadlines import AwaitComplianceOperator, DeadlineRunOperator
 from par_index.airflow.notifiers import PhaseClosedNotifier
@@ -196,13 +196,16 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
 
             return run(load_campaign(campaign_file), runtime())
 
-        @task(task_display_name="Đối chiếu phần mềm với báo cáo")
-        def reconcile():
-            """Find every sub-criterion where MoHA's software and the unit's report disagree or one is missing."""
+        @task(task_display_name="Đối chiếu phần mềm với báo cáo", outlets=[SELF_SCORES])
+        def reconcile(outlet_events=None):
+            """Find every sub-criterion where MoHA's software and the unit's report disagree or one is missing;
+            announce self-scores stored meanwhile (``par_reconcile`` runs for them)."""
             from par_index.airflow.runtime import runtime
             from par_index.service import reconcile_scores
 
-            return reconcile_scores(load_campaign(campaign_file), runtime())
+            campaign = load_campaign(campaign_file)
+            result = reconcile_scores(campaign, runtime())
+            return result | {"announced": announce_self_scores(campaign, outlet_events)}
 
         @task(task_display_name="Tổng hợp báo cáo tự đánh giá", trigger_rule="all_done")
         def assemble_report(run_id=None):
@@ -262,6 +265,7 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
                 timeout=campaign.collection_lifetime(phase),
                 retries=SENSOR_RETRIES,
                 retry_delay=poke,
+                outlets=[SELF_SCORES],
                 task_display_name=f"Thu nhận: {title} (hạn {vn_date(deadline)})",
                 doc_md=f"Đọc hộp thư đến, kiểm tra biểu mẫu, ghi vào kho dữ liệu; chờ đến khi đủ hoặc hết hạn "
                 f"{vn_date(deadline)}. Giữa hai lần đọc, tác vụ chờ trong triggerer (trạng thái *deferred*, "
@@ -276,17 +280,19 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
                 task_display_name=f"Khép lại: {title}",
                 trigger_rule="all_done",
                 on_success_callback=PhaseClosedNotifier(campaign_file=campaign_file, phase=phase),
+                outlets=[SELF_SCORES],
             )
-            def close(phase: str = phase, ti=None):
+            def close(phase: str = phase, ti=None, outlet_events=None):
                 """Record the phase's outcome and late units (the PPC's list); a notifier mails the coordinators.
-                Runs also when collection failed (no result from the sensor): then it says so."""
+                Runs also when collection failed (no result from the sensor): then it says so. Announces
+                self-scores not yet reconciled (read here, at the deadline, or by another path)."""
                 from par_index.airflow.runtime import runtime
                 from par_index.service import close_phase
 
+                campaign = load_campaign(campaign_file)
                 collected = ti.xcom_pull(task_ids=f"collect_{phase}") if ti is not None else None
-                return close_phase(
-                    load_campaign(campaign_file), runtime(), phase, collection_failed=collected is None
-                )
+                result = close_phase(campaign, runtime(), phase, collection_failed=collected is None)
+                return result | {"announced": announce_self_scores(campaign, outlet_events)}
 
             closer = close()
             ready >> sensor >> closer
@@ -368,27 +374,18 @@ def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
                 campaign, runtime(), logical_date
             )  # the cron tick: the ladder's steps fall on schedule
 
-        @task(
-            task_display_name="Báo có điểm tự chấm mới (đối chiếu tự chạy)",
-            outlets=[self_scores_asset(campaign)],
-        )
-        def announce(result: dict, outlet_events=None):
-            """Emit the campaign's self-scores asset event when this run read new self-score files (par_reconcile
-            runs for the units concerned); skipped, emitting nothing, when it read none."""
+        @task(task_display_name="Báo có điểm tự chấm mới (đối chiếu tự chạy)", outlets=[SELF_SCORES])
+        def announce(result: dict, outlet_events=None):  # noqa: ARG001 - runs after the notices
+            """Emit the campaign's self-scores asset event for the units whose self-scores were stored (by this
+            run or any other path, e.g. the phase sensor) since their last reconciliation (par_reconcile runs for
+            them); skipped, emitting nothing, when there are none."""
             from airflow.sdk.exceptions import AirflowSkipException
 
-            units = result.get("new_self_scores")
-            if not units:
-                raise AirflowSkipException("Không có điểm tự chấm mới ở lần chạy này.")
-            outlet_events[self_scores_asset(campaign)].extra = {"units": [] if "*" in units else units}
+            if not announce_self_scores(load_campaign(campaign_file), outlet_events):
+                raise AirflowSkipException("Không có điểm tự chấm mới chưa đối chiếu.")
 
         announce(send_notices())  # type: ignore[arg-type]  # TaskFlow: an XComArg stands for the dict
     return dag
-
-
-def self_scores_asset(campaign: Campaign) -> Asset:
-    """The asset updated whenever new self-scores of the campaign land."""
-    return Asset(name=f"{campaign.id}_self_scores", uri=f"par://{campaign.id}/self_scores")
 
 
 def build_reconcile_dag(campaigns: list[tuple[Campaign, Path]]) -> DAG:
@@ -405,8 +402,10 @@ def build_reconcile_dag(campaigns: list[tuple[Campaign, Path]]) -> DAG:
         doc_md=(
             "# Đối chiếu phần mềm chấm điểm với báo cáo tự chấm điểm\n"
             "Điểm trên phần mềm của Bộ Nội vụ phải trùng khớp với báo cáo (Phụ lục II). Chạy theo yêu cầu "
-            "(chọn chiến dịch, đơn vị, lĩnh vực, dung sai) hoặc tự động khi có điểm tự chấm mới. Kết quả của "
-            "phạm vi đã chọn thay kết quả cũ của đúng phạm vi đó; mỗi đơn vị có sai lệch nhận bảng cần sửa."
+            "(chọn chiến dịch, đơn vị, lĩnh vực, dung sai) hoặc tự động khi có điểm tự chấm mới, dù được ghi "
+            "nhận theo đường nào. Nhiều sự kiện gộp vào một lần chạy: mỗi chiến dịch đối chiếu một lần cho hợp "
+            "các đơn vị của nó (sự kiện “mọi đơn vị” bao trùm). Kết quả của phạm vi đã chọn thay kết quả cũ của "
+            "đúng phạm vi đó; mỗi đơn vị có sai lệch nhận bảng cần sửa."
         ),
         schedule=AssetAny(*(self_scores_asset(c) for c, _ in campaigns)),
         start_date=min(c.starts_at for c, _ in campaigns),
@@ -438,31 +437,59 @@ def build_reconcile_dag(campaigns: list[tuple[Campaign, Path]]) -> DAG:
         default_args={"owner": OWNER, "retries": 1, "retry_delay": timedelta(minutes=1)},
     ) as dag:
 
-        @task(task_display_name="Đối chiếu và gửi bảng cần sửa")
-        def reconcile(params=None, triggering_asset_events=None):
-            """Read new self-score files, compare the scope, store the result, and notify the units concerned."""
+        @task(task_display_name="Đối chiếu và gửi bảng cần sửa", outlets=[SELF_SCORES])
+        def reconcile(params=None, triggering_asset_events=None, outlet_events=None):
+            """Read new self-score files, compare each campaign's scope, store the results, and notify the units
+            concerned. Started by new self-scores: one reconciliation per campaign of the merged events
+            (:func:`~par_index.reconcile.merge_requests`); from the form: the chosen campaign and scope. Then
+            announces self-scores still not reconciled (outside the scope), so a later run takes them."""
             from decimal import Decimal
 
             from par_index.airflow.runtime import runtime
+            from par_index.reconcile import merge_requests
             from par_index.service import reconcile_scores
 
             chosen = dict(params or {})
-            for asset, events in (triggering_asset_events or {}).items():  # started by new self-scores
-                chosen["campaign"] = asset.uri.split("/")[2]
-                chosen["units"] = sorted({u for e in events for u in (e.extra or {}).get("units", [])})
-                chosen["areas"] = []
-            campaign = load_campaign(files[chosen["campaign"]])
-            return reconcile_scores(
-                campaign,
-                runtime(),
-                units=chosen.get("units") or None,
-                areas=chosen.get("areas") or None,
-                tolerance=Decimal(str(chosen.get("tolerance", DEFAULT_TOLERANCE))),
-                collect_first=True,
-            )
+            tolerance = Decimal(str(chosen.get("tolerance", DEFAULT_TOLERANCE)))
+            requests = list(self_scores_requests(triggering_asset_events or {}))
+            if requests:  # started by new self-scores: every unit's areas
+                scopes = {cid: (list(units), []) for cid, units in merge_requests(requests).items()}
+            else:
+                scopes = {chosen["campaign"]: (chosen.get("units") or [], chosen.get("areas") or [])}
+            results = {}
+            for campaign_id, (units, areas) in scopes.items():
+                if campaign_id not in files:  # an event of a campaign whose file is gone or cannot be loaded
+                    log.error(
+                        "Bỏ qua sự kiện điểm tự chấm của chiến dịch %s: không có tệp chiến dịch.", campaign_id
+                    )
+                    continue
+                campaign = load_campaign(files[campaign_id])
+                result = reconcile_scores(
+                    campaign,
+                    runtime(),
+                    units=units or None,
+                    areas=areas or None,
+                    tolerance=tolerance,
+                    collect_first=True,
+                )
+                results[campaign_id] = result | {"announced": announce_self_scores(campaign, outlet_events)}
+            return results
 
         reconcile()
     return dag
+
+
+def self_scores_requests(triggering_asset_events) -> list[tuple[str, list[str]]]:
+    """(campaign id, units) of each self-scores event that started a run; the campaign is the event's own, or its
+    asset's (``par://<campaign>/self_scores``) for an event made without one (e.g. by hand in the UI)."""
+    return [
+        (
+            (event.extra or {}).get("campaign") or asset.uri.split("/")[2],
+            list((event.extra or {}).get("units") or []),
+        )
+        for asset, events in triggering_asset_events.items()
+        for event in events
+    ]
 
 
 class InvalidCampaignFiles(Exception):

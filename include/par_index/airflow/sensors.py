@@ -15,9 +15,12 @@ class PhaseSensor(BaseSensorOperator):
     deferred to :class:`~par_index.airflow.triggers.InboxTrigger`, which holds no worker and wakes it within seconds
     of a new file (so a unit hears at once what was wrong with its file), at the deadline (to close), and, when
     MoHA's software is connected, every ``poke_interval`` to read its feed. It never fails at the deadline: the
-    phase then closes with its gaps recorded. Its ``timeout`` comes from the campaign
-    (:meth:`~par_index.campaign.Campaign.collection_lifetime`), counted from the first check of the try, and a
-    failing feed is recorded while the check answers from the inbox, so it cannot die before its deadline.
+    phase then closes with its gaps recorded. With outlets, when done it announces the self-scores not yet
+    reconciled (:func:`~par_index.airflow.assets.announce_self_scores`): an asset event is emitted only when a task
+    succeeds, so scores it stored while waiting are announced then, or sooner by the reminder run. Its
+    ``timeout`` comes from the campaign (:meth:`~par_index.campaign.Campaign.collection_lifetime`), counted from
+    the first check of the try, and a failing feed is recorded while the check answers from the inbox, so it
+    cannot die before its deadline.
     """
 
     template_fields = ()
@@ -64,7 +67,11 @@ class PhaseSensor(BaseSensorOperator):
                 result["feed_error"]["code"],
                 result["feed_error"]["message"],
             )
-        if result["done"]:
+        if result["done"]:  # self-scores stored by any check (or any other path) and not yet reconciled
+            if self.outlets and context.get("outlet_events") is not None:
+                from par_index.airflow.assets import announce_self_scores
+
+                result["announced"] = announce_self_scores(campaign, context["outlet_events"])
             return result
         ends = started + timedelta(seconds=self.timeout)
         if now >= ends:
