@@ -87,13 +87,11 @@ def _scatter(values: np.ndarray, positions: np.ndarray, size: int, fill) -> np.n
 
 
 def _utc_moments(frame: pd.DataFrame) -> np.ndarray:
-    """The 'updated_at' column as naive UTC datetime64 in the column's own unit (NaT where unknown), without
-    touching or converting each value."""
+    """The 'updated_at' column as naive UTC datetime64 (NaT where unknown)."""
     column = frame["updated_at"]
-    if not isinstance(column.dtype, pd.DatetimeTZDtype):
+    if not isinstance(column.dtype, pd.DatetimeTZDtype):  # converting an aware column again is slow
         column = pd.to_datetime(column, utc=True)
-    values = column.array
-    return values.asi8.view(f"datetime64[{values.unit}]")
+    return column.dt.tz_convert(None).to_numpy()
 
 
 def _local(moment: Any) -> pd.Timestamp:  # a datetime64 element of an array
@@ -122,24 +120,17 @@ def find_mismatches(
     size = len(unit_idx)
     has_r, has_p = np.zeros(size, bool), np.zeros(size, bool)
     has_r[pos_r], has_p[pos_p] = True, True
-    every_r, every_p = take_r.all(), take_p.all()
 
     def column(frame: pd.DataFrame, name: str, fill, dtype) -> np.ndarray:
         """The column of each source, placed by key (``fill`` where that source lacks the key)."""
         values = frame[name].to_numpy(dtype=dtype) if name != "updated_at" else _utc_moments(frame)
-        return (
-            _scatter(values if every_r else values[take_r], pos_r, size, fill)
-            if frame is report
-            else _scatter(values if every_p else values[take_p], pos_p, size, fill)
-        )
+        take, positions = (take_r, pos_r) if frame is report else (take_p, pos_p)
+        return _scatter(values[take], positions, size, fill)
 
     score_r, score_p = column(report, "score", np.nan, float), column(portal, "score", np.nan, float)
     ev_r, ev_p = column(report, "evidence", False, bool), column(portal, "evidence", False, bool)
     expl_r = column(report, "explanation", False, bool)
-    if any((frame["duplicates"].to_numpy() > 1).any() for frame in (report, portal)):
-        dup_r, dup_p = column(report, "duplicates", 1, np.int64), column(portal, "duplicates", 1, np.int64)
-    else:  # the usual case: one row per key on both sides, nothing to place
-        dup_r = dup_p = np.broadcast_to(np.int64(1), size)
+    dup_r, dup_p = column(report, "duplicates", 1, np.int64), column(portal, "duplicates", 1, np.int64)
     time_r, time_p = (column(frame, "updated_at", np.datetime64("NaT"), None) for frame in (report, portal))
     survey = np.array([rules.method.get(c) == "survey" for c in code_names], bool)[code_idx] & (has_r | has_p)
     maximum = np.array([rules.max_points.get(c, np.inf) for c in code_names])[code_idx]

@@ -305,7 +305,6 @@ def to_vni(text: str) -> str:
     return "".join(reverse.get(ch, ch) for ch in unicodedata.normalize("NFC", text))
 
 
-@lru_cache(maxsize=16384)
 def is_syllable(word: str) -> bool:
     """Whether a word is one well-formed Vietnamese syllable (any case, NFC or not)."""
     nfd = unicodedata.normalize("NFD", word.lower())

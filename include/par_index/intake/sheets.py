@@ -39,7 +39,6 @@ class Sheet:
     name: str
     rows: list[list[object]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)  # legacy-font text converted or refused, formulas
-    title_keys: list[list[tuple[int, str]]] | None = field(default=None, repr=False)
 
 
 def fix_legacy_text(sheet: Sheet) -> Sheet:
@@ -234,30 +233,20 @@ def find_table(sheets: list[Sheet], aliases: dict[str, tuple[str, ...]], require
     for sheet in sheets:
         if fold(sheet.name).startswith(SKIPPED_SHEETS):
             continue
-        for index, keys in enumerate(title_keys(sheet)):
-            if len(keys) < len(required):
-                continue
+        for index, row in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
             columns: dict[str, int] = {}
             titles: dict[str, str] = {}
-            for col, key in keys:
-                field_name = wanted.get(key)
+            for col, value in enumerate(row):
+                if not isinstance(value, str) or not 0 < len(value) <= MAX_TITLE:
+                    continue
+                field_name = wanted.get(fold(value))
                 if field_name and field_name not in columns:
                     columns[field_name] = col
-                    titles[field_name] = cell_text(sheet.rows[index][col])
+                    titles[field_name] = cell_text(value)
             if required <= columns.keys():
                 bad = frozenset(i.row for i in sheet.issues if i.severity == "error" and i.row)
                 return Table(sheet.name, index, columns, titles, sheet.rows, bad)
     return None
-
-
-def title_keys(sheet: Sheet) -> list[list[tuple[int, str]]]:
-    """Folded text of the cells that could be column titles, for each of the sheet's first rows (cached)."""
-    if sheet.title_keys is None:
-        sheet.title_keys = [
-            [(col, fold(v)) for col, v in enumerate(row) if isinstance(v, str) and 0 < len(v) <= MAX_TITLE]
-            for row in sheet.rows[:HEADER_SCAN_ROWS]
-        ]
-    return sheet.title_keys
 
 
 @dataclass(frozen=True)
