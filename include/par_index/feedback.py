@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -190,7 +191,7 @@ def answer_files(session: Session, campaign: Campaign, now: datetime) -> dict[st
     for answer in plan(session, campaign):
         received = answer.file
         spec = SPEC_BY_KIND.get(received.form_kind or "")
-        context = {
+        context: dict[str, Any] = {
             "answer": answer,
             "name": received.original_name,
             "arrived": received.arrived_at.astimezone(campaign.tz),
@@ -224,12 +225,18 @@ def answer_files(session: Session, campaign: Campaign, now: datetime) -> dict[st
 def run(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
     """One run of the feedback DAG: read the inbox (every form, the same intake as the phase sensors; a file
     another check is reading is waited for by the store), commit, then answer every file due and send the outbox.
-    Rerun, it reads and sends nothing new."""
+    Rerun, it reads and sends nothing new. A file left for later (still being written, or cut off and young) is
+    answered by a later run: the watcher fires again while the store has not recorded it."""
     from par_index.intake.inbox import ingest
-    from par_index.service import deliver
+    from par_index.service import deliver, prepare
     from par_index.store import session_scope
+    from par_index.store.models import CampaignRow
 
     now = now or datetime.now(UTC)
+    with session_scope(rt.store_url) as s:
+        prepared = s.get(CampaignRow, campaign.id) is not None
+    if not prepared:  # a file came before the campaign's DAG put the campaign in the store
+        prepare(campaign, rt)
     with session_scope(rt.store_url) as s:
         intake = ingest(s, campaign, None, now)
     with session_scope(rt.store_url) as s:

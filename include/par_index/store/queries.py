@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from par_index.store.models import (
     AssignmentRow,
     CampaignRow,
+    InboxEntry,
     IntakeIssue,
     Notification,
     PhaseOutcome,
@@ -114,3 +115,17 @@ def sent_at(session: Session, key: str) -> datetime | None:
 def phase_outcome(session: Session, campaign: Campaign, phase: str) -> PhaseOutcome | None:
     """How the phase closed (None: not closed yet)."""
     return session.get(PhaseOutcome, (campaign.id, phase))
+
+
+def inbox_recorded(session: Session, campaign: Campaign) -> set[tuple[str, int, int]]:
+    """Each inbox path the store has registered as a received file, as (path key, modification time, size): the
+    entries of :func:`~par_index.intake.inbox.inbox_signature` that no check needs to read again (a path only noted
+    as another phase's form is not one of them)."""
+    return {
+        (key, mtime, size)
+        for key, mtime, size in session.execute(
+            select(InboxEntry.path_key, InboxEntry.mtime_ns, InboxEntry.size_bytes).where(
+                InboxEntry.campaign_id == campaign.id, InboxEntry.file_id.is_not(None)
+            )
+        )
+    }
