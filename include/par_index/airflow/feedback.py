@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG, Asset, AssetWatcher, task  # type: ignore[attr-defined]  # exported lazily
+from airflow.sdk import DAG, Asset, AssetWatcher, task
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 from par_index.airflow.triggers import _campaign
