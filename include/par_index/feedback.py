@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from par_index.campaign import Campaign, Unit
@@ -233,8 +234,11 @@ def run(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
     from par_index.store.models import CampaignRow
 
     now = now or datetime.now(UTC)
-    with session_scope(rt.store_url) as s:
-        prepared = s.get(CampaignRow, campaign.id) is not None
+    try:
+        with session_scope(rt.store_url) as s:
+            prepared = s.get(CampaignRow, campaign.id) is not None
+    except DBAPIError:  # a store not made yet
+        prepared = False
     if not prepared:  # a file came before the campaign's DAG put the campaign in the store
         prepare(campaign, rt)
     with session_scope(rt.store_url) as s:
