@@ -159,12 +159,11 @@ def measure(gap: float, timeout: float) -> dict:  # noqa: PLR0915 - one scenario
             results.append(
                 {"name": name, "to": item["to"], "outcome": item["outcome"], "seconds": stored - landed}
             )
+        member = next(m for m in campaign.council.members if m.unit == "STP")  # on the council: no warning
         corrected = {
             "name": "PL4_STP_da_sua.xlsx",
             "header": campaign.unit_by_code["STP"].name_vi,
-            "rows": [
-                [1, "Người thứ 1 STP", "Chuyên viên", campaign.area_owners["STP"][0], "a.stp@hatinh.example"]
-            ],
+            "rows": [[1, member.name, "Chuyên viên", campaign.area_owners["STP"][0], member.email]],
             "outcome": "corrected",
             "to": campaign.unit_by_code["STP"].email,
         }

@@ -138,3 +138,47 @@ def test_refused_and_warned_files_are_answered_once_and_a_corrected_file_gets_it
             n.key for n in s.scalars(select(Notification).where(Notification.template == "file_feedback"))
         ]
     assert len(keys) == len(set(keys)) == 5
+
+
+def _stp_nominees(campaign, name: str, rows: list[list[object]], ago: timedelta):
+    return _drop(write_xlsx(inbox_dir(campaign.id) / name, "PHỤ LỤC IV", [("Đơn vị", "STP")], IV, rows), ago)
+
+
+def test_a_nominee_accepted_later_never_receives_the_units_earlier_refusal(runtime, campaign, sink):
+    controller, folder = sink
+    rt = type(runtime)(
+        runtime.store_url, SmtpSettings("127.0.0.1", controller.port, sender="cchc@hatinh.example")
+    )
+    prepare(campaign, rt)
+    member = next(m for m in campaign.council.members if m.unit == "STP")
+    stp = campaign.unit_by_code["STP"].email
+    _stp_nominees(campaign, "PL4 STP.xlsx", [[1, member.name, "", "2", member.email]], timedelta(hours=3))
+    assert feedback.run(campaign, rt, NOW)["mail"] == {"sent": 1}  # no position (C5): refused, to the unit
+    _stp_nominees(
+        campaign, "PL4 STP sửa.xlsx", [[1, member.name, "Chuyên viên", "2", member.email]], timedelta(hours=2)
+    )
+    assert feedback.run(campaign, rt, NOW)["mail"] == {"sent": 2}  # the correction: the unit and its nominee
+    got = sorted((m["To"], m["Subject"]) for m in read_mails(folder))
+    title = campaign.title_vi
+    assert got == sorted(
+        [
+            (stp, f"[{title}] Tệp “PL4 STP.xlsx” bị từ chối: 1 lỗi cần sửa"),
+            (stp, f"[{title}] Tệp “PL4 STP sửa.xlsx” đã tiếp nhận, thay cho tệp trước"),
+            (member.email, f"[{title}] Tệp “PL4 STP sửa.xlsx” đã tiếp nhận, thay cho tệp trước"),
+        ]
+    )
+    [refusal] = [m for m in read_mails(folder) if "bị từ chối" in m["Subject"]]
+    assert f"\n1. [INT041] trang Biểu mẫu, ô C5, cột “Chức vụ”: Thiếu chức vụ. {DONE}\n" in _body(refusal)
+
+
+def test_a_refusal_superseded_by_an_accepted_file_before_any_answer_is_not_answered(runtime, campaign, sink):
+    controller, folder = sink
+    rt = type(runtime)(
+        runtime.store_url, SmtpSettings("127.0.0.1", controller.port, sender="cchc@hatinh.example")
+    )
+    prepare(campaign, rt)
+    _stp_report(campaign, "bao_cao_STP.xlsx", "5", timedelta(hours=2))
+    _stp_report(campaign, "bao_cao_STP_da_sua.xlsx", "0,5", timedelta(hours=1))
+    result = feedback.run(campaign, rt, NOW)
+    assert (result["rejected"], result["answered_files"], result["mail"]) == (["bao_cao_STP.xlsx"], 0, {})
+    assert read_mails(folder) == []

@@ -13,8 +13,9 @@ Who hears what:
   goes to the coordinators, who know who sent it;
 - a file **accepted without a problem** after a file of the same unit and form was answered with problems: the
   unit hears that the corrected file supersedes it (its own answer);
-- a file superseded before it was answered (a newer one came in the same minute), a feed's snapshot, and a file
-  moved out for holding passwords (the coordinators' own mail, ``password_file``) get no answer here.
+- a file superseded before it was answered (a later file of the unit and form was accepted first), a feed's
+  snapshot, and a file moved out for holding passwords (the coordinators' own mail, ``password_file``) get no
+  answer here.
 """
 
 from __future__ import annotations
@@ -118,8 +119,9 @@ def _is_feed(campaign: Campaign, received: ReceivedFile) -> bool:  # noqa: ARG00
 
 
 def plan(session: Session, campaign: Campaign) -> list[Answer]:
-    """The answers due: every received file (oldest first) that calls for one (the module's rules) and whose
-    recipients have not all been answered yet."""
+    """The answers due: every received file (oldest first) that calls for one (the module's rules) and has none
+    yet. A file is answered once, to its recipients of that moment: a nominee accepted later does not receive the
+    answers to the unit's earlier files."""
     files = session.scalars(
         select(ReceivedFile).where(ReceivedFile.campaign_id == campaign.id).order_by(ReceivedFile.id)
     ).all()
@@ -131,28 +133,33 @@ def plan(session: Session, campaign: Campaign) -> list[Answer]:
     ):
         issues.setdefault(issue.file_id, []).append(issue)
     answered = {
-        n.key
-        for n in session.scalars(
-            select(Notification).where(
+        key.rsplit(":", 1)[0] + ":"  # the file's part of each key: a file is answered once, to all at once
+        for key in session.scalars(
+            select(Notification.key).where(
                 Notification.campaign_id == campaign.id, Notification.template == TEMPLATE
             )
         )
     }
-    answered_prefixes = {key.rsplit(":", 1)[0] + ":" for key in answered}
+    accepted_at: dict[tuple[str | None, str | None], datetime] = {}
+    for received in files:
+        if received.status == "accepted" and received.unit_code:
+            slot = (received.form_kind, received.unit_code)
+            accepted_at[slot] = max(accepted_at.get(slot, received.arrived_at), received.arrived_at)
     nominees = nominee_emails(session, campaign)
     last_answered: dict[tuple[str | None, str | None], ReceivedFile] = {}
     answers = []
     for received in files:
         found = issues.get(received.id, [])
-        codes = {i.code for i in found}
         slot = (received.form_kind, received.unit_code)
+        if file_key(campaign, received) in answered:  # to its recipients of then: never again
+            last_answered[slot] = received
+            continue
         if (
             received.status not in ("rejected", "accepted")
-            or QUARANTINED in codes
+            or QUARANTINED in {i.code for i in found}
             or _is_feed(campaign, received)
-        ):
-            if file_key(campaign, received) in answered_prefixes:
-                last_answered[slot] = received
+            or accepted_at.get(slot, received.arrived_at) > received.arrived_at
+        ):  # superseded, or a later file of the unit's was accepted before this one was answered
             continue
         unit = campaign.unit_by_code.get(received.unit_code or "")
         recipients = (
@@ -167,9 +174,7 @@ def plan(session: Session, campaign: Campaign) -> list[Answer]:
                 continue  # a clean file nobody was told about: nothing to say
             answer.supersedes = earlier
         last_answered[slot] = received
-        answer.recipients = [r for r in answer.recipients if file_key(campaign, received, r) not in answered]
-        if answer.recipients:
-            answers.append(answer)
+        answers.append(answer)
     return answers
 
 
