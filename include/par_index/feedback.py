@@ -143,8 +143,8 @@ def plan(session: Session, campaign: Campaign) -> list[Answer]:
     accepted_at: dict[tuple[str | None, str | None], datetime] = {}
     for received in files:
         if received.status == "accepted" and received.unit_code:
-            slot = (received.form_kind, received.unit_code)
-            accepted_at[slot] = max(accepted_at.get(slot, received.arrived_at), received.arrived_at)
+            kept = (received.form_kind, received.unit_code)
+            accepted_at[kept] = max(accepted_at.get(kept, received.arrived_at), received.arrived_at)
     nominees = nominee_emails(session, campaign)
     last_answered: dict[tuple[str | None, str | None], ReceivedFile] = {}
     answers = []
