@@ -111,7 +111,8 @@ def problems_of(issues: Iterable[IntakeIssue]) -> list[Problem]:
     ]
 
 
-def _is_feed(campaign: Campaign, received: ReceivedFile) -> bool:  # noqa: ARG001 - one signature for the filters
+def _is_feed(received: ReceivedFile) -> bool:
+    """Whether ``received`` is a snapshot of MoHA's feed (``inbox.ingest_feed``), not a file someone sent."""
     names = {p.feed.name for p in REGISTRY.values() if p.feed}
     return received.archived_as.endswith(FEED_SUFFIX) and any(
         received.original_name.startswith(f"{name} (") for name in names
@@ -157,7 +158,7 @@ def plan(session: Session, campaign: Campaign) -> list[Answer]:
         if (
             received.status not in ("rejected", "accepted")
             or QUARANTINED in {i.code for i in found}
-            or _is_feed(campaign, received)
+            or _is_feed(received)
             or accepted_at.get(slot, received.arrived_at) > received.arrived_at
         ):  # superseded, or a later file of the unit's was accepted before this one was answered
             continue
