@@ -90,6 +90,8 @@ def test_a_second_campaign_file_yields_a_second_dag_without_code_change(tmp_path
         "par_ha_tinh_2024_reminders",
         "par_ha_tinh_2023_deadlines",
         "par_ha_tinh_2024_deadlines",
+        "par_ha_tinh_2023_feedback",
+        "par_ha_tinh_2024_feedback",
         "par_reconcile",
     }
     assert dags["par_ha_tinh_2024"].start_date.year == 2024
@@ -133,6 +135,21 @@ def test_reconcile_form_is_validated_and_runs_on_new_self_scores(dagbag, campaig
     assert self_scores_asset(campaign).uri in {a.uri for a in dag.timetable.asset_condition.objects}
 
 
+def test_feedback_dag_runs_on_the_inbox_watchers_events(dagbag, campaign):
+    from par_index.airflow.feedback import InboxWatchTrigger
+
+    dag = dagbag.dags[f"{campaign.dag_id}_feedback"]
+    [asset] = dag.timetable.asset_condition.objects
+    [watcher] = asset.watchers
+    assert (asset.uri, watcher.name) == (f"par://{campaign.id}/inbox", f"{campaign.id}_inbox_watch")
+    assert isinstance(watcher.trigger, InboxWatchTrigger)
+    assert watcher.trigger.serialize() == (
+        "par_index.airflow.feedback.InboxWatchTrigger",
+        {"campaign_file": str(HA_TINH_2023), "check_every": 2.0, "refire_after": 60.0},
+    )
+    assert [t.task_id for t in dag.tasks] == ["answer_senders"] and dag.max_active_runs == 1
+
+
 # Modules the scheduler's parse of a DAG file must not load (data frames, workbooks, Word, the store's models, the
 # tasks' own code), and the one it does (the factory: a probe that loaded nothing would prove nothing).
 HEAVY = (
@@ -153,6 +170,7 @@ DAG_FILE_DAGS = {
     "par_campaigns.py": [
         "par_ha_tinh_2023",
         "par_ha_tinh_2023_deadlines",
+        "par_ha_tinh_2023_feedback",
         "par_ha_tinh_2023_reminders",
         "par_reconcile",
     ],

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from par_index import nominee_rules
 from par_index.phase_registry import REGISTRY
 from par_index.store import session_scope
 from par_index.store.models import (
@@ -137,26 +138,13 @@ def judge_nominees(session: Session, campaign: Campaign, state: PhaseState) -> N
     people: dict[str, list[Nominee]] = defaultdict(list)
     for nominee in session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)):
         people[nominee.unit_code].append(nominee)
-    rules = campaign.nominee_rules
-    for code, areas in campaign.area_owners.items():
+    for code in campaign.area_owners:
         arrived = files.get(code)
         if arrived is None:
             state.units[code] = _missing(state, code, "Chưa gửi danh sách công chức đầu mối.")
             continue
         nominees = people[code]
-        problems = []
-        if code in rules.exactly_one:
-            if len(nominees) != 1:
-                problems.append(f"cử {len(nominees)} người, quy định đúng 01 người")
-        else:
-            per_area = Counter(a for n in nominees for a in n.areas)
-            for area in areas:
-                count = per_area.get(area, 0)
-                if not rules.per_area_min <= count <= rules.per_area_max:
-                    problems.append(
-                        f"lĩnh vực {area}: {count} người (quy định {rules.per_area_min:02d}–"
-                        f"{rules.per_area_max:02d})"
-                    )
+        problems = [b.rule for b in nominee_rules.breaches(campaign, code, [(0, n.areas) for n in nominees])]
         if problems:
             state.units[code] = UnitStatus(code, "invalid", "; ".join(problems) + ".", len(nominees))
         elif arrived > state.deadline:

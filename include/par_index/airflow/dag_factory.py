@@ -21,6 +21,7 @@ from par_index.airflow.approval import ReportApprovalOperator
 from par_index.airflow.assets import SELF_SCORES, announce_self_scores, self_scores_asset
 from par_index.airflow.deadline_reference import DirectiveDeadline
 from par_index.airflow.deadlines import AwaitComplianceOperator, DeadlineRunOperator
+from par_index.airflow.feedback import build_feedback_dag
 from par_index.airflow.notifiers import PhaseClosedNotifier
 from par_index.airflow.sensors import PhaseSensor
 from par_index.campaign import Campaign, PhaseKey, campaign_files, load_campaign, parse_duration
@@ -503,6 +504,7 @@ def _campaign_dags(path: Path) -> tuple[Campaign, list[DAG]]:
         build_campaign_dag(campaign, path),
         build_deadline_dag(campaign, path),
         build_reminder_dag(campaign, path),
+        build_feedback_dag(campaign, path),
     ]
 
 
@@ -520,8 +522,8 @@ def _each_campaign(folder: Path | None):
 
 
 def build_campaign_dags(folder: Path | None = None) -> list[DAG]:
-    """The campaign DAG, its deadlines DAG and its reminder DAG for each campaign file, and the on-demand
-    reconciliation DAG. A file that cannot be loaded (or built) is left out: it costs only its own DAGs, and
+    """The campaign DAG, its deadlines DAG, its reminder DAG and its feedback DAG for each campaign file, and the
+    on-demand reconciliation DAG. A file that cannot be loaded (or built) is left out: it costs only its own DAGs, and
     :func:`check_campaign_files` reports it."""
     campaigns, dags = [], []
     for path, campaign, built, error in _each_campaign(folder):

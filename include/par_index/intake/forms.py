@@ -17,6 +17,7 @@ from decimal import Decimal
 from functools import partial
 from typing import cast
 
+from par_index import nominee_rules
 from par_index.addresses import InvalidAddress, normalise_address
 from par_index.campaign import Campaign
 from par_index.intake.issue import Issue
@@ -584,6 +585,33 @@ def _appendix_iv(table: Table, campaign: Campaign, form: ParsedForm) -> None:
                     note=cell_text(values.get("note")) or None,
                 )
             )
+    if not form.errors:
+        _nominee_rule_warnings(table, campaign, form)
+
+
+def _nominee_rule_warnings(table: Table, campaign: Campaign, form: ParsedForm) -> None:
+    """The directive's rules on nominees (:mod:`par_index.nominee_rules`), each breach a warning where it is: at
+    the name (exactly one person) or the area (too many for an area) of each person beyond the limit, or at the
+    title of the areas column when an area has too few (nobody's row is at fault). The phase still judges them."""
+    people = [(r.row, r.areas) for r in form.records if isinstance(r, NomineeRecord)]
+    for breach in nominee_rules.breaches(campaign, cast(str, form.unit_code), people):
+        if breach.area is None and breach.rows:
+            what = f"Đơn vị {breach.rule}: người ở dòng này vượt số được cử. Chỉ giữ lại 01 người rồi gửi lại tệp."
+        elif breach.area is None:
+            what = f"Đơn vị {breach.rule}: chưa có ai. Ghi 01 người rồi gửi lại tệp."
+        elif breach.rows:
+            what = (
+                f"Quy định về đầu mối, {breach.rule}: người ở dòng này vượt số được cử. Bỏ bớt người cho lĩnh "
+                f"vực {breach.area} hoặc giao người này lĩnh vực khác rồi gửi lại tệp."
+            )
+        else:
+            what = (
+                f"Quy định về đầu mối, {breach.rule}: chưa đủ người phụ trách lĩnh vực {breach.area}. Ghi lĩnh vực "
+                f"{breach.area} cho một người ở cột này (thêm dòng nếu cần) rồi gửi lại tệp."
+            )
+        field_name = "name" if breach.area is None else "areas"
+        for row in breach.rows or (table.header_row + 1,):
+            _issue(form, table, "INT046", what, row, field_name, severity="warning")
 
 
 def _export_scope(table: Table, campaign: Campaign, form: ParsedForm, snapshot: bool) -> Coverage | None:

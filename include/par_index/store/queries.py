@@ -13,6 +13,7 @@ from par_index.intake.records import Coverage
 from par_index.store.models import (
     AssignmentRow,
     CampaignRow,
+    InboxEntry,
     IntakeIssue,
     Notification,
     PhaseOutcome,
@@ -147,3 +148,17 @@ def portal_refusals(session: Session, campaign: Campaign) -> list[IntakeIssue]:
         if not any(at > arrived and cover.covers(unit, area) for at, cover in covers.values()):
             found[(unit, code)] = issue
     return [found[key] for key in sorted(found)]
+
+
+def inbox_recorded(session: Session, campaign: Campaign) -> set[tuple[str, int, int]]:
+    """Each inbox path the store has registered as a received file, as (path key, modification time, size): the
+    entries of :func:`~par_index.intake.inbox.inbox_signature` that no check needs to read again (a path only noted
+    as another phase's form is not one of them)."""
+    return {
+        (key, mtime, size)
+        for key, mtime, size in session.execute(
+            select(InboxEntry.path_key, InboxEntry.mtime_ns, InboxEntry.size_bytes).where(
+                InboxEntry.campaign_id == campaign.id, InboxEntry.file_id.is_not(None)
+            )
+        )
+    }
