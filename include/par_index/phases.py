@@ -135,7 +135,11 @@ def judge_nominees(session: Session, campaign: Campaign, state: PhaseState) -> N
     """Appendix IV: each unit's nominees sent on time and within the directive's rules."""
     files = _first_arrivals(session, campaign, "appendix_iv", state.now)
     people: dict[str, list[Nominee]] = defaultdict(list)
-    for nominee in session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)):
+    for nominee in session.scalars(
+        select(Nominee)
+        .join(ReceivedFile, ReceivedFile.id == Nominee.file_id)
+        .where(Nominee.campaign_id == campaign.id, ReceivedFile.arrived_at <= state.now)  # as of its arrival
+    ):
         people[nominee.unit_code].append(nominee)
     rules = campaign.nominee_rules
     for code, areas in campaign.area_owners.items():
@@ -170,8 +174,10 @@ def judge_nominees(session: Session, campaign: Campaign, state: PhaseState) -> N
 def judge_survey(session: Session, campaign: Campaign, state: PhaseState) -> None:
     """The survey: every leader on the unit's roster answered in full, on time."""
     roster = session.scalars(
-        select(SurveyRespondent).where(SurveyRespondent.campaign_id == campaign.id)
-    ).all()
+        select(SurveyRespondent)
+        .join(ReceivedFile, ReceivedFile.id == SurveyRespondent.file_id)
+        .where(SurveyRespondent.campaign_id == campaign.id, ReceivedFile.arrived_at <= state.now)
+    ).all()  # a roster counts from its arrival
     progress = {
         p.email: p
         for p in session.scalars(select(SurveyProgress).where(SurveyProgress.campaign_id == campaign.id))
