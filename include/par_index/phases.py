@@ -135,11 +135,7 @@ def judge_nominees(session: Session, campaign: Campaign, state: PhaseState) -> N
     """Appendix IV: each unit's nominees sent on time and within the directive's rules."""
     files = _first_arrivals(session, campaign, "appendix_iv", state.now)
     people: dict[str, list[Nominee]] = defaultdict(list)
-    for nominee in session.scalars(
-        select(Nominee)
-        .join(ReceivedFile, ReceivedFile.id == Nominee.file_id)
-        .where(Nominee.campaign_id == campaign.id, ReceivedFile.arrived_at <= state.now)  # as of its arrival
-    ):
+    for nominee in session.scalars(select(Nominee).where(Nominee.campaign_id == campaign.id)):
         people[nominee.unit_code].append(nominee)
     rules = campaign.nominee_rules
     for code, areas in campaign.area_owners.items():
@@ -171,13 +167,19 @@ def judge_nominees(session: Session, campaign: Campaign, state: PhaseState) -> N
             state.units[code] = UnitStatus(code, "ok", f"{len(nominees)} người.", len(nominees))
 
 
+def _roster_as_of(session: Session, campaign: Campaign, now: datetime) -> list[SurveyRespondent]:
+    """The survey roster as of ``now``: none before the first roster arrived. A roster replaces the one before
+    (whose rows are not kept), so once one has arrived the stored roster stands for it."""
+    if not _first_arrivals(session, campaign, "survey_roster", now):
+        return []
+    return list(
+        session.scalars(select(SurveyRespondent).where(SurveyRespondent.campaign_id == campaign.id)).all()
+    )
+
+
 def judge_survey(session: Session, campaign: Campaign, state: PhaseState) -> None:
     """The survey: every leader on the unit's roster answered in full, on time."""
-    roster = session.scalars(
-        select(SurveyRespondent)
-        .join(ReceivedFile, ReceivedFile.id == SurveyRespondent.file_id)
-        .where(SurveyRespondent.campaign_id == campaign.id, ReceivedFile.arrived_at <= state.now)
-    ).all()  # a roster counts from its arrival
+    roster = _roster_as_of(session, campaign, state.now)
     progress = {
         p.email: p
         for p in session.scalars(select(SurveyProgress).where(SurveyProgress.campaign_id == campaign.id))

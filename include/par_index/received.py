@@ -25,10 +25,17 @@ UNKNOWN_FORM_VI = "Không nhận ra biểu mẫu"
 UNKNOWN_SENDER_VI = "Chưa rõ đơn vị gửi"
 
 
-def file_view(campaign: Campaign, f: ReceivedFile, issues: list[IntakeIssue]) -> dict:
-    """One received file for people: JSON-able, Vietnamese, times in the campaign's time zone."""
+def file_view(
+    campaign: Campaign, f: ReceivedFile, issues: list[IntakeIssue], superseded_yet: bool = True
+) -> dict:
+    """One received file for people: JSON-able, Vietnamese, times in the campaign's time zone. With
+    ``superseded_yet`` false (the file that replaced it had not arrived at the moment shown), a superseded file
+    shows as it stood before: refused if intake found an error in it, else received."""
     unit = campaign.unit_by_code.get(f.unit_code or "")
     spec = SPEC_BY_KIND.get(f.form_kind or "")
+    status = f.status
+    if status == "superseded" and not superseded_yet:
+        status = "rejected" if any(i.severity == "error" for i in issues) else "accepted"
     return {
         "id": f.id,
         "name": f.original_name,
@@ -37,8 +44,8 @@ def file_view(campaign: Campaign, f: ReceivedFile, issues: list[IntakeIssue]) ->
         "unit_name": unit.name_vi if unit else (f.unit_code or UNKNOWN_SENDER_VI),
         "form_kind": f.form_kind,
         "form_vi": spec.title_vi if spec else UNKNOWN_FORM_VI,
-        "status": f.status,
-        "status_vi": FILE_STATUS_TITLES.get(f.status, f.status),
+        "status": status,
+        "status_vi": FILE_STATUS_TITLES.get(status, status),
         "errors": sum(1 for i in issues if i.severity == "error"),
         "warnings": sum(1 for i in issues if i.severity != "error"),
         "problems": [

@@ -452,9 +452,10 @@ def _matrix(
 def _files(campaign: Campaign, received: list) -> list[dict]:
     """The received files grouped by sender: the campaign's units in order, then files from no known unit."""
     groups: dict[str | None, list[dict]] = defaultdict(list)
+    shown = {f.id for f, _ in received}  # the files arrived by the moment shown
     for f, issues in received:
         code = f.unit_code if f.unit_code in campaign.unit_by_code else None
-        groups[code].append(file_view(campaign, f, issues))
+        groups[code].append(file_view(campaign, f, issues, superseded_yet=f.superseded_by in shown))
     order = [u.code for u in campaign.units if u.code in groups] + ([None] if None in groups else [])
     return [
         {

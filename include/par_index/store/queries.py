@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from par_index.phase_registry import ALL_FORMS
 from par_index.store.models import (
     AssignmentRow,
     CampaignRow,
@@ -78,13 +79,17 @@ def received_files(
     statuses: Iterable[str] | None = None,
 ) -> list[tuple[ReceivedFile, list[IntakeIssue]]]:
     """The campaign's received files, oldest first, each with its intake problems in the order found: those that
-    arrived by ``until`` (default: all), of the form ``kinds`` or of no recognised form (default: any), with a
+    arrived by ``until`` (default: all), of the form ``kinds`` or of no form the campaign reads (unreadable,
+    unrecognised; default: any), with a
     status in ``statuses`` (default: any)."""
     query = select(ReceivedFile).where(ReceivedFile.campaign_id == campaign.id)
     if until is not None:
         query = query.where(ReceivedFile.arrived_at <= until)
     if kinds is not None:
-        query = query.where(or_(ReceivedFile.form_kind.in_(list(kinds)), ReceivedFile.form_kind.is_(None)))
+        recognised = or_(
+            ReceivedFile.form_kind.in_(list(kinds)), ReceivedFile.form_kind.notin_(list(ALL_FORMS))
+        )
+        query = query.where(or_(recognised, ReceivedFile.form_kind.is_(None)))
     if statuses is not None:
         query = query.where(ReceivedFile.status.in_(list(statuses)))
     files = session.scalars(query.order_by(ReceivedFile.arrived_at, ReceivedFile.id)).all()
