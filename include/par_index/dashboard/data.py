@@ -22,8 +22,6 @@ from par_index import collection_failures, phases
 from par_index.campaign import Campaign, PhaseKey
 from par_index.mismatches import CATEGORY_TITLES, DEFAULT_TOLERANCE
 from par_index.phase_registry import COLLECTED, PHASES, REGISTRY
-from par_index.received import UNKNOWN_SENDER_VI, file_view
-from par_index.store import queries
 from par_index.store.db import engine_for
 from par_index.store.models import (
     CampaignRow,
@@ -279,6 +277,7 @@ def build_overview(
 ) -> dict:
     """Everything the dashboard shows for ``campaign`` as of ``now`` (default: now); JSON-able."""
     from par_index.readers import MAIL_KINDS
+    from par_index.store import queries
 
     now = (now or datetime.now(UTC)).astimezone(campaign.tz)
     overview = {
@@ -451,6 +450,9 @@ def _matrix(
 
 def _files(campaign: Campaign, received: list) -> list[dict]:
     """The received files grouped by sender: the campaign's units in order, then files from no known unit."""
+    # intake's form titles, loaded when a page is built, not when the app starts
+    from par_index.received import UNKNOWN_SENDER_VI, file_view
+
     groups: dict[str | None, list[dict]] = defaultdict(list)
     shown = {f.id for f, _ in received}  # the files arrived by the moment shown
     for f, issues in received:
