@@ -288,6 +288,70 @@ def test_word_report_renders_to_pdf_and_png_with_libreoffice(report, tmp_path):
     assert sizes == [(579, 819)] * REPORT_PAGES
 
 
+# Titles of "Bảng điểm" that wrap in their column (60 characters, bold for a criterion): two lines of 15 points.
+WRAPPED_TITLES = {"1.p3": 30.0, "1.p6": 30.0, "2.p1": 30.0, "3.p3": 30.0}
+# Where LibreOffice breaks them: the first line's last word, then the rest alone on the next line of the PDF.
+TITLE_BREAKS = {
+    "1.p3": ("Kiểm tra công tác CCHC và xử lý vấn đề phát hiện", "qua kiểm tra"),
+    "3.p3": (
+        "Thực hiện cơ chế một cửa, một cửa liên thông (giải",
+        "quyết đúng hạn, số hóa hồ sơ, xin lỗi khi trễ hạn)",
+    ),
+}
+
+
+def _render(path: str, tmp_path: Path) -> Path:
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            path,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    return tmp_path / Path(path).with_suffix(".pdf").name
+
+
+def test_workbook_rows_fit_their_wrapped_text_in_libreoffice_pdf(report, campaign, tmp_path):
+    _, _, result = report
+    wb = load_workbook(result["workbook"])
+    ws = wb["Bảng điểm"]
+    rows = {ws.cell(r, 1).value: r for r in range(6, ws.max_row + 1)}
+    assert {code: ws.row_dimensions[rows[code]].height for code in WRAPPED_TITLES} == WRAPPED_TITLES
+    # a title on one line and its row of one line: 1.p3.1 "Ban hành và thực hiện kế hoạch kiểm tra CCHC"
+    assert ws.row_dimensions[rows["1.p3.1"]].height == 15.0
+    # the header row: "Phần mềm khớp báo cáo", bold in 12 characters, takes four lines ("Phần / mềm / khớp báo / cáo")
+    assert ws.row_dimensions[5].height == 60.0
+    for code, (first, rest) in TITLE_BREAKS.items():
+        assert f"{first} {rest}" == campaign.catalogue.items[code].name_vi
+
+    assert shutil.which("soffice") and shutil.which("pdftoppm"), "make system-deps installs LibreOffice Calc"
+    pdf = _render(result["workbook"], tmp_path)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    for code, (first, rest) in TITLE_BREAKS.items():
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"{code} {first} "))
+        # the rest of the title has its own line, and the next criterion's line holds nothing of it
+        assert lines[at + 1] == rest
+        next_code = f"{code}.1"
+        next_title = campaign.catalogue.items[next_code].name_vi
+        assert lines[at + 2].startswith(f"{next_code} {next_title} Tự chấm ")
+    subprocess.run(["pdftoppm", "-r", "70", "-png", str(pdf), str(tmp_path / "bang_tinh_trang")], check=True)
+    rendered = sorted(tmp_path.glob("bang_tinh_trang-*.png"))
+    sizes = {struct.unpack(">II", p.read_bytes()[16:24]) for p in rendered}
+    print(f"rendered pages: {[p.name for p in rendered]} in {tmp_path}")
+    assert sizes == {(819, 579)}  # every page A4 landscape at 70 dpi
+
+
 def test_rejected_then_rebuilt_approved_and_delivered_once(report, campaign, sink):
     rt, _, _ = report
     controller, folder = sink

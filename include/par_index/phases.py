@@ -155,11 +155,19 @@ def judge_nominees(session: Session, campaign: Campaign, state: PhaseState) -> N
             state.units[code] = UnitStatus(code, "ok", f"{len(nominees)} người.", len(nominees))
 
 
+def _roster_as_of(session: Session, campaign: Campaign, now: datetime) -> list[SurveyRespondent]:
+    """The survey roster as of ``now``: none before the first roster arrived. A roster replaces the one before
+    (whose rows are not kept), so once one has arrived the stored roster stands for it."""
+    if not _first_arrivals(session, campaign, "survey_roster", now):
+        return []
+    return list(
+        session.scalars(select(SurveyRespondent).where(SurveyRespondent.campaign_id == campaign.id)).all()
+    )
+
+
 def judge_survey(session: Session, campaign: Campaign, state: PhaseState) -> None:
     """The survey: every leader on the unit's roster answered in full, on time."""
-    roster = session.scalars(
-        select(SurveyRespondent).where(SurveyRespondent.campaign_id == campaign.id)
-    ).all()
+    roster = _roster_as_of(session, campaign, state.now)
     progress = {
         p.email: p
         for p in session.scalars(select(SurveyProgress).where(SurveyProgress.campaign_id == campaign.id))

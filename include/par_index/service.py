@@ -23,6 +23,7 @@ from par_index.notify import deliver_queued, enqueue, ledger_file_part, ledger_k
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
 from par_index.phase_registry import COLLECTED, REGISTRY
 from par_index.readers import approver_shown
+from par_index.received import file_view, status_counts_vi
 from par_index.reconcile import Scope, findings_digest, reconcile
 from par_index.report import builds
 from par_index.report.figures import compute as report_figures
@@ -88,6 +89,27 @@ def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = 
     }
 
 
+def received_log(campaign: Campaign, rt: Runtime, phase: str) -> list[str]:
+    """What the store holds for the phase's forms, whoever registered it (a sensor's check, a reminder run, a
+    closing task): the files by status, then each file still refused with its sender and reasons. For task logs."""
+    with session_scope(rt.store_url) as s:
+        received = queries.received_files(s, campaign, kinds=REGISTRY[phase].forms)
+    lines = [f"Kho dữ liệu, {campaign.phase_title(phase)}: {status_counts_vi([f for f, _ in received])}."]
+    for f, issues in received:
+        if f.status != "rejected":
+            continue
+        view = file_view(campaign, f, issues)
+        reasons = "; ".join(
+            f"{p['where_vi']}: {p['message']}" for p in view["problems"] if p["severity"] == "error"
+        )
+        lines.append(
+            f"Bị từ chối: {view['name']} — {view['unit_name']}"
+            + (f" ({view['unit_code']})" if view["unit_code"] else "")
+            + f", nhận lúc {view['arrived_vi']}: {reasons or 'không rõ lý do'}"
+        )
+    return lines
+
+
 def close_phase(
     campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None, collection_failed: bool = False
 ) -> dict:
@@ -140,6 +162,16 @@ def notify_phase_closed(campaign: Campaign, rt: Runtime, phase: str, now: dateti
         state = phases.evaluate(s, campaign, phase, now)
         failures = collection_failures.unreported(s, campaign, datetime.now(UTC))
         outcome_row = queries.phase_outcome(s, campaign, phase)
+        refused = (
+            [  # still refused (no readable version came after), of the phase's forms or of none recognised
+                file_view(campaign, f, issues)
+                for f, issues in queries.received_files(
+                    s, campaign, until=now, kinds=REGISTRY[phase].forms, statuses=("rejected",)
+                )
+            ]
+            if REGISTRY[phase].collected
+            else []
+        )
         queued = {
             key: enqueue(
                 s,
@@ -155,6 +187,7 @@ def notify_phase_closed(campaign: Campaign, rt: Runtime, phase: str, now: dateti
                 deadline=campaign.deadline_at(phase),
                 closed_at=now.astimezone(campaign.tz),
                 collection_failed=bool(outcome_row and outcome_row.collection_failed),
+                refused=refused,
                 **_failure_context(campaign, failures),
                 **_unit_context(campaign),
             )

@@ -167,3 +167,41 @@ def test_a_file_still_being_written_when_the_deadline_passes_is_read_before_the_
     # (refused, and superseded should the rest of it come) and the phase closes
     result = _check(sensors["nominees"], closing + timedelta(seconds=3))
     assert (result["done"], result["new_files"], result["rejected"]) == (True, 1, ["PL4_STP.xlsx"])
+
+
+def test_the_log_says_what_the_store_holds_whoever_registered_it(sensors, campaign, runtime, monkeypatch):
+    from par_index import sample_data as sd
+    from par_index.sample_data import generate_inbox
+    from par_index.service import collect
+
+    generate_inbox(campaign)
+    now = datetime(2024, 1, 18, 10, 0, tzinfo=HANOI)
+    with time_machine.travel(
+        now, tick=False
+    ):  # another path (a reminder run, a closing task) read the inbox first
+        assert collect(campaign, runtime, "nominees", now)["rejected"] == [
+            sd.PASSWORD_FILE,
+            sd.UNREADABLE_FILE,
+        ]
+    lines: list[str] = []
+
+    class Log:
+        def info(self, message, *args):
+            lines.append(message % args)
+
+        warning = info
+
+    monkeypatch.setattr(type(sensors["nominees"]), "log", property(lambda _sensor: Log()))
+    result = _check(sensors["nominees"], now)
+    assert result["new_files"] == 0
+    # the sample's planted faults: STP names three people for area 2, STTTT sends nothing, CTHUE is late
+    assert lines == [
+        "Phase nominees: this check read 0 new file(s), of which refused: none; waiting for ['CTHUE', 'STP', 'STTTT']",
+        "Kho dữ liệu, Cử công chức đầu mối (Phụ lục IV): 9 tệp: 7 đã nhận, 2 bị từ chối.",
+        f"Bị từ chối: {sd.PASSWORD_FILE} — Chưa rõ đơn vị gửi, nhận lúc 21/12/2023 09:00: trang Biểu mẫu, ô E3, "
+        "cột “Mật khẩu”: Tệp có cột mật khẩu: không bao giờ gửi mật khẩu. Tệp bị từ chối và không được lưu; xóa "
+        "cột này rồi gửi lại.",
+        f"Bị từ chối: {sd.UNREADABLE_FILE} — Chưa rõ đơn vị gửi, nhận lúc 12/01/2024 09:00: cả tệp: Tệp không mở "
+        "được: không phải tệp Excel .xlsx hợp lệ (có thể bị hỏng hoặc đổi đuôi). Mở lại bằng Excel, lưu .xlsx và "
+        "gửi lại.",
+    ]

@@ -42,7 +42,7 @@ class PhaseSensor(BaseSensorOperator):
         from par_index.campaign import load_campaign
         from par_index.intake.inbox import inbox_fingerprint
         from par_index.phase_registry import REGISTRY
-        from par_index.service import collect
+        from par_index.service import collect, received_log
 
         now = datetime.now(UTC)
         started = datetime.fromisoformat(first_check) if first_check else now
@@ -54,12 +54,16 @@ class PhaseSensor(BaseSensorOperator):
         )  # before reading: a file that lands during the check wakes it again
         result = collect(campaign, rt, self.phase)
         self.log.info(
-            "Phase %s: %s new file(s); rejected %s; waiting for %s",
+            "Phase %s: this check read %s new file(s), of which refused: %s; waiting for %s",
             self.phase,
             result["new_files"],
             result["rejected"] or "none",
             result["waiting_for"] or "nobody",
         )
+        for line in received_log(
+            campaign, rt, self.phase
+        ):  # what the store holds, whichever path registered it
+            self.log.info("%s", line)
         if result["feed_error"]:  # recorded in the store; this check answered from the inbox
             self.log.warning(
                 "Feed %s failed [%s]: %s",

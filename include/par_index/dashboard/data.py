@@ -23,7 +23,15 @@ from par_index.campaign import Campaign, PhaseKey
 from par_index.mismatches import CATEGORY_TITLES, DEFAULT_TOLERANCE
 from par_index.phase_registry import COLLECTED, PHASES, REGISTRY
 from par_index.store.db import engine_for
-from par_index.store.models import CampaignRow, Mismatch, Notification, PhaseOutcome, Reconciliation, Score
+from par_index.store.models import (
+    CampaignRow,
+    Mismatch,
+    Notification,
+    PhaseOutcome,
+    ReceivedFile,
+    Reconciliation,
+    Score,
+)
 from par_index.text import vn_date, vn_datetime
 
 RECONCILE_DAG_ID = "par_reconcile"
@@ -269,6 +277,7 @@ def build_overview(
 ) -> dict:
     """Everything the dashboard shows for ``campaign`` as of ``now`` (default: now); JSON-able."""
     from par_index.readers import MAIL_KINDS
+    from par_index.store import queries
 
     now = (now or datetime.now(UTC)).astimezone(campaign.tz)
     overview = {
@@ -283,6 +292,7 @@ def build_overview(
         "notifications": [],
         "mail_totals": {},
         "collection_failures": [],
+        "files": [],
     }
     engine = read_engine(store_url)
     if not _has_store(campaign, engine):
@@ -296,7 +306,10 @@ def build_overview(
         points = dict(
             s.execute(
                 select(Score.unit_code, func.sum(Score.score))
-                .where(Score.campaign_id == campaign.id, Score.source == "report")
+                .join(ReceivedFile, ReceivedFile.id == Score.file_id)
+                .where(
+                    Score.campaign_id == campaign.id, Score.source == "report", ReceivedFile.arrived_at <= now
+                )
                 .group_by(Score.unit_code)
             ).all()
         )
@@ -332,6 +345,7 @@ def build_overview(
             }
             for f in collection_failures.recent(s, campaign, now)
         ]
+        files = _files(campaign, queries.received_files(s, campaign, until=now))
         mail_totals = dict(
             s.execute(
                 select(Notification.outcome, func.count())
@@ -343,7 +357,8 @@ def build_overview(
     overview["has_data"] = True
     overview["collection_failures"] = failures
     overview["deadlines"] = [_deadline(campaign, p, states[p], outcomes.get(p), now) for p in PHASES]
-    overview["units"] = _matrix(campaign, states, points, found, last_run is not None)
+    overview["units"] = _matrix(campaign, states, points, found, last_run is not None, files)
+    overview["files"] = files
     overview["mismatches"], overview["mismatch_groups"] = _mismatches(campaign, found, CATEGORY_TITLES)
     if last_run is not None:
         overview["reconciliation"] = {
@@ -379,8 +394,10 @@ def _matrix(
     points: dict[str, Decimal | None],
     found: Sequence[Mismatch],
     reconciled: bool,
+    files: list[dict],
 ) -> list[dict]:
     open_by_unit = Counter(m.unit_code for m in found)
+    files_of = {g["unit_code"]: g for g in files}
     rows = []
     for unit in campaign.active_units:
         survey = states["survey"].units.get(unit.code)
@@ -425,9 +442,48 @@ def _matrix(
                 "survey": survey_cell,
                 "self_scores": scores,
                 "mismatches": mismatch,
+                "files": _files_cell(files_of.get(unit.code)),
             }
         )
     return rows
+
+
+def _files(campaign: Campaign, received: list) -> list[dict]:
+    """The received files grouped by sender: the campaign's units in order, then files from no known unit."""
+    # intake's form titles, loaded when a page is built, not when the app starts
+    from par_index.received import UNKNOWN_SENDER_VI, file_view
+
+    groups: dict[str | None, list[dict]] = defaultdict(list)
+    shown = {f.id for f, _ in received}  # the files arrived by the moment shown
+    for f, issues in received:
+        code = f.unit_code if f.unit_code in campaign.unit_by_code else None
+        groups[code].append(file_view(campaign, f, issues, superseded_yet=f.superseded_by in shown))
+    order = [u.code for u in campaign.units if u.code in groups] + ([None] if None in groups else [])
+    return [
+        {
+            "unit_code": code,
+            "unit_name": campaign.unit_by_code[code].name_vi if code else UNKNOWN_SENDER_VI,
+            "anchor": f"tep-{code or 'khac'}",
+            "received": len(groups[code]),
+            "refused": sum(1 for v in groups[code] if v["status"] == "rejected"),
+            "files": groups[code],
+        }
+        for code in order
+    ]
+
+
+def _files_cell(group: dict | None) -> dict:
+    if group is None:
+        return {"received": 0, "refused": 0, "status": "none", "text_vi": "Chưa nhận tệp nào", "anchor": None}
+    refused = group["refused"]
+    text = f"{group['received']} tệp" + (f", {refused} bị từ chối" if refused else "")
+    return {
+        "received": group["received"],
+        "refused": refused,
+        "status": "bad" if refused else "ok",
+        "text_vi": text,
+        "anchor": group["anchor"],
+    }
 
 
 def _mismatches(

@@ -1,7 +1,7 @@
 """Consolidated workbook: a summary (area subtotals, total out of 68, survey points scored by MoHA, key figures,
 budget milestone, chart), the score table in Table 2 order, survey completion with the names still missing (chart),
 mismatches, late units, nominees and rejected files. Every value comes from :mod:`par_index.report.figures`; A4
-landscape with repeated header rows; text that Excel could run as a formula is stored as text."""
+landscape with repeated header rows, each row as tall as its wrapped text; text that Excel could run as a formula is stored as text."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from par_index.intake.issue import location
 from par_index.mismatches import CATEGORY_TITLES
 from par_index.phases import REASON_TITLES
 from par_index.report.figures import ReportFigures
+from par_index.report.row_fit import fit_row_heights
 from par_index.store.models import IntakeIssue, Mismatch, Nominee, ReceivedFile
 from par_index.text import vn_date, vn_datetime
 
@@ -68,6 +69,8 @@ def build_workbook(session: Session, figures: ReportFigures, path: Path) -> Path
     _late_sheet(wb.create_sheet("Đơn vị chậm"), figures)
     _nominee_sheet(wb.create_sheet("Đầu mối"), session, campaign)
     _rejected_sheet(wb.create_sheet("Lỗi tiếp nhận"), session, campaign)
+    for ws in wb.worksheets:
+        fit_row_heights(ws)
     wb.properties.creator = campaign.report.agency_vi
     wb.properties.title = f"Báo cáo tự đánh giá {campaign.title_vi}"
     wb.properties.created = now.replace(tzinfo=None)

@@ -3,13 +3,15 @@ open session and the campaign."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from par_index.intake.records import Coverage
+from par_index.phase_registry import ALL_FORMS
 from par_index.store.models import (
     AssignmentRow,
     CampaignRow,
@@ -69,6 +71,37 @@ def files_with_issue(session: Session, campaign: Campaign, code: str) -> list[Re
         .scalars()
         .all()
     )
+
+
+def received_files(
+    session: Session,
+    campaign: Campaign,
+    until: datetime | None = None,
+    kinds: Iterable[str] | None = None,
+    statuses: Iterable[str] | None = None,
+) -> list[tuple[ReceivedFile, list[IntakeIssue]]]:
+    """The campaign's received files, oldest first, each with its intake problems in the order found: those that
+    arrived by ``until`` (default: all), of the form ``kinds`` or of no form the campaign reads (unreadable,
+    unrecognised; default: any), with a
+    status in ``statuses`` (default: any)."""
+    query = select(ReceivedFile).where(ReceivedFile.campaign_id == campaign.id)
+    if until is not None:
+        query = query.where(ReceivedFile.arrived_at <= until)
+    if kinds is not None:
+        recognised = or_(
+            ReceivedFile.form_kind.in_(list(kinds)), ReceivedFile.form_kind.notin_(list(ALL_FORMS))
+        )
+        query = query.where(or_(recognised, ReceivedFile.form_kind.is_(None)))
+    if statuses is not None:
+        query = query.where(ReceivedFile.status.in_(list(statuses)))
+    files = session.scalars(query.order_by(ReceivedFile.arrived_at, ReceivedFile.id)).all()
+    issues: dict[int, list[IntakeIssue]] = {f.id: [] for f in files}
+    if files:
+        for issue in session.scalars(
+            select(IntakeIssue).where(IntakeIssue.file_id.in_(list(issues))).order_by(IntakeIssue.id)
+        ):
+            issues[issue.file_id].append(issue)
+    return [(f, issues[f.id]) for f in files]
 
 
 def ledger_keys(session: Session, campaign: Campaign) -> set[str]:
