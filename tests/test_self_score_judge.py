@@ -209,3 +209,23 @@ def test_the_reminder_says_what_to_fix(campaign, runtime, stp):
         f"- Phần mềm còn thiếu 9/10 tiêu chí: {rest} — nhập điểm trên phần mềm chấm điểm của Bộ Nội vụ.\n"
     ) in text
     assert f"<li>Phần mềm còn thiếu 9/10 tiêu chí: {rest} — nhập điểm" in html
+
+
+def test_the_escalation_to_the_head_says_what_to_fix(campaign, runtime, stp):
+    first = stp[0]
+    _plant(runtime, campaign, {first: Decimal(1)}, {first: (Decimal(1), "submitted", 1, SIGNED)})
+    now = datetime(2024, 1, 22, 8, 0, tzinfo=HCM).astimezone(UTC)  # the escalation step (Monday 22/01)
+    with session_scope(runtime.store_url) as s:
+        mails = [
+            m for m in reminders.plan(s, campaign, now) if m.unit_code == UNIT and m.phase == "self_scores"
+        ]
+    assert [(m.template, m.rung, m.recipients) for m in mails] == [
+        ("escalation", "escalation", [campaign.unit_by_code[UNIT].head_email])
+    ]
+    _, text, _ = render(mails[0].template, campaign=campaign, **mails[0].context)
+    rest = ", ".join(stp[1:])
+    assert (
+        f"Tình trạng: Chưa đầy đủ. Báo cáo còn thiếu 9/10 tiêu chí: {rest}; phần mềm còn thiếu 9/10 tiêu chí: "
+        f"{rest}.\nCần khắc phục:\n- Báo cáo còn thiếu 9/10 tiêu chí: {rest} — chấm điểm các tiêu chí này trong "
+        "Phụ lục II và gửi lại báo cáo.\n"
+    ) in text
