@@ -57,9 +57,10 @@ DAYS_OFF = [
 # The first day each step of the ladder went out, per deadline (08:00 runs). The survey is due Sunday 31/12: SNV's
 # roster arrives on 21/12 after that morning's run, and on 22/12 the latest step is already T-7 (moved from Sunday
 # 24/12), so no start notice; T-1 (Saturday 30/12) and the due day move to Friday 29/12. Self-scores are due
-# Tuesday 16/01/2024: T-3 (Saturday 13/01) moves to Friday 12/01; after SKHDT's late report of 18/01 nobody is
-# left for overdue-3 (Friday 19/01) and the escalation (Monday 22/01: test_workdays). A start notice also goes to
-# each nominee accepted later.
+# Tuesday 16/01/2024: T-3 (Saturday 13/01) moves to Friday 12/01; the units whose planted faults leave them
+# incomplete (mismatches, an item without evidence, SKHDT's missing software entry) are still chased at overdue-3
+# (Friday 19/01) and the escalation (Monday 22/01: test_workdays). A start notice also goes to each nominee accepted
+# later.
 LADDERS = {
     "nominees": {
         "start": "20/12/2023",
@@ -88,6 +89,8 @@ LADDERS = {
         "due": "16/01/2024",
         "overdue-1": "17/01/2024",
         "overdue-2": "18/01/2024",
+        "overdue-3": "19/01/2024",
+        "escalation": "22/01/2024",
     },
 }
 
@@ -105,9 +108,11 @@ COORDINATOR_NOTICES = {
     ("report", "alert-1d"): "19/01/2024",
 }
 
-# The 613 mails of the 2023 calendar by kind: reminders (units, nominees and survey respondents), the heads' survey
+# The 668 mails of the 2023 calendar by kind: reminders (units, nominees and survey respondents), the heads' survey
 # notices, the account names and start notices, the coordinators' 3-day and 1-day notices before each of the 4
-# deadlines (COORDINATOR_NOTICES), overdue and due-day reminders, and the escalations.
+# deadlines (COORDINATOR_NOTICES), overdue and due-day reminders, and the escalations. The self-score units whose
+# planted faults leave them incomplete (a mismatch, an item without evidence, a software entry missing) are chased
+# past the deadline too: their overdue reminders and escalations.
 MAIL_KINDS = {
     "[Nhắc việc]": 420,
     "[Chỉ số CCHC ####]": 18,
@@ -115,8 +120,8 @@ MAIL_KINDS = {
     "[Khảo sát CCHC]": 117,
     "[Cảnh báo hạn — còn 3 ngày]": 4,
     "[Cảnh báo hạn — còn 1 ngày]": 4,
-    "[Quá hạn]": 20,
-    "[Báo cáo lãnh đạo]": 4,
+    "[Quá hạn]": 70,
+    "[Báo cáo lãnh đạo]": 9,
     "[Hạn cuối hôm nay]": 25,
 }
 
@@ -306,7 +311,7 @@ def test_mail_is_vietnamese_utf8_with_local_dates(calendar):
     # every mail's subject opens with its kind, in Vietnamese (the year as ####)
     kinds = Counter(re.sub(r"[0-9]{4}", "####", m["Subject"].split("]")[0] + "]") for m in calendar["mails"])
     print(len(calendar["mails"]), dict(kinds))
-    assert (len(calendar["mails"]), dict(kinds)) == (613, MAIL_KINDS)
+    assert (len(calendar["mails"]), dict(kinds)) == (668, MAIL_KINDS)
     for m in calendar["mails"]:
         assert m.get_body(("html",)) is not None
 

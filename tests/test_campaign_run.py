@@ -3,6 +3,7 @@
 Expected values are derived from the planted faults of ``par_index.sample_data`` and from the generated files
 themselves, never typed in."""
 
+from collections import Counter
 from decimal import Decimal
 
 from openpyxl import load_workbook
@@ -14,6 +15,7 @@ from par_index.sample_data import generate_inbox
 from par_index.service import run_campaign
 from par_index.store import session_scope
 from par_index.store.models import IntakeIssue, LateUnit, Mismatch, ReceivedFile
+from par_index.text import vn_number
 from sqlalchemy import select
 from support.databases import fresh_database
 
@@ -35,15 +37,39 @@ def test_late_and_incomplete_units_match_the_planted_faults(sample_run):
     for unit in sd.SURVEY_INCOMPLETE:
         assert late[("survey", unit)] == "incomplete"
     assert late[("survey", sd.SURVEY_LATE_UNIT)] == "late"
-    assert late[("self_scores", sd.SELF_SCORES_LATE)] == "late"
+    # the late unit also left ONLY_IN_REPORT off the software; the others' planted faults keep them from done
+    assert sd.ONLY_IN_REPORT[0] == sd.SELF_SCORES_LATE
+    self_scores_faulty = {sd.SELF_SCORES_LATE, sd.MISSING_EVIDENCE[0], *(u for u, _ in sd.SCORE_MISMATCHES)}
+    for unit in self_scores_faulty:
+        assert late[("self_scores", unit)] == "incomplete"
     planted = {
         ("nominees", sd.NOMINEES_NEVER_SENT),
         ("nominees", sd.NOMINEES_TOO_MANY[0]),
         ("nominees", sd.NOMINEES_LATE),
         ("survey", sd.SURVEY_LATE_UNIT),
-        ("self_scores", sd.SELF_SCORES_LATE),
     } | {("survey", u) for u in sd.SURVEY_INCOMPLETE}
+    planted |= {("self_scores", u) for u in self_scores_faulty}
     assert set(late) == planted
+
+
+def test_the_self_score_criticism_names_each_planted_fault(sample_run, campaign):
+    with session_scope(sample_run.runtime.store_url) as s:
+        detail = {
+            lu.unit_code: lu.detail
+            for lu in s.scalars(select(LateUnit).where(LateUnit.phase == "self_scores"))
+        }
+    owned = Counter(campaign.assignment_of.values())
+    unit, code = sd.ONLY_IN_REPORT
+    assert detail[unit] == (
+        f"Phần mềm còn thiếu 1/{owned[unit]} tiêu chí: {code}; nộp báo cáo ngày 18/01/2024 (sau hạn)."
+    )
+    unit, code = sd.MISSING_EVIDENCE
+    assert detail[unit] == f"1 tiêu chí trên phần mềm chưa có tài liệu kiểm chứng hay giải trình: {code}."
+    for (unit, code), (report, portal) in sd.SCORE_MISMATCHES.items():
+        assert detail[unit] == (
+            f"Điểm trên phần mềm khác báo cáo ở 1 tiêu chí: {code} (báo cáo {vn_number(report)}, "
+            f"phần mềm {vn_number(portal)})."
+        )
 
 
 def test_mismatches_match_the_planted_faults(sample_run):

@@ -67,7 +67,7 @@ def test_overview_matrix_and_late_units_follow_the_planted_faults(overview, samp
     assert units[sd.NOMINEES_NEVER_SENT]["nominees"]["reason"] == "missing"
     assert units[sd.NOMINEES_TOO_MANY[0]]["nominees"]["reason"] == "invalid"
     assert units[sd.NOMINEES_LATE]["nominees"]["reason"] == "late"
-    assert units[sd.SELF_SCORES_LATE]["self_scores"]["reason"] == "late"
+    assert units[sd.SELF_SCORES_LATE]["self_scores"]["reason"] == "incomplete"  # late, and one item missing
     assert units[sd.SURVEY_LATE_UNIT]["survey"]["reason"] == "late"
     with session_scope(sample_run.runtime.store_url) as s:
         expected = dict(

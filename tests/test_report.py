@@ -29,7 +29,8 @@ from par_index.service import (
     run_campaign,
 )
 from par_index.store import session_scope
-from par_index.store.models import Nominee, ReportBuild, ReportVersion, Score
+from par_index.store.models import Nominee, ReportBuild, ReportVersion, Score, SurveyRespondent
+from par_index.text import vn_number
 from sqlalchemy import select
 from support.databases import fresh_database
 from support.received_mail import read_mails
@@ -244,6 +245,68 @@ def test_word_report_layout_per_decree_30(report, campaign):
     sign_left, sign_right = doc.tables[2].rows[0].cells
     assert _texts(sign_left)[:2] == ["Nơi nhận:", "- Như trên;"]
     assert _texts(sign_right)[:2] == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"]
+
+
+def test_word_report_sentences_follow_the_data(report, campaign):
+    """No unconditional claim: the software's state and the self-score criticism come from the planted faults."""
+    _, _, result = report
+    text = _texts(Document(result["docx"]))
+    leaves = len(campaign.assignment_of)
+    on_portal = leaves - 2  # ONLY_IN_REPORT is not on the software; MISSING_EVIDENCE has no evidence there
+    owners = list(dict.fromkeys(campaign.assignment_of.values()))
+    faulty = {sd.SELF_SCORES_LATE, sd.MISSING_EVIDENCE[0], *(unit for unit, _ in sd.SCORE_MISMATCHES)}
+    names = campaign.unit_names
+    assert (
+        f"{leaves}/{leaves} tiêu chí thành phần tự chấm đã có điểm trong báo cáo của các đơn vị phụ trách; "
+        + (
+            f"{on_portal}/{leaves} tiêu chí đã được nộp trên phần mềm của Bộ Nội vụ kèm tài liệu kiểm chứng hoặc "
+            "giải trình."
+        )
+        in text
+    )
+    assert (
+        f"{len(owners) - len(faulty)}/{len(owners)} đơn vị đã cập nhật đầy đủ điểm và tài liệu kiểm chứng trên "
+        "phần mềm, trùng khớp với báo cáo; còn thiếu: "
+        + ", ".join(names[u] for u in owners if u in faulty)
+        + "."
+    ) in text
+    assert not [p for p in text if "được cập nhật trên phần mềm của Bộ Nội vụ" in p]
+    late_unit, only_report = sd.ONLY_IN_REPORT
+    details = {
+        late_unit: f"Phần mềm còn thiếu 1/{list(campaign.assignment_of.values()).count(late_unit)} tiêu chí: "
+        f"{only_report}; nộp báo cáo ngày 18/01/2024 (sau hạn)",
+        sd.MISSING_EVIDENCE[0]: "1 tiêu chí trên phần mềm chưa có tài liệu kiểm chứng hay giải trình: "
+        + sd.MISSING_EVIDENCE[1],
+    } | {
+        unit: f"Điểm trên phần mềm khác báo cáo ở 1 tiêu chí: {code} (báo cáo {vn_number(report_score)}, "
+        f"phần mềm {vn_number(portal_score)})"
+        for (unit, code), (report_score, portal_score) in sd.SCORE_MISMATCHES.items()
+    }
+    assert [p for p in text if p.startswith(f"- {campaign.phase_title('self_scores')}")] == [
+        f"- {campaign.phase_title('self_scores')} (hạn 16/01/2024): "
+        + "; ".join(f"{names[u]} ({details[u]})" for u in sorted(details))
+        + "."
+    ]
+    # the workbook's criticism sheet says the same, unit by unit
+    sheet = load_workbook(result["workbook"])["Đơn vị chậm"]
+    assert [
+        (r[2], r[4], r[5])
+        for r in sheet.iter_rows(min_row=2, values_only=True)
+        if r[0] == campaign.phase_title("self_scores")
+    ] == [(u, "Chưa đầy đủ", details[u] + ".") for u in sorted(details)]
+    # the survey's late leader is named (SURVEY_LATE_UNIT: one respondent completes on 02/01/2024)
+    rt = report[0]
+    with session_scope(rt.store_url) as s:
+        late = evaluate(s, campaign, "survey", BUILT).units[sd.SURVEY_LATE_UNIT]
+        respondents = s.scalars(
+            select(SurveyRespondent.full_name).where(SurveyRespondent.unit_code == sd.SURVEY_LATE_UNIT)
+        ).all()
+    assert (late.reason, len(late.late), late.late[0] in respondents) == ("late", 1, True)
+    survey_line = next(p for p in text if p.startswith(f"- {campaign.phase_title('survey')}"))
+    assert (
+        f"{names[sd.SURVEY_LATE_UNIT]} (Hoàn thành {len(respondents) - 1}/{len(respondents)} đúng hạn; trả lời "
+        f"sau hạn: {late.late[0]})"
+    ) in survey_line
 
 
 def test_word_report_renders_to_pdf_and_png_with_libreoffice(report, tmp_path):

@@ -5,7 +5,7 @@ Everything that judges lateness (sensors, closing tasks, alerts, the report) cal
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from par_index import nominee_rules
+from par_index.mismatches import DEFAULT_TOLERANCE
 from par_index.phase_registry import REGISTRY
 from par_index.store import session_scope
 from par_index.store.models import (
@@ -26,7 +27,7 @@ from par_index.store.models import (
     SurveyProgress,
     SurveyRespondent,
 )
-from par_index.text import vn_datetime
+from par_index.text import code_list, vn_datetime, vn_number
 
 if TYPE_CHECKING:
     from par_index.campaign import Campaign
@@ -56,6 +57,8 @@ class UnitStatus:
     done: int = 0
     expected: int = 0
     missing: list[str] = field(default_factory=list)  # survey: who has not answered (in time)
+    late: list[str] = field(default_factory=list)  # survey: who answered after the deadline
+    problems: list[str] = field(default_factory=list)  # self-scores: what to fix, one sentence each
 
 
 @dataclass
@@ -183,15 +186,15 @@ def judge_survey(session: Session, campaign: Campaign, state: PhaseState) -> Non
                 state, unit.code, "Chưa có trong danh sách người trả lời khảo sát."
             )
             continue
-        done_in_time = done_late = 0
-        missing_names = []
+        done_in_time = 0
+        missing_names, late_names = [], []
         for person in people:
             p = progress.get(person.email)
             finished = p is not None and p.status == "completed" and p.total > 0 and p.answered >= p.total
             if finished and p is not None and (p.completed_at is None or p.completed_at <= cutoff):
                 done_in_time += 1
             elif finished:
-                done_late += 1
+                late_names.append(person.full_name)
             else:
                 missing_names.append(person.full_name)
         expected = len(people)
@@ -209,17 +212,18 @@ def judge_survey(session: Session, campaign: Campaign, state: PhaseState) -> Non
                 expected,
                 missing_names,
             )
-        elif done_late and not missing_names:
+        elif late_names and not missing_names:
             state.units[unit.code] = UnitStatus(
                 unit.code,
                 "late",
-                f"Hoàn thành {rate} đúng hạn; {done_late} người trả lời sau hạn.",
+                f"Hoàn thành {rate} đúng hạn; trả lời sau hạn: {', '.join(late_names)}.",
                 done_in_time,
                 expected,
                 missing_names,
+                late_names,
             )
         else:
-            late = f"; {done_late} người trả lời sau hạn" if done_late else ""
+            late = f"; trả lời sau hạn: {', '.join(late_names)}" if late_names else ""
             state.units[unit.code] = UnitStatus(
                 unit.code,
                 "incomplete",
@@ -227,39 +231,161 @@ def judge_survey(session: Session, campaign: Campaign, state: PhaseState) -> Non
                 done_in_time,
                 expected,
                 missing_names,
+                late_names,
             )
+
+
+def _scored(score: Score | None) -> bool:
+    return score is not None and score.score is not None
+
+
+def explained(portal: Score, report: Score | None) -> bool:
+    """The software entry has evidence, or the item is explained (on the software or in the report)."""
+    return bool(
+        (portal.evidence_count or 0) > 0
+        or portal.evidence
+        or portal.explanation
+        or (report is not None and report.explanation)
+    )
+
+
+def _unit_scores(session: Session, campaign: Campaign, source: str, now: datetime) -> dict:
+    """(unit, criterion) → the unit's own score from ``source``; a software entry counts once it was made (its
+    ``updated_at``, when known, is not after ``now``)."""
+    rows = session.scalars(select(Score).where(Score.campaign_id == campaign.id, Score.source == source))
+    return {
+        (r.unit_code, r.criterion_code): r
+        for r in rows
+        if source == "report" or r.updated_at is None or r.updated_at <= now
+    }
+
+
+def _sentence(parts: list[str]) -> str:
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
+@dataclass
+class _Checks:
+    """One unit's assigned criteria, sorted by what keeps each from done."""
+
+    no_report: list[str] = field(default_factory=list)
+    no_portal: list[str] = field(default_factory=list)
+    draft: list[str] = field(default_factory=list)
+    unexplained: list[str] = field(default_factory=list)
+    differing: dict[str, str] = field(default_factory=dict)  # criterion → "x (báo cáo 1, phần mềm 0,75)"
+    late: list[Score] = field(default_factory=list)  # software entries made after the deadline
+
+    @property
+    def failing(self) -> set[str]:
+        return {*self.no_report, *self.no_portal, *self.draft, *self.unexplained, *self.differing}
+
+
+def _check(criteria: list[str], report: dict, portal: dict, unit: str, deadline: datetime) -> _Checks:
+    checks = _Checks()
+    for criterion in criteria:
+        paper, entry = report.get((unit, criterion)), portal.get((unit, criterion))
+        if not _scored(paper):
+            checks.no_report.append(criterion)
+        if entry is None or entry.score is None:
+            checks.no_portal.append(criterion)
+            continue
+        if entry.status != "submitted":
+            checks.draft.append(criterion)
+        if not explained(entry, paper):
+            checks.unexplained.append(criterion)
+        if entry.updated_at is not None and entry.updated_at > deadline:
+            checks.late.append(entry)
+        if (
+            paper is not None
+            and paper.score is not None
+            and abs(paper.score - entry.score) > DEFAULT_TOLERANCE
+        ):
+            checks.differing[criterion] = (
+                f"{criterion} (báo cáo {vn_number(paper.score)}, phần mềm {vn_number(entry.score)})"
+            )
+    return checks
+
+
+def _problems(checks: _Checks, total: int, report_sent: bool) -> list[str]:
+    """What keeps the unit from done, each with what to do after " — "."""
+    problems = []
+    if not report_sent:
+        problems.append(
+            f"chưa gửi báo cáo tự chấm điểm (Phụ lục II) — gửi báo cáo chấm đủ {total} tiêu chí được giao"
+        )
+    elif checks.no_report:
+        problems.append(
+            f"báo cáo còn thiếu {len(checks.no_report)}/{total} tiêu chí: {code_list(checks.no_report)} — chấm "
+            "điểm các tiêu chí này trong Phụ lục II và gửi lại báo cáo"
+        )
+    if checks.no_portal:
+        problems.append(
+            f"phần mềm còn thiếu {len(checks.no_portal)}/{total} tiêu chí: {code_list(checks.no_portal)} — nhập "
+            "điểm trên phần mềm chấm điểm của Bộ Nội vụ"
+        )
+    if checks.draft:
+        problems.append(
+            f"{len(checks.draft)} tiêu chí trên phần mềm còn ở trạng thái “Chưa nộp”: {code_list(checks.draft)} "
+            "— bấm nộp trên phần mềm"
+        )
+    if checks.unexplained:
+        problems.append(
+            f"{len(checks.unexplained)} tiêu chí trên phần mềm chưa có tài liệu kiểm chứng hay giải trình: "
+            f"{code_list(checks.unexplained)} — tải tài liệu kiểm chứng lên phần mềm hoặc giải trình"
+        )
+    if checks.differing:
+        problems.append(
+            f"điểm trên phần mềm khác báo cáo ở {len(checks.differing)} tiêu chí: "
+            f"{code_list(list(checks.differing.values()))} — sửa cho hai bên trùng khớp"
+        )
+    return problems
 
 
 def judge_self_scores(session: Session, campaign: Campaign, state: PhaseState) -> None:
-    """Appendix II: each area owner's self-score report received on time."""
+    """Appendix II and MoHA's software, per assigned self-scored criterion: a unit is done when, for every
+    criterion assigned to it, its report (received on time) scores it, the software has it submitted (not a
+    draft) before the deadline with evidence or an explanation, and both scores agree
+    (:data:`par_index.mismatches.DEFAULT_TOLERANCE`). The detail names what is missing, criterion by
+    criterion; ``problems`` says what to fix, one sentence each (the reminders list them)."""
     reports = _first_arrivals(session, campaign, "appendix_ii", state.now)
-    portal_units = set(
-        session.scalars(
-            select(Score.unit_code)
-            .where(Score.campaign_id == campaign.id, Score.source == "portal", Score.updated_at <= state.now)
-            .distinct()
-        )
-    )
-    assigned: dict[str, int] = Counter(campaign.assignment_of.values())
-    for code, expected in assigned.items():
-        arrived = reports.get(code)
-        if arrived is None:
-            state.units[code] = _missing(state, code, "Chưa gửi báo cáo tự chấm điểm (Phụ lục II).")
-        elif code not in portal_units:
-            state.units[code] = _missing(
-                state, code, "Đã gửi báo cáo nhưng chưa có điểm trên phần mềm chấm điểm."
+    report_scores = _unit_scores(session, campaign, "report", state.now)
+    portal_scores = _unit_scores(session, campaign, "portal", state.now)
+    assigned: dict[str, list[str]] = defaultdict(list)
+    for criterion, unit in campaign.assignment_of.items():
+        assigned[unit].append(criterion)
+    for code, criteria in assigned.items():
+        total, arrived = len(criteria), reports.get(code)
+        checks = _check(criteria, report_scores if arrived else {}, portal_scores, code, state.deadline)
+        problems = _problems(checks, total, arrived is not None)
+        lateness = []  # done, but after the deadline
+        if arrived is not None and arrived > state.deadline:
+            lateness.append(f"nộp báo cáo ngày {arrived.astimezone(campaign.tz):%d/%m/%Y} (sau hạn)")
+        if checks.late:
+            last = max(p.updated_at for p in checks.late if p.updated_at is not None)
+            lateness.append(
+                f"{len(checks.late)} tiêu chí cập nhật trên phần mềm sau hạn: "
+                f"{code_list([p.criterion_code for p in checks.late])} (muộn nhất ngày "
+                f"{last.astimezone(campaign.tz):%d/%m/%Y})"
             )
-        elif arrived > state.deadline:
-            state.units[code] = UnitStatus(
-                code,
-                "late",
-                f"Nộp báo cáo ngày {arrived.astimezone(campaign.tz):%d/%m/%Y}.",
-                expected=expected,
-            )
+        if arrived is None or problems:
+            reason = "missing" if arrived is None else "incomplete"
+            reason = reason if state.deadline_passed else "pending"
         else:
-            state.units[code] = UnitStatus(
-                code, "ok", "Đã gửi báo cáo và cập nhật phần mềm.", expected=expected
-            )
+            reason = "late" if lateness else "ok"
+        detail = (
+            _sentence([p.split(" — ")[0] for p in problems + lateness])
+            if problems or lateness
+            else f"Đủ {total}/{total} tiêu chí trong báo cáo và trên phần mềm, điểm trùng khớp, đúng hạn."
+        )
+        state.units[code] = UnitStatus(
+            code,
+            reason,
+            detail,
+            total - len(checks.failing) if arrived is not None else 0,
+            total,
+            problems=[_sentence([p]) for p in problems + lateness],
+        )
 
 
 def judge_report(session: Session, campaign: Campaign, state: PhaseState) -> None:

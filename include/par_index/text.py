@@ -135,3 +135,11 @@ def duration_vi(delta: timedelta) -> str:
     if seconds >= 3600:
         return f"{seconds // 3600} giờ"
     return f"{max(seconds // 60, 0)} phút"
+
+
+def code_list(codes: list[str], shown: int = 12) -> str:
+    """Codes for a sentence: all of them, or the first ``shown`` then '… (thêm N mã)' so that a long list stays
+    readable ('2.p1.2, 2.p1.3, … (thêm 7 mã)')."""
+    if len(codes) <= shown:
+        return ", ".join(codes)
+    return ", ".join(codes[:shown]) + f", … (thêm {len(codes) - shown} mã)"

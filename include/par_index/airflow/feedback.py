@@ -26,6 +26,7 @@ from typing import Any
 from airflow.sdk import DAG, Asset, AssetWatcher, task
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
+from par_index.airflow.assets import SELF_SCORES, announce_self_scores
 from par_index.airflow.triggers import _campaign
 from par_index.campaign import Campaign, load_campaign
 
@@ -143,13 +144,16 @@ def build_feedback_dag(campaign: Campaign, path: Path) -> DAG:
         default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(seconds=30)},
     ) as dag:
 
-        @task(task_display_name="Đọc tệp mới và trả lời người gửi")
-        def answer_senders():
-            """Read the inbox and answer every file due (:func:`par_index.feedback.run`)."""
+        @task(task_display_name="Đọc tệp mới và trả lời người gửi", outlets=[SELF_SCORES])
+        def answer_senders(outlet_events=None):
+            """Read the inbox and answer every file due (:func:`par_index.feedback.run`); new self-scores it
+            stored are announced at once, so ``par_reconcile`` reruns for their units."""
             from par_index import feedback
             from par_index.airflow.runtime import runtime
 
-            return feedback.run(load_campaign(campaign_file), runtime())
+            loaded = load_campaign(campaign_file)
+            result = feedback.run(loaded, runtime())
+            return {**result, "announced": announce_self_scores(loaded, outlet_events)}
 
         answer_senders()
     return dag

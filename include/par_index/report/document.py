@@ -17,6 +17,48 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
+def _software_line(figures: ReportFigures) -> str:
+    """How many units have every assigned item scored, submitted with evidence on the software, matching and on
+    time (the self-score phase's judge), and which have not."""
+    state = figures.self_scores
+    units = state.units
+    names = figures.campaign.unit_names
+    done = [s for s in units.values() if s.reason in ("ok", "late")]
+    short = [s for s in units.values() if s.reason not in ("ok", "late")]
+    line = (
+        f"{len(done)}/{len(units)} đơn vị đã cập nhật đầy đủ điểm và tài liệu kiểm chứng trên phần mềm, trùng "
+        "khớp với báo cáo"
+    )
+    if not short:
+        return line + "."
+    return line + "; còn thiếu: " + ", ".join(names.get(s.unit_code, s.unit_code) for s in short) + "."
+
+
+def _on_time_line(figures: ReportFigures) -> list[str]:
+    """No unit in the criticism list: said only of the deadlines already closed."""
+    closed = [figures.campaign.phase_title(p) for p in figures.late if p in figures.outcomes]
+    if not closed:
+        return []
+    return [
+        "Các cơ quan, đơn vị đều hoàn thành đúng hạn các nội dung đã khép lại: "
+        + "; ".join(f"“{title}”" for title in closed)
+        + "."
+    ]
+
+
+def _mismatch_line(figures: ReportFigures) -> str:
+    """What reconciliation found at its last run (or that the scores were never compared)."""
+    if figures.reconciled_at is None:
+        return "Chưa đối chiếu điểm giữa phần mềm chấm điểm và báo cáo của các đơn vị."
+    if figures.open_mismatches:
+        return (
+            f"Còn {figures.open_mismatches} sai lệch giữa điểm trên phần mềm và báo cáo của đơn vị ("
+            + ", ".join(f"{title.lower()}: {n}" for title, n in figures.mismatches.most_common())
+            + ")."
+        )
+    return "Điểm trên phần mềm trùng khớp với báo cáo của các đơn vị (theo lần đối chiếu gần nhất)."
+
+
 def context(figures: ReportFigures) -> dict:
     """What the template says, in Vietnamese, from the figures (and the campaign file's report section)."""
     campaign = figures.campaign
@@ -49,15 +91,9 @@ def context(figures: ReportFigures) -> dict:
         *(
             ["Cơ quan, đơn vị chậm hoặc chưa đầy đủ theo từng hạn:"] + [f"- {line}" for line in late_lines]
             if late_lines
-            else ["Các cơ quan, đơn vị đều hoàn thành đúng hạn các nội dung được giao."]
+            else _on_time_line(figures)
         ),
-        (
-            f"Còn {figures.open_mismatches} sai lệch giữa điểm trên phần mềm và báo cáo của đơn vị ("
-            + ", ".join(f"{title.lower()}: {n}" for title, n in figures.mismatches.most_common())
-            + ")."
-            if figures.open_mismatches
-            else "Điểm trên phần mềm trùng khớp với báo cáo của các đơn vị."
-        ),
+        _mismatch_line(figures),
         *r.difficulties_vi,
     ]
     if lacking:
@@ -85,7 +121,9 @@ def context(figures: ReportFigures) -> dict:
             f"{figures.nominees} công chức đầu mối; {figures.survey_rate:g}".replace(".", ",")
             + " % lãnh đạo được khảo sát đã trả lời phiếu đúng hạn.",
             f"{figures.scored}/{len(figures.leaves)} tiêu chí thành phần tự chấm đã có điểm trong báo cáo của các "
-            "đơn vị phụ trách; điểm và tài liệu kiểm chứng được cập nhật trên phần mềm của Bộ Nội vụ.",
+            f"đơn vị phụ trách; {figures.on_portal}/{len(figures.leaves)} tiêu chí đã được nộp trên phần mềm của "
+            "Bộ Nội vụ kèm tài liệu kiểm chứng hoặc giải trình.",
+            _software_line(figures),
             figures.budget_line,
         ],
         "results_intro": (

@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from par_index.campaign import BUDGET_STATUS_TITLES, Campaign
 from par_index.mismatches import CATEGORY_TITLES, DISAGREEMENTS
 from par_index.phase_registry import COLLECTED
-from par_index.phases import PhaseState, evaluate
-from par_index.store.models import LateUnit, Mismatch, Nominee, PhaseOutcome, Score
+from par_index.phases import PhaseState, evaluate, explained
+from par_index.store.models import LateUnit, Mismatch, Nominee, PhaseOutcome, Reconciliation, Score
 from par_index.text import vn_date
 
 
@@ -45,6 +45,16 @@ class LeafResult:
     provisional: bool
 
     @property
+    def on_portal(self) -> bool:
+        """Submitted on the software (not a draft) with a score, and evidence or an explanation."""
+        return bool(
+            self.portal
+            and self.portal.score is not None
+            and self.portal.status == "submitted"
+            and explained(self.portal, self.report)
+        )
+
+    @property
     def has_evidence(self) -> bool:
         return bool(self.report and (self.report.evidence or (self.report.evidence_count or 0) > 0))
 
@@ -56,11 +66,13 @@ class ReportFigures:
     areas: list[AreaResult]
     leaves: dict[str, LeafResult]
     survey: PhaseState
+    self_scores: PhaseState
     nominees: int
     nominee_units: int
     late: dict[str, list[LateUnit]]
     mismatches: Counter = field(default_factory=Counter)
     outcomes: dict[str, PhaseOutcome] = field(default_factory=dict)  # phases closed so far
+    reconciled_at: datetime | None = None  # the last reconciliation run, as the open mismatches (None: never)
 
     @property
     def phase_warnings(self) -> list[str]:
@@ -101,6 +113,11 @@ class ReportFigures:
     @property
     def scored(self) -> int:
         return sum(1 for leaf in self.leaves.values() if leaf.report and leaf.report.score is not None)
+
+    @property
+    def on_portal(self) -> int:
+        """Self-scored items submitted on the software with evidence or an explanation."""
+        return sum(1 for leaf in self.leaves.values() if leaf.on_portal)
 
     @property
     def lacking_evidence(self) -> list[LeafResult]:
@@ -186,6 +203,7 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> ReportFigure
         areas,
         leaves,
         evaluate(session, campaign, "survey", now),
+        evaluate(session, campaign, "self_scores", now),
         len(nominees),
         len({n.unit_code for n in nominees}),
         late,
@@ -198,4 +216,7 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> ReportFigure
                 )
             )
         },
+        session.scalar(
+            select(func.max(Reconciliation.finished_at)).where(Reconciliation.campaign_id == campaign.id)
+        ),
     )
