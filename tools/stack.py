@@ -736,7 +736,8 @@ def start_trial(api: Api, path: Path, new: bool, timeout: float = 300) -> dict: 
         if (
             not prepared and states.get("prepare") == "success"
         ):  # a reminder run needs the campaign in the store
-            api.call("PATCH", f"/dags/{reminders}", json={"is_paused": False})
+            for dag in (reminders, f"{campaign.dag_id}_feedback"):  # the sender's answer: at once from now on
+                api.call("PATCH", f"/dags/{dag}", json={"is_paused": False})
             prepared = True
         watching = {
             task
@@ -782,7 +783,8 @@ def up(source: Path, new_trial: bool = False) -> int:
         )
     elif not trial["prepared"]:
         say(
-            f"The campaign run has not prepared the store yet: unpause {campaign.dag_id}_reminders in the UI once "
+            f"The campaign run has not prepared the store yet: unpause {campaign.dag_id}_reminders and "
+            f"{campaign.dag_id}_feedback in the UI once "
             "its task “Chuẩn bị” has succeeded"
         )
     say(
