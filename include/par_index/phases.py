@@ -49,6 +49,8 @@ BUILD_STATUS_TITLES = {
 
 @dataclass
 class UnitStatus:
+    """Where one unit stands in a phase, and why."""
+
     unit_code: str
     reason: str  # ok | pending | missing | late | invalid | incomplete
     detail: str = ""
@@ -59,6 +61,8 @@ class UnitStatus:
 
 @dataclass
 class PhaseState:
+    """Where every unit stands in a phase at ``now``."""
+
     phase: str
     deadline: datetime
     now: datetime
@@ -66,10 +70,12 @@ class PhaseState:
 
     @property
     def deadline_passed(self) -> bool:
+        """Whether the phase's deadline has passed at ``now``."""
         return self.now > self.deadline
 
     @property
     def complete(self) -> bool:
+        """Whether every unit has complied."""
         return all(s.reason == "ok" for s in self.units.values())
 
     @property
@@ -79,6 +85,7 @@ class PhaseState:
 
     @property
     def laggards(self) -> list[UnitStatus]:
+        """The units that have not complied."""
         return [s for s in self.units.values() if s.reason != "ok"]
 
 

@@ -36,6 +36,8 @@ PASSWORD_TITLES = ("mat khau", "password", "mk", "pass", "mat khau dang nhap")
 
 @dataclass(frozen=True)
 class FormSpec:
+    """What one form kind looks like: its columns' titles, required fields and unit rules."""
+
     kind: str
     title_vi: str
     aliases: dict[str, tuple[str, ...]]
@@ -141,6 +143,8 @@ HEADER_LABELS = {
 
 @dataclass
 class ParsedForm:
+    """One file read as a form: its unit, header, issues and records."""
+
     kind: str
     unit_code: str | None = None
     header: dict[str, object] = field(default_factory=dict)
@@ -176,6 +180,7 @@ class ParsedForm:
 
     @property
     def errors(self) -> list[Issue]:
+        """The issues that are errors."""
         return [i for i in self.issues if i.severity == "error"]
 
     @property

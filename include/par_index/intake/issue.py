@@ -18,9 +18,11 @@ class Issue:
     cell: str | None = None  # A1 reference, where one cell is at fault
 
     def where(self) -> str:
+        """Where the issue is (sheet, row, column, cell), in Vietnamese."""
         return location(self.sheet, self.row, self.column, self.cell)
 
     def __str__(self) -> str:
+        """The issue with its code and place."""
         where = self.where()
         return f"[{self.code}] {where + ': ' if where else ''}{self.message}"
 
