@@ -39,6 +39,8 @@ class _Model(BaseModel):
 
 
 class Province(_Model):
+    """The province the campaign belongs to."""
+
     code: str
     slug: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name_vi: str
@@ -46,6 +48,8 @@ class Province(_Model):
 
 
 class CampaignHead(_Model):
+    """The campaign's identity: id, province, year, catalogue, time zone and UI address."""
+
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     province: Province
     year: int = Field(ge=2017, le=2100)
@@ -66,6 +70,8 @@ class CampaignHead(_Model):
 
 
 class Directive(_Model):
+    """The directive that launches the campaign (issuer, number, title, date)."""
+
     issuer_vi: str
     number: str
     number_status: Status = "confirmed"
@@ -114,6 +120,8 @@ class Ladder(_Model):
 
 
 class Deadline(_Model):
+    """One deadline of the directive: due date, titles, owner and reminder ladder."""
+
     due: date | datetime
     title_vi: str  # the directive's wording: the deadlines' tables, the deadline tasks and panel
     short_title_vi: str | None = (
@@ -124,6 +132,8 @@ class Deadline(_Model):
 
 
 class Reminders(_Model):
+    """When and how often reminders, alerts and sensor checks happen."""
+
     schedule: str = "0 8 * * *"  # cron, in the campaign's time zone
     min_gap: Duration = "20h"  # between two reminders to the same person for the same deadline
     max_per_recipient: int = Field(8, ge=1)  # per deadline
@@ -159,12 +169,16 @@ class WorkCalendar(_Model):
 
 
 class NomineeRules(_Model):
+    """How many nominees each unit names per area (Appendix IV)."""
+
     exactly_one: list[str] = []
     per_area_min: int = Field(1, ge=0)
     per_area_max: int = Field(2, ge=1)
 
 
 class CouncilMember(_Model):
+    """A member of the assessment council."""
+
     name: str
     email: EmailStr
     unit: str
@@ -178,6 +192,7 @@ class Council(_Model):
     members: list[CouncilMember] = []
 
     def has(self, name: str, email: str) -> bool:
+        """Whether the council has a member with this name or e-mail address."""
         key = nfc(name).casefold()
         return any(m.email.lower() == email.lower() or nfc(m.name).casefold() == key for m in self.members)
 
@@ -186,6 +201,8 @@ PHONE = r"^\+?[0-9][0-9 .()-]{5,22}[0-9]$"
 
 
 class Contact(_Model):
+    """A person the campaign's mails name or write to."""
+
     name: str
     email: EmailStr
     phone: str | None = Field(None, pattern=PHONE)  # named in the units' mails with the coordinators' mailbox
@@ -195,6 +212,8 @@ class Contact(_Model):
 
 
 class Contacts(_Model):
+    """The coordinators, SNV's leader and the PPC's office."""
+
     status: Literal["real", "sample"] = "real"
     coordinators: list[Contact] = Field(min_length=1)
     snv_leader: Contact
@@ -246,6 +265,8 @@ class ReportText(_Model):
 
 
 class Unit(_Model):
+    """A unit taking part in the campaign, with its validity dates and addresses."""
+
     code: str = Field(pattern=r"^[A-Z0-9_]+$")
     name_vi: str
     kind: UnitKind
@@ -257,6 +278,7 @@ class Unit(_Model):
     status: Status = "confirmed"
 
     def valid_on(self, day: date) -> bool:
+        """Whether the unit exists on ``day``."""
         return (self.valid_from is None or self.valid_from <= day) and (
             self.valid_until is None or day <= self.valid_until
         )
@@ -329,6 +351,7 @@ class Campaign(_Model):
     # ---- derived facts -------------------------------------------------------------------------------
     @property
     def id(self) -> str:
+        """The campaign's id."""
         return self.campaign.id
 
     @property
@@ -340,10 +363,12 @@ class Campaign(_Model):
 
     @property
     def tz(self) -> ZoneInfo:
+        """The campaign's time zone."""
         return ZoneInfo(self.campaign.timezone)
 
     @property
     def title_vi(self) -> str:
+        """The campaign's title in Vietnamese (a trial says so)."""
         title = f"Chỉ số CCHC {self.campaign.year} — {self.campaign.province.name_vi}"
         return f"{title} (thử nghiệm)" if self.campaign.trial else title
 
@@ -372,6 +397,7 @@ class Campaign(_Model):
         return f"{self.ui_base_url}/dags/{dag_id or self.dag_id}"
 
     def ladder_for(self, phase: str) -> Ladder:
+        """The phase's reminder ladder: its own, or the campaign's default."""
         return self.deadlines[cast(PhaseKey, phase)].ladder or self.reminders.ladder
 
     def due_anchor(self, phase: str) -> datetime:
@@ -433,10 +459,12 @@ class Campaign(_Model):
 
     @property
     def starts_at(self) -> datetime:
+        """Midnight of the directive's day, in the campaign's time zone."""
         return datetime.combine(self.directive.issued_on, time(0, 0), tzinfo=self.tz)
 
     @property
     def close_grace(self) -> timedelta:
+        """How long after a deadline a phase may still close."""
         return parse_duration(self.reminders.close_grace)
 
     def collection_lifetime(self, phase: str) -> timedelta:
@@ -467,6 +495,7 @@ class Campaign(_Model):
 
     @cached_property
     def unit_by_code(self) -> dict[str, Unit]:
+        """Active unit code → unit."""
         return {u.code: u for u in self.active_units}
 
     @cached_property
@@ -495,6 +524,7 @@ class Campaign(_Model):
 
     @cached_property
     def catalogue(self) -> Catalogue:
+        """The campaign's criteria catalogue (Table 2)."""
         return load_catalogue(self.campaign.catalogue)
 
     @cached_property

@@ -38,19 +38,24 @@ class Item:
 
     @property
     def area(self) -> str:
+        """The code of the item's area (level 1)."""
         return self.code.split(".")[0]
 
     @property
     def is_leaf(self) -> bool:
+        """Whether the item has no children (it is scored)."""
         return not self.children
 
     @property
     def provisional(self) -> bool:
+        """Whether the item is marked provisional (its provenance)."""
         return self.provenance == "provisional"
 
 
 @dataclass(frozen=True)
 class Catalogue:
+    """A criteria catalogue (Table 2): its items in order and its totals."""
+
     code: str
     name_vi: str
     legal_basis: str
@@ -59,28 +64,35 @@ class Catalogue:
     note_vi: str
 
     def __getitem__(self, code: str) -> Item:
+        """The item with this code."""
         return self.items[code]
 
     def __contains__(self, code: object) -> bool:
+        """Whether the catalogue has an item with this code."""
         return code in self.items
 
     def level(self, level: int) -> list[Item]:
+        """The items of one level, in order."""
         return [item for item in self.items.values() if item.level == level]
 
     @property
     def areas(self) -> list[Item]:
+        """The areas (level 1 items)."""
         return self.level(1)
 
     @cached_property
     def leaves(self) -> list[Item]:
+        """The scored items (those without children)."""
         return [item for item in self.items.values() if item.is_leaf]
 
     @cached_property
     def self_scored_leaves(self) -> list[Item]:
+        """The leaves the province scores itself."""
         return [item for item in self.leaves if item.method == "self"]
 
     @property
     def has_provisional(self) -> bool:
+        """Whether any item is provisional."""
         return any(item.provisional for item in self.items.values())
 
 

@@ -9,20 +9,26 @@ class ParError(Exception):
     code = "PAR000"
 
     def __init__(self, message: str, *, code: str | None = None):
+        """Keep the message and, when given, a code other than the class's."""
         super().__init__(message)
         self.message = message
         if code:
             self.code = code
 
     def __str__(self) -> str:
+        """The message prefixed with its code."""
         return f"[{self.code}] {self.message}"
 
 
 class CatalogueError(ParError):
+    """The criteria catalogue is invalid."""
+
     code = "CAT000"
 
 
 class CampaignError(ParError):
+    """A campaign file is invalid."""
+
     code = "CMP000"
 
 

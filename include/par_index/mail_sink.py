@@ -17,6 +17,7 @@ class SaveToFolder:
     """aiosmtpd handler: one ``NNNN-<timestamp>.eml`` file per message, in arrival order."""
 
     def __init__(self, folder: Path, refuse: frozenset[str] = frozenset()):
+        """Write received mail into ``folder``; refuse the addresses in ``refuse``."""
         self.folder = folder
         self.refuse = {a.lower() for a in refuse}  # addresses answered "550 no such user" (a bounce)
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -24,12 +25,14 @@ class SaveToFolder:
         self._lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802, ARG002 - aiosmtpd's hook
+        """Accept a recipient, or refuse it as unknown (a bounce)."""
         if address.lower() in self.refuse:
             return "550 5.1.1 No such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802, ARG002 - aiosmtpd's hook name
+        """Store the received message as a numbered .eml file."""
         with self._lock:
             number = next(self._numbers)
         path = self.folder / f"{number:04d}-{time.strftime('%Y%m%dT%H%M%S')}.eml"

@@ -27,6 +27,8 @@ def fetch_survey_progress(portal: PortalClient, campaign: Campaign) -> list[list
 
 @dataclass(frozen=True)
 class Feed:
+    """A source of MoHA's software: its name, columns and how to fetch its rows."""
+
     name: str  # the source as the store and the coordinators' mail name it
     columns: list[str]  # the columns of its rows, as the software's export names them
     fetch: Callable[[PortalClient, Campaign], list[list[object]]]
@@ -34,6 +36,8 @@ class Feed:
 
 @dataclass(frozen=True)
 class Phase:
+    """One phase of the campaign: the forms it reads, its judge, its feed and its blank form."""
+
     key: str
     forms: frozenset[
         str

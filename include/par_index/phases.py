@@ -51,6 +51,8 @@ BUILD_STATUS_TITLES = {
 
 @dataclass
 class UnitStatus:
+    """Where one unit stands in a phase, and why."""
+
     unit_code: str
     reason: str  # ok | pending | missing | late | invalid | incomplete
     detail: str = ""
@@ -63,6 +65,8 @@ class UnitStatus:
 
 @dataclass
 class PhaseState:
+    """Where every unit stands in a phase at ``now``."""
+
     phase: str
     deadline: datetime
     now: datetime
@@ -70,10 +74,12 @@ class PhaseState:
 
     @property
     def deadline_passed(self) -> bool:
+        """Whether the phase's deadline has passed at ``now``."""
         return self.now > self.deadline
 
     @property
     def complete(self) -> bool:
+        """Whether every unit has complied."""
         return all(s.reason == "ok" for s in self.units.values())
 
     @property
@@ -83,6 +89,7 @@ class PhaseState:
 
     @property
     def laggards(self) -> list[UnitStatus]:
+        """The units that have not complied."""
         return [s for s in self.units.values() if s.reason != "ok"]
 
 

@@ -44,6 +44,7 @@ class Rules:
 
     @classmethod
     def of(cls, campaign: Campaign) -> Rules:
+        """The rules of ``campaign``'s catalogue and Appendix I."""
         cat = campaign.catalogue
         ancestors = {}
         for leaf in cat.leaves:
@@ -60,11 +61,14 @@ class Rules:
 
 @dataclass(frozen=True)
 class Scope:
+    """Which units and areas a reconciliation covers (none: all)."""
+
     units: tuple[str, ...] = ()
     areas: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
+        """The scope in Vietnamese."""
         parts = [
             f"đơn vị {', '.join(self.units)}" if self.units else "",
             f"lĩnh vực {', '.join(self.areas)}" if self.areas else "",
@@ -72,6 +76,7 @@ class Scope:
         return "; ".join(p for p in parts if p) or "toàn chiến dịch"
 
     def mask(self, frame: pd.DataFrame) -> pd.Series:
+        """The rows of ``frame`` within the scope."""
         keep = pd.Series(True, index=frame.index)
         if self.units:
             keep &= frame["unit"].isin(self.units)
@@ -382,6 +387,8 @@ def scores_frame(session: Session, campaign: Campaign, source: str) -> pd.DataFr
 
 @dataclass
 class Result:
+    """What one reconciliation found: rows compared, equal, findings and counts."""
+
     scope: Scope
     rows_compared: int
     equal: int

@@ -44,16 +44,21 @@ from par_index.workdays import add_working_days, is_working_day, previous_workin
 
 @dataclass(frozen=True)
 class Rung:
+    """One step of a reminder ladder and its moment."""
+
     name: str  # start | before-7d | due | overdue-1 | escalation
     at: datetime
 
     @property
     def kind(self) -> str:
+        """The step's kind: start, before, due, overdue or escalation."""
         return self.name.split("-")[0]
 
 
 @dataclass
 class Mail:
+    """A mail to send: ledger key, template, recipients and context."""
+
     key: str
     template: str
     recipients: list[str]

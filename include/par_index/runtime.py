@@ -16,10 +16,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Runtime:
+    """Where the campaign store, the mail server and MoHA's software are."""
+
     store_url: str
     smtp: SmtpSettings | None = None
     portal: PortalClient | None = None  # MoHA's software over HTTP, when the par_portal connection exists
 
     @classmethod
     def local(cls, smtp: SmtpSettings | None = None) -> Runtime:
+        """The runtime on the default store (the data folder's), mailing through ``smtp``."""
         return cls(default_url(), smtp)

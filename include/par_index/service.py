@@ -280,10 +280,12 @@ class ObsoleteRule:
     phase is judged once per delivery, however many held mails chase it."""
 
     def __init__(self, campaign: Campaign):
+        """No phase judged yet."""
         self.campaign = campaign
         self.laggards: dict[str, set[str]] = {}
 
     def __call__(self, session, entry: Notification) -> str | None:
+        """Why ``entry`` should no longer go out, or None."""
         if (
             entry.template not in OBSOLETE_WHEN_COMPLIED
             or not entry.unit_code

@@ -28,7 +28,11 @@ def test_every_campaign_file_fits_its_calendar():
     dags, campaigns = _dags()
     assert [str(b) for b in check(list(dags.values()), campaigns)] == []
     assert len(campaigns) == len(list(CAMPAIGNS_DIR.glob("*.yaml")))  # every file was checked
-    assert {f"{c.dag_id}_deadlines" for c in campaigns} <= set(dags)  # the deadlines DAGs are checked too
+    # the deadlines and reminders DAGs are checked too
+    assert sorted(dags) == sorted(
+        [f"{c.dag_id}{suffix}" for c in campaigns for suffix in ("", "_deadlines", "_reminders")]
+        + ["par_reconcile"]
+    )
 
 
 def test_a_deadlines_dag_that_would_wait_paused_or_stop_early_is_named(campaign):

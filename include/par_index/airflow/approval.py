@@ -16,10 +16,12 @@ class ReportApprovalRequest(BaseNotifier):
     template_fields = ()
 
     def __init__(self, *, campaign_file: str):
+        """Remember the campaign file whose report awaits approval."""
         super().__init__()
         self.campaign_file = campaign_file
 
     def notify(self, context) -> None:
+        """Mail the approval request for the report, with the UI link to decide."""
         from par_index.airflow.runtime import runtime
         from par_index.service import request_report_approval
 
@@ -38,6 +40,7 @@ class ReportApprovalOperator(ApprovalOperator):
     REJECT = "Từ chối"
 
     def __init__(self, *, campaign: Campaign, campaign_file: str, **kwargs):
+        """Ask the leader to approve the campaign's report: subject, body and options in Vietnamese."""
         self.campaign_file = campaign_file
         super().__init__(
             subject=f"Phê duyệt báo cáo tự đánh giá {campaign.title_vi}",
@@ -52,6 +55,7 @@ class ReportApprovalOperator(ApprovalOperator):
         )
 
     def execute_complete(self, context, event):
+        """Record the leader's decision on the report build, then finish as Airflow's approval does."""
         from par_index.airflow.runtime import runtime
         from par_index.service import record_report_decision
 

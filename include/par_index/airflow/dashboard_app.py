@@ -330,10 +330,12 @@ class LazyApp:
     """ASGI app that builds :func:`create_app` on its first request."""
 
     def __init__(self) -> None:
+        """No app yet: it is built on the first request."""
         self._app: Any = None
         self._lock = threading.Lock()
 
     async def __call__(self, scope, receive, send) -> None:
+        """Serve an ASGI request, building the app first if needed."""
         if self._app is None:
             with self._lock:
                 if self._app is None:

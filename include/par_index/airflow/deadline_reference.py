@@ -29,6 +29,7 @@ class DirectiveDeadline(BaseDeadlineReference):
 
     @property
     def reference_name(self) -> str:  # what the UI prints: "Must complete within … of <this>"
+        """What the UI prints after “Must complete within … of”."""
         return "hạn của văn bản chỉ đạo"
 
     def _evaluate_with(self, *, session: Session, dag_id: str, run_id: str, **kwargs) -> datetime | None:  # noqa: ARG002 - Airflow's

@@ -31,6 +31,7 @@ class DeadlineRunOperator(TriggerDagRunOperator):
     def __init__(
         self, *, deadlines_dag_id: str, phase: str, deadline: datetime, note: str | None = None, **kwargs
     ):
+        """Trigger the deadlines DAG's run ``phase`` with the deadline in its conf."""
         super().__init__(
             trigger_dag_id=deadlines_dag_id,
             trigger_run_id=phase,
@@ -46,6 +47,7 @@ class DeadlineRunOperator(TriggerDagRunOperator):
         self.phase, self.deadline = phase, deadline
 
     def execute(self, context):
+        """Create the deadline's run, or skip when the deadline has already passed."""
         from airflow.sdk.exceptions import AirflowSkipException
 
         now = datetime.now(UTC)
@@ -67,10 +69,12 @@ class AwaitComplianceOperator(BaseOperator):
     template_fields = ()
 
     def __init__(self, *, campaign_file: str, check_every: float = 5.0, **kwargs):
+        """Remember the campaign file and how often the trigger reads the store."""
         super().__init__(**kwargs)
         self.campaign_file, self.check_every = campaign_file, check_every
 
     def execute(self, context):
+        """Defer to the compliance trigger for the run's phase and deadline."""
         from par_index.airflow.triggers import ComplianceTrigger
         from par_index.campaign import load_campaign
 

@@ -11,11 +11,13 @@ class PhaseClosedNotifier(BaseNotifier):
     template_fields = ()
 
     def __init__(self, *, campaign_file: str, phase: str):
+        """Remember the campaign file and the phase whose outcome is mailed."""
         super().__init__()
         self.campaign_file = campaign_file
         self.phase = phase
 
     def notify(self, context) -> None:  # noqa: ARG002 - Airflow's notifier signature
+        """Mail the coordinators the phase's outcome and log what was sent."""
         from par_index.airflow.runtime import runtime
         from par_index.campaign import load_campaign
         from par_index.service import notify_phase_closed

@@ -26,11 +26,13 @@ class PhaseSensor(BaseSensorOperator):
     template_fields = ()
 
     def __init__(self, *, campaign_file: str, phase: str, check_every: float = 2.0, **kwargs):
+        """Remember the campaign file, the phase and how often the trigger looks at the inbox."""
         kwargs.setdefault("poke_interval", 300)
         super().__init__(**kwargs)
         self.campaign_file, self.phase, self.check_every = campaign_file, phase, check_every
 
     def execute(self, context):
+        """Run the first check of the phase."""
         return self.check(context)
 
     def check(self, context, first_check: str | None = None, event: dict | None = None):  # noqa: ARG002

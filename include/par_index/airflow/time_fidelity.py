@@ -19,6 +19,8 @@ from par_index.text import vn_datetime
 
 @dataclass(frozen=True)
 class Breach:
+    """A time limit of a DAG or task that ends before the campaign's calendar needs it."""
+
     dag_id: str
     task_id: str | None
     limit: str  # e.g. "timeout 604800 s (7 days, 0:00:00)"
@@ -26,6 +28,7 @@ class Breach:
     needed_until: datetime
 
     def __str__(self) -> str:
+        """The breach in Vietnamese: where, which limit, when it stops and until when it is needed."""
         where = f"{self.dag_id}.{self.task_id}" if self.task_id else self.dag_id
         dies = f"dừng lúc {vn_datetime(self.dies_at)}" if self.dies_at else "không tự dừng"
         return f"{where}: {self.limit} → {dies}, cần trong giới hạn {vn_datetime(self.needed_until)}"

@@ -72,6 +72,7 @@ class InboxTrigger(BaseTrigger):
         check_every: float = 2.0,
         wake_for: str = "deadline",
     ):
+        """Watch the campaign's inbox until ``wake_at``, knowing the files in ``seen``."""
         super().__init__()
         self.campaign_file, self.seen, self.wake_at, self.check_every = (
             campaign_file,
@@ -82,6 +83,7 @@ class InboxTrigger(BaseTrigger):
         self.wake_for = wake_for
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
+        """The trigger's class path and arguments, for the triggerer to rebuild it."""
         return (
             "par_index.airflow.triggers.InboxTrigger",
             {
@@ -94,6 +96,7 @@ class InboxTrigger(BaseTrigger):
         )
 
     async def run(self):
+        """Yield an event once a new file has settled in the inbox, or at ``wake_at``."""
         wake_at, seen, listed = datetime.fromisoformat(self.wake_at), set(self.seen), None
         while (now := datetime.now(UTC)) < wake_at:
             try:
@@ -124,6 +127,7 @@ class ComplianceTrigger(BaseTrigger):
         check_every: float = 5.0,
         evaluate_every: float | None = None,  # noqa: ARG002 - see the docstring
     ):
+        """Judge ``phase`` from the store every ``check_every`` seconds until ``deadline``."""
         super().__init__()
         self.campaign_file, self.phase, self.deadline, self.check_every = (
             campaign_file,
@@ -133,6 +137,7 @@ class ComplianceTrigger(BaseTrigger):
         )
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
+        """The trigger's class path and arguments, for the triggerer to rebuild it."""
         return (
             "par_index.airflow.triggers.ComplianceTrigger",
             {
@@ -144,6 +149,7 @@ class ComplianceTrigger(BaseTrigger):
         )
 
     async def run(self):
+        """Succeed once every unit has complied; at the deadline, hand the task back to a worker."""
         deadline = datetime.fromisoformat(self.deadline)
         waiting = None
         while (now := datetime.now(UTC)) < deadline:

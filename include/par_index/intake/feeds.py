@@ -16,11 +16,15 @@ FEED_STATUS = {"submitted": "Đã nộp", "draft": "Chưa nộp"}  # any other s
 
 
 class FeedError(ParError):
+    """MoHA's software did not answer, or answered something unusable."""
+
     code = "INT060"
 
 
 @dataclass(frozen=True)
 class FeedSettings:
+    """Where MoHA's software is and how to call it (token, timeouts, retries)."""
+
     base_url: str
     token: str | None = None
     connect_timeout: float = 5.0
@@ -35,6 +39,7 @@ class PortalClient:
     same two methods (``scores`` and ``survey_progress``)."""
 
     def __init__(self, settings: FeedSettings):
+        """A session that retries failed requests as ``settings`` says."""
         self.settings = settings
         self.session = requests.Session()
         retry = Retry(

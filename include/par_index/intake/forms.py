@@ -41,6 +41,8 @@ PASSWORD_TITLES = ("mat khau", "password", "mk", "pass", "mat khau dang nhap")
 
 @dataclass(frozen=True)
 class FormSpec:
+    """What one form kind looks like: its columns' titles, required fields and unit rules."""
+
     kind: str
     title_vi: str
     aliases: dict[str, tuple[str, ...]]
@@ -154,6 +156,8 @@ WHOLE_FILE_CODES = frozenset({"INT010", "INT054"})
 
 @dataclass
 class ParsedForm:
+    """One file read as a form: its unit, header, issues and records."""
+
     kind: str
     unit_code: str | None = None
     header: dict[str, object] = field(default_factory=dict)
@@ -190,6 +194,7 @@ class ParsedForm:
 
     @property
     def errors(self) -> list[Issue]:
+        """The issues that are errors."""
         return [i for i in self.issues if i.severity == "error"]
 
     @property

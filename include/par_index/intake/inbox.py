@@ -73,6 +73,8 @@ R = TypeVar("R", bound=Record)
 
 @dataclass
 class IntakeResult:
+    """What intake did with one file: its status and issues."""
+
     file_id: int
     name: str
     kind: str
@@ -94,6 +96,7 @@ class Intake:
     )
 
     def wait(self, name: str, until: datetime, written: bool = False) -> None:
+        """Leave ``name`` for a later check, no later than ``until``."""
         self.pending.append(name)
         self.recheck_at = min(self.recheck_at or until, until)
         self.still_written |= written
@@ -251,10 +254,12 @@ class Found:
 
     @property
     def size(self) -> int:
+        """The file's size in bytes."""
         return cast(os.stat_result, self.stat).st_size
 
     @property
     def arrived(self) -> datetime:
+        """When the file arrived (its modification time, UTC)."""
         return datetime.fromtimestamp(cast(os.stat_result, self.stat).st_mtime, UTC)
 
 

@@ -20,9 +20,11 @@ class Issue:
     criterion: str | None = None  # … and the criterion
 
     def where(self) -> str:
+        """Where the issue is (sheet, row, column, cell), in Vietnamese."""
         return location(self.sheet, self.row, self.column, self.cell)
 
     def __str__(self) -> str:
+        """The issue with its code and place."""
         where = self.where()
         return f"[{self.code}] {where + ': ' if where else ''}{self.message}"
 

@@ -25,6 +25,8 @@ NS = {
 
 @dataclass
 class PackageChecks:
+    """What the check of an Office package found: a refusal, or issues to report."""
+
     refusal: Issue | None = None
     issues: list[Issue] = field(default_factory=list)
 

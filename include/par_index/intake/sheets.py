@@ -19,7 +19,10 @@ SKIPPED_SHEETS = ("vi du", "danh muc", "huong dan")  # the templates' example, c
 
 
 class UnreadableFile(Exception):
+    """A file that cannot be read at all; ``issue`` says why."""
+
     def __init__(self, issue: Issue):
+        """Keep the issue that says why the file cannot be read."""
         super().__init__(str(issue))
         self.issue = issue
 
@@ -36,6 +39,8 @@ def cell_ref(row: int, col: int) -> str:
 
 @dataclass
 class Sheet:
+    """One sheet's cell values, with the issues met while reading it."""
+
     name: str
     rows: list[list[object]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)  # legacy-font text converted or refused, formulas
@@ -203,6 +208,8 @@ def cell_text(value: object) -> str:
 
 @dataclass
 class Table:
+    """A form's table found in a sheet: its header row and the columns of each field."""
+
     sheet: str
     header_row: int  # 0-based index into rows
     columns: dict[str, int]  # field → column index
@@ -224,6 +231,7 @@ class Table:
         return out
 
     def header_block(self) -> list[list[object]]:
+        """The rows above the table's header."""
         return self.rows[: self.header_row]
 
 

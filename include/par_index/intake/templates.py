@@ -26,6 +26,8 @@ UNLOCKED = Protection(locked=False)
 
 @dataclass(frozen=True)
 class Template:
+    """A blank form: file name, title, header labels, columns and code lists."""
+
     kind: str
     file_name: str
     title: str

@@ -21,6 +21,8 @@ from par_index.text import vn_date
 
 @dataclass
 class AreaResult:
+    """One area's most points (self-scored and survey) and its self score."""
+
     code: str
     name_vi: str
     self_max: Decimal  # points the province scores itself in this area
@@ -30,11 +32,14 @@ class AreaResult:
 
     @property
     def percent(self) -> float:
+        """The self score as a percentage of the area's maximum."""
         return round(float(100 * self.self_score / self.self_max), 1) if self.self_max else 0.0
 
 
 @dataclass
 class LeafResult:
+    """One scored item: the report's score and the software's."""
+
     code: str
     name_vi: str
     max_points: Decimal
@@ -56,11 +61,14 @@ class LeafResult:
 
     @property
     def has_evidence(self) -> bool:
+        """Whether the report gives evidence for the item."""
         return bool(self.report and (self.report.evidence or (self.report.evidence_count or 0) > 0))
 
 
 @dataclass
 class ReportFigures:
+    """The figures of the provincial report, as of a moment."""
+
     campaign: Campaign
     as_of: datetime
     areas: list[AreaResult]
@@ -96,22 +104,26 @@ class ReportFigures:
 
     @property
     def self_total(self) -> Decimal:
+        """The province's self-assessed points."""
         return sum((a.self_score for a in self.areas), Decimal(0))
 
     @property
     def self_max(self) -> Decimal:
+        """The most points the province can score itself."""
         return self.campaign.catalogue.totals.get(
             "self_points", sum((a.self_max for a in self.areas), Decimal(0))
         )
 
     @property
     def survey_max(self) -> Decimal:
+        """The most points MoHA's survey can give."""
         return self.campaign.catalogue.totals.get(
             "survey_points", sum((a.survey_max for a in self.areas), Decimal(0))
         )
 
     @property
     def scored(self) -> int:
+        """How many items the report scores."""
         return sum(1 for leaf in self.leaves.values() if leaf.report and leaf.report.score is not None)
 
     @property
@@ -126,15 +138,18 @@ class ReportFigures:
 
     @property
     def survey_rate(self) -> float:
+        """The share of expected survey answers given, in percent."""
         expected = sum(s.expected for s in self.survey.units.values())
         return round(100 * sum(s.done for s in self.survey.units.values()) / expected, 1) if expected else 0.0
 
     @property
     def open_mismatches(self) -> int:
+        """How many mismatches are still open."""
         return sum(self.mismatches.values())
 
     @property
     def budget_line(self) -> str:
+        """The report's sentence on the budget: its title, who leads it, its status and its document."""
         b = self.campaign.budget
         names = self.campaign.unit_by_code
         who = f"{names[self.campaign.budget_unit].name_vi} chủ trì" + (

@@ -17,6 +17,7 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
+        """An aware datetime as the database stores it (UTC, naive on SQLite)."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -24,6 +25,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):  # noqa: ARG002 - SQLAlchemy's TypeDecorator hook
+        """The stored value as an aware UTC datetime."""
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
@@ -33,10 +35,12 @@ Points = Numeric(6, 2)
 
 
 class Base(DeclarativeBase):
-    pass
+    """The campaign store's declarative base."""
 
 
 class CampaignRow(Base):
+    """A campaign as the store knows it."""
+
     __tablename__ = "campaigns"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     dag_id: Mapped[str] = mapped_column(String(128))
@@ -48,6 +52,8 @@ class CampaignRow(Base):
 
 
 class UnitRow(Base):
+    """A unit of a campaign."""
+
     __tablename__ = "units"
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -60,6 +66,8 @@ class UnitRow(Base):
 
 
 class AssignmentRow(Base):
+    """Which unit scores which item (Appendix I)."""
+
     __tablename__ = "assignments"
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
     criterion_code: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -126,6 +134,8 @@ class IntakeIssue(Base):
 
 
 class Nominee(Base):
+    """A civil servant a unit nominates (Appendix IV)."""
+
     __tablename__ = "nominees"
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
@@ -227,6 +237,8 @@ class Mismatch(Base):
 
 
 class PhaseOutcome(Base):
+    """How a phase ended: complete or closed incomplete."""
+
     __tablename__ = "phase_outcomes"
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
     phase: Mapped[str] = mapped_column(String(32), primary_key=True)

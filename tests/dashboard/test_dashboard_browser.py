@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from support.ui_stack import CHROMIUM, CHROMIUM_ARGS, log_in, running, stack_module
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "out" / "test-artifacts"
 
 
