@@ -32,9 +32,9 @@ def test_no_import_errors_and_one_dag_per_campaign_file(dagbag):
         f"{yaml.safe_load(p.read_text())['campaign']['year']}"
         for p in (ROOT / "include" / "campaigns").glob("*.yaml")
     }
-    # each campaign's DAG, its deadlines DAG and its reminders DAG, and the on-demand reconciliation
+    # each campaign's DAG, its deadlines, feedback and reminders DAGs, and the on-demand reconciliation
     assert sorted(dagbag.dag_ids) == sorted(
-        [f"{c}{suffix}" for c in campaign_ids for suffix in ("", "_deadlines", "_reminders")]
+        [f"{c}{suffix}" for c in campaign_ids for suffix in ("", "_deadlines", "_feedback", "_reminders")]
         + ["par_reconcile"]
     )
 
@@ -44,6 +44,8 @@ def test_no_import_errors_and_one_dag_per_campaign_file(dagbag):
 DISPLAY_NAMES = {
     ("par_reconcile", None): "Đối chiếu phần mềm chấm điểm với báo cáo",
     ("par_reconcile", "reconcile"): "Đối chiếu và gửi bảng cần sửa",
+    ("par_ha_tinh_2023_feedback", None): "Trả lời người gửi tệp — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
+    ("par_ha_tinh_2023_feedback", "answer_senders"): "Đọc tệp mới và trả lời người gửi",
     ("par_ha_tinh_2023_reminders", None): "Nhắc việc — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
     ("par_ha_tinh_2023_reminders", "send_notices"): "Gửi nhắc việc và thông báo đến hạn",
     ("par_ha_tinh_2023_reminders", "announce"): "Báo có điểm tự chấm mới (đối chiếu tự chạy)",
@@ -169,6 +171,7 @@ def test_reconcile_form_is_validated_and_runs_on_new_self_scores(dagbag, campaig
     }
     assert announcing == {
         (f"{campaign.dag_id}_reminders", "announce"),
+        (f"{campaign.dag_id}_feedback", "answer_senders"),
         (campaign.dag_id, "reconcile"),
         *(
             (campaign.dag_id, f"{step}_{phase}")

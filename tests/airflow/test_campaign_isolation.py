@@ -9,7 +9,13 @@ from par_index.paths import CAMPAIGNS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = CAMPAIGNS_DIR / "ha_tinh_2023.yaml"
-GOOD_DAGS = {"par_ha_tinh_2023", "par_ha_tinh_2023_deadlines", "par_ha_tinh_2023_reminders", "par_reconcile"}
+GOOD_DAGS = {
+    "par_ha_tinh_2023",
+    "par_ha_tinh_2023_deadlines",
+    "par_ha_tinh_2023_feedback",
+    "par_ha_tinh_2023_reminders",
+    "par_reconcile",
+}
 PLANTED = ('"2": STP', '"9.9": STP')  # area 9.9 is not in the catalogue par_province_2022
 BROKEN_MESSAGE = (
     "Tệp chiến dịch ha_tinh_2024.yaml: trường 'assignments', mã '9.9' không có trong danh mục "
