@@ -10,7 +10,7 @@ from email import policy
 from pathlib import Path
 
 import pytest
-from par_index import sample_data as sd
+from par_index_dev import sample_data as sd
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -148,10 +148,10 @@ def test_every_mail_subject_says_thu_nghiem(tmp_path, data_dir, campaign):
 
 def test_forgetting_a_trial_deletes_its_rows_only(tmp_path, runtime, campaign):
     from par_index.paths import inbox_dir
-    from par_index.sample_data import generate_inbox
     from par_index.service import collect, prepare
     from par_index.store import session_scope
     from par_index.store.models import Base, ReceivedFile, UnitRow
+    from par_index_dev.sample_data import generate_inbox
     from sqlalchemy import func, select
 
     trial = load_campaign(write_trial(HA_TINH_2023, tmp_path / "campaigns", TODAY))

@@ -34,6 +34,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 ROOT = Path(__file__).resolve().parents[1]
+# par_index_dev: the sample inbox and the SMTP sink (development only: neither in the wheel nor in the image)
+DEV = ROOT / "dev"
 HOME = Path(os.environ.get("PAR_AIRFLOW_HOME", ROOT / ".airflow")).resolve()
 OUT = Path(os.environ.get("PAR_DATA_DIR", ROOT / "out")).resolve()
 PIDS = HOME / "pids.json"
@@ -168,7 +170,7 @@ def sink_env(env: dict[str, str]) -> dict[str, str]:
     """The SMTP sink's whole environment: a path, the locale, the clock (libfaketime's in a rehearsal) and where
     its module is. Nothing of Airflow's: no secret, no connection, no password."""
     kept = {k: v for k, v in env.items() if k in SINK_ENV or k.startswith("FAKETIME")}
-    return kept | {"PYTHONPATH": str(ROOT / "include")}
+    return kept | {"PYTHONPATH": str(DEV)}  # par_index_dev.mail_sink needs nothing of the library
 
 
 def log_server_env(env: dict[str, str]) -> dict[str, str]:
@@ -190,7 +192,7 @@ def children(env: dict[str, str]) -> dict[str, tuple[list[str], dict[str, str]]]
             [
                 sys.executable,
                 "-m",
-                "par_index.mail_sink",
+                "par_index_dev.mail_sink",
                 "--folder",
                 str(OUT / "mail"),
                 "--host",
@@ -468,7 +470,7 @@ class Leader:
 
 
 def _library():
-    sys.path.insert(0, str(ROOT / "include"))
+    sys.path[:0] = [str(ROOT / "include"), str(DEV)]
     os.environ["PAR_DATA_DIR"] = str(OUT)
 
 
@@ -502,7 +504,7 @@ def demo(campaign_file: Path, reject_first: str | None = None) -> int:
     stop everything."""
     _library()
     from par_index.campaign import load_campaign
-    from par_index.sample_data import generate_inbox
+    from par_index_dev.sample_data import generate_inbox
 
     started = time.time()
     _fresh()
@@ -581,7 +583,7 @@ def demo_live(base: Path, window_minutes: float) -> int:
     reminders act as the deadlines pass. Mail lands in out/mail/."""
     _library()
     from par_index.campaign import load_campaign
-    from par_index.sample_data import generate_inbox
+    from par_index_dev.sample_data import generate_inbox
 
     started = time.time()
     _fresh()
