@@ -649,24 +649,26 @@ def ensure_trial(source: Path, new: bool = False) -> tuple[Path, bool]:
     from par_index.campaign import load_campaign
     from par_index.paths import archive_dir, inbox_dir, reports_dir
     from par_index.runtime import Runtime
-    from par_index.trial import TRIAL_ID, current_trial, forget_trial, write_trial
+    from par_index.trial import current_trial, forget_trial, trial_id_for, write_trial
 
-    path = TRIAL_DIR / f"{TRIAL_ID}.yaml"
+    source_campaign = load_campaign(source)
+    trial_id = trial_id_for(source_campaign.campaign.province.slug)
+    path = TRIAL_DIR / f"{trial_id}.yaml"
     if not new and current_trial(path, datetime.now(UTC)):
         return path, False
-    for folder in (inbox_dir(TRIAL_ID), archive_dir(TRIAL_ID), reports_dir(TRIAL_ID)):
+    for folder in (inbox_dir(trial_id), archive_dir(trial_id), reports_dir(trial_id)):
         shutil.rmtree(folder, ignore_errors=True)
     parser = email.parser.BytesHeaderParser(policy=email.policy.default)
     for mail in (OUT / "mail").glob("*.eml"):  # the previous trial's mail (every subject says so)
         with mail.open("rb") as handle:
             if "thử nghiệm" in str(parser.parse(handle)["Subject"] or "").casefold():
                 mail.unlink()
-    rows = forget_trial(TRIAL_ID, STORE_URL or Runtime.local().store_url)
+    rows = forget_trial(trial_id, STORE_URL or Runtime.local().store_url)
     if rows:
-        say(f"Previous trial forgotten: {rows} rows of {TRIAL_ID} deleted from the campaign store")
-    today = datetime.now(UTC).astimezone(load_campaign(source).tz).date()
+        say(f"Previous trial forgotten: {rows} rows of {trial_id} deleted from the campaign store")
+    today = datetime.now(UTC).astimezone(source_campaign.tz).date()
     write_trial(source, TRIAL_DIR, today, ui_base_url=API)
-    inbox_dir(TRIAL_ID).mkdir(parents=True, exist_ok=True)
+    inbox_dir(trial_id).mkdir(parents=True, exist_ok=True)
     return path, True
 
 
