@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
-sys.path.insert(0, str(ROOT / "dev"))  # par_index_dev: the form writer, the legacy-font encoders
+sys.path.insert(0, str(ROOT / "dev"))  # par_index_dev: the form writer
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from harness import in_fresh_process  # noqa: E402
 

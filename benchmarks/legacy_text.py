@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
-sys.path.insert(0, str(ROOT / "dev"))  # par_index_dev: the form writer, the legacy-font encoders
+sys.path.insert(0, str(ROOT / "dev"))  # par_index_dev: the legacy-font encoders
 
 from par_index.intake import legacy  # noqa: E402
 from par_index_dev import legacy_fonts  # noqa: E402
