@@ -66,7 +66,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	@$(MAKE) --no-print-directory typecheck
 
-## mypy on include/par_index, as configured in pyproject.toml ([tool.mypy]).
+## mypy on include/par_index and dev/par_index_dev, as configured in pyproject.toml ([tool.mypy]).
 typecheck: install
 	$(BIN)/mypy
 

@@ -59,10 +59,10 @@ def synthetic_campaign(folder: Path, units: int) -> Path:
 
 def fill_store(campaign, url: str) -> None:
     """Inbox of every unit with planted faults, then the campaign's own steps (no report: not the dashboard's)."""
-    from par_index import sample_data as sd
     from par_index import service
     from par_index.phase_registry import COLLECTED
     from par_index.runtime import Runtime
+    from par_index_dev import sample_data as sd
 
     owners = sorted(set(campaign.assignment_of.values()))
     sd.NOMINEES_NEVER_SENT, sd.NOMINEES_LATE, sd.SELF_SCORES_LATE = owners[2], owners[4], owners[6]
@@ -117,7 +117,7 @@ def run(folder: Path, units: int, requests: int) -> int:
             "AIRFLOW_CONN_PAR_CAMPAIGN_DB": json.dumps({"conn_type": "sqlite", "host": str(store)}),
         }
     )
-    sys.path.insert(0, str(ROOT / "include"))
+    sys.path[:0] = [str(ROOT / "include"), str(ROOT / "dev")]  # par_index_dev: the sample inbox
     from par_index.campaign import load_campaign
     from par_index.dashboard import data, html
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
+sys.path.insert(0, str(ROOT / "dev"))  # par_index_dev: the form writer
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from harness import in_fresh_process  # noqa: E402
 
@@ -37,7 +38,7 @@ COLUMNS = [
 def generate(folder: Path, count: int) -> list[Path]:
     """Write ``count`` filled forms of the sample campaign into ``folder``."""
     from par_index.campaign import load_campaign
-    from par_index.intake.writer import write_xlsx
+    from par_index_dev.writer import write_xlsx
 
     campaign = load_campaign(CAMPAIGN)
     rng = random.Random(876)
@@ -86,7 +87,7 @@ def ours(paths: list[str]) -> list[tuple]:
     for path in paths:
         form = parse_form(read_sheets(Path(path)), campaign)
         assert not form.rejected, (path, form.issues)
-        out.append((form.unit_code, tuple((r["criterion"], r["score"]) for r in form.records)))
+        out.append((form.unit_code, tuple((r.criterion, r.score) for r in form.records)))
     return out
 
 

@@ -24,8 +24,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
+sys.path.insert(0, str(ROOT / "dev"))  # par_index_dev: the legacy-font encoders
 
 from par_index.intake import legacy  # noqa: E402
+from par_index_dev import legacy_fonts  # noqa: E402
 
 CAMPAIGN = ROOT / "include" / "campaigns" / "ha_tinh_2023.yaml"
 FAMILY = [
@@ -337,7 +339,7 @@ def _joins(ch: str) -> bool:
 
 _VI_LETTERS = {ch for ch in legacy._VI_ACCENTED} | {ch.upper() for ch in legacy._VI_ACCENTED}
 _CODES = {"TCVN3": legacy._TCVN3_CODES, "VNI": legacy._VNI_CODES}
-_ENCODERS = {"TCVN3": legacy.to_tcvn3, "VNI": legacy.to_vni}
+_ENCODERS = {"TCVN3": legacy_fonts.to_tcvn3, "VNI": legacy_fonts.to_vni}
 
 
 def _encodable(expected: str, name: str) -> bool:

@@ -51,8 +51,8 @@ class SampleRun:
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory, campaign) -> SampleRun:
     """The sample inbox generated and the whole campaign run once, without a scheduler."""
-    from par_index.sample_data import generate_inbox
     from par_index.service import run_campaign
+    from par_index_dev.sample_data import generate_inbox
 
     folder = tmp_path_factory.mktemp("sample") / "data"
     with pytest.MonkeyPatch.context() as mp:  # the environment restored once the run is made
@@ -88,7 +88,7 @@ def stack_env(tmp_path) -> dict[str, str]:
 @pytest.fixture
 def sink(tmp_path):
     """A real SMTP server on loopback saving what it receives in ``tmp_path/mail``: (controller, folder)."""
-    from par_index import mail_sink
+    from par_index_dev import mail_sink
 
     controller = mail_sink.start(tmp_path / "mail")
     yield controller, tmp_path / "mail"

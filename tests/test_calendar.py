@@ -14,8 +14,6 @@ from email import policy
 import pytest
 import time_machine
 from croniter import croniter
-from par_index import mail_sink
-from par_index import sample_data as sd
 from par_index.intake.forms import parse_form
 from par_index.intake.sheets import read_sheets
 from par_index.notify import SmtpSettings
@@ -25,6 +23,8 @@ from par_index.runtime import Runtime
 from par_index.service import prepare, send_notices
 from par_index.store import session_scope
 from par_index.store.models import BouncedAddress, Notification
+from par_index_dev import mail_sink
+from par_index_dev import sample_data as sd
 from sqlalchemy import select
 from support.databases import fresh_database
 
@@ -145,11 +145,9 @@ def calendar(tmp_path_factory, campaign):
     staged = root / "staged"
     sd.generate_inbox(campaign, staged)
     roster = parse_form(read_sheets(staged / "khao_sat_danh_sach.xlsx"), campaign).records
-    final = {
-        r["email"]: r for r in parse_form(read_sheets(staged / "khao_sat_tien_do.csv"), campaign).records
-    }
-    never = [r for r in roster if r["unit"] == "443" and final[r["email"]]["status"] != "completed"]
-    bounce, person = never[0]["email"], never[1]
+    final = {r.email: r for r in parse_form(read_sheets(staged / "khao_sat_tien_do.csv"), campaign).records}
+    never = [r for r in roster if r.unit == "443" and final[r.email].status != "completed"]
+    bounce, person = never[0].email, never[1]
     sink = mail_sink.start(root / "mail", refuse=frozenset({bounce}))
     rt = Runtime(
         fresh_database(root, "store"), SmtpSettings("127.0.0.1", sink.port, sender="cchc@hatinh.example")
@@ -257,13 +255,13 @@ def test_whoever_complies_is_not_reminded_afterwards(calendar, campaign):
 
 def test_survey_reminds_each_missing_leader_and_tells_the_unit_head_by_name(calendar, campaign):
     person = calendar["person"]
-    days = _days(calendar, phase="survey", recipient=person["email"], template="survey_person")
+    days = _days(calendar, phase="survey", recipient=person.email, template="survey_person")
     assert days and days[-1] == _d(
         "04/01/2024"
     )  # the third overdue reminder (due Sunday 31/12, 01/01 is off)
     head = campaign.unit_by_code["443"].head_email
     notices = [m for m in calendar["mails"] if m["To"] == head and "[Khảo sát CCHC]" in m["Subject"]]
-    assert notices and all(person["name"] in m.get_body(("plain",)).get_content() for m in notices)
+    assert notices and all(person.name in m.get_body(("plain",)).get_content() for m in notices)
     assert _days(calendar, phase="survey", unit_code="443", recipient=head)[-1] == _d(
         "05/01/2024"
     )  # escalation
@@ -274,13 +272,11 @@ def test_survey_reminds_each_missing_leader_and_tells_the_unit_head_by_name(cale
     completed = [
         r
         for r in parse_form(read_sheets(calendar["staged"] / "khao_sat_tien_do.csv"), campaign).records
-        if r["status"] == "completed" and r["completed_at"].date() <= _d("25/12/2023")
+        if r.status == "completed" and r.completed_at.date() <= _d("25/12/2023")
     ]
     for r in completed[:10]:
-        after = [
-            d for d in _days(calendar, phase="survey", recipient=r["email"]) if d > r["completed_at"].date()
-        ]
-        assert after == [], r["email"]
+        after = [d for d in _days(calendar, phase="survey", recipient=r.email) if d > r.completed_at.date()]
+        assert after == [], r.email
 
 
 def test_a_bounced_address_is_tried_once_and_never_again(calendar):

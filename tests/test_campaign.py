@@ -117,3 +117,13 @@ def test_calendar_overrides_are_dates_and_disjoint(tmp_path):
         lambda d: d.update(calendar={"extra_days_off": ["2024-01-02"], "extra_working_days": ["2024-01-02"]}),
     )
     assert "calendar" in message and "02/01/2024 vừa là ngày nghỉ vừa là ngày làm việc" in message
+
+
+def test_the_report_number_defaults_to_the_coordinators_code(tmp_path, campaign):
+    assert campaign.report_number == "…/BC-SNV"  # as the campaign file writes it
+    data = yaml.safe_load(HA_TINH_2023.read_text(encoding="utf-8"))
+    del data["report"]["number"]
+    data["deadlines"]["report"]["owner"] = "VPUBND"
+    path = tmp_path / "khong_so.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert load_campaign(path).report_number == "…/BC-VPUBND"  # the coordinator's code, not a fixed "SNV"

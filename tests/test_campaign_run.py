@@ -1,21 +1,21 @@
 """The whole campaign over the sample inbox, without a scheduler: phases, lateness, mismatches, the workbook.
 
-Expected values are derived from the planted faults of ``par_index.sample_data`` and from the generated files
+Expected values are derived from the planted faults of ``par_index_dev.sample_data`` and from the generated files
 themselves, never typed in."""
 
 from collections import Counter
 from decimal import Decimal
 
 from openpyxl import load_workbook
-from par_index import sample_data as sd
 from par_index.intake.forms import parse_form
 from par_index.intake.sheets import read_sheets
 from par_index.runtime import Runtime
-from par_index.sample_data import generate_inbox
 from par_index.service import run_campaign
 from par_index.store import session_scope
 from par_index.store.models import IntakeIssue, LateUnit, Mismatch, ReceivedFile
 from par_index.text import vn_number
+from par_index_dev import sample_data as sd
+from par_index_dev.sample_data import generate_inbox
 from sqlalchemy import select
 from support.databases import fresh_database
 
@@ -101,7 +101,7 @@ def test_workbook_total_equals_the_sum_of_the_accepted_reports(sample_run, campa
     for path in sorted((sample_run.data_dir / "inbox" / campaign.id).glob("PL2_*.xlsx")):
         if path.name.endswith("_ban_dau.xlsx"):
             continue
-        expected += sum(r["score"] for r in parse_form(read_sheets(path), campaign).records)
+        expected += sum(r.score for r in parse_form(read_sheets(path), campaign).records)
     ws = load_workbook(sample_run.workbook)["Bảng điểm"]
     totals = {
         row[1]: row[4]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from par_index import mail_sink
 from par_index.store import session_scope
 from par_index.store.models import PhaseOutcome
+from par_index_dev import mail_sink
 from sqlalchemy import select
 from support.databases import fresh_database
 
@@ -30,7 +30,7 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.models import TaskInstance
 from airflow.utils.session import create_session
 from par_index.campaign import load_campaign
-from par_index.sample_data import generate_inbox
+from par_index_dev.sample_data import generate_inbox
 campaign = load_campaign({campaign!r})
 generate_inbox(campaign)
 dag = DagBag(dag_folder={dags!r}).dags[campaign.dag_id]

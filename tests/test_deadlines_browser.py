@@ -26,7 +26,7 @@ FIRST_DEADLINE_IN = timedelta(
 def _write_campaign(folder: Path, base_url: str, now: datetime) -> Path:
     """A trial of the 2023 campaign issued today whose nominees are due in a few minutes, the survey, self-scores
     and report in 2, 3 and 4 days."""
-    from par_index.trial import TRIAL_ID, trial_data
+    from par_index.trial import trial_data
 
     data = trial_data(HA_TINH_2023, now.astimezone(HANOI).date(), ui_base_url=base_url)
     start = now.replace(microsecond=0)
@@ -38,7 +38,7 @@ def _write_campaign(folder: Path, base_url: str, now: datetime) -> Path:
     }.items():
         data["deadlines"][phase]["due"] = (start + after).astimezone(HANOI)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{TRIAL_ID}.yaml"
+    path = folder / f"{data['campaign']['id']}.yaml"
     tmp = path.with_suffix(".yaml.tmp")
     tmp.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
     tmp.replace(path)

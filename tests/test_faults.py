@@ -19,8 +19,6 @@ import pytest
 import time_machine
 from croniter import croniter
 from openpyxl import load_workbook
-from par_index import mail_sink
-from par_index import sample_data as sd
 from par_index.campaign import load_campaign
 from par_index.intake.feeds import FeedSettings, PortalClient
 from par_index.notify import SmtpSettings
@@ -30,6 +28,8 @@ from par_index.service import collect, prepare, reconcile_scores, run_campaign, 
 from par_index.store import session_scope
 from par_index.store.db import migrate
 from par_index.store.models import Mismatch, Notification
+from par_index_dev import mail_sink
+from par_index_dev import sample_data as sd
 from sqlalchemy import column, create_engine, inspect, select, table
 from support.databases import canonical_dump, fresh_database
 from support.moha_server import TOKEN, FakeMoha

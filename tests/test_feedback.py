@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 from par_index import feedback
 from par_index.intake.forms import SPEC_BY_KIND
-from par_index.intake.writer import write_xlsx
 from par_index.notify import SmtpSettings
 from par_index.paths import inbox_dir
 from par_index.service import prepare
 from par_index.store import session_scope
 from par_index.store.models import Notification
 from par_index.text import vn_weekday_datetime
+from par_index_dev.writer import write_xlsx
 from sqlalchemy import select
 from support.received_mail import read_mails
 

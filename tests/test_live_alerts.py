@@ -10,9 +10,9 @@ from email import policy
 from pathlib import Path
 
 import pytest
-from par_index import sample_data as sd
 from par_index.campaign import load_campaign
 from par_index.text import vn_date
+from par_index_dev import sample_data as sd
 
 ROOT = Path(__file__).resolve().parents[1]
 

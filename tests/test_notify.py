@@ -1,10 +1,10 @@
 """Mail through a real SMTP server on loopback; the ledger sends each key once and retries failures."""
 
-from par_index import mail_sink
 from par_index.notify import SmtpSettings
 from par_index.service import close_phase, notify_phase_closed, prepare
 from par_index.store import session_scope
 from par_index.store.models import Notification
+from par_index_dev import mail_sink
 from sqlalchemy import select
 from support.received_mail import read_mails
 

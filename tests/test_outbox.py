@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from par_index import mail_sink
 from par_index.notify import SmtpSettings, deliver_queued, encoded_words, enqueue
 from par_index.runtime import Runtime
 from par_index.service import prepare
 from par_index.store import session_scope
 from par_index.store.models import Notification
+from par_index_dev import mail_sink
 from sqlalchemy import select
 from support.received_mail import read_mails
 
@@ -133,9 +133,9 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_the_resent_mail_keeps_its_m
 def test_mail_held_while_mail_is_not_configured_goes_out_once_it_is_and_an_obsolete_one_is_dropped(
     runtime, campaign, sink
 ):
-    from par_index.intake.writer import write_xlsx
     from par_index.paths import inbox_dir
     from par_index.service import collect, send_notices
+    from par_index_dev.writer import write_xlsx
 
     controller, folder = sink
     prepare(campaign, runtime)  # runtime: no par_smtp connection
@@ -180,7 +180,6 @@ def test_mail_held_while_mail_is_not_configured_goes_out_once_it_is_and_an_obsol
 
 def test_the_delivery_to_the_ppc_waits_for_mail_and_then_the_report_is_delivered(runtime, campaign, sink):
     from par_index.errors import ReportStateError
-    from par_index.sample_data import generate_inbox
     from par_index.service import (
         assemble_report,
         deliver_report,
@@ -189,6 +188,7 @@ def test_the_delivery_to_the_ppc_waits_for_mail_and_then_the_report_is_delivered
         send_notices,
     )
     from par_index.store.models import ReportBuild
+    from par_index_dev.sample_data import generate_inbox
 
     controller, folder = sink
     generate_inbox(campaign)

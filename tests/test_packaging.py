@@ -2,7 +2,7 @@
 campaign file, the templates, the store's migrations) is read through ``importlib.resources`` from the installed
 package, from any working directory; the deployment's folders come from the environment.
 
-The project is copied (pyproject.toml, setup.py, MANIFEST.in, README.md, include/) so that the build leaves nothing
+The project is copied (pyproject.toml, setup.py, MANIFEST.in, README.md, include/, dev/) so that the build leaves nothing
 in the repository, built with ``uv build`` (sdist, then the wheel from the sdist: MANIFEST.in is exercised too) and
 installed with ``--no-deps`` into a throwaway venv whose dependencies come from the test's own venv through a
 ``.pth`` line placed after the venv's own site-packages (so the installed ``par_index`` is the one imported).
@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -72,8 +73,8 @@ def _uv(*args: str, cwd: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """The Python of a throwaway venv holding the project's wheel (built from its sdist)."""
+def wheel(tmp_path_factory) -> Path:
+    """The project's wheel, built from its sdist out of a copy of the project."""
     if UV is None:
         pytest.fail("uv not found (a dev dependency of requirements.lock)")
     tmp = tmp_path_factory.mktemp("packaging")
@@ -81,18 +82,26 @@ def installed(tmp_path_factory) -> Path:
     source.mkdir()
     for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
         shutil.copy2(ROOT / name, source / name)
-    shutil.copytree(
-        ROOT / "include",
-        source / "include",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"),
-    )
+    for folder in ("include", "dev"):  # dev/ is copied too: the build must leave it out, not merely miss it
+        shutil.copytree(
+            ROOT / folder,
+            source / folder,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"),
+        )
     _uv("build", "--quiet", "--out-dir", str(tmp / "dist"), str(source), cwd=tmp)
     wheels = sorted((tmp / "dist").glob("par_index-*.whl"))
     assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> Path:
+    """The Python of a throwaway venv holding the project's wheel (built from its sdist)."""
+    tmp = tmp_path_factory.mktemp("venv")
     venv = tmp / "venv"
     _uv("venv", "--quiet", "--python", sys.executable, str(venv), cwd=tmp)
     python = venv / "bin" / "python"
-    _uv("pip", "install", "--quiet", "--python", str(python), "--no-deps", str(wheels[0]), cwd=tmp)
+    _uv("pip", "install", "--quiet", "--python", str(python), "--no-deps", str(wheel), cwd=tmp)
     site = Path(
         subprocess.run(
             [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -173,3 +182,27 @@ def test_the_deployment_folders_come_from_the_environment(installed, tmp_path):
     assert facts["campaign"] is None
     assert facts["data_dir"] == str(data)
     assert facts["criteria"] == [8, 37, 88]  # the library's own data does not move
+
+
+def test_the_wheel_ships_the_runtime_package_only(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {name.split("/")[0] for name in names} == {"par_index", "par_index-0.1.0.dist-info"}
+    modules = {
+        name
+        for name in names
+        if name.endswith(".py") and not name.startswith(("par_index/bundled/", "par_index/store/migrations/"))
+    }
+    source = ROOT / "include"
+    assert modules == {
+        path.relative_to(source).as_posix()
+        for path in (source / "par_index").rglob("*.py")
+        if "migrations" not in path.relative_to(source / "par_index").parts
+    }
+    # the development package and the modules that moved into it (sample inbox, SMTP sink, form writer)
+    assert [
+        name
+        for name in names
+        if name.startswith("par_index_dev")
+        or name in {"par_index/sample_data.py", "par_index/mail_sink.py", "par_index/intake/writer.py"}
+    ] == []
+    assert "def to_tcvn3" not in zipfile.ZipFile(wheel).read("par_index/intake/legacy.py").decode("utf-8")

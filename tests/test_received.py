@@ -1,7 +1,7 @@
 """What was received, visible: the dashboard lists each unit's files with their problems as of a moment, the
 phase-close mail lists the files still refused with their reasons, the sensor's log says what the store holds
 whoever registered it, and the survey roster counts only from its arrival. Expectations come from the sample inbox
-(par_index.sample_data): its planted password file, unreadable file and nominee warnings."""
+(par_index_dev.sample_data): its planted password file, unreadable file and nominee warnings."""
 
 from dataclasses import replace
 from datetime import datetime
@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
-from par_index import sample_data as sd
 from par_index.dashboard.data import build_overview
 from par_index.dashboard.html import render_overview
 from par_index.notify import SmtpSettings
 from par_index.phases import evaluate
 from par_index.runtime import Runtime
-from par_index.sample_data import generate_inbox
 from par_index.service import collect, notify_phase_closed, prepare, received_log
 from par_index.store import session_scope
+from par_index_dev import sample_data as sd
+from par_index_dev.sample_data import generate_inbox
 from support.databases import fresh_database
 from support.received_mail import read_mails
 

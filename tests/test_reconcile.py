@@ -7,7 +7,6 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
-from par_index import mail_sink
 from par_index import reconcile as reconcile_module
 from par_index.notify import SmtpSettings
 from par_index.paths import reports_dir
@@ -16,6 +15,7 @@ from par_index.runtime import Runtime
 from par_index.service import prepare, reconcile_scores
 from par_index.store import session_scope
 from par_index.store.models import Mismatch, Notification, ReceivedFile, Reconciliation, Score
+from par_index_dev import mail_sink
 from sqlalchemy import select
 
 SIGNED = datetime(2024, 1, 15, 16, 59, 59, tzinfo=UTC)
@@ -216,8 +216,8 @@ def test_units_receive_their_table_once_per_distinct_result(two_units, campaign,
 
 def test_duplicates_and_stale_reports_come_through_intake(runtime, campaign):
     from par_index.intake.inbox import ingest
-    from par_index.intake.writer import write_csv, write_xlsx
     from par_index.paths import inbox_dir
+    from par_index_dev.writer import write_csv, write_xlsx
 
     prepare(campaign, runtime)
     write_xlsx(

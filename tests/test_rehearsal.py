@@ -33,7 +33,7 @@ def expected_alerts(campaign, leader_decides: datetime) -> int:
 @pytest.mark.slow
 @pytest.mark.rehearsal
 def test_the_2023_campaign_lives_through_its_real_calendar(campaign, stack_env, tmp_path):
-    from par_index.sample_data import UNREADABLE_FILE, generate_inbox
+    from par_index_dev.sample_data import UNREADABLE_FILE, generate_inbox
     from rehearse import LEADER_DECIDES, calendar_events
 
     out = subprocess.run(

@@ -56,7 +56,7 @@ def test_the_stack_listens_on_loopback_by_default(folders, monkeypatch):
     assert procs["smtp-sink"][0] == [
         sys.executable,
         "-m",
-        "par_index.mail_sink",
+        "par_index_dev.mail_sink",
         "--folder",
         f"{folders['PAR_DATA_DIR']}/mail",
         "--host",
@@ -174,8 +174,8 @@ def test_the_smtp_sink_gets_no_secret_and_no_connection(folders, monkeypatch):
     assert [
         name for name in (*SECRET_NAMES, "AIRFLOW_CONN_PAR_CAMPAIGN_DB") if env[name] in sink.values()
     ] == []
-    assert sink["PYTHONPATH"] == str(stack.ROOT / "include")
-    # exactly: the path, the locale, a rehearsal's clock and the library
+    assert sink["PYTHONPATH"] == str(stack.ROOT / "dev")  # the development package only
+    # exactly: the path, the locale, a rehearsal's clock and the sink's own package
     given = {
         "PATH": "/usr/bin:/bin",
         "LANG": "vi_VN.UTF-8",
@@ -195,7 +195,7 @@ def test_the_smtp_sink_gets_no_secret_and_no_connection(folders, monkeypatch):
         "LD_PRELOAD": "libfaketime.so.1",
         "FAKETIME_TIMESTAMP_FILE": "/tmp/clock",
         "FAKETIME_NO_CACHE": "1",
-        "PYTHONPATH": str(stack.ROOT / "include"),
+        "PYTHONPATH": str(stack.ROOT / "dev"),
     }
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from par_index import sample_data as sd
+from par_index_dev import sample_data as sd
 
 ROOT = Path(__file__).resolve().parents[1]
 # the replayed 2023 calendar: escalations, overdue reminders, mails about the nominees (due 30/12/2023). Nine

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from par_index.campaign import PHASES, load_campaign
-from par_index.trial import TRIAL_ID, current_trial, forget_trial, trial_data, write_trial
+from par_index.trial import current_trial, forget_trial, trial_data, trial_id_for, write_trial
 from support.campaigns import HA_TINH_2023
 from support.databases import fresh_database
 
@@ -70,8 +70,9 @@ def test_a_trial_lives_until_its_last_reminder(tmp_path, campaign):
     path = write_trial(HA_TINH_2023, tmp_path, TODAY)
     trial = load_campaign(path)
     assert trial.ends_at == datetime(2026, 4, 13, 23, 59, 59, tzinfo=HCM)  # report due + 3 overdue days + 1
-    assert current_trial(path, trial.starts_at).id == TRIAL_ID
-    assert current_trial(path, trial.ends_at - timedelta(seconds=1)).id == TRIAL_ID
+    assert path.name == "ha_tinh_thu_nghiem.yaml"  # named after the source's province (slug ha_tinh)
+    assert current_trial(path, trial.starts_at).id == "ha_tinh_thu_nghiem"
+    assert current_trial(path, trial.ends_at - timedelta(seconds=1)).id == "ha_tinh_thu_nghiem"
     assert current_trial(path, trial.ends_at) is None  # ended: make up writes a new one
     assert current_trial(tmp_path / "none.yaml", trial.starts_at) is None
     shutil.copy(HA_TINH_2023, tmp_path / "real.yaml")
@@ -148,10 +149,10 @@ def test_every_mail_subject_says_thu_nghiem(tmp_path, data_dir, campaign):
 
 def test_forgetting_a_trial_deletes_its_rows_only(tmp_path, runtime, campaign):
     from par_index.paths import inbox_dir
-    from par_index.sample_data import generate_inbox
     from par_index.service import collect, prepare
     from par_index.store import session_scope
     from par_index.store.models import Base, ReceivedFile, UnitRow
+    from par_index_dev.sample_data import generate_inbox
     from sqlalchemy import func, select
 
     trial = load_campaign(write_trial(HA_TINH_2023, tmp_path / "campaigns", TODAY))
@@ -237,3 +238,12 @@ def test_the_report_says_thu_nghiem(tmp_path, runtime):
         p.text for p in Document(str(build_document(figures, tmp_path / "bao_cao.docx"))).paragraphs
     )
     assert opening in text
+
+
+def test_a_trial_is_named_after_its_source_s_province(tmp_path):
+    data = yaml.safe_load(HA_TINH_2023.read_text(encoding="utf-8"))
+    data["campaign"]["province"]["slug"] = "nghe_an"
+    source = tmp_path / "nghe_an_2023.yaml"
+    source.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert trial_data(source, TODAY)["campaign"]["id"] == trial_id_for("nghe_an") == "nghe_an_thu_nghiem"
+    assert trial_data(source, TODAY, trial_id="thu_rieng")["campaign"]["id"] == "thu_rieng"

@@ -8,7 +8,7 @@ file arriving, the leader's decision. It jumps only while no task is running, an
 before the next jump. Nothing is compressed: the campaign file, its DAGs, poke intervals, timeouts and ladders are
 the real ones; only the idle time between events is skipped (a check between two events would find nothing new).
 
-The simulator drops the sample units' files (``par_index.sample_data``) at their planned moments: on time, late,
+The simulator drops the sample units' files (``par_index_dev.sample_data``) at their planned moments: on time, late,
 never, refused. The leader approves the report through the REST API on 19/01/2024. The figures printed at the end
 come from the run's own records (Airflow's metadata DB, the campaign store's ledger, the mails the sink saved).
 """
@@ -252,7 +252,7 @@ class Rehearsal:
 
     # ---- the run -----------------------------------------------------------------------------------------
     def run(self) -> int:
-        from par_index.sample_data import generate_inbox
+        from par_index_dev.sample_data import generate_inbox
 
         started = time.time()
         stack._fresh()

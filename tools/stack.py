@@ -34,6 +34,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 ROOT = Path(__file__).resolve().parents[1]
+# par_index_dev: the sample inbox and the SMTP sink (development only: neither in the wheel nor in the image)
+DEV = ROOT / "dev"
 HOME = Path(os.environ.get("PAR_AIRFLOW_HOME", ROOT / ".airflow")).resolve()
 OUT = Path(os.environ.get("PAR_DATA_DIR", ROOT / "out")).resolve()
 PIDS = HOME / "pids.json"
@@ -168,7 +170,7 @@ def sink_env(env: dict[str, str]) -> dict[str, str]:
     """The SMTP sink's whole environment: a path, the locale, the clock (libfaketime's in a rehearsal) and where
     its module is. Nothing of Airflow's: no secret, no connection, no password."""
     kept = {k: v for k, v in env.items() if k in SINK_ENV or k.startswith("FAKETIME")}
-    return kept | {"PYTHONPATH": str(ROOT / "include")}
+    return kept | {"PYTHONPATH": str(DEV)}  # par_index_dev.mail_sink needs nothing of the library
 
 
 def log_server_env(env: dict[str, str]) -> dict[str, str]:
@@ -190,7 +192,7 @@ def children(env: dict[str, str]) -> dict[str, tuple[list[str], dict[str, str]]]
             [
                 sys.executable,
                 "-m",
-                "par_index.mail_sink",
+                "par_index_dev.mail_sink",
                 "--folder",
                 str(OUT / "mail"),
                 "--host",
@@ -468,7 +470,7 @@ class Leader:
 
 
 def _library():
-    sys.path.insert(0, str(ROOT / "include"))
+    sys.path[:0] = [str(ROOT / "include"), str(DEV)]
     os.environ["PAR_DATA_DIR"] = str(OUT)
 
 
@@ -502,7 +504,7 @@ def demo(campaign_file: Path, reject_first: str | None = None) -> int:
     stop everything."""
     _library()
     from par_index.campaign import load_campaign
-    from par_index.sample_data import generate_inbox
+    from par_index_dev.sample_data import generate_inbox
 
     started = time.time()
     _fresh()
@@ -581,7 +583,7 @@ def demo_live(base: Path, window_minutes: float) -> int:
     reminders act as the deadlines pass. Mail lands in out/mail/."""
     _library()
     from par_index.campaign import load_campaign
-    from par_index.sample_data import generate_inbox
+    from par_index_dev.sample_data import generate_inbox
 
     started = time.time()
     _fresh()
@@ -647,24 +649,26 @@ def ensure_trial(source: Path, new: bool = False) -> tuple[Path, bool]:
     from par_index.campaign import load_campaign
     from par_index.paths import archive_dir, inbox_dir, reports_dir
     from par_index.runtime import Runtime
-    from par_index.trial import TRIAL_ID, current_trial, forget_trial, write_trial
+    from par_index.trial import current_trial, forget_trial, trial_id_for, write_trial
 
-    path = TRIAL_DIR / f"{TRIAL_ID}.yaml"
+    source_campaign = load_campaign(source)
+    trial_id = trial_id_for(source_campaign.campaign.province.slug)
+    path = TRIAL_DIR / f"{trial_id}.yaml"
     if not new and current_trial(path, datetime.now(UTC)):
         return path, False
-    for folder in (inbox_dir(TRIAL_ID), archive_dir(TRIAL_ID), reports_dir(TRIAL_ID)):
+    for folder in (inbox_dir(trial_id), archive_dir(trial_id), reports_dir(trial_id)):
         shutil.rmtree(folder, ignore_errors=True)
     parser = email.parser.BytesHeaderParser(policy=email.policy.default)
     for mail in (OUT / "mail").glob("*.eml"):  # the previous trial's mail (every subject says so)
         with mail.open("rb") as handle:
             if "thử nghiệm" in str(parser.parse(handle)["Subject"] or "").casefold():
                 mail.unlink()
-    rows = forget_trial(TRIAL_ID, STORE_URL or Runtime.local().store_url)
+    rows = forget_trial(trial_id, STORE_URL or Runtime.local().store_url)
     if rows:
-        say(f"Previous trial forgotten: {rows} rows of {TRIAL_ID} deleted from the campaign store")
-    today = datetime.now(UTC).astimezone(load_campaign(source).tz).date()
+        say(f"Previous trial forgotten: {rows} rows of {trial_id} deleted from the campaign store")
+    today = datetime.now(UTC).astimezone(source_campaign.tz).date()
     write_trial(source, TRIAL_DIR, today, ui_base_url=API)
-    inbox_dir(TRIAL_ID).mkdir(parents=True, exist_ok=True)
+    inbox_dir(trial_id).mkdir(parents=True, exist_ok=True)
     return path, True
 
 

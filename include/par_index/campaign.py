@@ -254,7 +254,8 @@ class ReportText(_Model):
 
     parent_agency_vi: str
     agency_vi: str
-    number: str = "…/BC-SNV"  # the clerk gives the number when the report is issued
+    # the clerk gives the number when the report is issued; absent: Campaign.report_number ("…/BC-<coordinator>")
+    number: str | None = None
     place_vi: str
     addressee_vi: str = "Ủy ban nhân dân tỉnh"
     signer_title_vi: list[str] = ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"]
@@ -381,6 +382,12 @@ class Campaign(_Model):
     def coordinator(self) -> str:
         """The coordinating unit's code (the Department of Home Affairs): the report deadline's owner."""
         return self.deadlines["report"].owner
+
+    @property
+    def report_number(self) -> str:
+        """The report's "Số:" line: ``report.number``, else a blank number with the coordinator's code
+        ("…/BC-<coordinator>") for the clerk to fill in."""
+        return self.report.number or f"…/BC-{self.coordinator}"
 
     @property
     def budget_unit(self) -> str:

@@ -16,7 +16,7 @@ import yaml
 from par_index.campaign import Campaign, load_campaign
 from par_index.catalogue import YAML_LOADER
 
-TRIAL_ID = "ha_tinh_thu_nghiem"
+TRIAL_SUFFIX = "thu_nghiem"  # a trial's id: its province slug, then this (ha_tinh_thu_nghiem)
 TRIAL_POKE = (
     "30s"  # pause between two checks of the inbox: with a check of 5-25 s, a file is read within a minute
 )
@@ -29,21 +29,26 @@ def _shift(value, days: timedelta):
     return value + days
 
 
+def trial_id_for(province_slug: str) -> str:
+    """The id of the trial campaign of a province's file: ``<slug>_thu_nghiem`` (one trial per province)."""
+    return f"{province_slug}_{TRIAL_SUFFIX}"
+
+
 def trial_data(
     source: Path,
     today: date,
     *,
-    trial_id: str = TRIAL_ID,
+    trial_id: str | None = None,
     poke: str = TRIAL_POKE,
     ui_base_url: str | None = None,
 ) -> dict:
-    """The campaign file ``source`` as a trial dated from ``today``: the same units, Appendix I, contacts and
-    ladder; the directive issued ``today`` and every deadline (and every unit's validity dates, so the same units
-    stay active) moved by the same number of days."""
+    """The campaign file ``source`` as a trial dated from ``today`` (id ``trial_id``, by default its province's:
+    :func:`trial_id_for`): the same units, Appendix I, contacts and ladder; the directive issued ``today`` and every
+    deadline (and every unit's validity dates, so the same units stay active) moved by the same number of days."""
     data = copy.deepcopy(yaml.load(source.read_text(encoding="utf-8"), Loader=YAML_LOADER))
     offset = timedelta(days=(today - _shift(data["directive"]["issued_on"], timedelta(0))).days)
     head = data["campaign"]
-    head.update(id=trial_id, trial=True)
+    head.update(id=trial_id or trial_id_for(head["province"]["slug"]), trial=True)
     if ui_base_url:
         head["ui_base_url"] = ui_base_url
     directive = data["directive"]

@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from airflow.triggers.base import TaskSuccessEvent, TriggerEvent
-from par_index import sample_data as sd
 from par_index.airflow.triggers import ComplianceTrigger
-from par_index.intake.writer import write_xlsx
 from par_index.paths import CAMPAIGNS_DIR, inbox_dir
 from par_index.service import collect, prepare
 from par_index.store import session_scope
 from par_index.store.models import Notification, ReceivedFile
+from par_index_dev import sample_data as sd
+from par_index_dev.writer import write_xlsx
 from sqlalchemy import select
 from support.received_mail import read_mails
 from support.trigger_events import first_event

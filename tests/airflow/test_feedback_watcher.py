@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from par_index.airflow.feedback import InboxWatchTrigger
 from par_index.intake.inbox import ingest
-from par_index.intake.writer import write_xlsx
 from par_index.paths import CAMPAIGNS_DIR, inbox_dir
 from par_index.service import prepare
 from par_index.store import session_scope
+from par_index_dev.writer import write_xlsx
 
 IV = ["STT", "Họ và tên", "Chức vụ", "Lĩnh vực phụ trách", "Email"]
 

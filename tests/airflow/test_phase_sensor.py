@@ -170,9 +170,9 @@ def test_a_file_still_being_written_when_the_deadline_passes_is_read_before_the_
 
 
 def test_the_log_says_what_the_store_holds_whoever_registered_it(sensors, campaign, runtime, monkeypatch):
-    from par_index import sample_data as sd
-    from par_index.sample_data import generate_inbox
     from par_index.service import collect
+    from par_index_dev import sample_data as sd
+    from par_index_dev.sample_data import generate_inbox
 
     generate_inbox(campaign)
     now = datetime(2024, 1, 18, 10, 0, tzinfo=HANOI)

@@ -14,10 +14,10 @@ from airflow.sdk.execution_time.context import OutletEventAccessors
 from par_index.airflow.assets import self_scores_asset
 from par_index.airflow.dag_factory import build_campaign_dags
 from par_index.intake.inbox import ingest_feed
-from par_index.intake.writer import write_xlsx
 from par_index.paths import inbox_dir
 from par_index.service import deadline_check, prepare
 from par_index.store import session_scope
+from par_index_dev.writer import write_xlsx
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 CLOSING = datetime(2024, 1, 17, 0, 4, tzinfo=HANOI)  # just past the self-scores deadline (16/01/2024)

@@ -1,7 +1,7 @@
 """The coordinators' dashboard (issue 7): the overview built from the sample campaign's store, its HTML page, the
 plugin's registration, and Airflow's authentication on every route (401 anonymous, 200 logged in).
 
-Expected values come from the planted faults of ``par_index.sample_data`` and from the store, never typed in."""
+Expected values come from the planted faults of ``par_index_dev.sample_data`` and from the store, never typed in."""
 
 import json
 import re
@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from par_index import sample_data as sd
 from par_index.dashboard import data, html
 from par_index.store import session_scope
 from par_index.store.models import Notification, SurveyRespondent
+from par_index_dev import sample_data as sd
 from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -176,6 +176,15 @@ def test_page_shows_matrix_chart_mismatch_links_and_fetches_nothing(overview, ca
         assert f'href="/par-dashboard/campaigns/{campaign.id}/reconcile?unit={code}"' in page
         assert f"Chạy lại đối chiếu cho {code}" in page
     assert "Tạm tính" in page and "Tình hình theo đơn vị" in page
+    # the matrix's phase columns are named as the campaign file names the phases (short_title_vi, else title_vi)
+    head = re.search(r'<table class="matrix"[^>]*>\s*<thead><tr>(.*?)</tr></thead>', page).group(1)
+    assert re.findall(r"<th>(.*?)</th>", head) == [
+        "Đơn vị",
+        "Cử công chức đầu mối (Phụ lục IV)",
+        "Trả lời phiếu khảo sát xã hội học",
+        "Tự chấm điểm và báo cáo (Phụ lục II)",
+        "Sai lệch chưa xử lý",
+    ]
     assert re.search(r"Hạn: <strong>\d{2}/\d{2}/\d{4} \d{2}:\d{2}</strong>", page)
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing from elsewhere, works offline
     assert page.count('nonce="abc"') == 2  # the only style and the only script

@@ -17,11 +17,11 @@ ARTIFACTS = ROOT / "out" / "test-artifacts"
 @pytest.mark.slow
 @pytest.mark.ui
 def test_coordinator_sees_the_campaign_inside_the_airflow_ui(campaign, stack_env, monkeypatch):
-    from par_index import sample_data as sd
     from par_index.runtime import Runtime
-    from par_index.sample_data import generate_inbox
     from par_index.service import run_campaign
     from par_index.store import default_url
+    from par_index_dev import sample_data as sd
+    from par_index_dev.sample_data import generate_inbox
     from playwright.sync_api import expect, sync_playwright
 
     stack = stack_module(stack_env, monkeypatch)

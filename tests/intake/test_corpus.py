@@ -10,10 +10,10 @@ from par_index.intake.forms import parse_form
 from par_index.intake.inbox import ingest
 from par_index.intake.sheets import UnreadableFile, read_sheets
 from par_index.paths import inbox_dir
-from par_index.sample_data import generate_inbox
 from par_index.service import prepare
 from par_index.store import session_scope
 from par_index.store.models import IntakeIssue, Nominee, ReceivedFile, Score
+from par_index_dev.sample_data import generate_inbox
 from sqlalchemy import select
 from support.corpus import build
 

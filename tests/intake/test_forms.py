@@ -6,7 +6,7 @@ import pytest
 from openpyxl import Workbook
 from par_index.intake.forms import parse_form
 from par_index.intake.sheets import UnreadableFile, read_sheets
-from par_index.intake.writer import write_csv, write_xlsx
+from par_index_dev.writer import write_csv, write_xlsx
 
 II = ["STT", "Mã tiêu chí", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Tài liệu kiểm chứng", "Giải trình"]
 STP_HEADER = [("Đơn vị", "Sở Tư pháp"), ("Số", "12/BC-STP"), ("Ngày", "15/01/2024"), ("Người ký", "Lê Văn A")]
@@ -46,7 +46,7 @@ def test_appendix_ii_with_title_rows_comma_decimals_and_unaccented_titles(tmp_pa
     assert form.kind == "appendix_ii"
     assert form.unit_code == "STP"
     assert form.errors == []
-    assert [(r["criterion"], str(r["score"])) for r in form.records] == [
+    assert [(r.criterion, str(r.score)) for r in form.records] == [
         ("2.p1.1", "0.5"),
         ("2.p1.2", "0.75"),
     ]
@@ -104,7 +104,7 @@ def test_appendix_ii_with_office_text_is_accepted_without_int016(tmp_path, campa
     )
     form = _parse(path, campaign)
     assert (form.kind, form.unit_code, form.rejected, form.issues) == ("appendix_ii", "STP", False, [])
-    assert [(r["evidence"], r["evidence_count"], r["explanation"]) for r in form.records] == [
+    assert [(r.evidence, r.evidence_count, r.explanation) for r in form.records] == [
         ("Tài khoản VNeID; diện tích 120 m²", 2, "Thời gian ≤ 5 ngày ✓"),
         ("Hệ thống eCabinet – “một cửa”", 1, "Đối tác 王小明 (Café de la Paix) 👍"),
     ]
@@ -208,7 +208,7 @@ def test_council_member_nominee_has_no_warning(tmp_path, campaign):
         [[1, member.name, "Trưởng phòng", "2", member.email.upper()]],
     )
     form = _parse(path, campaign)
-    assert form.issues == [] and form.records[0]["email"] == member.email
+    assert form.issues == [] and form.records[0].email == member.email
 
 
 def test_multi_unit_export_keeps_good_rows_and_reports_bad_ones(tmp_path, campaign):
@@ -230,9 +230,9 @@ def test_multi_unit_export_keeps_good_rows_and_reports_bad_ones(tmp_path, campai
     )
     form = _parse(path, campaign)
     assert form.kind == "portal_export" and not form.rejected
-    assert [r["criterion"] for r in form.records] == ["2.p1.1"]
+    assert [r.criterion for r in form.records] == ["2.p1.1"]
     assert sorted((i.code, i.row) for i in form.issues) == [("INT050", 3), ("INT051", 4)]
-    assert form.records[0]["updated_at"].utcoffset().total_seconds() == 7 * 3600
+    assert form.records[0].updated_at.utcoffset().total_seconds() == 7 * 3600
 
 
 def test_unrecognised_form_is_refused(tmp_path, campaign):

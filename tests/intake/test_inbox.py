@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from par_index.intake import inbox
 from par_index.intake.inbox import PARTIAL_GRACE, SETTLE, ingest
-from par_index.intake.writer import write_csv, write_xlsx
 from par_index.paths import archive_dir, inbox_dir, quarantine_dir
 from par_index.store import session_scope
 from par_index.store.models import IntakeIssue, ReceivedFile, Score
+from par_index_dev.writer import write_csv, write_xlsx
 from sqlalchemy import select
 
 AN_HOUR_AGO = datetime.now(UTC) - timedelta(hours=1)

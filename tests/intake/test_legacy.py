@@ -5,8 +5,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from par_index.intake.legacy import LegacyTextError, decode, from_tcvn3, from_vni, to_tcvn3, to_vni
+from par_index.intake.legacy import LegacyTextError, decode, from_tcvn3, from_vni
 from par_index.intake.sheets import Sheet, fix_legacy_text
+from par_index_dev.legacy_fonts import to_tcvn3, to_vni
 
 ROOT = Path(__file__).resolve().parents[2]
 

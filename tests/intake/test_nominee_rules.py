@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from par_index.intake.forms import parse_form
 from par_index.intake.sheets import read_sheets
-from par_index.intake.writer import write_xlsx
+from par_index_dev.writer import write_xlsx
 
 IV = [
     "STT",

@@ -79,8 +79,8 @@ def test_filled_appendix_ii_template_reads_back_exactly(tmp_path, campaign):
         "date": "2024-01-14",
         "signer": "Trần Thị B",
     }
-    assert [(r["criterion"], r["score"], r["evidence"], r["explanation"]) for r in form.records] == filled
-    assert all(isinstance(r["score"], Decimal) for r in form.records)
+    assert [(r.criterion, r.score, r.evidence, r.explanation) for r in form.records] == filled
+    assert all(isinstance(r.score, Decimal) for r in form.records)
 
 
 def test_filled_appendix_iv_template_reads_back_exactly(tmp_path, campaign):
@@ -107,8 +107,7 @@ def test_filled_appendix_iv_template_reads_back_exactly(tmp_path, campaign):
     form = parse_form(read_sheets(path), campaign)
     assert form.errors == [] and form.unit_code == "SNV"
     assert [
-        (r["name"], r["position"], r["division"], ",".join(r["areas"]), r["phone"], r["email"], r["council"])
-        for r in form.records
+        (r.name, r.position, r.division, ",".join(r.areas), r.phone, r.email, r.council) for r in form.records
     ] == [(*p[:6], p[6] == "x") for p in people]
 
 

@@ -13,8 +13,6 @@ import pytest
 from docx import Document
 from docx.shared import Pt
 from openpyxl import load_workbook
-from par_index import mail_sink
-from par_index import sample_data as sd
 from par_index.errors import ReportStateError
 from par_index.intake.forms import parse_form
 from par_index.intake.sheets import read_sheets
@@ -31,6 +29,8 @@ from par_index.service import (
 from par_index.store import session_scope
 from par_index.store.models import Nominee, ReportBuild, ReportVersion, Score, SurveyRespondent
 from par_index.text import vn_number
+from par_index_dev import mail_sink
+from par_index_dev import sample_data as sd
 from sqlalchemy import select
 from support.databases import fresh_database
 from support.received_mail import read_mails
@@ -55,7 +55,7 @@ FORMULA = '=HYPERLINK("http://x.example","bấm")'
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, campaign):
     """The sample campaign run without a scheduler, one formula-like explanation planted, then a report built."""
-    from par_index.sample_data import generate_inbox
+    from par_index_dev.sample_data import generate_inbox
 
     folder = tmp_path_factory.mktemp("report") / "data"
     with pytest.MonkeyPatch.context() as mp:  # this module's data folder while its tests run, restored after
@@ -79,8 +79,8 @@ def _accepted_report_scores(folder: Path, campaign) -> dict[str, Decimal]:
         if path.name.endswith("_ban_dau.xlsx"):
             continue
         for record in parse_form(read_sheets(path), campaign).records:
-            area = record["criterion"].split(".")[0]
-            totals[area] = totals.get(area, Decimal(0)) + record["score"]
+            area = record.criterion.split(".")[0]
+            totals[area] = totals.get(area, Decimal(0)) + record.score
     return totals
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl import Workbook
-from par_index.intake.legacy import to_tcvn3, to_vni
-from par_index.intake.writer import write_csv, write_xlsx
+from par_index_dev.legacy_fonts import to_tcvn3, to_vni
+from par_index_dev.writer import write_csv, write_xlsx
 
 
 @dataclass(frozen=True)

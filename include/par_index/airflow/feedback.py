@@ -65,10 +65,12 @@ class InboxWatchTrigger(BaseEventTrigger):
     def __init__(
         self, campaign_file: str, check_every: float = CHECK_EVERY, refire_after: float = REFIRE_AFTER
     ):
+        """Watch the inbox of the campaign in ``campaign_file``, listing it every ``check_every`` seconds."""
         super().__init__()
         self.campaign_file, self.check_every, self.refire_after = campaign_file, check_every, refire_after
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
+        """The trigger's class path and arguments, as the triggerer rebuilds it."""
         return (
             "par_index.airflow.feedback.InboxWatchTrigger",
             {
@@ -79,6 +81,7 @@ class InboxWatchTrigger(BaseEventTrigger):
         )
 
     async def run(self):
+        """List the inbox until a new settled file appears (or a settled one stays unrecorded), then fire."""
         fired = await asyncio.to_thread(_recorded, self.campaign_file)
         listed: set[Entry] | None = None
         last_fire = time.monotonic()

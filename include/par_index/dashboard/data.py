@@ -134,6 +134,8 @@ def describe(campaign: Campaign) -> dict:
         "province_vi": campaign.campaign.province.name_vi,
         "timezone": campaign.campaign.timezone,
         "units": len(campaign.active_units),
+        # the unit matrix's column titles: the campaign file's names of the phases collected from units
+        "phase_titles": {phase: campaign.phase_title(phase) for phase in COLLECTED},
         "directive": {
             "issuer_vi": d.issuer_vi,
             "number": d.number,

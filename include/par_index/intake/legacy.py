@@ -290,21 +290,6 @@ def from_vni(text: str) -> str:
     return unicodedata.normalize("NFC", _VNI_PATTERN.sub(lambda m: _VNI_ALL[m.group(0)], text))
 
 
-def to_tcvn3(text: str) -> str:
-    """Encode Unicode Vietnamese as a TCVN3 font would show it (for tests and sample files)."""
-    reverse = {v: k for k, v in _TCVN3_LETTERS.items()}
-    out = []
-    for ch in unicodedata.normalize("NFC", text):
-        out.append(reverse.get(ch) or reverse.get(ch.lower()) or ch)
-    return "".join(out)
-
-
-def to_vni(text: str) -> str:
-    """Encode Unicode Vietnamese as a VNI font would show it (for tests and sample files)."""
-    reverse = {v: k for k, v in _VNI_PAIRS.items()} | {v: k for k, v in _VNI_ALL_SINGLE.items() if k != v}
-    return "".join(reverse.get(ch, ch) for ch in unicodedata.normalize("NFC", text))
-
-
 def is_syllable(word: str) -> bool:
     """Whether a word is one well-formed Vietnamese syllable (any case, NFC or not)."""
     nfd = unicodedata.normalize("NFD", word.lower())

@@ -2,8 +2,8 @@
 
 Only the readers of :mod:`par_index.intake.forms` build records, and only through
 :meth:`~par_index.intake.forms.ParsedForm.keep`, which refuses a row that has an error-severity issue: such a row
-is reported with its issue and never stored. The code that stores a form (:mod:`par_index.intake.inbox`) reads the
-records' attributes.
+is reported with its issue and never stored. The code that stores a form (:mod:`par_index.intake.inbox`), and every
+other caller, reads the records' attributes: a record is not a dict (no access by key).
 """
 
 from __future__ import annotations
@@ -18,13 +18,6 @@ class Record:
     """A validated row of a form; ``row`` is the Excel row (1-based) it was read from."""
 
     row: int
-
-    def __getitem__(self, key: str) -> object:
-        """Read access by field name, for callers written when records were dicts (tests, benchmarks outside the
-        intake). New code reads attributes."""
-        if key not in self.__dataclass_fields__:
-            raise KeyError(key)
-        return getattr(self, key)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

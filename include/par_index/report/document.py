@@ -105,7 +105,7 @@ def context(figures: ReportFigures) -> dict:
                 + (f"giải trình: {explanation}" if explanation else "chưa có giải trình.")
             )
     return {
-        "r": r,
+        "r": r.model_copy(update={"number": campaign.report_number}),
         "agency": agency,
         "year": campaign.campaign.year,
         "province": _lower_first(campaign.campaign.province.name_vi),

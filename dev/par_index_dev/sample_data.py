@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import cast
 
 from par_index.campaign import Campaign
-from par_index.intake.legacy import to_tcvn3
-from par_index.intake.writer import write_csv, write_xlsx
 from par_index.paths import inbox_dir
 from par_index.readers import head_title
+
+from par_index_dev.legacy_fonts import to_tcvn3
+from par_index_dev.writer import write_csv, write_xlsx
 
 # ---- planted faults ------------------------------------------------------------------------------------
 NOMINEES_NEVER_SENT = "STTTT"
