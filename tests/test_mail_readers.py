@@ -20,6 +20,7 @@ from par_index.notify import SmtpSettings, build_message, render
 from par_index.paths import TEMPLATES_DIR
 from par_index.phases import REASON_TITLES, PhaseState, UnitStatus
 from par_index.readers import (
+    MAIL_KINDS,
     approver_name,
     approver_record,
     approver_shown,
@@ -528,3 +529,11 @@ def test_escalation_reaches_each_head_by_title_and_the_leader_with_the_link(runt
             _assert_for_snv(campaign, snv[message["To"]], *_bodies(message))
         else:
             _assert_for_units(campaign, *_bodies(message))
+
+
+def test_every_mail_template_has_its_name_for_the_summary_and_the_dashboard():
+    templates = {
+        p.name.split(".")[0] for p in (TEMPLATES_DIR / "email").glob("*.txt") if not p.name.startswith("_")
+    }
+    assert set(MAIL_KINDS) == templates
+    assert all(unicodedata.is_normalized("NFC", title) for title in MAIL_KINDS.values())
