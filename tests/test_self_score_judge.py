@@ -12,8 +12,9 @@ from par_index.notify import render
 from par_index.phases import evaluate
 from par_index.service import prepare
 from par_index.store import session_scope
-from par_index.store.models import ReceivedFile, Score
+from par_index.store.models import IntakeIssue, ReceivedFile, Score
 from par_index.text import code_list
+from sqlalchemy import select
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 UNIT = "STP"
@@ -157,6 +158,39 @@ def test_scores_that_differ_keep_the_unit_from_done(campaign, runtime, stp):
     assert (
         status.detail
         == f"Điểm trên phần mềm khác báo cáo ở 1 tiêu chí: {differs} (báo cáo 1, phần mềm 0,75)."
+    )
+
+
+def test_a_software_score_that_is_not_a_number_is_named_with_its_cell(campaign, runtime, stp):
+    unreadable = stp[4]
+    report, portal = _full(stp)
+    del portal[unreadable]  # the export's row was refused: no software score stored for it
+    _plant(runtime, campaign, report, portal)
+    with session_scope(runtime.store_url) as s:
+        export = s.scalars(select(ReceivedFile).where(ReceivedFile.form_kind == "portal_export")).one()
+        s.add(
+            IntakeIssue(
+                file_id=export.id,
+                severity="error",
+                code="INT013",
+                sheet="Sheet1",
+                row=9,
+                cell="E9",
+                message="Điểm “tám” không phải là số.",
+                unit_code=UNIT,
+                criterion_code=unreadable,
+            )
+        )
+    status = _status(runtime, campaign)
+    assert (status.reason, status.done) == ("incomplete", 9)
+    assert status.problems == [
+        f"Điểm trên phần mềm của 1 tiêu chí không đọc được: {unreadable} (ô E9) — sửa điểm trên phần mềm thành số "
+        "rồi xuất lại."
+    ]
+    # judged before the report and the export arrived, nothing is there yet: no cell to name
+    before = _status(runtime, campaign, datetime(2024, 1, 13, 9, 0, tzinfo=HCM))
+    assert before.detail == (
+        f"Chưa gửi báo cáo tự chấm điểm (Phụ lục II); phần mềm còn thiếu 10/10 tiêu chí: {', '.join(stp)}."
     )
 
 

@@ -27,6 +27,7 @@ from par_index.store.models import (
     SurveyProgress,
     SurveyRespondent,
 )
+from par_index.store.queries import portal_refusals
 from par_index.text import code_list, vn_datetime, vn_number
 
 if TYPE_CHECKING:
@@ -281,11 +282,21 @@ class _Checks:
     draft: list[str] = field(default_factory=list)
     unexplained: list[str] = field(default_factory=list)
     differing: dict[str, str] = field(default_factory=dict)  # criterion → "x (báo cáo 1, phần mềm 0,75)"
+    unreadable: dict[str, str] = field(
+        default_factory=dict
+    )  # criterion → "x (ô E12)": refused on the software
     late: list[Score] = field(default_factory=list)  # software entries made after the deadline
 
     @property
     def failing(self) -> set[str]:
-        return {*self.no_report, *self.no_portal, *self.draft, *self.unexplained, *self.differing}
+        return {
+            *self.no_report,
+            *self.no_portal,
+            *self.draft,
+            *self.unexplained,
+            *self.differing,
+            *self.unreadable,
+        }
 
 
 def _check(criteria: list[str], report: dict, portal: dict, unit: str, deadline: datetime) -> _Checks:
@@ -314,6 +325,20 @@ def _check(criteria: list[str], report: dict, portal: dict, unit: str, deadline:
     return checks
 
 
+def _unreadable_portal_scores(
+    session: Session, campaign: Campaign, now: datetime
+) -> dict[tuple[str, str], str]:
+    """(unit, criterion) → "code (ô X)" for each software score refused as unreadable in the latest export
+    covering it (:func:`par_index.store.queries.portal_refusals`), among files arrived by ``now``."""
+    found = {}
+    for issue in portal_refusals(session, campaign):
+        arrived = session.scalar(select(ReceivedFile.arrived_at).where(ReceivedFile.id == issue.file_id))
+        if arrived is not None and arrived <= now:
+            where = f" (ô {issue.cell})" if issue.cell else ""
+            found[(str(issue.unit_code), str(issue.criterion_code))] = f"{issue.criterion_code}{where}"
+    return found
+
+
 def _problems(checks: _Checks, total: int, report_sent: bool) -> list[str]:
     """What keeps the unit from done, each with what to do after " — "."""
     problems = []
@@ -330,6 +355,11 @@ def _problems(checks: _Checks, total: int, report_sent: bool) -> list[str]:
         problems.append(
             f"phần mềm còn thiếu {len(checks.no_portal)}/{total} tiêu chí: {code_list(checks.no_portal)} — nhập "
             "điểm trên phần mềm chấm điểm của Bộ Nội vụ"
+        )
+    if checks.unreadable:
+        problems.append(
+            f"điểm trên phần mềm của {len(checks.unreadable)} tiêu chí không đọc được: "
+            f"{code_list(list(checks.unreadable.values()))} — sửa điểm trên phần mềm thành số rồi xuất lại"
         )
     if checks.draft:
         problems.append(
@@ -358,12 +388,16 @@ def judge_self_scores(session: Session, campaign: Campaign, state: PhaseState) -
     reports = _first_arrivals(session, campaign, "appendix_ii", state.now)
     report_scores = _unit_scores(session, campaign, "report", state.now)
     portal_scores = _unit_scores(session, campaign, "portal", state.now)
+    unreadable = _unreadable_portal_scores(session, campaign, state.now)
     assigned: dict[str, list[str]] = defaultdict(list)
     for criterion, unit in campaign.assignment_of.items():
         assigned[unit].append(criterion)
     for code, criteria in assigned.items():
         total, arrived = len(criteria), reports.get(code)
         checks = _check(criteria, report_scores if arrived else {}, portal_scores, code, state.deadline)
+        for criterion in [c for c in checks.no_portal if (code, c) in unreadable]:
+            checks.no_portal.remove(criterion)
+            checks.unreadable[criterion] = unreadable[(code, criterion)]
         problems = _problems(checks, total, arrived is not None)
         lateness = []  # done, but after the deadline
         if arrived is not None and arrived > state.deadline:
