@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from par_index.intake.inbox import ingest, ingest_feed
-from par_index.intake.writer import write_csv, write_xlsx
 from par_index.paths import inbox_dir
 from par_index.phase_registry import REGISTRY
 from par_index.service import prepare
 from par_index.store import queries, session_scope
 from par_index.store.models import IntakeIssue, ReceivedFile, Score
+from par_index_dev.writer import write_csv, write_xlsx
 from sqlalchemy import select
 
 COLS = [
