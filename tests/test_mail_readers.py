@@ -98,6 +98,7 @@ AUDIENCE = {
     "mismatch_cleared": "units",
     "portal_accounts": "units",
     "report_delivery": "units",
+    "council_notice": "units",
 }
 UNIT_TEMPLATES = (
     "reminder",
@@ -208,6 +209,11 @@ def _context(campaign: Campaign, template: str, unit: Unit) -> dict:
             "link": f"{PUBLIC}/dags/{campaign.dag_id}/runs/r/tasks/approve_report/required_actions",
             "ui_url": campaign.ui_link(),
         },
+        "council_notice": {
+            "member": campaign.council.members[13],
+            "unit": campaign.unit_by_code["SKHDT"],
+            "deadlines": [{"title": ladder["phase_title"], "at": DEADLINE}],
+        },
         "report_delivery": {
             "recipient_name": campaign.contacts.ppc_office.name,
             "build": BUILD,
@@ -250,6 +256,7 @@ def _salutation(campaign: Campaign, template: str, unit: Unit) -> str:
             "escalation_digest": "Giám đốc Sở Nội vụ",
             "report_approval": "Giám đốc Sở Nội vụ",
             "report_delivery": "Văn phòng UBND tỉnh",
+            "council_notice": "đồng chí Lê Văn Dương (Chánh Văn phòng Sở Kế hoạch và Đầu tư)",
         }[template]
     )
 

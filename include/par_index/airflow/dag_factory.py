@@ -231,7 +231,16 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
 
             return run(load_campaign(campaign_file), runtime())
 
+        @task(task_display_name="Thông báo nhiệm vụ cho thành viên Hội đồng thẩm định")
+        def announce_council():
+            """Mail each member of the appraisal council, once, their role in the directive (campaign file)."""
+            from par_index.airflow.runtime import runtime
+            from par_index.service import notify_council
+
+            return notify_council(load_campaign(campaign_file), runtime())
+
         ready = prepare()
+        ready >> announce_council()
         for (
             phase
         ) in PHASES:  # the directive's deadlines, each a run of the deadlines DAG (its Deadlines panel)
