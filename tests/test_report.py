@@ -243,7 +243,9 @@ def test_word_report_layout_per_decree_30(report, campaign):
     assert total[1:4] == ["Tổng điểm tự chấm", "68", f"{result['self_total']:g}".replace(".", ",")]
     sign_left, sign_right = doc.tables[2].rows[0].cells
     assert _texts(sign_left)[:2] == ["Nơi nhận:", "- Như trên;"]
-    assert _texts(sign_right)[:2] == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"]
+    # the signer's titles, room for the signature and seal, then the signer's name in bold (the campaign file)
+    assert _texts(sign_right) == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "", "", "", "", "Trần Thanh Giang"]
+    assert [run.bold for run in sign_right.paragraphs[-1].runs] == [True]
 
 
 def test_word_report_renders_to_pdf_and_png_with_libreoffice(report, tmp_path):
@@ -278,6 +280,13 @@ def test_word_report_renders_to_pdf_and_png_with_libreoffice(report, tmp_path):
     assert [p.strip().splitlines()[0].strip() for p in pages[1:]] == [
         str(n) for n in range(2, REPORT_PAGES + 1)
     ]
+    # the last page ends with the signature block: the signer's titles, then (after the room to sign) the name
+    last = [line.strip() for line in pages[-1].splitlines() if line.strip()]
+    assert [line.split("  ")[-1].strip() for line in last if "GIÁM ĐỐC" in line] == [
+        "KT. GIÁM ĐỐC",
+        "PHÓ GIÁM ĐỐC",
+    ]
+    assert last[-1] == "Trần Thanh Giang"
     subprocess.run(["pdftoppm", "-r", "70", "-png", str(pdf), str(tmp_path / "bao_cao_trang")], check=True)
     rendered = sorted(tmp_path.glob("bao_cao_trang-*.png"))
     sizes = [
