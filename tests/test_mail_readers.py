@@ -190,7 +190,7 @@ def _context(campaign: Campaign, template: str, unit: Unit) -> dict:
             "accounts": [SimpleNamespace(login="stp.cchc", scope="Lĩnh vực 2", manager=None)],
         },
         "deadline_alert": coordinators | {"passed": False, "left": "3 ngày", "as_of": DEADLINE},
-        "phase_closed": coordinators | {"closed_at": DEADLINE},
+        "phase_closed": coordinators | {"closed_at": DEADLINE, "difficulties": {}},
         "password_file": coordinators
         | {"name": "PL3.xlsx", "arrived": DEADLINE, "moved_to": "/quarantine/x.xlsx", "sender": unit.name_vi},
         "report_rejected": {

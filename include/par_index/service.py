@@ -155,6 +155,8 @@ def notify_phase_closed(campaign: Campaign, rt: Runtime, phase: str, now: dateti
                 deadline=campaign.deadline_at(phase),
                 closed_at=now.astimezone(campaign.tz),
                 collection_failed=bool(outcome_row and outcome_row.collection_failed),
+                # the self-score phase: what units wrote under "Khó khăn, vướng mắc, đề xuất", by unit
+                difficulties=queries.unit_difficulties(s, campaign) if phase == "self_scores" else {},
                 **_failure_context(campaign, failures),
                 **_unit_context(campaign),
             )

@@ -15,6 +15,7 @@ from par_index.campaign import BUDGET_STATUS_TITLES, Campaign
 from par_index.mismatches import CATEGORY_TITLES, DISAGREEMENTS
 from par_index.phase_registry import COLLECTED
 from par_index.phases import PhaseState, evaluate
+from par_index.store import queries
 from par_index.store.models import LateUnit, Mismatch, Nominee, PhaseOutcome, Score
 from par_index.text import vn_date
 
@@ -61,6 +62,9 @@ class ReportFigures:
     late: dict[str, list[LateUnit]]
     mismatches: Counter = field(default_factory=Counter)
     outcomes: dict[str, PhaseOutcome] = field(default_factory=dict)  # phases closed so far
+    difficulties: dict[str, str] = field(
+        default_factory=dict
+    )  # unit → its Appendix II "Khó khăn, vướng mắc, đề xuất"
 
     @property
     def phase_warnings(self) -> list[str]:
@@ -198,4 +202,5 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> ReportFigure
                 )
             )
         },
+        queries.unit_difficulties(session, campaign),
     )
