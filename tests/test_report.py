@@ -227,6 +227,12 @@ def test_word_report_layout_per_decree_30(report, campaign):
     assert [p for p in text if "(số, ngày văn bản suy luận)" in p] == [
         OPENING
     ]  # the inferred number stays marked
+    # the sample's STP wrote difficulties in its Appendix II: section III, by unit, one paragraph a line
+    heading = text.index("Khó khăn, vướng mắc, đề xuất của các cơ quan, đơn vị (Phụ lục II):")
+    assert text[heading + 1 : heading + 3] == [
+        "- Sở Tư pháp: Phần mềm chấm điểm chậm khi tải tài liệu kiểm chứng dung lượng lớn.",
+        "Đề xuất Sở Nội vụ tổ chức tập huấn cách cung cấp tài liệu kiểm chứng trên phần mềm.",
+    ]
     # late units, by name
     assert [p for p in text if p.startswith("- Cử công chức đầu mối")] == [NOMINEES_LATE_LINE]
     areas = doc.tables[1]
