@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from par_index.store import session_scope
-from par_index.store.models import PhaseOutcome
+from par_index.store.models import Notification, PhaseOutcome
 from par_index_dev import mail_sink
 from sqlalchemy import select
 from support.databases import fresh_database
@@ -113,12 +113,17 @@ def test_campaign_dag_runs_end_to_end_with_dag_test(tmp_path, campaign):
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     states = {task: state.rsplit(".", 1)[-1].lower() for task, state in result["tasks"].items()}
-    assert len(states) == 15 and result["run"].rsplit(".", 1)[-1].lower() == "success", result
+    assert len(states) == 16 and result["run"].rsplit(".", 1)[-1].lower() == "success", result
     deadlines = {f"deadline_{p}" for p in ("nominees", "survey", "self_scores", "report")}
     assert {states[t] for t in deadlines} == {"skipped"}, result  # 2023's deadlines have passed: no run made
     assert {s for t, s in states.items() if t not in deadlines} == {"success"}, result
     with session_scope(json.loads(env["AIRFLOW_CONN_PAR_CAMPAIGN_DB"])["extra"]["sqlalchemy_url"]) as s:
         closed = {o.phase: o.collection_failed for o in s.scalars(select(PhaseOutcome))}
+        council = s.scalars(select(Notification).where(Notification.template == "council_notice")).all()
+    # announce_council: each member of the appraisal council mailed once, at the campaign's start
+    assert sorted((n.recipients[0], n.outcome) for n in council) == sorted(
+        (m.email, "sent") for m in campaign.council.members
+    )
     assert closed == {
         "nominees": False,
         "survey": False,

@@ -99,6 +99,7 @@ AUDIENCE = {
     "mismatch_cleared": "units",
     "portal_accounts": "units",
     "report_delivery": "units",
+    "council_notice": "units",
 }
 UNIT_TEMPLATES = (
     "reminder",
@@ -190,7 +191,7 @@ def _context(campaign: Campaign, template: str, unit: Unit) -> dict:
             "accounts": [SimpleNamespace(login="stp.cchc", scope="Lĩnh vực 2", manager=None)],
         },
         "deadline_alert": coordinators | {"passed": False, "left": "3 ngày", "as_of": DEADLINE},
-        "phase_closed": coordinators | {"closed_at": DEADLINE, "refused": []},
+        "phase_closed": coordinators | {"closed_at": DEADLINE, "refused": [], "difficulties": {}},
         "password_file": coordinators
         | {"name": "PL3.xlsx", "arrived": DEADLINE, "moved_to": "/quarantine/x.xlsx", "sender": unit.name_vi},
         "report_rejected": {
@@ -208,6 +209,11 @@ def _context(campaign: Campaign, template: str, unit: Unit) -> dict:
             "deadline": DEADLINE,
             "link": f"{PUBLIC}/dags/{campaign.dag_id}/runs/r/tasks/approve_report/required_actions",
             "ui_url": campaign.ui_link(),
+        },
+        "council_notice": {
+            "member": campaign.council.members[13],
+            "unit": campaign.unit_by_code["SKHDT"],
+            "deadlines": [{"title": ladder["phase_title"], "at": DEADLINE}],
         },
         "report_delivery": {
             "recipient_name": campaign.contacts.ppc_office.name,
@@ -251,6 +257,7 @@ def _salutation(campaign: Campaign, template: str, unit: Unit) -> str:
             "escalation_digest": "Giám đốc Sở Nội vụ",
             "report_approval": "Giám đốc Sở Nội vụ",
             "report_delivery": "Văn phòng UBND tỉnh",
+            "council_notice": "đồng chí Lê Văn Dương (Chánh Văn phòng Sở Kế hoạch và Đầu tư)",
         }[template]
     )
 

@@ -37,6 +37,10 @@ SELF_SCORES_LATE = "SKHDT"  # report arrives 18/01/2024
 SUPERSEDED_REPORT_UNIT = "STC"  # sends a first version on 10/01, corrected on 14/01
 UNREADABLE_FILE = "SCT_bao_cao_tu_cham.xlsx"
 PASSWORD_FILE = "PL3_tai_khoan_co_mat_khau.xlsx"  # refused and never kept
+DIFFICULTIES = {  # unit → its Appendix II "Khó khăn, vướng mắc, đề xuất" (two paragraphs, as pasted from Word)
+    "STP": "Phần mềm chấm điểm chậm khi tải tài liệu kiểm chứng dung lượng lớn.\r\n"
+    "Đề xuất Sở Nội vụ tổ chức tập huấn cách cung cấp tài liệu kiểm chứng trên phần mềm."
+}
 LEGACY_FONT_UNIT = "STTTT"  # its Appendix II names the unit in the TCVN3 font (converted, with a warning)
 SURVEY_QUESTIONS = 40
 
@@ -290,6 +294,11 @@ class _Gen:
                 ("Số", f"{self.rng.randint(10, 300)}/BC-{unit_code}"),
                 ("Ngày", "15/01/2024"),
                 ("Người ký", self.person(unit_code)[0]),
+                *(
+                    [("Khó khăn, vướng mắc, đề xuất", DIFFICULTIES[unit_code])]
+                    if unit_code in DIFFICULTIES
+                    else []
+                ),
             ]
             title = "PHỤ LỤC II — BÁO CÁO KẾT QUẢ TỰ CHẤM ĐIỂM"
             if unit_code == SUPERSEDED_REPORT_UNIT:

@@ -177,9 +177,10 @@ class NomineeRules(_Model):
 
 
 class CouncilMember(_Model):
-    """A member of the assessment council."""
+    """A member of the appraisal council: who receives the start-of-campaign notice and may be nominated."""
 
     name: str
+    title_vi: str = ""  # their position, written after the name in the notice ("Phó Giám đốc Sở Nội vụ")
     email: EmailStr
     unit: str
 
@@ -189,6 +190,8 @@ class Council(_Model):
 
     decision: str = ""
     status: Status = "confirmed"
+    members_status: Literal["real", "sample"] = "real"  # sample: invented names and mailboxes, replace them
+    notice_vi: list[str] = []  # the start-of-campaign notice's paragraphs: the members' role in the directive
     members: list[CouncilMember] = []
 
     def has(self, name: str, email: str) -> bool:

@@ -23,6 +23,7 @@ MAIL_KINDS = {  # a mail template, as the summary and the dashboard name it
     "deadline_alert": "cảnh báo hạn cho điều phối viên",
     "phase_closed": "kết quả từng nội dung",
     "portal_accounts": "tài khoản phần mềm cho đầu mối",
+    "council_notice": "thông báo nhiệm vụ thành viên Hội đồng thẩm định",
     "mismatch_notice": "bảng cần sửa sau đối chiếu",
     "mismatch_cleared": "báo hết sai lệch sau đối chiếu",
     "file_feedback": "trả lời đơn vị về tệp đã gửi",

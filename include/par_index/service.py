@@ -21,7 +21,7 @@ from par_index.intake.inbox import PARTIAL_GRACE, ingest, ingest_feed, quarantin
 from par_index.mismatches import CATEGORY_TITLES, DEFAULT_TOLERANCE
 from par_index.notify import deliver_queued, enqueue, ledger_file_part, ledger_key, ledger_key_parts
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
-from par_index.phase_registry import COLLECTED, REGISTRY
+from par_index.phase_registry import COLLECTED, PHASES, REGISTRY
 from par_index.readers import approver_shown
 from par_index.received import file_view, status_counts_vi
 from par_index.reconcile import Scope, findings_digest, reconcile
@@ -188,6 +188,8 @@ def notify_phase_closed(campaign: Campaign, rt: Runtime, phase: str, now: dateti
                 closed_at=now.astimezone(campaign.tz),
                 collection_failed=bool(outcome_row and outcome_row.collection_failed),
                 refused=refused,
+                # the self-score phase: what units wrote under "Khó khăn, vướng mắc, đề xuất", by unit
+                difficulties=queries.unit_difficulties(s, campaign) if phase == "self_scores" else {},
                 **_failure_context(campaign, failures),
                 **_unit_context(campaign),
             )
@@ -376,6 +378,34 @@ def deadline_check(
             recheck_at = ingest(s, campaign, phase).recheck_at
     result = phases.judge_deadline(campaign, rt.store_url, phase, now)
     return result | {"recheck_at": recheck_at.isoformat() if recheck_at else None}
+
+
+def notify_council(campaign: Campaign, rt: Runtime, now: datetime | None = None) -> dict:
+    """The start-of-campaign notice to each member of the appraisal council: the directive, their role in it (the
+    campaign file's ``council.notice_vi``) and its deadlines; once per member and mailbox (ledger), never doubled
+    by a rerun. Returns the outcome counts of this run's keys."""
+    deadlines = [
+        {"title": campaign.phase_title(phase), "at": campaign.deadline_at(phase).astimezone(campaign.tz)}
+        for phase in PHASES
+    ]
+    with session_scope(rt.store_url) as s:
+        queued = {
+            key: enqueue(
+                s,
+                campaign,
+                key=key,
+                template="council_notice",
+                recipients=[member.email],
+                now=now,
+                member=member,
+                unit=campaign.unit_by_code.get(member.unit),
+                deadlines=deadlines,
+                **_unit_context(campaign),
+            )
+            for member in campaign.council.members
+            if (key := ledger_key(campaign, "council_notice", recipient=member.email.lower()))
+        }
+    return dict(deliver(rt, campaign, queued, now))
 
 
 def _unit_context(campaign: Campaign) -> dict:

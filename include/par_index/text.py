@@ -16,6 +16,17 @@ def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value).strip()
 
 
+def free_text(value: object) -> str | None:
+    """A cell of free text as written (Word-pasted paragraphs kept): NFC, line breaks as ``\n`` (Windows ``\r\n``,
+    a lone ``\r``, Excel's ``_x000D_``, a vertical tab or line/paragraph separator), no-break spaces as spaces,
+    each line's trailing spaces and the blank lines around the text dropped; ``None`` when nothing is written."""
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFC", str(value)).replace("_x000D_", "")
+    text = re.sub(r"\r\n?|[\v\u2028\u2029]", "\n", text).replace("\u00a0", " ")
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip() or None
+
+
 @lru_cache(maxsize=16384)
 def fold(value: str) -> str:
     """Key for comparing titles: NFC, case folded, diacritics removed, spaces collapsed.

@@ -25,9 +25,9 @@ def corpus(tmp_path_factory):
 
 
 def test_corpus_is_large_enough(corpus):
-    """The cases support/corpus.py builds: 56 files, 33 of them refused (a case dropped by mistake shows here)."""
+    """The cases support/corpus.py builds: 60 files, 33 of them refused (a case dropped by mistake shows here)."""
     _, cases = corpus
-    assert (len(cases), sum(e.status == "rejected" for e in cases.values())) == (56, 33)
+    assert (len(cases), sum(e.status == "rejected" for e in cases.values())) == (60, 33)
 
 
 def _outcome(path, campaign):
@@ -49,8 +49,15 @@ def test_each_case_has_its_exact_outcome(corpus, campaign):
             form.kind,
             frozenset((i.code, i.cell) for i in form.issues),
             len(form.records) if expected.records is not None else None,
+            form.header.get("difficulties"),
         )
-        if actual != (expected.status, expected.kind, expected.issues, expected.records):
+        if actual != (
+            expected.status,
+            expected.kind,
+            expected.issues,
+            expected.records,
+            expected.difficulties,
+        ):
             wrong[name] = (actual, expected)
     assert wrong == {}
 

@@ -57,6 +57,8 @@ def test_filled_appendix_ii_template_reads_back_exactly(tmp_path, campaign):
     wb = load_workbook(template_path(campaign, "appendix_ii"))
     ws = wb["Biểu mẫu"]
     ws["B2"], ws["B3"], ws["B4"], ws["B5"] = "Sở Tài chính (STC)", "45/BC-STC", "14/01/2024", "Trần Thị B"
+    assert ws["A6"].value == "Khó khăn, vướng mắc, đề xuất:" and "B6:H6" in ws.merged_cells
+    ws["B6"] = "Khó khăn: phần mềm chậm.\r\n\r\nĐề xuất: tập huấn\u00a0thêm.\r\n"  # pasted from Word
     leaves = [code for code, unit in campaign.assignment_of.items() if unit == "STC"]
     filled = []
     for n, code in enumerate(leaves):
@@ -67,7 +69,7 @@ def test_filled_appendix_ii_template_reads_back_exactly(tmp_path, campaign):
         for col, value in enumerate(
             [n + 1, code, None, float(maximum), str(score).replace(".", ","), evidence, explanation], 1
         ):
-            ws.cell(8 + n, col, value)  # the titles stand on row 7
+            ws.cell(9 + n, col, value)  # the titles stand on row 8
         filled.append((code, score, evidence, explanation))
     path = tmp_path / "filled.xlsx"
     wb.save(path)
@@ -78,6 +80,7 @@ def test_filled_appendix_ii_template_reads_back_exactly(tmp_path, campaign):
         "number": "45/BC-STC",
         "date": "2024-01-14",
         "signer": "Trần Thị B",
+        "difficulties": "Khó khăn: phần mềm chậm.\n\nĐề xuất: tập huấn thêm.",
     }
     assert [(r.criterion, r.score, r.evidence, r.explanation) for r in form.records] == filled
     assert all(isinstance(r.score, Decimal) for r in form.records)

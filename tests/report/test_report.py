@@ -228,6 +228,12 @@ def test_word_report_layout_per_decree_30(report, campaign):
     assert [p for p in text if "(số, ngày văn bản suy luận)" in p] == [
         OPENING
     ]  # the inferred number stays marked
+    # the sample's STP wrote difficulties in its Appendix II: section III, by unit, one paragraph a line
+    heading = text.index("Khó khăn, vướng mắc, đề xuất của các cơ quan, đơn vị (Phụ lục II):")
+    assert text[heading + 1 : heading + 3] == [
+        "- Sở Tư pháp: Phần mềm chấm điểm chậm khi tải tài liệu kiểm chứng dung lượng lớn.",
+        "Đề xuất Sở Nội vụ tổ chức tập huấn cách cung cấp tài liệu kiểm chứng trên phần mềm.",
+    ]
     # late units, by name
     assert [p for p in text if p.startswith("- Cử công chức đầu mối")] == [NOMINEES_LATE_LINE]
     areas = doc.tables[1]
@@ -244,7 +250,9 @@ def test_word_report_layout_per_decree_30(report, campaign):
     assert total[1:4] == ["Tổng điểm tự chấm", "68", f"{result['self_total']:g}".replace(".", ",")]
     sign_left, sign_right = doc.tables[2].rows[0].cells
     assert _texts(sign_left)[:2] == ["Nơi nhận:", "- Như trên;"]
-    assert _texts(sign_right)[:2] == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"]
+    # the signer's titles, room for the signature and seal, then the signer's name in bold (the campaign file)
+    assert _texts(sign_right) == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "", "", "", "", "Trần Thanh Giang"]
+    assert [run.bold for run in sign_right.paragraphs[-1].runs] == [True]
 
 
 def test_word_report_sentences_follow_the_data(report, campaign):
@@ -341,6 +349,13 @@ def test_word_report_renders_to_pdf_and_png_with_libreoffice(report, tmp_path):
     assert [p.strip().splitlines()[0].strip() for p in pages[1:]] == [
         str(n) for n in range(2, REPORT_PAGES + 1)
     ]
+    # the last page ends with the signature block: the signer's titles, then (after the room to sign) the name
+    last = [line.strip() for line in pages[-1].splitlines() if line.strip()]
+    assert [line.split("  ")[-1].strip() for line in last if "GIÁM ĐỐC" in line] == [
+        "KT. GIÁM ĐỐC",
+        "PHÓ GIÁM ĐỐC",
+    ]
+    assert last[-1] == "Trần Thanh Giang"
     subprocess.run(["pdftoppm", "-r", "70", "-png", str(pdf), str(tmp_path / "bao_cao_trang")], check=True)
     rendered = sorted(tmp_path.glob("bao_cao_trang-*.png"))
     sizes = [

@@ -22,10 +22,11 @@ class Expected:
     kind: str
     issues: frozenset[tuple[str, str | None]] = field(default_factory=frozenset)  # (code, cell)
     records: int | None = None
+    difficulties: str | None = None  # Appendix II's "Khó khăn, vướng mắc, đề xuất" as read (form.header)
 
 
-def ok(kind, records, *issues):
-    return Expected("accepted", kind, frozenset(issues), records)
+def ok(kind, records, *issues, difficulties=None):
+    return Expected("accepted", kind, frozenset(issues), records, difficulties)
 
 
 def refused(kind, *issues):
@@ -46,6 +47,11 @@ GOOD_II = [
     [1, "2.p1.1", "…", 0.75, 0.5, "Số 1/KH-UBND ngày 02/01/2023", None],
     [2, "2.p1.2", "…", 0.75, 0.75, "Số 2/KH-UBND ngày 03/01/2023", None],
 ]
+# 30,000 characters on 300 lines (an Excel cell holds at most 32,767): stored and reported whole, never cut
+LONG_DIFFICULTIES = "\n".join(
+    f"{n:03}. Khó khăn, vướng mắc của đơn vị khi cập nhật tài liệu kiểm chứng.".ljust(99, "…")
+    for n in range(300)
+)
 FIRST = 8  # first data row of an Appendix II written with the STP header (title, 4 lines, blank, titles)
 IV_COLS = ["STT", "Họ và tên", "Chức vụ", "Lĩnh vực phụ trách", "Điện thoại", "Email"]
 EXPORT_COLS = [
@@ -177,6 +183,44 @@ def build(folder: Path) -> dict[str, Expected]:
         ],
     )
     case("ii_office_text.xlsx", ok("appendix_ii", 2))
+    # ---- Appendix II: the unit's difficulties and proposals (docs/forms.md) ----
+    difficulties = "Khó khăn, vướng mắc, đề xuất"
+    _ii(  # pasted from Word: Windows line breaks, an empty paragraph, no-break spaces, decomposed accents
+        folder,
+        "ii_difficulties.xlsx",
+        header=[
+            *STP,
+            (
+                difficulties,
+                "1. Phần mềm chậm khi tải tài liệu kiê\u0309m chứng.\r\n\r\n2. Đề xuất\u00a0tập huấn.  \r\n",
+            ),
+        ],
+    )
+    case(
+        "ii_difficulties.xlsx",
+        ok(
+            "appendix_ii",
+            2,
+            difficulties="1. Phần mềm chậm khi tải tài liệu kiểm chứng.\n\n2. Đề xuất tập huấn.",
+        ),
+    )
+    _ii(folder, "ii_difficulties_blank.xlsx", header=[*STP, (difficulties, " \u00a0\r\n\t ")])
+    case("ii_difficulties_blank.xlsx", ok("appendix_ii", 2))  # only white space: no difficulties
+    _ii(  # the label's own cell, unaccented: the text after its colon
+        folder,
+        "ii_difficulties_inline.xlsx",
+        header=[*STP, ("Kho khan, vuong mac, de xuat", None)],
+    )
+    _patch(
+        folder / "ii_difficulties_inline.xlsx",
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(
+            b"Kho khan, vuong mac, de xuat:", "Kho khan, vuong mac, de xuat: Thiếu máy scan.".encode()
+        ),
+    )
+    case("ii_difficulties_inline.xlsx", ok("appendix_ii", 2, difficulties="Thiếu máy scan."))
+    _ii(folder, "ii_difficulties_long.xlsx", header=[*STP, (difficulties, LONG_DIFFICULTIES)])
+    case("ii_difficulties_long.xlsx", ok("appendix_ii", 2, difficulties=LONG_DIFFICULTIES))  # kept whole
     _ii(folder, "ii_no_evidence_warning.xlsx", rows=[_row("2.p1.1", 0.5, evidence=None), GOOD_II[1]])
     case("ii_no_evidence_warning.xlsx", ok("appendix_ii", 2, ("INT028", f"F{FIRST}")))
     _ii(

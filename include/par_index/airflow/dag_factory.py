@@ -235,7 +235,16 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
 
             return run(load_campaign(campaign_file), runtime())
 
+        @task(task_display_name="Thông báo nhiệm vụ cho thành viên Hội đồng thẩm định")
+        def announce_council():
+            """Mail each member of the appraisal council, once, their role in the directive (campaign file)."""
+            from par_index.airflow.runtime import runtime
+            from par_index.service import notify_council
+
+            return notify_council(load_campaign(campaign_file), runtime())
+
         ready = prepare()
+        ready >> announce_council()
         for (
             phase
         ) in PHASES:  # the directive's deadlines, each a run of the deadlines DAG (its Deadlines panel)
@@ -453,6 +462,7 @@ def build_reconcile_dag(campaigns: list[tuple[Campaign, Path]]) -> DAG:
             chosen = dict(params or {})
             tolerance = Decimal(str(chosen.get("tolerance", DEFAULT_TOLERANCE)))
             requests = list(self_scores_requests(triggering_asset_events or {}))
+            scopes: dict[str, tuple[list[str], list[str]]]
             if requests:  # started by new self-scores: every unit's areas
                 scopes = {cid: (list(units), []) for cid, units in merge_requests(requests).items()}
             else:

@@ -33,7 +33,7 @@ from par_index.intake.records import (
     SurveyRosterRecord,
 )
 from par_index.intake.sheets import HeaderField, Sheet, Table, cell_ref, cell_text, find_table, header_fields
-from par_index.text import fold, parse_decimal, parse_vn_date, parse_vn_datetime
+from par_index.text import fold, free_text, parse_decimal, parse_vn_date, parse_vn_datetime
 
 PHONE = re.compile(r"^(0\d{9,10}|\+84\d{9,10})$")
 PASSWORD_TITLES = ("mat khau", "password", "mk", "pass", "mat khau dang nhap")
@@ -143,6 +143,13 @@ HEADER_LABELS = {
     "number": ("Số", "Số báo cáo"),
     "date": ("Ngày", "Ngày báo cáo"),
     "signer": ("Người ký",),
+    # Appendix II: the unit's difficulties and proposals to the PPC through SNV (the directive's closing paragraph)
+    "difficulties": (
+        "Khó khăn, vướng mắc, đề xuất",
+        "Khó khăn, vướng mắc, kiến nghị",
+        "Khó khăn, vướng mắc",
+        "Khó khăn vướng mắc đề xuất",
+    ),
 }
 # the software export's statement of what it holds (docs/forms.md): "Phạm vi: Tất cả đơn vị", or units; areas
 SCOPE_LABELS = {
@@ -306,7 +313,9 @@ def _refuse_password_columns(table: Table, form: ParsedForm) -> None:
 def _read_unit_header(table: Table, campaign: Campaign, form: ParsedForm) -> None:
     form.header_cells = header_fields(table.header_block(), HEADER_LABELS)
     header = {k: found.value for k, found in form.header_cells.items()}
-    form.header = {k: cell_text(v) for k, v in header.items()}
+    form.header = {k: cell_text(v) for k, v in header.items() if k != "difficulties"}
+    if difficulties := free_text(header.get("difficulties")):  # kept whole, line breaks and all
+        form.header["difficulties"] = difficulties
     unit_text = form.header.get("unit")
     if not unit_text:
         _header_issue(

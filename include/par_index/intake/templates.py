@@ -22,6 +22,13 @@ INPUT_ROWS = 200
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 INPUT_FILL = PatternFill("solid", fgColor="FFFFF0")
 UNLOCKED = Protection(locked=False)
+# Appendix II's last header line: the unit's difficulties and proposals, free text in the cell right of the label
+# (line breaks kept; docs/forms.md)
+DIFFICULTIES_LABEL = "Khó khăn, vướng mắc, đề xuất"
+EXAMPLE_DIFFICULTIES = (
+    "1. Phần mềm chấm điểm của Bộ Nội vụ chậm khi tải tài liệu kiểm chứng dung lượng lớn.\n"
+    "2. Đề xuất Sở Nội vụ tổ chức tập huấn cách cung cấp tài liệu kiểm chứng trên phần mềm."
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,7 @@ def _templates(campaign: Campaign) -> list[Template]:
             "appendix_ii",
             "phu_luc_ii_bao_cao_tu_cham_diem.xlsx",
             "PHỤ LỤC II — BÁO CÁO KẾT QUẢ TỰ CHẤM ĐIỂM",
-            ("Đơn vị", "Số", "Ngày", "Người ký"),
+            ("Đơn vị", "Số", "Ngày", "Người ký", DIFFICULTIES_LABEL),
             (
                 ("STT", 6),
                 ("Mã tiêu chí", 12),
@@ -61,7 +68,7 @@ def _templates(campaign: Campaign) -> list[Template]:
                 ("Ghi chú", 20),
             ),
             {1: "criteria"},
-            (stp_label, f"12/BC-{stp.code}", "15/01/2024", "Nguyễn Văn A"),
+            (stp_label, f"12/BC-{stp.code}", "15/01/2024", "Nguyễn Văn A", EXAMPLE_DIFFICULTIES),
             tuple(
                 (
                     n,
@@ -183,6 +190,10 @@ def _form_sheet(ws, template: Template, ranges: dict[str, str], header: tuple = 
         ws.cell(i, 1, f"{label}:").font = Font(bold=True)
         cell = ws.cell(i, 2, header[i - 2] if header else None)
         cell.protection, cell.fill = UNLOCKED, INPUT_FILL
+        if label == DIFFICULTIES_LABEL:  # several lines, pasted from Word: the cell spans the table's width
+            ws.merge_cells(start_row=i, start_column=2, end_row=i, end_column=len(template.columns))
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            ws.row_dimensions[i].height = 60
     if template.header_labels:
         unit_list = DataValidation(
             type="list",

@@ -59,6 +59,19 @@ def _mismatch_line(figures: ReportFigures) -> str:
     return "Điểm trên phần mềm trùng khớp với báo cáo của các đơn vị (theo lần đối chiếu gần nhất)."
 
 
+def difficulty_lines(difficulties: dict[str, str], names: dict[str, str]) -> list[str]:
+    """The units' "Khó khăn, vướng mắc, đề xuất" (Appendix II) as report paragraphs, grouped by unit: a heading,
+    then per unit "- <unit>: <first line>" and each further line written as its own paragraph (blank lines
+    dropped); nothing when no unit wrote any."""
+    if not difficulties:
+        return []
+    lines = ["Khó khăn, vướng mắc, đề xuất của các cơ quan, đơn vị (Phụ lục II):"]
+    for code, text in difficulties.items():
+        first, *rest = [line.strip() for line in text.splitlines() if line.strip()]
+        lines += [f"- {names.get(code, code)}: {first}", *rest]
+    return lines
+
+
 def context(figures: ReportFigures) -> dict:
     """What the template says, in Vietnamese, from the figures (and the campaign file's report section)."""
     campaign = figures.campaign
@@ -95,6 +108,7 @@ def context(figures: ReportFigures) -> dict:
         ),
         _mismatch_line(figures),
         *r.difficulties_vi,
+        *difficulty_lines(figures.difficulties, names),
     ]
     if lacking:
         limitations.append(f"{len(lacking)} tiêu chí thành phần chưa có tài liệu kiểm chứng:")
@@ -150,7 +164,18 @@ def context(figures: ReportFigures) -> dict:
             else []
         ),
         "limitations": limitations,
-        "proposals": r.proposals_vi or ["Không có."],
+        "proposals": [
+            *r.proposals_vi,
+            *(
+                [
+                    "Đề nghị UBND tỉnh xem xét, giải quyết các khó khăn, vướng mắc, đề xuất của "
+                    f"{len(figures.difficulties)} cơ quan, đơn vị nêu tại mục III."
+                ]
+                if figures.difficulties
+                else []
+            ),
+        ]
+        or ["Không có."],
     }
 
 

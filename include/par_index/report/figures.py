@@ -15,6 +15,7 @@ from par_index.campaign import BUDGET_STATUS_TITLES, Campaign
 from par_index.mismatches import CATEGORY_TITLES, DISAGREEMENTS
 from par_index.phase_registry import COLLECTED
 from par_index.phases import PhaseState, evaluate, explained
+from par_index.store import queries
 from par_index.store.models import LateUnit, Mismatch, Nominee, PhaseOutcome, Reconciliation, Score
 from par_index.text import vn_date
 
@@ -81,6 +82,9 @@ class ReportFigures:
     mismatches: Counter = field(default_factory=Counter)
     outcomes: dict[str, PhaseOutcome] = field(default_factory=dict)  # phases closed so far
     reconciled_at: datetime | None = None  # the last reconciliation run, as the open mismatches (None: never)
+    difficulties: dict[str, str] = field(
+        default_factory=dict
+    )  # unit → its Appendix II "Khó khăn, vướng mắc, đề xuất"
 
     @property
     def phase_warnings(self) -> list[str]:
@@ -234,4 +238,5 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> ReportFigure
         session.scalar(
             select(func.max(Reconciliation.finished_at)).where(Reconciliation.campaign_id == campaign.id)
         ),
+        queries.unit_difficulties(session, campaign),
     )

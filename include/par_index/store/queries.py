@@ -60,6 +60,25 @@ def sync_campaign(session: Session, campaign: Campaign, config_sha256: str) -> N
         session.add(AssignmentRow(campaign_id=campaign.id, criterion_code=code, unit_code=unit))
 
 
+def unit_difficulties(session: Session, campaign: Campaign) -> dict[str, str]:
+    """Each unit's "Khó khăn, vướng mắc, đề xuất" (Appendix II, ``ReceivedFile.header["difficulties"]``) from its
+    current report: the last accepted Appendix II stored, whose scores are the unit's (a later report without the
+    field leaves the unit with none). Units in the campaign file's order; units without difficulties left out."""
+    current: dict[str, str | None] = {}
+    for row in session.scalars(
+        select(ReceivedFile)
+        .where(
+            ReceivedFile.campaign_id == campaign.id,
+            ReceivedFile.form_kind == "appendix_ii",
+            ReceivedFile.status == "accepted",
+        )
+        .order_by(ReceivedFile.id)
+    ):
+        if row.unit_code:
+            current[row.unit_code] = (row.header or {}).get("difficulties")
+    return {u.code: text for u in campaign.units if (text := current.get(u.code))}
+
+
 def files_with_issue(session: Session, campaign: Campaign, code: str) -> list[ReceivedFile]:
     """The received files that met the intake issue ``code`` (e.g. INT072: moved out of the inbox)."""
     return list(
