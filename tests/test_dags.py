@@ -67,6 +67,24 @@ def test_campaign_dag_shape(dagbag, campaign):
     assert dag.get_task("deliver_report").upstream_task_ids == {"approve_report"}
 
 
+def test_rebuild_dag_asks_the_leader_again_once_at_a_time(dagbag, campaign):
+    """One Trigger after a rejection: a new build, the same approval and delivery as the campaign DAG's."""
+    dag = dagbag.dags["par_ha_tinh_2023_rebuild_report"]
+    assert (dag.schedule, dag.max_active_runs, dag.dag_display_name) == (
+        None,
+        1,
+        "Lập lại báo cáo — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
+    )
+    assert {t.task_id: t.upstream_task_ids for t in dag.tasks} == {
+        "rebuild_report": set(),
+        "approve_report": {"rebuild_report"},
+        "deliver_report": {"approve_report"},
+    }
+    approve = dag.get_task("approve_report")
+    assert approve.options == ["Phê duyệt", "Từ chối"]
+    assert approve.subject == dagbag.dags[campaign.dag_id].get_task("approve_report").subject
+
+
 def test_a_second_campaign_file_yields_a_second_dag_without_code_change(tmp_path):
     from par_index.airflow.dag_factory import build_campaign_dags
 
@@ -90,6 +108,8 @@ def test_a_second_campaign_file_yields_a_second_dag_without_code_change(tmp_path
         "par_ha_tinh_2024_reminders",
         "par_ha_tinh_2023_deadlines",
         "par_ha_tinh_2024_deadlines",
+        "par_ha_tinh_2023_rebuild_report",
+        "par_ha_tinh_2024_rebuild_report",
         "par_reconcile",
     }
     assert dags["par_ha_tinh_2024"].start_date.year == 2024
@@ -153,6 +173,7 @@ DAG_FILE_DAGS = {
     "par_campaigns.py": [
         "par_ha_tinh_2023",
         "par_ha_tinh_2023_deadlines",
+        "par_ha_tinh_2023_rebuild_report",
         "par_ha_tinh_2023_reminders",
         "par_reconcile",
     ],
