@@ -32,9 +32,9 @@ def test_no_import_errors_and_one_dag_per_campaign_file(dagbag):
         f"{yaml.safe_load(p.read_text())['campaign']['year']}"
         for p in (ROOT / "include" / "campaigns").glob("*.yaml")
     }
-    # each campaign's DAG, its deadlines, feedback and reminders DAGs, and the on-demand reconciliation
+    # each campaign's DAG, its deadlines, feedback, rebuild and reminders DAGs, and the on-demand reconciliation
     assert sorted(dagbag.dag_ids) == sorted(
-        [f"{c}{suffix}" for c in campaign_ids for suffix in ("", "_deadlines", "_feedback", "_reminders")]
+        [f"{c}{suffix}" for c in campaign_ids for suffix in ("", "_deadlines", "_feedback", "_rebuild_report", "_reminders")]
         + ["par_reconcile"]
     )
 
@@ -44,6 +44,11 @@ def test_no_import_errors_and_one_dag_per_campaign_file(dagbag):
 DISPLAY_NAMES = {
     ("par_reconcile", None): "Đối chiếu phần mềm chấm điểm với báo cáo",
     ("par_reconcile", "reconcile"): "Đối chiếu và gửi bảng cần sửa",
+    ("par_ha_tinh_2023", "announce_council"): "Thông báo nhiệm vụ cho thành viên Hội đồng thẩm định",
+    ("par_ha_tinh_2023_rebuild_report", None): "Lập lại báo cáo — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
+    ("par_ha_tinh_2023_rebuild_report", "rebuild_report"): "Lập lại báo cáo từ kho dữ liệu",
+    ("par_ha_tinh_2023_rebuild_report", "approve_report"): "Lãnh đạo Sở phê duyệt báo cáo",
+    ("par_ha_tinh_2023_rebuild_report", "deliver_report"): "Gửi UBND tỉnh (hạn 20/01/2024)",
     ("par_ha_tinh_2023_feedback", None): "Trả lời người gửi tệp — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
     ("par_ha_tinh_2023_feedback", "answer_senders"): "Đọc tệp mới và trả lời người gửi",
     ("par_ha_tinh_2023_reminders", None): "Nhắc việc — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
@@ -114,6 +119,24 @@ def test_campaign_dag_shape(dagbag, campaign):
     assert dag.get_task("deliver_report").upstream_task_ids == {"approve_report"}
 
 
+def test_rebuild_dag_asks_the_leader_again_once_at_a_time(dagbag, campaign):
+    """One Trigger after a rejection: a new build, the same approval and delivery as the campaign DAG's."""
+    dag = dagbag.dags["par_ha_tinh_2023_rebuild_report"]
+    assert (dag.schedule, dag.max_active_runs, dag.dag_display_name) == (
+        None,
+        1,
+        "Lập lại báo cáo — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
+    )
+    assert {t.task_id: t.upstream_task_ids for t in dag.tasks} == {
+        "rebuild_report": set(),
+        "approve_report": {"rebuild_report"},
+        "deliver_report": {"approve_report"},
+    }
+    approve = dag.get_task("approve_report")
+    assert approve.options == ["Phê duyệt", "Từ chối"]
+    assert approve.subject == dagbag.dags[campaign.dag_id].get_task("approve_report").subject
+
+
 def test_a_second_campaign_file_yields_a_second_dag_without_code_change(tmp_path):
     from par_index.airflow.dag_factory import build_campaign_dags
 
@@ -138,7 +161,9 @@ def test_a_second_campaign_file_yields_a_second_dag_without_code_change(tmp_path
         "par_ha_tinh_2023_deadlines",
         "par_ha_tinh_2024_deadlines",
         "par_ha_tinh_2023_feedback",
+        "par_ha_tinh_2023_rebuild_report",
         "par_ha_tinh_2024_feedback",
+        "par_ha_tinh_2024_rebuild_report",
         "par_reconcile",
     }
     assert dags["par_ha_tinh_2024"].start_date.year == 2024
@@ -219,6 +244,7 @@ DAG_FILE_DAGS = {
         "par_ha_tinh_2023",
         "par_ha_tinh_2023_deadlines",
         "par_ha_tinh_2023_feedback",
+        "par_ha_tinh_2023_rebuild_report",
         "par_ha_tinh_2023_reminders",
         "par_reconcile",
     ],

@@ -199,6 +199,7 @@ def _context(campaign: Campaign, template: str, unit: Unit) -> dict:
             "decided_at": BUILD.decided_at,
             "approver": "Nguyễn Văn A, Giám đốc",
             "ui_url": campaign.ui_link(),
+            "rebuild_url": campaign.ui_link(campaign.rebuild_dag_id),
         },
         "escalation_digest": coordinators
         | {"recipient_name": leader.name, "rung_sentence": ladder["rung_sentence"]},

@@ -417,21 +417,6 @@ class Api:
                 panel[phase] = "no run"
         return panel
 
-    def clear(self, dag_id: str, run_id: str, task_id: str, note: str) -> None:
-        """Clear a task and everything after it in a run (what a coordinator does in the UI to redo them)."""
-        self.call(
-            "POST",
-            f"/dags/{dag_id}/clearTaskInstances",
-            json={
-                "dry_run": False,
-                "dag_run_id": run_id,
-                "task_ids": [task_id],
-                "include_downstream": True,
-                "only_failed": False,
-                "note": note,
-            },
-        )
-
 
 class Leader:
     """SNV's leader answering the report approval through the REST API, as in the UI's Required Actions page:
@@ -458,14 +443,20 @@ class Leader:
         self.decisions.append(option)
         say(f"  Lãnh đạo Sở: {option}{f' — lý do: {reason}' if reason else ''}")
 
-    def run(self, dag_id: str, logical_date: str, timeout: float = 480) -> tuple[str, list[dict]]:
-        """The campaign run to its end; after a rejection the coordinator rebuilds the report (clears the
-        assembly) and the leader decides again."""
-        run_id, state, tasks = self.api.run_dag(dag_id, logical_date, timeout, on_input=self)
+    def run(self, campaign, logical_date: str, timeout: float = 480) -> tuple[str, list[dict]]:
+        """The campaign run to its end; after a rejection the coordinator triggers the campaign's "Lập lại báo
+        cáo" DAG (one action: a new build) and the leader decides again. The campaign run's state and tasks; the
+        state is the rebuild run's when that one did not succeed."""
+        run_id, state, tasks = self.api.run_dag(campaign.dag_id, logical_date, timeout, on_input=self)
         if state == "success" and self.decisions == ["Từ chối"]:
-            say("Phòng CCHC sửa theo lý do từ chối và lập lại báo cáo (Clear tác vụ tổng hợp)")
-            self.api.clear(dag_id, run_id, "assemble_report", "Lập lại báo cáo sau khi lãnh đạo từ chối")
-            state, tasks = self.api.wait(dag_id, run_id, timeout, on_input=self)
+            say(f"Phòng CCHC sửa theo lý do từ chối và bấm Trigger ở DAG {campaign.rebuild_dag_id}")
+            self.api.wait_for_dag(campaign.rebuild_dag_id)
+            _, rebuilt, steps = self.api.run_dag(campaign.rebuild_dag_id, None, timeout, on_input=self)
+            say(
+                f"Lần chạy DAG {campaign.rebuild_dag_id}: {rebuilt}; "
+                f"{sum(t['state'] == 'success' for t in steps)}/{len(steps)} tác vụ thành công"
+            )
+            state = state if rebuilt == "success" else rebuilt
         return state, tasks
 
 
@@ -516,7 +507,7 @@ def demo(campaign_file: Path, reject_first: str | None = None) -> int:
         start(env)
         api = Api()
         api.wait_for_dag(campaign.dag_id)
-        state, tasks = Leader(api, reject_first).run(campaign.dag_id, campaign.starts_at.isoformat())
+        state, tasks = Leader(api, reject_first).run(campaign, campaign.starts_at.isoformat())
         reminders = f"{campaign.dag_id}_reminders"
         api.wait_for_dag(reminders)
         _, replay_state, _ = api.run_dag(reminders, None, conf={"replay": True})

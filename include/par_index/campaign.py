@@ -366,6 +366,11 @@ class Campaign(_Model):
         return f"par_{self.campaign.province.slug}_{self.campaign.year}"
 
     @property
+    def rebuild_dag_id(self) -> str:
+        """The campaign's "Lập lại báo cáo" DAG: a new build after the leader rejected the report."""
+        return f"{self.dag_id}_rebuild_report"
+
+    @property
     def tz(self) -> ZoneInfo:
         """The campaign's time zone."""
         return ZoneInfo(self.campaign.timezone)

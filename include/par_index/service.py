@@ -594,6 +594,18 @@ def assemble_report(
         }
 
 
+def rebuild_report(campaign: Campaign, rt: Runtime, run_id: str, now: datetime | None = None) -> dict:
+    """After the leader rejected the latest build: assemble a new build from the store, to be sent for approval
+    again. Refused (REP006) when the latest build is not rejected (one awaiting the leader, approved or none);
+    idempotent: a retry of the same run returns the build it made."""
+    with session_scope(rt.store_url) as s:
+        made = builds.latest(s, campaign)
+        if made is not None and made.run_id == run_id and made.status == "awaiting":
+            return {"build": made.number, "replaces": made.number - 1, "again": True}
+        replaced = builds.check_rebuild(s, campaign).number
+    return assemble_report(campaign, rt, now, run_id) | {"replaces": replaced, "again": False}
+
+
 def request_report_approval(campaign: Campaign, rt: Runtime, link: str, now: datetime | None = None) -> dict:
     """Mail SNV's leader (copy to the coordinators) the build awaiting approval, with the link to decide in
     Airflow; once per build."""
@@ -652,6 +664,7 @@ def record_report_decision(
                 decided_at=at.astimezone(campaign.tz),
                 approver=approver_shown(campaign, build.decided_by),
                 ui_url=campaign.ui_link(),
+                rebuild_url=campaign.ui_link(campaign.rebuild_dag_id),
             )
         result = {
             "build": build.number,

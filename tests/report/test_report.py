@@ -22,6 +22,7 @@ from par_index.runtime import Runtime
 from par_index.service import (
     assemble_report,
     deliver_report,
+    rebuild_report,
     record_report_decision,
     request_report_approval,
     run_campaign,
@@ -440,6 +441,21 @@ def test_rejected_then_rebuilt_approved_and_delivered_once(report, campaign, sin
     )
     with pytest.raises(ReportStateError, match="REP002"):
         deliver_report(campaign, rt)
+    with pytest.raises(ReportStateError) as refused:  # awaiting the leader: no second build to approve
+        rebuild_report(campaign, rt, "manual__early", BUILT)
+    assert str(refused.value) == (
+        f"[REP006] Chỉ lập lại báo cáo sau khi Lãnh đạo Sở từ chối bản mới nhất (bản lần {first['build']}: "
+        "chờ phê duyệt)."
+    )
+    with pytest.raises(ReportStateError) as no_reason:  # a rejection without a reason is no decision
+        record_report_decision(campaign, rt, False, "Giám đốc Sở", datetime(2024, 1, 18, 7, tzinfo=UTC), "  ")
+    assert str(no_reason.value) == (
+        f"[REP005] Từ chối bản báo cáo lần {first['build']} mà không ghi lý do: chưa ghi nhận quyết định, "
+        "bản vẫn chờ phê duyệt. Chọn Từ chối và ghi rõ lý do vào ô “Lý do”."
+    )
+    with session_scope(rt.store_url) as s:
+        kept = s.scalars(select(ReportBuild).where(ReportBuild.number == first["build"])).one()
+        assert (kept.status, kept.decided_by, kept.reason) == ("awaiting", None, None)
     rejected = record_report_decision(
         campaign,
         rt,
@@ -458,10 +474,22 @@ def test_rejected_then_rebuilt_approved_and_delivered_once(report, campaign, sin
     }
     with pytest.raises(ReportStateError, match="REP001"):  # nothing awaits a decision any more
         record_report_decision(campaign, rt, True, "Giám đốc Sở", datetime(2024, 1, 18, 9, tzinfo=UTC))
-    second = assemble_report(campaign, rt, datetime(2024, 1, 19, 2, tzinfo=UTC))
-    assert second["build"] == first["build"] + 1
+    second = rebuild_report(campaign, rt, "manual__rebuild", datetime(2024, 1, 19, 2, tzinfo=UTC))
+    assert (second["build"], second["replaces"], second["again"]) == (
+        first["build"] + 1,
+        first["build"],
+        False,
+    )
+    retried = rebuild_report(campaign, rt, "manual__rebuild", datetime(2024, 1, 19, 2, 5, tzinfo=UTC))
+    assert retried == {"build": second["build"], "replaces": first["build"], "again": True}
+    with pytest.raises(
+        ReportStateError, match=rf"REP006.*\(bản lần {second['build']}: chờ phê duyệt\)\.$"
+    ):  # one pending at a time
+        rebuild_report(campaign, rt, "manual__twice", datetime(2024, 1, 19, 2, 6, tzinfo=UTC))
     request_report_approval(campaign, rt, "http://airflow.example/y/required_actions")
     record_report_decision(campaign, rt, True, "Giám đốc Sở", datetime(2024, 1, 19, 3, tzinfo=UTC))
+    with pytest.raises(ReportStateError, match=rf"REP006.*\(bản lần {second['build']}: đã phê duyệt\)\.$"):
+        rebuild_report(campaign, rt, "manual__after", datetime(2024, 1, 19, 3, 30, tzinfo=UTC))
     delivered = deliver_report(campaign, rt, datetime(2024, 1, 19, 4, tzinfo=UTC))
     again = deliver_report(campaign, rt, datetime(2024, 1, 19, 5, tzinfo=UTC))
     assert delivered["mail"] == "sent" and again["mail"] == "already_sent"
@@ -518,3 +546,38 @@ def test_a_report_changed_after_approval_is_not_delivered(report, campaign):
     Path(result["docx"]).write_bytes(Path(result["docx"]).read_bytes() + b"\0")
     with pytest.raises(ReportStateError, match="REP003"):
         deliver_report(campaign, rt)
+
+
+def test_the_approval_task_asks_again_after_a_rejection_without_reason(report, campaign, monkeypatch):
+    """Airflow's form cannot require "Lý do" for "Từ chối" only: the task refuses the empty reason after the
+    decision (nothing recorded, the same request waits for input again) and records the next answer."""
+    from par_index.airflow import runtime as airflow_runtime
+    from par_index.airflow.approval import ReportApprovalOperator
+    from support.campaigns import HA_TINH_2023
+
+    rt, _, _ = report
+    build = assemble_report(campaign, rt, datetime(2024, 1, 19, 8, tzinfo=UTC))["build"]
+    monkeypatch.setattr(airflow_runtime, "runtime", lambda: rt)
+    operator = ReportApprovalOperator(
+        task_id="approve_report", campaign=campaign, campaign_file=str(HA_TINH_2023)
+    )
+    asked_again = []
+    monkeypatch.setattr(operator, "execute", lambda context: asked_again.append(context) or "waiting")
+    leader = {"id": "giamdoc", "name": "giamdoc"}
+    empty = {
+        "chosen_options": ["Từ chối"],
+        "params_input": {"reason": " "},
+        "responded_at": datetime(2024, 1, 19, 9, tzinfo=UTC),
+        "responded_by_user": leader,
+    }
+    assert operator.execute_complete({"run": 1}, empty) == "waiting"
+    assert asked_again == [{"run": 1}]
+    with session_scope(rt.store_url) as s:
+        kept = s.scalars(select(ReportBuild).where(ReportBuild.number == build)).one()
+        assert (kept.status, kept.decided_at, kept.reason) == ("awaiting", None, None)
+    answered = empty | {"params_input": {"reason": "Thiếu giải trình tiêu chí 5.p2.2"}}
+    result = operator.execute_complete({"run": 1}, answered)
+    assert (result["chosen_options"], asked_again) == (["Từ chối"], [{"run": 1}])
+    with session_scope(rt.store_url) as s:
+        kept = s.scalars(select(ReportBuild).where(ReportBuild.number == build)).one()
+        assert (kept.status, kept.reason) == ("rejected", "Thiếu giải trình tiêu chí 5.p2.2")

@@ -1,6 +1,10 @@
 """SNV's leader approves or rejects the provincial report inside Airflow (Human-in-the-loop), after a mail with
-the link. The decision (who, when, why) is recorded in the campaign store; a rejection skips the delivery and the
-report is rebuilt by clearing the assembly task after fixes."""
+the link. The decision (who, when, why) is recorded in the campaign store; a rejection skips the delivery, and
+after fixes a coordinator triggers the campaign's "Lập lại báo cáo" DAG (a new build, asked again).
+
+Airflow 3.3.2's form cannot make a field required for one option only (the options are not part of the params
+schema), so a rejection without a reason is refused after the decision: it is not recorded, the log says so, and
+the same request is asked again (the task waits for input anew)."""
 
 from __future__ import annotations
 
@@ -47,7 +51,8 @@ class ReportApprovalOperator(ApprovalOperator):
             body=(
                 "Xem bảng tổng hợp (Excel) và báo cáo (Word) gửi kèm thư trình duyệt, hoặc trong thư mục báo "
                 f"cáo của chiến dịch. Phê duyệt: hệ thống gửi cho {campaign.contacts.ppc_office.name} và lưu bản "
-                "gửi. Từ chối: ghi rõ lý do; Phòng CCHC sửa rồi lập lại báo cáo."
+                "gửi. Từ chối: bắt buộc ghi lý do (từ chối không có lý do thì không được ghi nhận và hệ thống hỏi "
+                "lại); Phòng CCHC sửa rồi lập lại báo cáo."
             ),
             params={"reason": Param("", type="string", title="Lý do (bắt buộc khi từ chối)", maxLength=2000)},
             notifiers=[ReportApprovalRequest(campaign_file=campaign_file)],
@@ -57,17 +62,24 @@ class ReportApprovalOperator(ApprovalOperator):
     def execute_complete(self, context, event):
         """Record the leader's decision on the report build, then finish as Airflow's approval does."""
         from par_index.airflow.runtime import runtime
+        from par_index.errors import ReportStateError
         from par_index.service import record_report_decision
 
         if "error" not in event:
             user = event.get("responded_by_user") or {}
-            result = record_report_decision(
-                load_campaign(self.campaign_file),
-                runtime(),
-                approved=event["chosen_options"] == [self.APPROVE],
-                by=user.get("name") or user.get("id") or "?",
-                at=event["responded_at"],
-                reason=(event.get("params_input") or {}).get("reason"),
-            )
+            try:
+                result = record_report_decision(
+                    load_campaign(self.campaign_file),
+                    runtime(),
+                    approved=event["chosen_options"] == [self.APPROVE],
+                    by=user.get("name") or user.get("id") or "?",
+                    at=event["responded_at"],
+                    reason=(event.get("params_input") or {}).get("reason"),
+                )
+            except ReportStateError as exc:
+                if exc.code != "REP005":
+                    raise
+                self.log.warning("%s Hỏi lại Lãnh đạo Sở.", exc.message)
+                return self.execute(context)  # clears the response and waits for input again
             self.log.info("Report build %s: %s by %s", result["build"], result["status"], result["by"])
         return super().execute_complete(context, event)

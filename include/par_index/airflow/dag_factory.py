@@ -210,30 +210,12 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
 
         @task(task_display_name="Tổng hợp báo cáo tự đánh giá", trigger_rule="all_done")
         def assemble_report(run_id=None):
-            """Build the workbook and the Word report from the store, as a new build awaiting approval (clear this
-            task after a rejection and fixes: a new build is made and sent for approval)."""
+            """Build the workbook and the Word report from the store, as a new build awaiting approval (after a
+            rejection and fixes, the rebuild DAG makes a new build and asks again)."""
             from par_index.airflow.runtime import runtime
             from par_index.service import assemble_report as run
 
             return run(load_campaign(campaign_file), runtime(), run_id=run_id)
-
-        approve_report = ReportApprovalOperator(
-            task_id="approve_report",
-            task_display_name="Lãnh đạo Sở phê duyệt báo cáo",
-            campaign=campaign,
-            campaign_file=campaign_file,
-            response_timeout=campaign.lifetime,
-            doc_md="Giám đốc (hoặc Phó Giám đốc) Sở Nội vụ nhận thư kèm báo cáo và đường dẫn; chọn Phê duyệt hoặc "
-            "Từ chối (ghi lý do). Từ chối thì không gửi; sửa rồi Clear tác vụ tổng hợp để lập lại.",
-        )
-
-        @task(task_display_name=f"Gửi UBND tỉnh (hạn {vn_date(campaign.deadline_at('report'))})")
-        def deliver_report():
-            """Archive the approved report (SHA-256 in the store) and mail both files to the PPC office."""
-            from par_index.airflow.runtime import runtime
-            from par_index.service import deliver_report as run
-
-            return run(load_campaign(campaign_file), runtime())
 
         @task(task_display_name="Thông báo nhiệm vụ cho thành viên Hội đồng thẩm định")
         def announce_council():
@@ -312,9 +294,81 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
         (
             [closers["nominees"], closers["survey"], checked]
             >> assemble_report()
-            >> approve_report
-            >> deliver_report()
+            >> _approval_and_delivery(campaign, campaign_file)
         )
+    return dag
+
+
+def _approval_and_delivery(campaign: Campaign, campaign_file: str):
+    """The leader's approval of the build just assembled, then the delivery to the PPC office (skipped on a
+    rejection); the same two tasks in the campaign DAG and in its rebuild DAG. Returns the approval task, already
+    set upstream of the delivery."""
+    approve_report = ReportApprovalOperator(
+        task_id="approve_report",
+        task_display_name="Lãnh đạo Sở phê duyệt báo cáo",
+        campaign=campaign,
+        campaign_file=campaign_file,
+        response_timeout=campaign.lifetime,
+        doc_md="Giám đốc (hoặc Phó Giám đốc) Sở Nội vụ nhận thư kèm báo cáo và đường dẫn; chọn Phê duyệt hoặc "
+        "Từ chối (bắt buộc ghi lý do: từ chối không có lý do thì không được ghi nhận và được hỏi lại). Từ chối "
+        f"thì không gửi; sửa rồi bấm Trigger ở DAG `{campaign.rebuild_dag_id}` (Lập lại báo cáo).",
+    )
+
+    @task(task_display_name=f"Gửi UBND tỉnh (hạn {vn_date(campaign.deadline_at('report'))})")
+    def deliver_report():
+        """Archive the approved report (SHA-256 in the store) and mail both files to the PPC office."""
+        from par_index.airflow.runtime import runtime
+        from par_index.service import deliver_report as run
+
+        return run(load_campaign(campaign_file), runtime())
+
+    approve_report >> deliver_report()
+    return approve_report
+
+
+def build_rebuild_dag(campaign: Campaign, path: Path) -> DAG:
+    """``<campaign DAG>_rebuild_report``: after the leader rejected the report, one Trigger by a coordinator
+    makes a new build from the store and asks the leader again; refused unless the latest build was rejected
+    (never two builds awaiting the leader)."""
+    campaign_file = str(path)
+    with DAG(
+        dag_id=campaign.rebuild_dag_id,
+        auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
+        dag_display_name=f"Lập lại báo cáo — {campaign.title_vi}",
+        description="Sau khi Lãnh đạo Sở từ chối: lập bản báo cáo mới từ dữ liệu đã sửa và trình duyệt lại",
+        doc_md=(
+            f"# Lập lại báo cáo — {campaign.title_vi}\n"
+            "Dùng khi Lãnh đạo Sở đã **từ chối** bản báo cáo mới nhất (lý do trong thư “Báo cáo bị từ chối” và "
+            "trên trang tổng quan). Sau khi sửa dữ liệu (đơn vị gửi lại biểu mẫu, đối chiếu lại), bấm "
+            "**Trigger**: hệ thống lập bản mới (số lần lập tăng thêm 1) từ kho dữ liệu, gửi thư trình duyệt và "
+            "chờ Lãnh đạo Sở quyết định ở mục *Required actions*; phê duyệt thì gửi UBND tỉnh. Bản mới nhất "
+            "đang chờ duyệt, đã phê duyệt hay chưa lập thì lần chạy bị từ chối (REP006), không lập bản thứ hai."
+        ),
+        schedule=None,
+        start_date=campaign.starts_at,
+        catchup=False,
+        max_active_runs=1,
+        tags=["par-index", "report", campaign.campaign.province.slug, str(campaign.campaign.year)]
+        + (["thử nghiệm"] if campaign.campaign.trial else []),
+        default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=1)},
+    ) as dag:
+
+        @task(task_display_name="Lập lại báo cáo từ kho dữ liệu")
+        def rebuild_report(run_id=None):
+            """Assemble a new build after a rejection; a retry of the run returns its build. Refused without
+            retrying (REP006) when the latest build was not rejected."""
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from par_index.airflow.runtime import runtime
+            from par_index.errors import ReportStateError
+            from par_index.service import rebuild_report as run
+
+            try:
+                return run(load_campaign(campaign_file), runtime(), run_id=run_id)
+            except ReportStateError as exc:
+                raise AirflowFailException(str(exc)) from exc
+
+        rebuild_report() >> _approval_and_delivery(campaign, campaign_file)
     return dag
 
 
@@ -515,6 +569,7 @@ def _campaign_dags(path: Path) -> tuple[Campaign, list[DAG]]:
         build_deadline_dag(campaign, path),
         build_reminder_dag(campaign, path),
         build_feedback_dag(campaign, path),
+        build_rebuild_dag(campaign, path),
     ]
 
 

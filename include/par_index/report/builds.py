@@ -95,10 +95,33 @@ def decide(
             f"{BUILD_STATUS_TITLES.get(build.status, '—') if build else 'chưa lập'}).",
             code="REP001",
         )
+    reason = (reason or "").strip() or None
+    if not approved and reason is None:
+        raise ReportStateError(
+            f"Từ chối bản báo cáo lần {build.number} mà không ghi lý do: chưa ghi nhận quyết định, "
+            "bản vẫn chờ phê duyệt. Chọn Từ chối và ghi rõ lý do vào ô “Lý do”.",
+            code="REP005",
+        )
     build.status = "approved" if approved else "rejected"
     build.decided_by, build.decided_at = approver_record(campaign, by), at
-    build.reason = (reason or "").strip() or (None if approved else "Không ghi lý do.")
+    build.reason = reason
     session.flush()
+    return build
+
+
+def check_rebuild(session: Session, campaign: Campaign) -> ReportBuild:
+    """The rejected build a rebuild replaces; refused (REP006) unless the latest build was rejected, so that a
+    campaign never has two builds awaiting the leader and an approved report is not rebuilt."""
+    build = latest(session, campaign)
+    if build is None or build.status != "rejected":
+        state = (
+            f"bản lần {build.number}: {BUILD_STATUS_TITLES[build.status].lower()}"
+            if build
+            else "chưa lập bản nào; báo cáo được lập trong DAG của chiến dịch"
+        )
+        raise ReportStateError(
+            f"Chỉ lập lại báo cáo sau khi Lãnh đạo Sở từ chối bản mới nhất ({state}).", code="REP006"
+        )
     return build
 
 
