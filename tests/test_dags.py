@@ -34,7 +34,11 @@ def test_no_import_errors_and_one_dag_per_campaign_file(dagbag):
     }
     # each campaign's DAG, its deadlines, feedback, rebuild and reminders DAGs, and the on-demand reconciliation
     assert sorted(dagbag.dag_ids) == sorted(
-        [f"{c}{suffix}" for c in campaign_ids for suffix in ("", "_deadlines", "_feedback", "_rebuild_report", "_reminders")]
+        [
+            f"{c}{suffix}"
+            for c in campaign_ids
+            for suffix in ("", "_deadlines", "_feedback", "_rebuild_report", "_reminders")
+        ]
         + ["par_reconcile"]
     )
 

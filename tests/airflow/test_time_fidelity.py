@@ -30,7 +30,11 @@ def test_every_campaign_file_fits_its_calendar():
     assert len(campaigns) == len(list(CAMPAIGNS_DIR.glob("*.yaml")))  # every file was checked
     # the deadlines and reminders DAGs are checked too
     assert sorted(dags) == sorted(
-        [f"{c.dag_id}{suffix}" for c in campaigns for suffix in ("", "_deadlines", "_feedback", "_rebuild_report", "_reminders")]
+        [
+            f"{c.dag_id}{suffix}"
+            for c in campaigns
+            for suffix in ("", "_deadlines", "_feedback", "_rebuild_report", "_reminders")
+        ]
         + ["par_reconcile"]
     )
 
