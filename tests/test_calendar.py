@@ -137,11 +137,14 @@ def _is_ladder(n) -> bool:
 
 @pytest.fixture(scope="module")
 def calendar(tmp_path_factory, campaign):
-    import os
-
     root = tmp_path_factory.mktemp("calendar")
-    previous = os.environ.get("PAR_DATA_DIR")
-    os.environ["PAR_DATA_DIR"] = str(root / "data")
+    with pytest.MonkeyPatch.context() as env:  # module-scoped: monkeypatch's own context, undone on leaving
+        env.setenv("PAR_DATA_DIR", str(root / "data"))
+        return _replay_calendar(root, campaign)
+
+
+def _replay_calendar(root, campaign):
+    """Every 08:00 reminder run of the campaign, with the sample files copied in as they would arrive."""
     staged = root / "staged"
     sd.generate_inbox(campaign, staged)
     roster = parse_form(read_sheets(staged / "khao_sat_danh_sach.xlsx"), campaign).records
@@ -165,10 +168,6 @@ def calendar(tmp_path_factory, campaign):
                 send_notices(campaign, rt)
     finally:
         sink.stop()
-        if previous is None:
-            os.environ.pop("PAR_DATA_DIR", None)
-        else:
-            os.environ["PAR_DATA_DIR"] = previous
     with session_scope(rt.store_url) as s:
         ledger = s.scalars(select(Notification)).all()
         bounced = {b.email for b in s.scalars(select(BouncedAddress))}
