@@ -40,6 +40,7 @@ ENTRY_POINTS = {
             "par_index.dashboard",
             "par_index.dashboard.data",
             "par_index.dashboard.html",
+            "par_index.nominee_rules",
             "par_index.phases",
             "par_index.runtime",
             "par_index.store",
@@ -53,12 +54,15 @@ ENTRY_POINTS = {
         | {
             "par_index.airflow",
             "par_index.airflow.approval",
+            "par_index.airflow.assets",
             "par_index.airflow.callbacks",
             "par_index.airflow.dag_factory",
             "par_index.airflow.deadline_reference",
             "par_index.airflow.deadlines",
+            "par_index.airflow.feedback",
             "par_index.airflow.notifiers",
             "par_index.airflow.sensors",
+            "par_index.airflow.triggers",
         },
     ),
     "deadline_callbacks": (

@@ -27,7 +27,6 @@ from par_index.store.models import (
     SurveyProgress,
     SurveyRespondent,
 )
-from par_index.store.queries import portal_refusals
 from par_index.text import code_list, vn_datetime, vn_number
 
 if TYPE_CHECKING:
@@ -330,6 +329,8 @@ def _unreadable_portal_scores(
 ) -> dict[tuple[str, str], str]:
     """(unit, criterion) → "code (ô X)" for each software score refused as unreadable in the latest export
     covering it (:func:`par_index.store.queries.portal_refusals`), among files arrived by ``now``."""
+    from par_index.store.queries import portal_refusals  # only when judged: the deadline trigger stays light
+
     found = {}
     for issue in portal_refusals(session, campaign):
         arrived = session.scalar(select(ReceivedFile.arrived_at).where(ReceivedFile.id == issue.file_id))

@@ -184,6 +184,7 @@ def test_page_shows_matrix_chart_mismatch_links_and_fetches_nothing(overview, ca
         "Trả lời phiếu khảo sát xã hội học",
         "Tự chấm điểm và báo cáo (Phụ lục II)",
         "Sai lệch chưa xử lý",
+        "Tệp đã nhận",
     ]
     assert re.search(r"Hạn: <strong>\d{2}/\d{2}/\d{4} \d{2}:\d{2}</strong>", page)
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing from elsewhere, works offline
