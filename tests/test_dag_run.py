@@ -24,6 +24,7 @@ BIN = Path(sys.executable).parent
 RUN = """
 import json, sys, threading, time
 sys.path.insert(0, {include!r})
+sys.path.insert(0, {dev!r})
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from airflow.dag_processing.dagbag import DagBag
@@ -101,6 +102,7 @@ def test_campaign_dag_runs_end_to_end_with_dag_test(tmp_path, campaign):
     )
     script = RUN.format(
         include=str(ROOT / "include"),
+        dev=str(ROOT / "dev"),
         campaign=str(ROOT / "include/campaigns/ha_tinh_2023.yaml"),
         dags=str(ROOT / "dags"),
     )
