@@ -614,7 +614,7 @@ def demo_live(base: Path, window_minutes: float) -> int:
         api.call("PATCH", f"/dags/{reminders}", json={"is_paused": False})
         threading.Thread(target=deliver, daemon=True).start()
         state, tasks = Leader(api).run(
-            campaign.dag_id, campaign.starts_at.isoformat(), timeout=window_minutes * 60 + 300
+            campaign, campaign.starts_at.isoformat(), timeout=window_minutes * 60 + 300
         )
         while datetime.now(UTC) < campaign.ends_at + timedelta(
             seconds=70
