@@ -333,7 +333,10 @@ def test_a_feed_snapshot_is_full_and_keeps_the_softwares_statuses(runtime, campa
             ("STP", "2.p1.1", Decimal("0.75"), "submitted", datetime(2024, 1, 12, 2, 30, tzinfo=UTC)),
             ("STP", "2.p1.3", Decimal("0.50"), "draft", datetime(2024, 1, 17, 3, 2, tzinfo=UTC)),
         ]  # STTTT is no longer on the software: the feed asked for every unit
-        assert [(f.original_name, f.status, f.header) for f in s.scalars(select(ReceivedFile))] == [
+        assert [
+            (f.original_name, f.status, f.header)
+            for f in s.scalars(select(ReceivedFile).order_by(ReceivedFile.id))
+        ] == [
             ("sttt.csv", "superseded", {"units": ["STTTT"]}),
             ("Phần mềm chấm điểm CCHC (18/01/2024 09:00)", "accepted", {"units": "all"}),
         ]
