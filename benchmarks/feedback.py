@@ -29,7 +29,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "dev"))  # par_index_dev: the form writer
 TARGET_SECONDS = 120.0  # issue 17: p95 of drop-to-mail within 2 minutes
-IV = ["STT", "Họ và tên", "Chức vụ", "Lĩnh vực phụ trách", "Email"]
 
 
 def _free_port() -> int:
@@ -95,6 +94,7 @@ def batch(campaign) -> list[dict]:
 
 def _write(folder: Path, item: dict) -> Path:
     """Write the file beside the inbox, then move it in at once: it lands whole, at the moment returned."""
+    from par_index_dev.sample_data import IV_MINIMAL_COLUMNS as IV
     from par_index_dev.writer import write_xlsx
 
     staging = folder.parent / ".staging" / item["name"]

@@ -13,12 +13,12 @@ from par_index.service import prepare
 from par_index.store import session_scope
 from par_index.store.models import Notification
 from par_index.text import vn_weekday_datetime
+from par_index_dev.sample_data import IV_MINIMAL_COLUMNS as IV
 from par_index_dev.writer import write_xlsx
 from sqlalchemy import select
 from support.received_mail import read_mails
 
 II = ["Mã tiêu chí", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Tài liệu kiểm chứng"]
-IV = ["STT", "Họ và tên", "Chức vụ", "Lĩnh vực phụ trách", "Email"]
 NOW = datetime.now(UTC)
 DONE = "Sửa lỗi này trong tệp rồi gửi lại cả tệp vào hộp thư đến."
 CHECK = "Tệp vẫn được tiếp nhận; kiểm tra lại, nếu cần sửa thì gửi lại cả tệp."

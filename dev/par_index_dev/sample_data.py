@@ -82,6 +82,8 @@ IV_COLUMNS = [
     "Thành viên Hội đồng thẩm định",
     "Ghi chú",
 ]
+# the columns an Appendix IV needs and no more (names in B, areas in D): the small lists tests and benchmarks write
+IV_MINIMAL_COLUMNS = ["STT", "Họ và tên", "Chức vụ", "Lĩnh vực phụ trách", "Email"]
 II_COLUMNS = [
     "STT",
     "Mã tiêu chí",

@@ -10,9 +10,8 @@ from par_index.intake.inbox import ingest
 from par_index.paths import CAMPAIGNS_DIR, inbox_dir
 from par_index.service import prepare
 from par_index.store import session_scope
+from par_index_dev.sample_data import IV_MINIMAL_COLUMNS as IV
 from par_index_dev.writer import write_xlsx
-
-IV = ["STT", "Họ và tên", "Chức vụ", "Lĩnh vực phụ trách", "Email"]
 
 
 def _drop(campaign, name: str):

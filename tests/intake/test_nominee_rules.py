@@ -5,15 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from par_index.intake.forms import parse_form
 from par_index.intake.sheets import read_sheets
+from par_index_dev.sample_data import IV_MINIMAL_COLUMNS as IV
 from par_index_dev.writer import write_xlsx
-
-IV = [
-    "STT",
-    "Họ và tên",
-    "Chức vụ",
-    "Lĩnh vực phụ trách",
-    "Email",
-]  # names in B, areas in D; table title row 4
 
 
 def _iv(tmp_path, campaign, unit: str, people: list[tuple[str, str]]):

@@ -154,8 +154,7 @@ def build_deadline_dag(campaign: Campaign, path: Path) -> DAG:
         catchup=False,
         max_active_runs=len(PHASES),  # the four runs wait side by side for weeks
         is_paused_upon_creation=False,
-        tags=["par-index", "deadlines", campaign.campaign.province.slug, str(campaign.campaign.year)]
-        + (["thử nghiệm"] if campaign.campaign.trial else []),
+        tags=campaign_tags(campaign, "deadlines"),
         default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=1)},
         deadline=deadline_alert(campaign_file),
     ) as dag:
@@ -171,6 +170,14 @@ def build_deadline_dag(campaign: Campaign, path: Path) -> DAG:
     return dag
 
 
+def campaign_tags(campaign: Campaign, *kind: str) -> list[str]:
+    """The tags of a campaign's DAGs: the project, the DAG's kind, the province and year, and "thử nghiệm" for a
+    trial."""
+    return ["par-index", *kind, campaign.campaign.province.slug, str(campaign.campaign.year)] + (
+        ["thử nghiệm"] if campaign.campaign.trial else []
+    )
+
+
 def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
     """The campaign's DAG: its phases, reconciliation and report, read from the campaign file at ``path``."""
     campaign_file = str(path)
@@ -184,8 +191,7 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
         start_date=campaign.starts_at,
         catchup=False,
         max_active_runs=1,
-        tags=["par-index", campaign.campaign.province.slug, str(campaign.campaign.year)]
-        + (["thử nghiệm"] if campaign.campaign.trial else []),
+        tags=campaign_tags(campaign),
         default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=2)},
     ) as dag:
 
@@ -348,8 +354,7 @@ def build_rebuild_dag(campaign: Campaign, path: Path) -> DAG:
         start_date=campaign.starts_at,
         catchup=False,
         max_active_runs=1,
-        tags=["par-index", "report", campaign.campaign.province.slug, str(campaign.campaign.year)]
-        + (["thử nghiệm"] if campaign.campaign.trial else []),
+        tags=campaign_tags(campaign, "report"),
         default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=1)},
     ) as dag:
 
@@ -417,8 +422,7 @@ def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
                     description="Cho chiến dịch đã qua hoặc bản chạy thử",
                 )
             },
-            tags=["par-index", "reminders", campaign.campaign.province.slug, str(campaign.campaign.year)]
-            + (["thử nghiệm"] if campaign.campaign.trial else []),
+            tags=campaign_tags(campaign, "reminders"),
             default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=5)},
         ) as dag
     ):

@@ -122,7 +122,10 @@ def inbox_asset(campaign: Campaign, campaign_file: str, check_every: float = CHE
 
 def build_feedback_dag(campaign: Campaign, path: Path) -> DAG:
     """``<campaign>_feedback``: one run per watcher event, reading the inbox and answering each sender."""
-    from par_index.airflow.dag_factory import OWNER  # the factory builds this DAG: imported once it is loaded
+    from par_index.airflow.dag_factory import (  # the factory builds this DAG: imported once it is loaded
+        OWNER,
+        campaign_tags,
+    )
 
     campaign_file = str(path)
     with DAG(
@@ -142,8 +145,7 @@ def build_feedback_dag(campaign: Campaign, path: Path) -> DAG:
         start_date=campaign.starts_at,
         catchup=False,
         max_active_runs=1,
-        tags=["par-index", "feedback", campaign.campaign.province.slug, str(campaign.campaign.year)]
-        + (["thử nghiệm"] if campaign.campaign.trial else []),
+        tags=campaign_tags(campaign, "feedback"),
         default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(seconds=30)},
     ) as dag:
 
