@@ -543,13 +543,21 @@ class Campaign(_Model):
         return load_catalogue(self.campaign.catalogue)
 
     @cached_property
+    def official_assignments(self) -> dict[str, str]:
+        """Appendix I with its codes as the catalogue knows them: a provisional code written in the campaign file
+        (``1.p1``) is translated through the imported catalogue's ``code_map`` (``1.1``). The one place where
+        campaign files meet the code map."""
+        return {self.catalogue.official(code): unit for code, unit in self.assignments.items()}
+
+    @cached_property
     def assignment_of(self) -> dict[str, str]:
         """Self-scored leaf code → unit code (Appendix I; the longest matching prefix wins)."""
         result: dict[str, str] = {}
+        assignments = self.official_assignments
         for leaf in self.catalogue.self_scored_leaves:
             parts = leaf.code.split(".")
             for n in range(len(parts), 0, -1):
-                unit = self.assignments.get(".".join(parts[:n]))
+                unit = assignments.get(".".join(parts[:n]))
                 if unit:
                     result[leaf.code] = unit
                     break
@@ -589,7 +597,7 @@ def load_campaign(path: str | Path) -> Campaign:
         raise CampaignError(_format_validation_error(path, exc), code="CMP003") from exc
     catalogue = campaign.catalogue
     for code in campaign.assignments:
-        if code not in catalogue:
+        if catalogue.official(code) not in catalogue:
             raise CampaignError(
                 f"Tệp chiến dịch {path.name}: trường 'assignments', mã {code!r} không có trong "
                 f"danh mục {catalogue.code}.",

@@ -1,6 +1,8 @@
 """Table 2 catalogue (areas → criteria → sub-criteria): loading and validation.
 
-A catalogue that breaks a rule is refused with a :class:`CatalogueError` naming the code at fault.
+A catalogue that breaks a rule is refused with a :class:`CatalogueError` naming the code at fault. A catalogue
+imported by the coordinator (``catalogue_import``) lives in :func:`criteria_override_dir` and is read before the
+bundled one; its ``code_map`` translates provisional codes (``1.p1``) into MoHA's official ones (``1.1``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from par_index.errors import CatalogueError
-from par_index.paths import CRITERIA_DIR
+from par_index.paths import CRITERIA_DIR, criteria_override_dir
 
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 METHODS = ("self", "survey")
@@ -62,6 +64,12 @@ class Catalogue:
     items: dict[str, Item]  # in Table 2 order
     totals: dict[str, Decimal]
     note_vi: str
+    code_map: dict[str, str] = field(default_factory=dict)  # provisional code → official code
+    default_step: Decimal | None = None
+
+    def official(self, code: str) -> str:
+        """The code as the catalogue knows it now: a provisional code translated through ``code_map``."""
+        return self.code_map.get(code, code)
 
     def __getitem__(self, code: str) -> Item:
         """The item with this code."""
@@ -181,7 +189,14 @@ def parse_catalogue(data: dict, origin: str = "<catalogue>") -> Catalogue:  # no
         items=items,
         totals=totals,
         note_vi=str(head.get("provenance_note", "")),
+        code_map={str(k): str(v) for k, v in (data.get("code_map") or {}).items()},
+        default_step=Decimal(str(default_step)) if default_step is not None else None,
     )
+    unknown = sorted(v for v in catalogue.code_map.values() if v not in items)
+    if unknown:
+        raise CatalogueError(
+            f"{origin}: 'code_map' dẫn tới mã không có trong danh mục: {', '.join(unknown)}.", code="CAT013"
+        )
     _check_totals(catalogue)
     return catalogue
 
@@ -209,11 +224,18 @@ def _check_totals(catalogue: Catalogue) -> None:
             raise CatalogueError(f"{labels[key]} là {total}, phải là {expected}.", code="CAT011")
 
 
+def catalogue_path(name: str) -> Path:
+    """The file a catalogue name reads: the coordinator's imported one (:func:`criteria_override_dir`) when
+    present, else the bundled one in ``include/criteria/``."""
+    imported = criteria_override_dir() / f"{name}.yaml"
+    return imported if imported.is_file() else CRITERIA_DIR / f"{name}.yaml"
+
+
 def load_catalogue(name_or_path: str | Path) -> Catalogue:
-    """Load a catalogue by name (a file in ``include/criteria/``) or by path."""
+    """Load a catalogue by name (the imported file, else the bundled one: :func:`catalogue_path`) or by path."""
     path = Path(name_or_path)
     if not path.suffix:
-        path = CRITERIA_DIR / f"{name_or_path}.yaml"
+        path = catalogue_path(str(name_or_path))
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except FileNotFoundError as exc:

@@ -5,7 +5,7 @@ dashboard) — is found through ``importlib.resources``: an installed wheel carr
 (setup.py copies the repository's ``include/criteria/``, ``include/campaigns/`` and ``include/templates/`` there);
 a source checkout (the editable install of ``make install``) reads those folders in place. Deployment-specific
 folders come from the environment: ``PAR_CAMPAIGNS_DIR`` (campaign files), ``PAR_EXTRA_CAMPAIGNS_DIR``,
-``PAR_DATA_DIR`` (inbox, archive, reports, mail).
+``PAR_DATA_DIR`` (inbox, archive, reports, mail), ``PAR_CRITERIA_DIR`` (an imported Table 2).
 """
 
 from __future__ import annotations
@@ -45,6 +45,18 @@ def data_dir() -> Path:
     working directory for an installed wheel."""
     default = PROJECT_ROOT / "out" if FROM_SOURCE else Path("out")
     return Path(os.environ.get("PAR_DATA_DIR", default)).resolve()
+
+
+def criteria_override_dir() -> Path:
+    """Where an imported Table 2 lives (``PAR_CRITERIA_DIR``, else ``<data>/criteria``): a catalogue found there
+    overrides the bundled one of the same name, without rebuilding the image. Read on each call."""
+    folder = os.environ.get("PAR_CRITERIA_DIR")
+    return Path(folder).resolve() if folder else data_dir() / "criteria"
+
+
+def setup_dir(campaign_id: str) -> Path:
+    """Where a coordinator drops the setup workbooks of a campaign (e.g. the official Table 2)."""
+    return data_dir() / "setup" / campaign_id
 
 
 def inbox_dir(campaign_id: str) -> Path:

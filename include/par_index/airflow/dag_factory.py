@@ -377,6 +377,83 @@ def build_rebuild_dag(campaign: Campaign, path: Path) -> DAG:
     return dag
 
 
+def build_import_catalogue_dag(campaign: Campaign, path: Path) -> DAG:
+    """``<campaign DAG>_import_catalogue``: the coordinator loads the official Table 2 from a workbook in
+    ``<data>/setup/<campaign>/`` (a validated Params form); a dry run prints the diff, "Áp dụng" writes the
+    catalogue and remaps the stored codes; without a file name, the current catalogue is exported to start from."""
+    campaign_file = str(path)
+    folder = f"<thư mục dữ liệu>/setup/{campaign.id}/"
+    with DAG(
+        dag_id=f"{campaign.dag_id}_import_catalogue",
+        auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
+        dag_display_name=f"{campaign.title_vi} — Nạp Bảng 2 chính thức",
+        description="Nạp Bảng 2 (mã, tên, điểm tối đa, phương pháp) từ bảng tính: xem thay đổi rồi áp dụng",
+        doc_md=(
+            f"# Nạp Bảng 2 chính thức — {campaign.title_vi}\n"
+            f"1. Bấm **Trigger** để trống *Tên tệp*: hệ thống xuất Bảng 2 hiện hành ra `{folder}"
+            f"Bang2_hien_hanh_{campaign.campaign.catalogue}.xlsx`.\n"
+            "2. Sửa tệp theo Bảng 2 chính thức của Bộ Nội vụ: ghi mã chính thức ở cột *Mã*, giữ mã tạm ở cột "
+            "*Mã tạm*; có thể chỉ giữ vài lĩnh vực (mỗi lĩnh vực đủ tiêu chí và tiêu chí thành phần). Đặt tệp vào "
+            f"`{folder}`.\n"
+            "3. **Trigger** với *Tên tệp*, *Áp dụng* tắt: xem danh sách thay đổi (hoặc các lỗi, có trang, dòng, "
+            "cột) trong nhật ký của tác vụ.\n"
+            "4. **Trigger** lại với *Áp dụng* bật: danh mục mới được ghi (bản cũ giữ trong `criteria/history/`), "
+            "mục đã nạp thôi là tạm tính, mã tạm trong kho dữ liệu được đổi sang mã chính thức. Chạy lại không đổi "
+            "gì thêm."
+        ),
+        schedule=None,
+        start_date=campaign.starts_at,
+        catchup=False,
+        max_active_runs=1,
+        params={
+            "file_name": Param(
+                "",
+                type="string",
+                title="Tên tệp bảng tính (.xlsx)",
+                description=f"Tệp trong thư mục {folder}; để trống để xuất Bảng 2 hiện hành",
+            ),
+            "apply": Param(
+                False,
+                type="boolean",
+                title="Áp dụng",
+                description="Tắt: chỉ xem thay đổi (chạy thử); bật: ghi danh mục và đổi mã trong kho dữ liệu",
+            ),
+        },
+        tags=campaign_tags(campaign, "catalogue"),
+        default_args={"owner": OWNER, "retries": 0},
+    ) as dag:
+
+        @task(task_display_name="Nạp Bảng 2: xem thay đổi / áp dụng / xuất")
+        def import_catalogue(params=None):
+            """Export the current Table 2 (no file name), or print the workbook's diff and, with "Áp dụng", apply
+            it. A workbook with errors fails the run without retrying, listing every error."""
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from par_index.airflow.runtime import runtime
+            from par_index.catalogue_import import import_catalogue as run
+            from par_index.errors import CatalogueError
+
+            params = params or {}
+            loaded = load_campaign(campaign_file)
+            try:
+                result = run(
+                    loaded.campaign.catalogue,
+                    loaded.id,
+                    runtime().store_url,
+                    params.get("file_name"),
+                    bool(params.get("apply")),
+                    assignments=loaded.assignments,
+                )
+            except CatalogueError as exc:
+                raise AirflowFailException(str(exc)) from exc
+            for line in result["lines"]:
+                log.info("%s", line)
+            return result
+
+        import_catalogue()
+    return dag
+
+
 def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
     """The campaign's reminder DAG: reminders, overdue notices and the leader's reports on the ladder's
     ticks."""
@@ -574,6 +651,7 @@ def _campaign_dags(path: Path) -> tuple[Campaign, list[DAG]]:
         build_reminder_dag(campaign, path),
         build_feedback_dag(campaign, path),
         build_rebuild_dag(campaign, path),
+        build_import_catalogue_dag(campaign, path),
     ]
 
 
