@@ -407,6 +407,7 @@ def _appendix_ii(table: Table, campaign: Campaign, form: ParsedForm) -> None:  #
         code = cell_text(values.get("criterion"))
         if not code or fold(code) in ("tong", "tong cong", "cong"):
             continue
+        code = catalogue.official(code)  # a form made before the official Table 2 was imported
         if code not in catalogue:
             _issue(form, table, "INT020", f"Mã tiêu chí “{code}” không có trong Bảng 2.", row, "criterion")
             continue
@@ -702,6 +703,7 @@ def _portal_export(table: Table, campaign: Campaign, form: ParsedForm, snapshot:
         if unit is None:
             continue
         seen.add(unit.code)
+        code = campaign.catalogue.official(code) if code else code  # provisional codes of an older export
         if code not in campaign.catalogue:
             _issue(
                 form,
