@@ -304,3 +304,68 @@ def test_file_name_must_be_a_name_in_the_setup_folder(data_dir):
     assert [str(p) for p in caught.value.problems] == [
         f"[CAT031] trang '—': chỉ ghi tên tệp (không ghi thư mục) trong thư mục {setup_dir('ha_tinh_2023')}."
     ]
+
+
+def test_method_swap_and_codes_mapped_on_a_second_sheet(tmp_path, data_dir):
+    rows = [[*row[:5], None] for row in rows_of(["6"])]  # no 'Mã tạm' column values: the sheet "Mã tạm" maps
+    by_code = {row[0]: row for row in rows}
+    by_code["6.1"][3], by_code["6.4"][3] = "điều tra xã hội học", "tự chấm"  # 3 points each: totals kept
+    path = write_book(tmp_path / "bang2_6.xlsx", rows)
+    book = load_workbook(path)
+    pairs = book.create_sheet("Mã tạm")
+    pairs.append(["Mã tạm", "Mã chính thức"])
+    for row in rows:
+        if row[0] != "6":
+            pairs.append([row[0].replace("6.", "6.p", 1), row[0]])
+    book.save(path)
+    plan = diff_catalogue(path, load_catalogue(CATALOGUE), NOW)
+    assert plan.lines()[:4] == [
+        f"Bảng 2 từ tệp bang2_6.xlsx nạp các lĩnh vực 6 vào danh mục {CATALOGUE}: 16 thay đổi.",
+        "Đổi mã 6.p1 → 6.1.",
+        "Đổi phương pháp 6.1: tự chấm → điều tra XHH.",
+        "Đổi mã 6.p1.1 → 6.1.1.",
+    ]
+    assert [line for line in plan.lines() if line.startswith("Đổi phương pháp")] == [
+        "Đổi phương pháp 6.1: tự chấm → điều tra XHH.",
+        "Đổi phương pháp 6.4: điều tra XHH → tự chấm.",
+    ]
+    assert (plan.new["6.1.2"].method, plan.new["6.4.1"].method) == ("survey", "self")
+
+
+def test_level_column_must_agree_with_the_code(tmp_path, data_dir):
+    rows = rows_of(["1"])
+    rows[2][4] = "Tiêu chí"  # 1.1.1 is a sub-criterion
+    rows[3][4] = "Nhóm"
+    assert problems(write_book(tmp_path / "cap.xlsx", rows)) == [
+        "[CAT024] trang 'Bảng 2', dòng 6, cột 'Cấp': mã 1.1.1 có dạng tiêu chí thành phần nhưng cột Cấp ghi "
+        "'Tiêu chí'.",
+        "[CAT030] trang 'Bảng 2', dòng 7, cột 'Cấp': cấp 'Nhóm' không hợp lệ (lĩnh vực | tiêu chí | tiêu chí "
+        "thành phần).",
+    ]
+
+
+def test_remap_keeps_the_official_row_when_both_are_stored(runtime, data_dir):
+    from par_index.catalogue_import import remap_store
+    from par_index.service import prepare
+    from par_index.store.db import session_scope
+    from par_index.store.models import ReceivedFile, Score
+    from sqlalchemy import select
+
+    campaign = load_campaign(HA_TINH_2023)
+    prepare(campaign, runtime)
+    at = datetime(2024, 1, 16, tzinfo=UTC)
+    with session_scope(runtime.store_url) as s:
+        received = ReceivedFile(
+            campaign_id=campaign.id, sha256="b" * 64, original_name="phan_mem.xlsx", archived_as="b",
+            size_bytes=1, arrived_at=at, registered_at=at, status="accepted",
+        )  # fmt: skip
+        s.add(received)
+        s.flush()
+        for code, score in (("1.p5.1", "0.25"), ("1.5.1", "0.5")):  # an old and a new software export
+            s.add(Score(campaign_id=campaign.id, source="portal", unit_code="VPUBND", criterion_code=code,
+                        score=Decimal(score), file_id=received.id))  # fmt: skip
+    counts = remap_store(runtime.store_url, campaign.id, {"1.p5.1": "1.5.1"})
+    assert counts == {"assignments": 1, "scores": 0, "intake_issues": 0, "mismatches": 0, "dropped": 1}
+    with session_scope(runtime.store_url) as s:
+        assert [(r.criterion_code, r.score) for r in s.scalars(select(Score))] == [("1.5.1", Decimal("0.5"))]
+    assert remap_store(runtime.store_url, campaign.id, {"1.p5.1": "1.5.1"}) == dict.fromkeys(counts, 0)

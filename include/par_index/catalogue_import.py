@@ -596,7 +596,12 @@ def _diff(current: Catalogue, new: Catalogue, workbook: Workbook, old_of: dict[s
                     f"Đổi điểm tối đa {code}: {vn_number(old.max_points)} → {vn_number(item.max_points)}.",
                 )
             )
-        if old.method != item.method and item.level >= 2:
+        inherited = (
+            item.level == 3
+            and item.method == new[item.parent or ""].method
+            and old.method == current[old.parent or ""].method
+        )  # a sub-criterion that follows its criterion: the criterion's line says it
+        if old.method != item.method and item.level >= 2 and not inherited:
             changes.append(
                 Change(
                     "method",
