@@ -369,3 +369,14 @@ def test_remap_keeps_the_official_row_when_both_are_stored(runtime, data_dir):
     with session_scope(runtime.store_url) as s:
         assert [(r.criterion_code, r.score) for r in s.scalars(select(Score))] == [("1.5.1", Decimal("0.5"))]
     assert remap_store(runtime.store_url, campaign.id, {"1.p5.1": "1.5.1"}) == dict.fromkeys(counts, 0)
+
+
+def test_a_code_excel_stored_as_a_number_is_named_as_the_cause(tmp_path, data_dir):
+    rows = rows_of(["1"])
+    rows[1][0] = 1.1  # criterion 1.1 typed in a number cell
+    assert rows[20][0] == "1.7"
+    rows[20][0] = 1.1  # "1.10" would be stored the same: the number 1.1
+    assert problems(write_book(tmp_path / "so.xlsx", rows))[0] == (
+        "[CAT023] trang 'Bảng 2', dòng 24, cột 'Mã': mã 1.1 bị trùng (đã có ở dòng 5); ô này là số: định dạng cột "
+        "Mã là Text (Văn bản) rồi gõ lại mã."
+    )

@@ -211,7 +211,9 @@ def read_workbook(path: Path) -> Workbook:  # noqa: C901
         if not name_vi:
             bad("CAT022", f"mã {code} thiếu tên.", "name")
         if code in rows:
-            bad("CAT023", f"mã {code} bị trùng (đã có ở dòng {rows[code].row}).", "code")
+            numeric = isinstance(cell(cells, "code"), float)  # Excel turned "1.10" into the number 1.1
+            hint = "; ô này là số: định dạng cột Mã là Text (Văn bản) rồi gõ lại mã" if numeric else ""
+            bad("CAT023", f"mã {code} bị trùng (đã có ở dòng {rows[code].row}){hint}.", "code")
             continue
         level = _level_of(code)
         written = _text(cell(cells, "level"))
@@ -485,7 +487,7 @@ def plan_import(workbook: Workbook, current: Catalogue, today: datetime) -> Plan
     source = f"Bảng 2 chính thức (tệp {workbook.source}, nạp ngày {vn_date(today)})"
     imported_nodes: dict[str, dict] = {}
 
-    def node_of(row: Row, parent: Row | None) -> dict:
+    def node_of(row: Row) -> dict:
         old = current.items.get(old_of.get(row.code, ""))
         node: dict[str, Any] = {
             "code": row.code,
@@ -494,7 +496,7 @@ def plan_import(workbook: Workbook, current: Catalogue, today: datetime) -> Plan
         }
         if row.level >= 2:
             node["method"] = row.method
-        unit = row.unit or (old.responsible_unit if old else None) or (None if parent else None)
+        unit = row.unit or (old.responsible_unit if old else None)  # else the parent's (the loader's rule)
         if unit:
             node["responsible_unit"] = unit
         node["provenance"] = {"status": "confirmed", "source": source}
@@ -502,11 +504,11 @@ def plan_import(workbook: Workbook, current: Catalogue, today: datetime) -> Plan
             node["step"] = _number(old.step)
         key = {1: "criteria", 2: "sub_criteria"}.get(row.level)
         if key:
-            node[key] = [node_of(workbook.rows[c], row) for c in row.children]
+            node[key] = [node_of(workbook.rows[c]) for c in row.children]
         return node
 
     for code in workbook.area_codes:
-        imported_nodes[code] = node_of(workbook.rows[code], None)
+        imported_nodes[code] = node_of(workbook.rows[code])
     full = catalogue_data(current)
     replaced = {old_of.get(code, code) for code in imported_nodes}
     areas: list[dict] = []
