@@ -380,3 +380,19 @@ def test_a_code_excel_stored_as_a_number_is_named_as_the_cause(tmp_path, data_di
         "[CAT023] trang 'Bảng 2', dòng 24, cột 'Mã': mã 1.1 bị trùng (đã có ở dòng 5); ô này là số: định dạng cột "
         "Mã là Text (Văn bản) rồi gõ lại mã."
     )
+
+
+def test_an_appendix_ii_made_before_the_import_is_read_under_official_codes(tmp_path, data_dir, runtime):
+    from par_index.intake.forms import parse_form
+    from par_index.intake.sheets import read_sheets
+    from par_index_dev.writer import write_xlsx
+
+    write_book(setup_dir("ha_tinh_2023") / "Bang2_linh_vuc_2.xlsx", rows_of(["2"]))
+    import_catalogue(CATALOGUE, "ha_tinh_2023", runtime.store_url, "Bang2_linh_vuc_2.xlsx", True, NOW)
+    header = [("Đơn vị", "Sở Tư pháp"), ("Số", "12/BC-STP"), ("Ngày", "15/01/2024"), ("Người ký", "Lê Văn A")]
+    columns = ["Mã tiêu chí", "Nội dung", "Điểm tối đa", "Điểm tự chấm", "Tài liệu kiểm chứng"]
+    rows = [["2.p1.1", "…", 0.75, 0.5, "Số 1/KH-UBND"], ["2.1.2", "…", 0.75, 0.75, "Số 2/KH-UBND"]]
+    path = write_xlsx(tmp_path / "stp.xlsx", "PHỤ LỤC II", header, columns, rows)
+    form = parse_form(read_sheets(path), load_campaign(HA_TINH_2023))
+    assert (form.kind, form.unit_code, form.errors) == ("appendix_ii", "STP", [])
+    assert [(r.criterion, str(r.score)) for r in form.records] == [("2.1.1", "0.5"), ("2.1.2", "0.75")]
