@@ -396,3 +396,16 @@ def test_an_appendix_ii_made_before_the_import_is_read_under_official_codes(tmp_
     form = parse_form(read_sheets(path), load_campaign(HA_TINH_2023))
     assert (form.kind, form.unit_code, form.errors) == ("appendix_ii", "STP", [])
     assert [(r.criterion, str(r.score)) for r in form.records] == [("2.1.1", "0.5"), ("2.1.2", "0.75")]
+
+
+def test_a_provisional_code_must_come_from_an_imported_area(tmp_path, data_dir):
+    rows = rows_of(["1"])
+    rows[2][5] = "2.p1.1"  # 1.1.1 said to be 2.p1.1, but area 2 is not in the workbook
+    assert problems(write_book(tmp_path / "khac_linh_vuc.xlsx", rows)) == [
+        "[CAT029] trang 'Bảng 2', dòng 6, cột 'Mã tạm': mã tạm 2.p1.1 thuộc lĩnh vực 2, lĩnh vực này không có "
+        "trong bảng tính."
+    ]
+    rows[2][5] = "1.p9.9"
+    assert problems(write_book(tmp_path / "khong_co.xlsx", rows)) == [
+        f"[CAT029] trang 'Bảng 2', dòng 6, cột 'Mã tạm': mã tạm 1.p9.9 không có trong danh mục hiện hành {CATALOGUE}."
+    ]

@@ -481,6 +481,18 @@ def plan_import(workbook: Workbook, current: Catalogue, today: datetime) -> Plan
     for code in workbook.rows:
         if code not in old_of and code in current and code not in old_of.values():
             old_of[code] = code
+    replaced_areas = {old_of.get(code, code) for code in workbook.area_codes}
+    for official, now in old_of.items():
+        if current[now].area not in replaced_areas:  # the area it leaves would keep it: two codes, one item
+            row = workbook.rows[official]
+            problems.append(
+                Problem(
+                    "CAT029",
+                    f"mã tạm {now} thuộc lĩnh vực {current[now].area}, lĩnh vực này không có trong bảng tính.",
+                    row=row.row,
+                    column="Mã tạm",
+                )
+            )
     if problems:
         raise CatalogueImportError(workbook.source, problems)
 
@@ -510,10 +522,9 @@ def plan_import(workbook: Workbook, current: Catalogue, today: datetime) -> Plan
     for code in workbook.area_codes:
         imported_nodes[code] = node_of(workbook.rows[code])
     full = catalogue_data(current)
-    replaced = {old_of.get(code, code) for code in imported_nodes}
     areas: list[dict] = []
     for node in full["areas"]:
-        if node["code"] in replaced:
+        if node["code"] in replaced_areas:
             new_code = next(c for c in imported_nodes if old_of.get(c, c) == node["code"])
             areas.append(imported_nodes.pop(new_code))
         else:
@@ -525,7 +536,7 @@ def plan_import(workbook: Workbook, current: Catalogue, today: datetime) -> Plan
     code_map.update(renames)
     data = catalogue_data(current, areas, {})
     merged_codes = _codes(areas)
-    code_map = {k: v for k, v in code_map.items() if v in merged_codes and k != v}
+    code_map = {k: v for k, v in code_map.items() if v in merged_codes and k not in merged_codes}
     if code_map:
         data["code_map"] = code_map
     problems = _check_totals(areas, current)
