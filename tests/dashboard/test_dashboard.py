@@ -191,6 +191,32 @@ def test_page_shows_matrix_chart_mismatch_links_and_fetches_nothing(overview, ca
     assert page.count('nonce="abc"') == 2  # the only style and the only script
 
 
+def test_inferred_list_names_the_sample_council_members_and_signer(runtime, campaign):
+    """The bundled campaign's council members and report signer are invented (members_status and signer_status:
+    sample): the overview names them among what is inferred, and stops once the file marks them real."""
+    expected = [
+        "Số hiệu văn bản chỉ đạo",
+        "Ngày ban hành văn bản chỉ đạo",
+        "Phân công tiêu chí (Phụ lục I)",
+        "Danh sách Hội đồng thẩm định",
+        "Địa chỉ thư liên hệ (địa chỉ mẫu)",
+        "Thành viên Hội đồng thẩm định (15 người, họ tên và hộp thư mẫu)",
+        "Người ký báo cáo (họ tên mẫu: Trần Thanh Giang)",
+    ]
+    assert data.describe(campaign)["inferred_vi"] == expected
+    page = html.render_overview(
+        data.build_overview(campaign, runtime.store_url), campaigns=[], base="", ui_base="/", nonce="n"
+    )
+    assert f"Suy luận trong tệp chiến dịch: {'; '.join(expected)}." in page
+    real = campaign.model_copy(
+        update={
+            "council": campaign.council.model_copy(update={"members_status": "real"}),
+            "report": campaign.report.model_copy(update={"signer_status": "real"}),
+        }
+    )
+    assert data.describe(real)["inferred_vi"] == expected[:5]
+
+
 def test_reconcile_form_is_filled_in_for_the_unit(sample_run, campaign):
     form = data.reconcile_form([campaign], campaign, "STC", sample_run.runtime.store_url)
     assert form["conf"] == {"campaign": campaign.id, "units": ["STC"], "areas": [], "tolerance": 0.01}

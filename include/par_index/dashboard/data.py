@@ -125,6 +125,12 @@ def describe(campaign: Campaign) -> dict:
         inferred.append("Danh sách Hội đồng thẩm định")
     if campaign.contacts.status == "sample":
         inferred.append("Địa chỉ thư liên hệ (địa chỉ mẫu)")
+    if campaign.council.members_status == "sample" and campaign.council.members:
+        inferred.append(
+            f"Thành viên Hội đồng thẩm định ({len(campaign.council.members)} người, họ tên và hộp thư mẫu)"
+        )
+    if campaign.report.signer_status == "sample" and campaign.report.signer:
+        inferred.append(f"Người ký báo cáo (họ tên mẫu: {campaign.report.signer})")
     provisional = [item for item in catalogue.items.values() if item.provisional]
     return {
         "id": campaign.id,
