@@ -320,6 +320,11 @@ def blank_forms(campaign: Campaign) -> Path:
     return folder
 
 
+def offered(campaign: Campaign) -> list[dict[str, str]]:
+    """The campaign's blank forms as the dashboard lists them: kind, title and file name, in the form's order."""
+    return [{"kind": t.kind, "title_vi": t.title, "file_name": t.file_name} for t in _templates(campaign)]
+
+
 def template_for(campaign: Campaign, kind: str) -> Path:
     """The up-to-date blank form of one kind (``appendix_iv``…) to attach or serve (:func:`blank_forms`)."""
     return blank_forms(campaign) / next(t.file_name for t in _templates(campaign) if t.kind == kind)
