@@ -241,3 +241,28 @@ def test_two_processes_racing_leave_one_complete_generation(data_dir, tmp_path, 
         load_campaign(renamed)
     ) + "\n"
     assert sorted(p.name for p in folder.parent.iterdir()) == [".ha_tinh_2023.lock", "ha_tinh_2023"]
+
+
+def test_the_campaign_dags_first_task_refreshes_the_forms_and_logs_their_folder(
+    runtime, data_dir, campaign, caplog
+):
+    from par_index.service import prepare
+
+    stale = data_dir / "forms" / "ha_tinh_2023"
+    stale.mkdir(parents=True)
+    made_before = "0" * 64 + "\n"  # the fingerprint of an older campaign file
+    (stale / FINGERPRINT_FILE).write_text(made_before, encoding="utf-8")
+    with caplog.at_level("INFO", logger="par_index"):
+        result = prepare(campaign, runtime)
+    assert result["blank_forms"] == str(stale)
+    assert (stale / FINGERPRINT_FILE).read_text(encoding="utf-8") == fingerprint(campaign) + "\n"
+    assert sorted(p.name for p in stale.iterdir()) == sorted([FINGERPRINT_FILE, *FILE_NAMES.values()])
+    logged = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name in ("par_index.intake.templates", "par_index.service")
+    ]
+    assert logged == [
+        f"Đã tạo lại biểu mẫu trống của chiến dịch ha_tinh_2023: {stale}",
+        f"Biểu mẫu trống (cập nhật theo tệp chiến dịch và danh mục tiêu chí): {stale}",
+    ]
