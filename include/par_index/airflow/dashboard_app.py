@@ -127,6 +127,7 @@ def create_app():  # noqa: C901 - the routes are closures over the auth manager:
 
     from par_index.airflow.runtime import store_url
     from par_index.dashboard import data, html
+    from par_index.phase_registry import BLANK_FORMS
 
     class Refusal(HTTPException):
         """A refusal this app words itself (Vietnamese); any other comes from FastAPI, Starlette or Airflow."""
@@ -305,16 +306,16 @@ def create_app():  # noqa: C901 - the routes are closures over the auth manager:
 
     @app.get("/campaigns/{campaign_id}/forms/{kind}", summary="Tải một biểu mẫu trống (xlsx) của chiến dịch")
     def blank_form(campaign_id: str, kind: str, user: User):
-        from par_index.intake.templates import offered, template_for
+        """A blank form, regenerated first when stale (openpyxl is loaded then, not with the app)."""
+        from par_index.intake.templates import template_for
 
         campaign = campaign_or_error(campaign_id, user)
-        forms = {f["kind"]: f["file_name"] for f in offered(campaign)}
-        if kind not in forms:
-            raise Refusal(404, f"Không có biểu mẫu “{shown(kind)}”; các biểu mẫu: {', '.join(forms)}.")
+        if kind not in BLANK_FORMS:
+            raise Refusal(404, f"Không có biểu mẫu “{shown(kind)}”; các biểu mẫu: {', '.join(BLANK_FORMS)}.")
         return FileResponse(
             template_for(campaign, kind),
             media_type=XLSX,
-            filename=forms[kind],
+            filename=BLANK_FORMS[kind][0],
             headers={"Cache-Control": "no-store"},
         )
 

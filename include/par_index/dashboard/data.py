@@ -20,9 +20,8 @@ from sqlalchemy.orm import Session
 
 from par_index import collection_failures, phases
 from par_index.campaign import Campaign, PhaseKey
-from par_index.intake.templates import offered
 from par_index.mismatches import CATEGORY_TITLES, DEFAULT_TOLERANCE
-from par_index.phase_registry import COLLECTED, PHASES, REGISTRY
+from par_index.phase_registry import BLANK_FORMS, COLLECTED, PHASES, REGISTRY
 from par_index.store.db import engine_for
 from par_index.store.models import (
     CampaignRow,
@@ -160,7 +159,10 @@ def describe(campaign: Campaign) -> dict:
             "note_vi": catalogue.note_vi,
         },
         "inferred_vi": inferred,
-        "blank_forms": offered(campaign),  # downloaded from the dashboard (regenerated when stale)
+        "blank_forms": [  # downloaded from the dashboard (regenerated when stale)
+            {"kind": kind, "title_vi": title, "file_name": file_name}
+            for kind, (file_name, title) in BLANK_FORMS.items()
+        ],
     }
 
 

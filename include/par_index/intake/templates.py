@@ -26,6 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from par_index.campaign import Campaign, load_campaign
 from par_index.paths import forms_dir
+from par_index.phase_registry import BLANK_FORMS
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,7 @@ def _templates(campaign: Campaign) -> list[Template]:
     return [
         Template(
             "appendix_ii",
-            "phu_luc_ii_bao_cao_tu_cham_diem.xlsx",
-            "PHỤ LỤC II — BÁO CÁO KẾT QUẢ TỰ CHẤM ĐIỂM",
+            *BLANK_FORMS["appendix_ii"],
             ("Đơn vị", "Số", "Ngày", "Người ký", DIFFICULTIES_LABEL),
             (
                 ("STT", 6),
@@ -97,8 +97,7 @@ def _templates(campaign: Campaign) -> list[Template]:
         ),
         Template(
             "appendix_iv",
-            "phu_luc_iv_cong_chuc_dau_moi.xlsx",
-            "PHỤ LỤC IV — DANH SÁCH CÔNG CHỨC ĐẦU MỐI",
+            *BLANK_FORMS["appendix_iv"],
             ("Đơn vị",),
             (
                 ("STT", 6),
@@ -129,8 +128,7 @@ def _templates(campaign: Campaign) -> list[Template]:
         ),
         Template(
             "appendix_iii",
-            "phu_luc_iii_tai_khoan_phan_mem.xlsx",
-            "PHỤ LỤC III — DANH SÁCH TÀI KHOẢN PHẦN MỀM",
+            *BLANK_FORMS["appendix_iii"],
             (),
             (
                 ("STT", 6),
@@ -147,8 +145,7 @@ def _templates(campaign: Campaign) -> list[Template]:
         ),
         Template(
             "survey_roster",
-            "khao_sat_danh_sach_nguoi_tra_loi.xlsx",
-            "DANH SÁCH NGƯỜI TRẢ LỜI PHIẾU KHẢO SÁT XÃ HỘI HỌC",
+            *BLANK_FORMS["survey_roster"],
             (),
             (
                 ("STT", 6),
@@ -320,14 +317,9 @@ def blank_forms(campaign: Campaign) -> Path:
     return folder
 
 
-def offered(campaign: Campaign) -> list[dict[str, str]]:
-    """The campaign's blank forms as the dashboard lists them: kind, title and file name, in the form's order."""
-    return [{"kind": t.kind, "title_vi": t.title, "file_name": t.file_name} for t in _templates(campaign)]
-
-
 def template_for(campaign: Campaign, kind: str) -> Path:
     """The up-to-date blank form of one kind (``appendix_iv``…) to attach or serve (:func:`blank_forms`)."""
-    return blank_forms(campaign) / next(t.file_name for t in _templates(campaign) if t.kind == kind)
+    return blank_forms(campaign) / BLANK_FORMS[kind][0]
 
 
 def main() -> None:
