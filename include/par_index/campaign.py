@@ -263,6 +263,7 @@ class ReportText(_Model):
     addressee_vi: str = "Ủy ban nhân dân tỉnh"
     signer_title_vi: list[str] = ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"]
     signer: str = ""
+    signer_status: Literal["real", "sample"] = "real"  # sample: an invented name, replace it before signing
     recipients_vi: list[str] = Field(min_length=1)
     difficulties_vi: list[str] = []  # beyond what the data shows (late units, mismatches, missing evidence)
     proposals_vi: list[str] = []

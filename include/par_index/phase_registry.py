@@ -109,3 +109,14 @@ REGISTRY: dict[str, Phase] = {
 PHASES = tuple(REGISTRY)  # the directive's deadlines, in order
 COLLECTED = tuple(k for k, p in REGISTRY.items() if p.collected)  # the phases that collect from units
 ALL_FORMS = frozenset().union(*(p.forms for p in REGISTRY.values()))
+# The blank forms units fill in, kind → (file name, title), in the order the dashboard lists them; written (and
+# kept up to date) by par_index.intake.templates.blank_forms, named here so that what lists them loads no openpyxl
+BLANK_FORMS = {
+    "appendix_ii": ("phu_luc_ii_bao_cao_tu_cham_diem.xlsx", "PHỤ LỤC II — BÁO CÁO KẾT QUẢ TỰ CHẤM ĐIỂM"),
+    "appendix_iv": ("phu_luc_iv_cong_chuc_dau_moi.xlsx", "PHỤ LỤC IV — DANH SÁCH CÔNG CHỨC ĐẦU MỐI"),
+    "appendix_iii": ("phu_luc_iii_tai_khoan_phan_mem.xlsx", "PHỤ LỤC III — DANH SÁCH TÀI KHOẢN PHẦN MỀM"),
+    "survey_roster": (
+        "khao_sat_danh_sach_nguoi_tra_loi.xlsx",
+        "DANH SÁCH NGƯỜI TRẢ LỜI PHIẾU KHẢO SÁT XÃ HỘI HỌC",
+    ),
+}

@@ -6,6 +6,7 @@ that the task logs and pushes to XCom.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -18,6 +19,7 @@ from par_index.errors import ReportStateError
 from par_index.files import sha256_of
 from par_index.intake.feeds import FeedError
 from par_index.intake.inbox import PARTIAL_GRACE, ingest, ingest_feed, quarantined_path
+from par_index.intake.templates import blank_forms
 from par_index.mismatches import CATEGORY_TITLES, DEFAULT_TOLERANCE
 from par_index.notify import deliver_queued, enqueue, ledger_file_part, ledger_key, ledger_key_parts
 from par_index.paths import CAMPAIGNS_DIR, reports_dir
@@ -33,15 +35,24 @@ from par_index.store import migrate, queries, session_scope
 from par_index.store.models import Notification
 from par_index.text import duration_vi, vn_datetime
 
+log = logging.getLogger(__name__)
+
 
 def prepare(campaign: Campaign, rt: Runtime) -> dict:
-    """Upgrade the store's schema and write the campaign's units and Appendix I assignments into it."""
+    """Upgrade the store's schema, write the campaign's units and Appendix I assignments into it, and bring the
+    blank forms up to date (regenerated when the campaign file or catalogue changed; their folder is logged)."""
     migrate(rt.store_url)
     source = CAMPAIGNS_DIR / f"{campaign.id}.yaml"
     digest = sha256_of(source) if source.exists() else ""
     with session_scope(rt.store_url) as s:
         queries.sync_campaign(s, campaign, digest)
-    return {"units": len(campaign.active_units), "assigned_leaves": len(campaign.assignment_of)}
+    forms = blank_forms(campaign)
+    log.info("Biểu mẫu trống (cập nhật theo tệp chiến dịch và danh mục tiêu chí): %s", forms)
+    return {
+        "units": len(campaign.active_units),
+        "assigned_leaves": len(campaign.assignment_of),
+        "blank_forms": str(forms),
+    }
 
 
 def collect(campaign: Campaign, rt: Runtime, phase: str, now: datetime | None = None) -> dict:

@@ -29,6 +29,7 @@ ROUTES = [
     "/campaigns/ha_tinh_2023/overview",
     "/campaigns/ha_tinh_2023/overview?as_of=28/12/2023",
     "/campaigns/ha_tinh_2023/reconcile?unit=STC",
+    "/campaigns/ha_tinh_2023/forms/appendix_iv",
     "/dags/par_ha_tinh_2023",
     "/dags/par_ha_tinh_2023_reminders",
     "/dags/par_ha_tinh_2023_deadlines",
@@ -191,6 +192,32 @@ def test_page_shows_matrix_chart_mismatch_links_and_fetches_nothing(overview, ca
     assert page.count('nonce="abc"') == 2  # the only style and the only script
 
 
+def test_inferred_list_names_the_sample_council_members_and_signer(runtime, campaign):
+    """The bundled campaign's council members and report signer are invented (members_status and signer_status:
+    sample): the overview names them among what is inferred, and stops once the file marks them real."""
+    expected = [
+        "Số hiệu văn bản chỉ đạo",
+        "Ngày ban hành văn bản chỉ đạo",
+        "Phân công tiêu chí (Phụ lục I)",
+        "Danh sách Hội đồng thẩm định",
+        "Địa chỉ thư liên hệ (địa chỉ mẫu)",
+        "Thành viên Hội đồng thẩm định (15 người, họ tên và hộp thư mẫu)",
+        "Người ký báo cáo (họ tên mẫu: Trần Thanh Giang)",
+    ]
+    assert data.describe(campaign)["inferred_vi"] == expected
+    page = html.render_overview(
+        data.build_overview(campaign, runtime.store_url), campaigns=[], base="", ui_base="/", nonce="n"
+    )
+    assert f"Suy luận trong tệp chiến dịch: {'; '.join(expected)}." in page
+    real = campaign.model_copy(
+        update={
+            "council": campaign.council.model_copy(update={"members_status": "real"}),
+            "report": campaign.report.model_copy(update={"signer_status": "real"}),
+        }
+    )
+    assert data.describe(real)["inferred_vi"] == expected[:5]
+
+
 def test_reconcile_form_is_filled_in_for_the_unit(sample_run, campaign):
     form = data.reconcile_form([campaign], campaign, "STC", sample_run.runtime.store_url)
     assert form["conf"] == {"campaign": campaign.id, "units": ["STC"], "areas": [], "tolerance": 0.01}
@@ -253,6 +280,7 @@ def client(sample_run):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AIRFLOW_CONN_PAR_CAMPAIGN_DB", json.dumps(store))  # the store, as the API server finds it
         mp.setenv("AIRFLOW__API_AUTH__JWT_SECRET", secrets.token_urlsafe(64))  # this test's own signing key
+        mp.setenv("PAR_DATA_DIR", str(sample_run.data_dir))  # where the blank forms served are kept
         create_auth_manager()  # the configured one (SimpleAuthManager), as the API server creates it
         yield TestClient(app)
 
@@ -295,6 +323,33 @@ def test_app_answers_json_and_pages_with_a_strict_policy(client, campaign):
     assert (
         anonymous.status_code == 401 and "Cần đăng nhập" in anonymous.text and "/auth/login" in anonymous.text
     )
+
+
+def test_the_blank_forms_are_linked_and_downloaded_up_to_date(client, sample_run, campaign):
+    from par_index.intake.templates import blank_forms
+
+    client.cookies.clear()
+    auth = {"Authorization": f"Bearer {_token('viewer')}"}
+    page = client.get(f"/campaigns/{campaign.id}", headers=auth | HTML).text
+    links = re.findall(r'<a href="([^"]*/forms/[^"]*)" download>([^<]*)</a>', page)
+    assert links == [
+        ("/campaigns/ha_tinh_2023/forms/appendix_ii", "PHỤ LỤC II — BÁO CÁO KẾT QUẢ TỰ CHẤM ĐIỂM"),
+        ("/campaigns/ha_tinh_2023/forms/appendix_iv", "PHỤ LỤC IV — DANH SÁCH CÔNG CHỨC ĐẦU MỐI"),
+        ("/campaigns/ha_tinh_2023/forms/appendix_iii", "PHỤ LỤC III — DANH SÁCH TÀI KHOẢN PHẦN MỀM"),
+        (
+            "/campaigns/ha_tinh_2023/forms/survey_roster",
+            "DANH SÁCH NGƯỜI TRẢ LỜI PHIẾU KHẢO SÁT XÃ HỘI HỌC",
+        ),
+    ]
+    got = client.get("/campaigns/ha_tinh_2023/forms/appendix_iv", headers=auth)
+    folder = sample_run.data_dir / "forms" / "ha_tinh_2023"
+    assert (got.status_code, got.headers["content-type"], got.headers["content-disposition"]) == (
+        200,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        'attachment; filename="phu_luc_iv_cong_chuc_dau_moi.xlsx"',
+    )
+    assert blank_forms(campaign) == folder  # what the pipeline keeps, not a copy of its own
+    assert got.content == (folder / "phu_luc_iv_cong_chuc_dau_moi.xlsx").read_bytes()
 
 
 def test_a_user_the_auth_manager_denies_the_dag_gets_403(client, campaign, monkeypatch):
@@ -400,6 +455,18 @@ def test_as_of_at_the_edges_of_the_range_is_served(client, campaign):
             "Chiến dịch ha_tinh_2023 không có đơn vị “" + "X" * 39 + "…”.",
         ),
         ("/no-such-page", 404, "Không tìm thấy", "Bảng điều khiển chiến dịch không có trang này."),
+        (
+            "/campaigns/ha_tinh_2023/forms/phu_luc_v",
+            404,
+            "Không tìm thấy",
+            "Không có biểu mẫu “phu_luc_v”; các biểu mẫu: appendix_ii, appendix_iv, appendix_iii, survey_roster.",
+        ),
+        (
+            "/campaigns/ha_noi_2023/forms/appendix_iv",
+            404,
+            "Không tìm thấy",
+            "Không có chiến dịch “ha_noi_2023”.",
+        ),
     ],
 )
 def test_unknown_campaigns_units_and_bad_form_parameters_are_a_4xx_in_vietnamese(

@@ -1,14 +1,29 @@
-"""The blank form templates: protected headers, drop-down lists from the campaign, and a round trip."""
+"""The blank form templates: protected headers, drop-down lists from the campaign, a round trip, and their
+regeneration by the pipeline whenever the campaign file or its catalogue changes (no command)."""
 
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from par_index import catalogue
+from par_index.campaign import load_campaign
 from par_index.intake.forms import parse_form
 from par_index.intake.sheets import read_sheets
-from par_index.intake.templates import template_path, write_templates
+from par_index.intake.templates import FINGERPRINT_FILE, blank_forms, fingerprint, template_for
+from par_index.paths import CRITERIA_DIR
+from support.campaigns import HA_TINH_2023
 
 KINDS = ["appendix_ii", "appendix_iv", "appendix_iii", "survey_roster"]
+FILE_NAMES = {
+    "appendix_ii": "phu_luc_ii_bao_cao_tu_cham_diem.xlsx",
+    "appendix_iv": "phu_luc_iv_cong_chuc_dau_moi.xlsx",
+    "appendix_iii": "phu_luc_iii_tai_khoan_phan_mem.xlsx",
+    "survey_roster": "khao_sat_danh_sach_nguoi_tra_loi.xlsx",
+}
 
 
 def _values(path):
@@ -17,16 +32,8 @@ def _values(path):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_committed_templates_are_up_to_date(tmp_path, campaign, kind):
-    fresh = write_templates(campaign, tmp_path)[kind]
-    assert _values(template_path(campaign, kind)) == _values(fresh), (
-        "run: python -m par_index.intake.templates"
-    )
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_headers_are_locked_inputs_open_and_codes_offered_as_lists(campaign, kind):
-    wb = load_workbook(template_path(campaign, kind))
+def test_headers_are_locked_inputs_open_and_codes_offered_as_lists(data_dir, campaign, kind):
+    wb = load_workbook(template_for(campaign, kind))
     form = wb["Biểu mẫu"]
     assert form.protection.sheet and wb["Danh mục"].protection.sheet
     header_row = next(r for r in range(1, 10) if form.cell(r, 1).value == "STT")
@@ -42,8 +49,8 @@ def test_headers_are_locked_inputs_open_and_codes_offered_as_lists(campaign, kin
     assert criteria == list(campaign.assignment_of)
 
 
-def test_example_sheet_is_a_valid_filled_form(tmp_path, campaign):
-    wb = load_workbook(template_path(campaign, "appendix_ii"))
+def test_example_sheet_is_a_valid_filled_form(data_dir, tmp_path, campaign):
+    wb = load_workbook(template_for(campaign, "appendix_ii"))
     del wb["Biểu mẫu"]
     wb["Ví dụ"].title = "Báo cáo"
     path = tmp_path / "example.xlsx"
@@ -53,8 +60,8 @@ def test_example_sheet_is_a_valid_filled_form(tmp_path, campaign):
     assert len(form.records) == 2
 
 
-def test_filled_appendix_ii_template_reads_back_exactly(tmp_path, campaign):
-    wb = load_workbook(template_path(campaign, "appendix_ii"))
+def test_filled_appendix_ii_template_reads_back_exactly(data_dir, tmp_path, campaign):
+    wb = load_workbook(template_for(campaign, "appendix_ii"))
     ws = wb["Biểu mẫu"]
     ws["B2"], ws["B3"], ws["B4"], ws["B5"] = "Sở Tài chính (STC)", "45/BC-STC", "14/01/2024", "Trần Thị B"
     assert ws["A6"].value == "Khó khăn, vướng mắc, đề xuất:" and "B6:H6" in ws.merged_cells
@@ -86,8 +93,8 @@ def test_filled_appendix_ii_template_reads_back_exactly(tmp_path, campaign):
     assert all(isinstance(r.score, Decimal) for r in form.records)
 
 
-def test_filled_appendix_iv_template_reads_back_exactly(tmp_path, campaign):
-    wb = load_workbook(template_path(campaign, "appendix_iv"))
+def test_filled_appendix_iv_template_reads_back_exactly(data_dir, tmp_path, campaign):
+    wb = load_workbook(template_for(campaign, "appendix_iv"))
     ws = wb["Biểu mẫu"]
     ws["B2"] = "Sở Nội vụ (SNV)"
     people = [
@@ -114,13 +121,148 @@ def test_filled_appendix_iv_template_reads_back_exactly(tmp_path, campaign):
     ] == [(*p[:6], p[6] == "x") for p in people]
 
 
-def test_a_campaign_without_committed_templates_gets_them_written_once(data_dir, campaign):
-    from par_index.intake.templates import template_for
+def _copy_with(tmp_path: Path, old: str, new: str) -> Path:
+    """A copy of the bundled campaign file with one text replaced (it occurs exactly once)."""
+    text = HA_TINH_2023.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path = tmp_path / "campaigns" / HA_TINH_2023.name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
 
-    other = campaign.model_copy(
-        update={"campaign": campaign.campaign.model_copy(update={"id": "ha_tinh_2099"})}
+
+def _state(folder: Path) -> dict[str, tuple[int, bytes]]:
+    """Every file of a folder (hidden ones too) → (mtime in ns, content)."""
+    return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(folder.iterdir())}
+
+
+def _unit_names(folder: Path, kind: str = "appendix_ii") -> list[str]:
+    lists = load_workbook(folder / FILE_NAMES[kind])["Danh mục"]
+    return [c.value for c in lists["B"][1:] if c.value]
+
+
+def test_forms_are_written_into_the_data_folder_with_their_fingerprint(data_dir, campaign):
+    folder = blank_forms(campaign)
+    assert folder == data_dir / "forms" / "ha_tinh_2023"
+    assert sorted(p.name for p in folder.iterdir()) == sorted([FINGERPRINT_FILE, *FILE_NAMES.values()])
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".ha_tinh_2023.lock", "ha_tinh_2023"]
+    assert (folder / FINGERPRINT_FILE).read_text(encoding="utf-8") == fingerprint(campaign) + "\n"
+    assert {kind: template_for(campaign, kind) for kind in KINDS} == {
+        k: folder / FILE_NAMES[k] for k in KINDS
+    }
+
+
+def test_an_unchanged_campaign_leaves_the_forms_untouched(data_dir, campaign):
+    folder = blank_forms(campaign)
+    before = _state(folder)
+    assert blank_forms(load_campaign(HA_TINH_2023)) == folder  # the file read again: same validated content
+    assert _state(folder) == before
+
+
+def test_a_unit_renamed_in_the_campaign_file_regenerates_the_forms(data_dir, tmp_path, campaign):
+    folder = blank_forms(campaign)
+    assert "Sở Tài chính (STC)" in _unit_names(folder)
+    renamed = load_campaign(
+        _copy_with(tmp_path, 'name_vi: "Sở Tài chính",', 'name_vi: "Sở Tài chính tỉnh Hà Tĩnh",')
     )
-    path = template_for(other, "appendix_iv")
-    assert path.is_relative_to(data_dir) and path.exists()
-    assert template_for(other, "appendix_iv") == path
-    assert template_for(campaign, "appendix_iv") == template_path(campaign, "appendix_iv")
+    assert fingerprint(renamed) != fingerprint(campaign)
+    assert blank_forms(renamed) == folder
+    for kind in KINDS:
+        names = _unit_names(folder, kind)
+        assert "Sở Tài chính tỉnh Hà Tĩnh (STC)" in names and "Sở Tài chính (STC)" not in names
+    assert (folder / FINGERPRINT_FILE).read_text(encoding="utf-8") == fingerprint(renamed) + "\n"
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".ha_tinh_2023.lock", "ha_tinh_2023"]
+
+
+def test_a_criterion_renamed_in_the_catalogue_regenerates_the_forms(
+    data_dir, tmp_path, campaign, monkeypatch
+):
+    folder = blank_forms(campaign)
+    old, new = "Ban hành kế hoạch CCHC năm đúng thời hạn", "Ban hành kế hoạch CCHC năm 2023 đúng thời hạn"
+    text = (CRITERIA_DIR / "par_province_2022.yaml").read_text(encoding="utf-8")
+    assert text.count(f"name_vi: {old}\n") == 1
+    (tmp_path / "par_province_2022.yaml").write_text(
+        text.replace(f"name_vi: {old}\n", f"name_vi: {new}\n"), encoding="utf-8"
+    )
+    monkeypatch.setattr(catalogue, "CRITERIA_DIR", tmp_path)
+    blank_forms(load_campaign(HA_TINH_2023))
+    lists = load_workbook(folder / FILE_NAMES["appendix_ii"])["Danh mục"]
+    assert (lists["C2"].value, lists["D2"].value) == ("1.p1.1", new)
+
+
+def test_a_half_written_generation_is_replaced(data_dir, campaign):
+    folder = data_dir / "forms" / "ha_tinh_2023"
+    folder.mkdir(parents=True)
+    (folder / FILE_NAMES["appendix_iv"]).write_bytes(b"PK\x03\x04 cut off")  # no .fingerprint: never finished
+    leftover = data_dir / "forms" / ".ha_tinh_2023.new.k3x9"  # a process killed before its swap
+    leftover.mkdir()
+    assert blank_forms(campaign) == folder
+    assert sorted(p.name for p in folder.iterdir()) == sorted([FINGERPRINT_FILE, *FILE_NAMES.values()])
+    assert load_workbook(folder / FILE_NAMES["appendix_iv"])["Biểu mẫu"]["A1"].value == (
+        "PHỤ LỤC IV — DANH SÁCH CÔNG CHỨC ĐẦU MỐI"
+    )
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".ha_tinh_2023.lock", "ha_tinh_2023"]
+
+
+def test_two_processes_racing_leave_one_complete_generation(data_dir, tmp_path, campaign):
+    blank_forms(campaign)
+    renamed = _copy_with(tmp_path, 'name_vi: "Sở Tài chính",', 'name_vi: "Sở Tài chính tỉnh Hà Tĩnh",')
+    script = (
+        "import sys\n"
+        "from par_index.campaign import load_campaign\n"
+        "from par_index.intake.templates import blank_forms\n"
+        "sys.stdin.readline()\n"  # both wait here, then start together
+        "print(blank_forms(load_campaign(sys.argv[1])))\n"
+    )
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(renamed)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(2)
+    ]
+    for racer in racers:  # both released before either is waited for
+        assert racer.stdin is not None
+        racer.stdin.write("go\n")
+        racer.stdin.flush()
+    outputs = [r.communicate(timeout=120) for r in racers]
+    folder = data_dir / "forms" / "ha_tinh_2023"
+    assert [(r.returncode, out, err) for r, (out, err) in zip(racers, outputs, strict=True)] == [
+        (0, f"{folder}\n", "")
+    ] * 2
+    assert sorted(p.name for p in folder.iterdir()) == sorted([FINGERPRINT_FILE, *FILE_NAMES.values()])
+    assert "Sở Tài chính tỉnh Hà Tĩnh (STC)" in _unit_names(folder)
+    assert (folder / FINGERPRINT_FILE).read_text(encoding="utf-8") == fingerprint(
+        load_campaign(renamed)
+    ) + "\n"
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".ha_tinh_2023.lock", "ha_tinh_2023"]
+
+
+def test_the_campaign_dags_first_task_refreshes_the_forms_and_logs_their_folder(
+    runtime, data_dir, campaign, caplog
+):
+    from par_index.service import prepare
+
+    stale = data_dir / "forms" / "ha_tinh_2023"
+    stale.mkdir(parents=True)
+    made_before = "0" * 64 + "\n"  # the fingerprint of an older campaign file
+    (stale / FINGERPRINT_FILE).write_text(made_before, encoding="utf-8")
+    with caplog.at_level("INFO", logger="par_index"):
+        result = prepare(campaign, runtime)
+    assert result["blank_forms"] == str(stale)
+    assert (stale / FINGERPRINT_FILE).read_text(encoding="utf-8") == fingerprint(campaign) + "\n"
+    assert sorted(p.name for p in stale.iterdir()) == sorted([FINGERPRINT_FILE, *FILE_NAMES.values()])
+    logged = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name in ("par_index.intake.templates", "par_index.service")
+    ]
+    assert logged == [
+        f"Đã tạo lại biểu mẫu trống của chiến dịch ha_tinh_2023: {stale}",
+        f"Biểu mẫu trống (cập nhật theo tệp chiến dịch và danh mục tiêu chí): {stale}",
+    ]

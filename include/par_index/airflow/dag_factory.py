@@ -197,7 +197,8 @@ def build_campaign_dag(campaign: Campaign, path: Path) -> DAG:
 
         @task(task_display_name="Chuẩn bị: cơ sở dữ liệu, đơn vị, phân công")
         def prepare():
-            """Upgrade the campaign store and load the campaign's units and Appendix I assignments."""
+            """Upgrade the campaign store, load the campaign's units and Appendix I assignments, and bring the blank
+            forms up to date (regenerated when the campaign file or catalogue changed; the log names their folder)."""
             from par_index.airflow.runtime import runtime
             from par_index.service import prepare as run
 

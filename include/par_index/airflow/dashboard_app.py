@@ -28,6 +28,7 @@ ICON = (
     '<path d="M8 2v4M16 2v4M3 9h18M7 14l2 2 4-4"/></svg>'
 )
 AS_OF_YEARS = (2000, 2100)  # the moments ?as_of= may name (any campaign of the index lies well inside)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # the blank forms' media type
 SHOWN_CHARS = 40  # of a bad parameter, quoted back in a message
 TITLES = {
     400: "Yêu cầu không hợp lệ",
@@ -121,11 +122,12 @@ def create_app():  # noqa: C901 - the routes are closures over the auth manager:
     from airflow.models.dag import DagModel
     from fastapi import Depends, FastAPI, HTTPException, Request
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import HTMLResponse, JSONResponse, Response
+    from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from par_index.airflow.runtime import store_url
     from par_index.dashboard import data, html
+    from par_index.phase_registry import BLANK_FORMS
 
     class Refusal(HTTPException):
         """A refusal this app words itself (Vietnamese); any other comes from FastAPI, Starlette or Airflow."""
@@ -301,6 +303,21 @@ def create_app():  # noqa: C901 - the routes are closures over the auth manager:
             raise Refusal(404, f"Chiến dịch {campaign.id} không có đơn vị “{shown(unit)}”.")
         base, ui_base = paths(request)
         return page(lambda nonce: html.render_reconcile(form, base=base, ui_base=ui_base, nonce=nonce))
+
+    @app.get("/campaigns/{campaign_id}/forms/{kind}", summary="Tải một biểu mẫu trống (xlsx) của chiến dịch")
+    def blank_form(campaign_id: str, kind: str, user: User):
+        """A blank form, regenerated first when stale (openpyxl is loaded then, not with the app)."""
+        from par_index.intake.templates import template_for
+
+        campaign = campaign_or_error(campaign_id, user)
+        if kind not in BLANK_FORMS:
+            raise Refusal(404, f"Không có biểu mẫu “{shown(kind)}”; các biểu mẫu: {', '.join(BLANK_FORMS)}.")
+        return FileResponse(
+            template_for(campaign, kind),
+            media_type=XLSX,
+            filename=BLANK_FORMS[kind][0],
+            headers={"Cache-Control": "no-store"},
+        )
 
     @app.get("/dags/{dag_id}", response_class=HTMLResponse, summary="Tab “Chiến dịch CCHC” của một DAG")
     def dag_tab(request: Request, dag_id: str, user: User, as_of: str | None = None):

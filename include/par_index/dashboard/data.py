@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from par_index import collection_failures, phases
 from par_index.campaign import Campaign, PhaseKey
 from par_index.mismatches import CATEGORY_TITLES, DEFAULT_TOLERANCE
-from par_index.phase_registry import COLLECTED, PHASES, REGISTRY
+from par_index.phase_registry import BLANK_FORMS, COLLECTED, PHASES, REGISTRY
 from par_index.store.db import engine_for
 from par_index.store.models import (
     CampaignRow,
@@ -125,6 +125,12 @@ def describe(campaign: Campaign) -> dict:
         inferred.append("Danh sách Hội đồng thẩm định")
     if campaign.contacts.status == "sample":
         inferred.append("Địa chỉ thư liên hệ (địa chỉ mẫu)")
+    if campaign.council.members_status == "sample" and campaign.council.members:
+        inferred.append(
+            f"Thành viên Hội đồng thẩm định ({len(campaign.council.members)} người, họ tên và hộp thư mẫu)"
+        )
+    if campaign.report.signer_status == "sample" and campaign.report.signer:
+        inferred.append(f"Người ký báo cáo (họ tên mẫu: {campaign.report.signer})")
     provisional = [item for item in catalogue.items.values() if item.provisional]
     return {
         "id": campaign.id,
@@ -153,6 +159,10 @@ def describe(campaign: Campaign) -> dict:
             "note_vi": catalogue.note_vi,
         },
         "inferred_vi": inferred,
+        "blank_forms": [  # downloaded from the dashboard (regenerated when stale)
+            {"kind": kind, "title_vi": title, "file_name": file_name}
+            for kind, (file_name, title) in BLANK_FORMS.items()
+        ],
     }
 
 

@@ -1,5 +1,7 @@
 """Blank, fillable templates of each form for a campaign (drop-down lists for unit, area and criterion codes;
-locked headers; a filled example), written to ``include/templates/forms/<campaign>/``.
+locked headers; a filled example), kept up to date by the pipeline in ``<data>/forms/<campaign>/``: every place
+that attaches or serves a form asks :func:`blank_forms`, which regenerates them when the campaign file or its
+catalogue changed. No command is needed; this one only shows where they are:
 
     python -m par_index.intake.templates include/campaigns/ha_tinh_2023.yaml
 """
@@ -7,6 +9,13 @@ locked headers; a filled example), written to ``include/templates/forms/<campaig
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import fcntl
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +25,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from par_index.campaign import Campaign, load_campaign
-from par_index.paths import TEMPLATES_DIR, data_dir
+from par_index.paths import forms_dir
+from par_index.phase_registry import BLANK_FORMS
+
+log = logging.getLogger(__name__)
 
 INPUT_ROWS = 200
+FINGERPRINT_FILE = ".fingerprint"  # beside the forms: the fingerprint they were made from
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 INPUT_FILL = PatternFill("solid", fgColor="FFFFF0")
 UNLOCKED = Protection(locked=False)
@@ -54,8 +67,7 @@ def _templates(campaign: Campaign) -> list[Template]:
     return [
         Template(
             "appendix_ii",
-            "phu_luc_ii_bao_cao_tu_cham_diem.xlsx",
-            "PHỤ LỤC II — BÁO CÁO KẾT QUẢ TỰ CHẤM ĐIỂM",
+            *BLANK_FORMS["appendix_ii"],
             ("Đơn vị", "Số", "Ngày", "Người ký", DIFFICULTIES_LABEL),
             (
                 ("STT", 6),
@@ -85,8 +97,7 @@ def _templates(campaign: Campaign) -> list[Template]:
         ),
         Template(
             "appendix_iv",
-            "phu_luc_iv_cong_chuc_dau_moi.xlsx",
-            "PHỤ LỤC IV — DANH SÁCH CÔNG CHỨC ĐẦU MỐI",
+            *BLANK_FORMS["appendix_iv"],
             ("Đơn vị",),
             (
                 ("STT", 6),
@@ -117,8 +128,7 @@ def _templates(campaign: Campaign) -> list[Template]:
         ),
         Template(
             "appendix_iii",
-            "phu_luc_iii_tai_khoan_phan_mem.xlsx",
-            "PHỤ LỤC III — DANH SÁCH TÀI KHOẢN PHẦN MỀM",
+            *BLANK_FORMS["appendix_iii"],
             (),
             (
                 ("STT", 6),
@@ -135,8 +145,7 @@ def _templates(campaign: Campaign) -> list[Template]:
         ),
         Template(
             "survey_roster",
-            "khao_sat_danh_sach_nguoi_tra_loi.xlsx",
-            "DANH SÁCH NGƯỜI TRẢ LỜI PHIẾU KHẢO SÁT XÃ HỘI HỌC",
+            *BLANK_FORMS["survey_roster"],
             (),
             (
                 ("STT", 6),
@@ -253,40 +262,75 @@ def build(campaign: Campaign, template: Template, path: Path) -> Path:
     return path
 
 
-def write_templates(campaign: Campaign, folder: Path | None = None) -> dict[str, Path]:
-    """Write every form template of ``campaign``; returns form kind → path."""
-    folder = folder or TEMPLATES_DIR / "forms" / campaign.id
+def write_templates(campaign: Campaign, folder: Path) -> dict[str, Path]:
+    """Write every form template of ``campaign`` into ``folder``; returns form kind → path."""
     return {t.kind: build(campaign, t, folder / t.file_name) for t in _templates(campaign)}
 
 
-def template_path(campaign: Campaign, kind: str) -> Path:
-    """The committed template of a form (``include/templates/forms/<campaign>/``)."""
-    return (
-        TEMPLATES_DIR
-        / "forms"
-        / campaign.id
-        / next(t.file_name for t in _templates(campaign) if t.kind == kind)
+def fingerprint(campaign: Campaign) -> str:
+    """SHA-256 of what the blank forms are made from: the campaign file's validated content, its catalogue's items
+    and totals, and this module's source (a changed layout regenerates them too)."""
+    digest = hashlib.sha256()
+    digest.update(campaign.model_dump_json().encode())
+    digest.update(
+        json.dumps(dataclasses.asdict(campaign.catalogue), default=str, ensure_ascii=False).encode()
     )
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def _current(folder: Path, digest: str) -> bool:
+    marker = folder / FINGERPRINT_FILE
+    return marker.is_file() and marker.read_text(encoding="utf-8").strip() == digest
+
+
+def blank_forms(campaign: Campaign) -> Path:
+    """The folder of ``campaign``'s blank forms (``<data>/forms/<campaign>/``), up to date: regenerated when the
+    campaign file or its catalogue changed since they were written (their :func:`fingerprint`, kept beside them in
+    ``.fingerprint``), or when the folder lacks it (a half-written or older generation). A new generation is
+    written to a temporary folder, then swapped in by renames under a lock: a racing process waits, then finds
+    it current; a reader never sees a half-written form."""
+    folder = forms_dir(campaign.id)
+    digest = fingerprint(campaign)
+    if _current(folder, digest):
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with (folder.parent / f".{campaign.id}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if _current(folder, digest):  # another process wrote them while this one waited
+            return folder
+        for leftover in folder.parent.glob(f".{campaign.id}.[no][el][wd].*"):  # of a process killed mid-swap
+            shutil.rmtree(leftover, ignore_errors=True)
+        fresh = Path(tempfile.mkdtemp(prefix=f".{campaign.id}.new.", dir=folder.parent))
+        stale = folder.parent / f"{fresh.name.replace('.new.', '.old.')}"
+        try:
+            fresh.chmod(0o755)  # mkdtemp's folder is owner-only; the forms are not secret
+            write_templates(campaign, fresh)
+            (fresh / FINGERPRINT_FILE).write_text(digest + "\n", encoding="utf-8")
+            if folder.exists():
+                folder.rename(stale)
+            fresh.rename(folder)
+            log.info("Đã tạo lại biểu mẫu trống của chiến dịch %s: %s", campaign.id, folder)
+        finally:
+            shutil.rmtree(fresh, ignore_errors=True)
+            shutil.rmtree(stale, ignore_errors=True)
+    return folder
 
 
 def template_for(campaign: Campaign, kind: str) -> Path:
-    """The template to send: the committed one, or one written once into the data folder for a campaign whose
-    templates are not committed (a new campaign file, the live demo)."""
-    committed = template_path(campaign, kind)
-    if committed.exists():
-        return committed
-    template = next(t for t in _templates(campaign) if t.kind == kind)
-    path = data_dir() / "forms" / campaign.id / template.file_name
-    return path if path.exists() else build(campaign, template, path)
+    """The up-to-date blank form of one kind (``appendix_iv``…) to attach or serve (:func:`blank_forms`)."""
+    return blank_forms(campaign) / BLANK_FORMS[kind][0]
 
 
 def main() -> None:
-    """Write the blank form templates of the campaign named on the command line."""
-    parser = argparse.ArgumentParser(description="Write the blank form templates of a campaign")
+    """Print where the campaign's blank forms are (regenerated first when stale); the pipeline needs no command."""
+    parser = argparse.ArgumentParser(description="Show (and refresh) the blank forms of a campaign")
     parser.add_argument("campaign", type=Path)
     args = parser.parse_args()
-    for kind, path in write_templates(load_campaign(args.campaign)).items():
-        print(f"{kind}: {path}")
+    campaign = load_campaign(args.campaign)
+    folder = blank_forms(campaign)
+    for template in _templates(campaign):
+        print(f"{template.kind}: {folder / template.file_name}")
 
 
 if __name__ == "__main__":
