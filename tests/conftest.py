@@ -16,6 +16,8 @@ from support.databases import fresh_database, stack_settings
 # Airflow reads its home when first imported (by the tests that need it): give the tests their own.
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="par-airflow-home-")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+# Nor the developer's data folder (out/): an imported Table 2 or generated forms there must not leak into a test.
+os.environ["PAR_DATA_DIR"] = tempfile.mkdtemp(prefix="par-data-")
 
 
 @pytest.fixture(scope="session")
