@@ -37,7 +37,7 @@ def test_no_import_errors_and_one_dag_per_campaign_file(dagbag):
         [
             f"{c}{suffix}"
             for c in campaign_ids
-            for suffix in ("", "_deadlines", "_feedback", "_rebuild_report", "_reminders")
+            for suffix in ("", "_deadlines", "_feedback", "_import_catalogue", "_rebuild_report", "_reminders")
         ]
         + ["par_reconcile"]
     )
@@ -53,6 +53,8 @@ DISPLAY_NAMES = {
     ("par_ha_tinh_2023_rebuild_report", "rebuild_report"): "Lập lại báo cáo từ kho dữ liệu",
     ("par_ha_tinh_2023_rebuild_report", "approve_report"): "Lãnh đạo Sở phê duyệt báo cáo",
     ("par_ha_tinh_2023_rebuild_report", "deliver_report"): "Gửi UBND tỉnh (hạn 20/01/2024)",
+    ("par_ha_tinh_2023_import_catalogue", None): "Nạp Bảng 2 chính thức — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
+    ("par_ha_tinh_2023_import_catalogue", "import_catalogue"): "Nạp Bảng 2: xem thay đổi / áp dụng / xuất",
     ("par_ha_tinh_2023_feedback", None): "Trả lời người gửi tệp — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
     ("par_ha_tinh_2023_feedback", "answer_senders"): "Đọc tệp mới và trả lời người gửi",
     ("par_ha_tinh_2023_reminders", None): "Nhắc việc — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
@@ -166,8 +168,10 @@ def test_a_second_campaign_file_yields_a_second_dag_without_code_change(tmp_path
         "par_ha_tinh_2024_deadlines",
         "par_ha_tinh_2023_feedback",
         "par_ha_tinh_2023_rebuild_report",
+        "par_ha_tinh_2023_import_catalogue",
         "par_ha_tinh_2024_feedback",
         "par_ha_tinh_2024_rebuild_report",
+        "par_ha_tinh_2024_import_catalogue",
         "par_reconcile",
     }
     assert dags["par_ha_tinh_2024"].start_date.year == 2024
@@ -248,6 +252,7 @@ DAG_FILE_DAGS = {
         "par_ha_tinh_2023",
         "par_ha_tinh_2023_deadlines",
         "par_ha_tinh_2023_feedback",
+        "par_ha_tinh_2023_import_catalogue",
         "par_ha_tinh_2023_rebuild_report",
         "par_ha_tinh_2023_reminders",
         "par_reconcile",

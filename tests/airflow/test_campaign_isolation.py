@@ -14,6 +14,7 @@ GOOD_DAGS = {
     "par_ha_tinh_2023_deadlines",
     "par_ha_tinh_2023_feedback",
     "par_ha_tinh_2023_rebuild_report",
+    "par_ha_tinh_2023_import_catalogue",
     "par_ha_tinh_2023_reminders",
     "par_reconcile",
 }

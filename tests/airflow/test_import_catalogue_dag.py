@@ -28,7 +28,7 @@ def task(campaign, runtime, monkeypatch):
 def test_dag_identity_and_form(campaign):
     dag = build_import_catalogue_dag(campaign, HA_TINH_2023)
     assert dag.dag_id == "par_ha_tinh_2023_import_catalogue"
-    assert dag.dag_display_name == "Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh — Nạp Bảng 2 chính thức"
+    assert dag.dag_display_name == "Nạp Bảng 2 chính thức — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh"
     assert [t.task_display_name for t in dag.tasks] == ["Nạp Bảng 2: xem thay đổi / áp dụng / xuất"]
     assert dag.tags == {"par-index", "catalogue", "ha_tinh", "2023"}
     assert {k: dag.params[k] for k in dag.params} == {"file_name": "", "apply": False}

@@ -387,7 +387,7 @@ def build_import_catalogue_dag(campaign: Campaign, path: Path) -> DAG:
     with DAG(
         dag_id=f"{campaign.dag_id}_import_catalogue",
         auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
-        dag_display_name=f"{campaign.title_vi} — Nạp Bảng 2 chính thức",
+        dag_display_name=f"Nạp Bảng 2 chính thức — {campaign.title_vi}",
         description="Nạp Bảng 2 (mã, tên, điểm tối đa, phương pháp) từ bảng tính: xem thay đổi rồi áp dụng",
         doc_md=(
             f"# Nạp Bảng 2 chính thức — {campaign.title_vi}\n"
