@@ -442,6 +442,11 @@ class Campaign(_Model):
         return f"{self.dag_id}_rebuild_report"
 
     @property
+    def setup_dag_id(self) -> str:
+        """The campaign's "Sổ thiết lập chiến dịch" DAG: export, check and apply the setup workbook."""
+        return f"{self.dag_id}_setup"
+
+    @property
     def tz(self) -> ZoneInfo:
         """The campaign's time zone."""
         return ZoneInfo(self.campaign.timezone)
