@@ -394,13 +394,13 @@ class Campaign(_Model):
     def _references(self) -> Campaign:
         codes = {u.code for u in self.units}
         kinds = self.kinds
-        for unit in self.units:
-            if unit.kind not in kinds:
+        for each in self.units:
+            if each.kind not in kinds:
                 raise ValueError(
-                    f"units: loại đơn vị {unit.kind!r} của {unit.code} không có trong unit_kinds "
+                    f"units: loại đơn vị {each.kind!r} của {each.code} không có trong unit_kinds "
                     f"(có: {', '.join(kinds)})"
                 )
-            unit._kind = kinds[unit.kind]
+            each._kind = kinds[each.kind]
         for code, unit in self.assignments.items():
             if unit not in codes:
                 raise ValueError(f"assignments[{code!r}]: đơn vị {unit!r} không có trong danh sách units")

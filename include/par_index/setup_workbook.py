@@ -406,9 +406,10 @@ def _read_kinds(reader: _Reader) -> dict[str, UnitKind]:
     return kinds
 
 
-def _read_units(reader: _Reader, kinds: dict[str, UnitKind]) -> list[dict[str, Any]]:
+def _read_units(reader: _Reader, kinds: dict[str, UnitKind], seen: set[str]) -> list[dict[str, Any]]:
+    """The unit rows without issue; ``seen`` gets every code the sheet gives (a row with an issue still names a
+    unit, so that the other sheets' references to it are not flagged too)."""
     units: list[dict[str, Any]] = []
-    seen: set[str] = set()
     for number, text, raw in reader.rows(UNITS):
         code = text["code"].upper()
         row: dict[str, Any] = {"code": code, "name_vi": text["name_vi"], "kind": text["kind"]}
@@ -796,8 +797,8 @@ def check_workbook(campaign_path: Path, workbook: Path, roster: list[RosterRow] 
     reader = _Reader(wb)
     file_kinds = _read_kinds(reader)
     kinds = {**DEFAULT_UNIT_KINDS, **file_kinds}
-    units = _read_units(reader, kinds)
-    codes = {u["code"] for u in units}
+    codes: set[str] = set()
+    units = _read_units(reader, kinds, codes)
     new = {
         "unit_kinds": {k: v for k, v in file_kinds.items() if DEFAULT_UNIT_KINDS.get(k) != v},
         "units": units,
@@ -805,7 +806,10 @@ def check_workbook(campaign_path: Path, workbook: Path, roster: list[RosterRow] 
         "members": _read_council(reader, codes),
         "assignments": _read_assignments(reader, codes, campaign),
     }
-    result = SetupCheck(issues=reader.issues, roster=_read_roster(reader, codes))
+    roster_rows = _read_roster(reader, codes)
+    order = list(SHEETS)
+    issues = sorted(reader.issues, key=lambda i: (order.index(i.sheet), i.row or LAST_ROW * 1000))
+    result = SetupCheck(issues=issues, roster=roster_rows)
     if result.issues:
         return result
     text = _new_text(campaign_path.read_text(encoding="utf-8"), campaign, new)
