@@ -52,6 +52,12 @@ def inbox_dir(campaign_id: str) -> Path:
     return data_dir() / "inbox" / campaign_id
 
 
+def setup_dir(campaign_id: str) -> Path:
+    """Where a campaign's setup workbooks are exported and read from (par_index.setup_workbook), with ``luu/``
+    holding the campaign file's previous versions."""
+    return data_dir() / "setup" / campaign_id
+
+
 def archive_dir(campaign_id: str) -> Path:
     """Originals of every received file, stored under their SHA-256 (never under a user-given name)."""
     return data_dir() / "archive" / campaign_id

@@ -37,7 +37,7 @@ from par_index.campaign import (
     load_campaign,
 )
 from par_index.errors import CampaignError, ParError
-from par_index.paths import data_dir, inbox_dir
+from par_index.paths import inbox_dir, setup_dir
 from par_index.text import fold, parse_vn_date, vn_date
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -889,11 +889,6 @@ def write_roster(campaign: Campaign, roster: list[RosterRow]) -> Path:
         rows = [(i, r.name, r.position, r.unit, r.email, r.group) for i, r in enumerate(roster, 1)]
         filled_form(campaign, "survey_roster", rows, path)
     return path
-
-
-def setup_dir(campaign_id: str) -> Path:
-    """Where a campaign's setup workbooks are exported and read from: ``data_dir()/setup/<campaign>``."""
-    return data_dir() / "setup" / campaign_id
 
 
 ACTIONS = {

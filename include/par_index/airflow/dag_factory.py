@@ -27,6 +27,7 @@ from par_index.airflow.sensors import PhaseSensor
 from par_index.campaign import Campaign, PhaseKey, campaign_files, load_campaign, parse_duration
 from par_index.errors import CampaignError
 from par_index.mismatches import DEFAULT_TOLERANCE
+from par_index.paths import setup_dir
 from par_index.phase_registry import COLLECTED, PHASES
 from par_index.text import duration_vi, vn_date, vn_datetime, vn_weekday_datetime
 
@@ -380,8 +381,6 @@ def build_rebuild_dag(campaign: Campaign, path: Path) -> DAG:
 def build_setup_dag(campaign: Campaign, path: Path) -> DAG:
     """``<campaign DAG>_setup``: a coordinator exports the campaign to the setup workbook, checks an edited one
     (the differences printed) or applies it to the campaign file (par_index.setup_workbook)."""
-    from par_index.setup_workbook import setup_dir
-
     campaign_file = str(path)
     folder = setup_dir(campaign.id)
     with DAG(
@@ -424,7 +423,7 @@ def build_setup_dag(campaign: Campaign, path: Path) -> DAG:
             ),
         },
         tags=campaign_tags(campaign, "setup"),
-        default_args={"owner": OWNER, "retries": 0},
+        default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=1)},
     ) as dag:
 
         @task(task_display_name="Sổ thiết lập: xuất, kiểm tra hoặc áp dụng")
