@@ -145,6 +145,7 @@ def _plant(wb):
         ]
     )
     units.cell(_row_of(units, 1, "STP"), 5, "giamdoc.stp@hatinh.example")
+    units.cell(_row_of(units, 1, "SXD"), 9, "Đã xác nhận")
     council = wb["Hội đồng"]
     council.delete_rows(_row_of(council, 1, "Đặng Thị Khoa"))
     assignments = wb["Phụ lục I"]
@@ -153,6 +154,7 @@ def _plant(wb):
 
 PLANTED_DIFF = [
     "~ Đơn vị STP (Sở Tư pháp): email thủ trưởng lanhdao.stp@hatinh.example → giamdoc.stp@hatinh.example",
+    "~ Đơn vị SXD (Sở Xây dựng): trạng thái Suy luận → Đã xác nhận",
     "+ Đơn vị VPHDND (Văn phòng HĐND tỉnh): thêm",
     "- Thành viên Hội đồng khoa.dt.hd.stp@hatinh.example (Đặng Thị Khoa): bỏ",
     "~ Phụ lục I, mã 1.p5: VPUBND → SNV",
@@ -160,7 +162,7 @@ PLANTED_DIFF = [
 
 
 def test_planted_changes_diff_and_apply(setup):
-    """A new council-office unit, a head's new e-mail, a council member removed and one assignment moved: the
+    """A new council-office unit, a head's new e-mail, a unit confirmed, a council member removed and one assignment moved: the
     exact diff; applied, the new campaign file holds the new values and still every comment; a rerun changes
     nothing."""
     path, book = setup
@@ -186,6 +188,7 @@ def test_planted_changes_diff_and_apply(setup):
     )
     assert salutation(new, head=True) == "Chánh Văn phòng HĐND tỉnh"
     assert campaign.unit_by_code["STP"].head_email == "giamdoc.stp@hatinh.example"
+    assert campaign.unit_by_code["SXD"].status == "confirmed"
     assert [m.name for m in campaign.council.members if m.unit == "STP"] == ["Hoàng Hữu Việt"]
     assert len(campaign.council.members) == 14
     assert campaign.assignments["1.p5"] == "SNV"
@@ -339,6 +342,46 @@ def test_run_action_export_and_bad_name(setup, tmp_path):
     assert str(refused.value) == (
         "[SET014] Tên tệp “../ha_tinh_2023.yaml” không hợp lệ: chỉ tên tệp .xlsx, không kèm thư mục."
     )
+
+
+def test_run_action_check_and_apply(setup, tmp_path):
+    """The DAG's task on an edited workbook: the check prints the changes and writes nothing, the apply prints
+    them with the backup's path."""
+    path, book = setup
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    from par_index.store import migrate
+
+    migrate(url)
+    folder = tmp_path / "data" / "setup" / "ha_tinh_2023"
+    folder.mkdir(parents=True)
+    _edit(shutil.copy(book, folder / "so.xlsx"), _plant)
+    before = path.read_text(encoding="utf-8")
+    assert run_action(path, "check", "so.xlsx", url, NOW) == [
+        "Kiểm tra xong, không có lỗi. Thay đổi so với tệp chiến dịch:",
+        *PLANTED_DIFF,
+    ]
+    assert path.read_text(encoding="utf-8") == before
+    assert run_action(path, "apply", "so.xlsx", url, NOW) == [
+        "Đã áp dụng sổ thiết lập. Thay đổi:",
+        *PLANTED_DIFF,
+        f"Bản trước của tệp chiến dịch: {folder / 'luu' / 'ha_tinh_2023.20240105-093000.yaml.bak'}",
+    ]
+
+
+def test_setup_dag_form(setup):
+    """The campaign's setup DAG: its id, display name, one task and the Params form (action, file name)."""
+    from par_index.airflow.dag_factory import build_setup_dag
+
+    path, _ = setup
+    dag = build_setup_dag(load_campaign(path), path)
+    assert (dag.dag_id, dag.dag_display_name, [t.task_id for t in dag.tasks]) == (
+        "par_ha_tinh_2023_setup",
+        "Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh — Sổ thiết lập chiến dịch",
+        ["setup_workbook"],
+    )
+    assert dag.params.dump() == {"action": "check", "file_name": "so_thiet_lap_ha_tinh_2023.xlsx"}
+    assert dag.params.get_param("action").schema["enum"] == ["export", "check", "apply"]
+    assert sorted(dag.tags) == ["2023", "ha_tinh", "par-index", "setup"]
 
 
 # ---- unit kinds as data ---------------------------------------------------------------------------------------

@@ -285,7 +285,7 @@ class UnitKind(_Model):
     local: bool = False
 
 
-UNIT_KIND_CODE = r"^[a-z][a-z0-9_]*$"
+UNIT_KIND_CODE = r"^[a-z][a-z0-9_]{0,31}$"  # the store keeps a unit's kind in 32 characters
 DEFAULT_UNIT_KINDS: dict[str, UnitKind] = {  # a campaign file's ``unit_kinds`` adds to these or replaces one
     "department": UnitKind(
         title_vi="Sở, ban, ngành",
@@ -381,7 +381,7 @@ class Campaign(_Model):
         bad = [code for code in value if not re.match(UNIT_KIND_CODE, code)]
         if bad:
             raise ValueError(
-                f"mã loại đơn vị {', '.join(bad)} không hợp lệ (chữ thường không dấu, số và _, ví dụ: department)"
+                f"mã loại đơn vị {', '.join(bad)} không hợp lệ (chữ thường không dấu, số và _, tối đa 32 ký tự, ví dụ: department)"
             )
         return value
 

@@ -374,7 +374,7 @@ def _read_kinds(reader: _Reader) -> dict[str, UnitKind]:
                 KINDS,
                 number,
                 _column(KINDS, "code"),
-                f"mã loại “{code}” không hợp lệ: chữ thường không dấu, số và _ (ví dụ: council_office).",
+                f"mã loại “{code}” không hợp lệ: chữ thường không dấu, số và _, tối đa 32 ký tự (ví dụ: council_office).",
             )
             continue
         if code in kinds:
@@ -745,8 +745,8 @@ def diff_lines(old: Campaign, new: Campaign) -> list[str]:
     )
     lines += _keyed_diff(
         "Đơn vị",
-        {u.code: u.model_dump() for u in old.units},
-        {u.code: u.model_dump() for u in new.units},
+        {u.code: {**u.model_dump(), "status": STATUS_TITLES[u.status]} for u in old.units},
+        {u.code: {**u.model_dump(), "status": STATUS_TITLES[u.status]} for u in new.units},
         {k: v.lower() for k, v in UNIT_TITLES.items() if k != "code"},
         "name_vi",
     )
