@@ -1,9 +1,10 @@
 """The campaign setup workbook: export, round trip, planted changes with their diff and applied values, bad rows
 with their exact errors, and unit kinds as campaign data."""
 
+import os
 import shutil
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from par_index.setup_workbook import (
     check_workbook,
     export_workbook,
     run_action,
+    stored_roster,
 )
 
 from tests.support.campaigns import HA_TINH_2023
@@ -449,3 +451,41 @@ def test_custom_kind_round_trips_through_the_workbook(tmp_path, monkeypatch):
     check = check_workbook(path, book)
     assert (check.issues, check.diff, check.campaign == load_campaign(path)) == ([], [], True)
     assert date(2023, 12, 20) == check.campaign.directive.issued_on
+
+
+def test_roster_flows_through_intake_and_exports_back(tmp_path, runtime):
+    """The applied roster is read by the normal intake into the store, and the next export's roster sheet is it;
+    run_action's export counts it."""
+    from par_index.intake.inbox import ingest
+    from par_index.service import prepare
+    from par_index.store import session_scope
+
+    path = tmp_path / "ha_tinh_2023.yaml"
+    shutil.copy(HA_TINH_2023, path)
+    campaign = load_campaign(path)
+    prepare(campaign, runtime)
+    book = export_workbook(campaign, tmp_path / "so.xlsx")
+
+    def fill(wb):
+        for r in ROSTER:
+            wb["Danh sách khảo sát"].append([r.name, r.position, r.unit, r.email, r.group])
+
+    _edit(book, fill)
+    with session_scope(runtime.store_url) as s:
+        applied = apply_workbook(path, book, NOW, roster=stored_roster(s, campaign))
+        assert applied.roster_file is not None
+        sent = datetime(
+            2023, 12, 22, 9, tzinfo=campaign.tz
+        )  # as if written then: intake waits for fresh files
+        os.utime(applied.roster_file, (sent.timestamp(), sent.timestamp()))
+        results = ingest(s, campaign, "survey", now=sent + timedelta(hours=1)).results
+        assert [(r.kind, r.status) for r in results] == [("survey_roster", "accepted")]
+    with session_scope(runtime.store_url) as s:
+        assert stored_roster(s, campaign) == ROSTER
+    assert run_action(path, "export", "lai.xlsx", runtime.store_url, NOW)[0].endswith(
+        "(41 đơn vị, 2 người khảo sát)."
+    )
+    sheet = load_workbook(tmp_path / "data" / "setup" / "ha_tinh_2023" / "lai.xlsx")["Danh sách khảo sát"]
+    assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2)] == [
+        [r.name, r.position, r.unit, r.email, r.group] for r in ROSTER
+    ]
