@@ -832,6 +832,11 @@ def check_workbook(campaign_path: Path, workbook: Path, roster: list[RosterRow] 
     return result
 
 
+def _refusal(issues: list[SetupIssue]) -> str:
+    """The message of a workbook with issues: each on its own line."""
+    return "Sổ thiết lập có lỗi, chưa áp dụng được:\n" + "\n".join(str(i) for i in issues)
+
+
 def _roster_key(row: RosterRow) -> tuple[str, ...]:
     return (row.unit, row.name, row.email, row.position, row.group)
 
@@ -859,9 +864,7 @@ def apply_workbook(
     with the same workbook changes nothing."""
     check = check_workbook(campaign_path, workbook, roster)
     if not check.ok:
-        raise SetupWorkbookError(
-            "Sổ thiết lập chưa áp dụng được:\n" + "\n".join(str(i) for i in check.issues), code="SET013"
-        )
+        raise SetupWorkbookError(_refusal(check.issues), code="SET013")
     assert check.campaign is not None and check.text is not None
     backup = None
     if check.text != campaign_path.read_text(encoding="utf-8"):
@@ -901,7 +904,8 @@ ACTIONS = {
 def run_action(campaign_path: Path, action: str, file_name: str, store_url: str, now: datetime) -> list[str]:
     """The setup DAG's one task: ``export`` the campaign to ``setup_dir/<file_name>``, ``check`` that workbook
     (the differences, nothing written) or ``apply`` it; returns the lines to print. Raises
-    :class:`SetupWorkbookError` for a bad file name (SET014) or a workbook with issues (SET013)."""
+    :class:`SetupWorkbookError` for a bad file name (SET014), a missing or unreadable workbook (SET012) or one
+    with issues (SET013, each issue on its own line)."""
     from par_index.store import session_scope
 
     name = file_name.strip()
@@ -921,7 +925,7 @@ def run_action(campaign_path: Path, action: str, file_name: str, store_url: str,
     if action == "check":
         check = check_workbook(campaign_path, path, roster)
         if not check.ok:
-            return ["Sổ thiết lập có lỗi, chưa áp dụng được:", *(str(i) for i in check.issues)]
+            raise SetupWorkbookError(_refusal(check.issues), code="SET013")
         return [
             "Kiểm tra xong, không có lỗi. Thay đổi so với tệp chiến dịch:",
             *(check.diff or ["(không thay đổi)"]),
