@@ -32,12 +32,20 @@ def test_no_import_errors_and_one_dag_per_campaign_file(dagbag):
         f"{yaml.safe_load(p.read_text())['campaign']['year']}"
         for p in (ROOT / "include" / "campaigns").glob("*.yaml")
     }
-    # each campaign's DAG, its deadlines, feedback, rebuild and reminders DAGs, and the on-demand reconciliation
+    # each campaign's DAG, its deadlines, feedback, import, rebuild, reminders and setup DAGs, and the on-demand reconciliation
     assert sorted(dagbag.dag_ids) == sorted(
         [
             f"{c}{suffix}"
             for c in campaign_ids
-            for suffix in ("", "_deadlines", "_feedback", "_import_catalogue", "_rebuild_report", "_reminders")
+            for suffix in (
+                "",
+                "_deadlines",
+                "_feedback",
+                "_import_catalogue",
+                "_rebuild_report",
+                "_reminders",
+                "_setup",
+            )
         ]
         + ["par_reconcile"]
     )
@@ -55,6 +63,8 @@ DISPLAY_NAMES = {
     ("par_ha_tinh_2023_rebuild_report", "deliver_report"): "Gửi UBND tỉnh (hạn 20/01/2024)",
     ("par_ha_tinh_2023_import_catalogue", None): "Nạp Bảng 2 chính thức — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
     ("par_ha_tinh_2023_import_catalogue", "import_catalogue"): "Nạp Bảng 2: xem thay đổi / áp dụng / xuất",
+    ("par_ha_tinh_2023_setup", None): "Sổ thiết lập chiến dịch — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
+    ("par_ha_tinh_2023_setup", "setup_workbook"): "Sổ thiết lập: xuất, kiểm tra hoặc áp dụng",
     ("par_ha_tinh_2023_feedback", None): "Trả lời người gửi tệp — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
     ("par_ha_tinh_2023_feedback", "answer_senders"): "Đọc tệp mới và trả lời người gửi",
     ("par_ha_tinh_2023_reminders", None): "Nhắc việc — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
@@ -172,6 +182,8 @@ def test_a_second_campaign_file_yields_a_second_dag_without_code_change(tmp_path
         "par_ha_tinh_2024_feedback",
         "par_ha_tinh_2024_rebuild_report",
         "par_ha_tinh_2024_import_catalogue",
+        "par_ha_tinh_2023_setup",
+        "par_ha_tinh_2024_setup",
         "par_reconcile",
     }
     assert dags["par_ha_tinh_2024"].start_date.year == 2024
@@ -255,6 +267,7 @@ DAG_FILE_DAGS = {
         "par_ha_tinh_2023_import_catalogue",
         "par_ha_tinh_2023_rebuild_report",
         "par_ha_tinh_2023_reminders",
+        "par_ha_tinh_2023_setup",
         "par_reconcile",
     ],
     "par_campaign_files.py": [],  # it only checks the campaign files (Import Errors); no DAG

@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -29,7 +30,6 @@ from par_index.phase_registry import COLLECTED, PHASES
 from par_index.text import nfc, vn_date
 from par_index.workdays import ONE_DAY, add_working_days, next_working_day
 
-UnitKind = Literal["department", "council_office", "central_agency", "district", "commune"]
 Status = Literal["confirmed", "inferred"]
 PhaseKey = Literal["nominees", "survey", "self_scores", "report"]  # the keys of a campaign's deadlines
 
@@ -269,18 +269,65 @@ class ReportText(_Model):
     proposals_vi: list[str] = []
 
 
+class HeadTitleRule(_Model):
+    """The head's title of a unit whose name starts with ``prefix`` ("" matches every name)."""
+
+    prefix: str = ""
+    title_vi: str
+
+
+class UnitKind(_Model):
+    """A kind of unit: the group title the dashboard shows, how its head is titled (the first rule whose prefix
+    starts the unit's name, else "Thủ trưởng"), and whether mail addresses it as its People's Committee
+    ("UBND huyện …": districts and communes)."""
+
+    title_vi: str
+    head_titles: list[HeadTitleRule] = []
+    local: bool = False
+
+
+UNIT_KIND_CODE = r"^[a-z][a-z0-9_]{0,31}$"  # the store keeps a unit's kind in 32 characters
+DEFAULT_UNIT_KINDS: dict[str, UnitKind] = {  # a campaign file's ``unit_kinds`` adds to these or replaces one
+    "department": UnitKind(
+        title_vi="Sở, ban, ngành",
+        head_titles=[
+            HeadTitleRule(prefix="Sở ", title_vi="Giám đốc"),
+            HeadTitleRule(prefix="Văn phòng ", title_vi="Chánh Văn phòng"),
+            HeadTitleRule(prefix="Thanh tra ", title_vi="Chánh Thanh tra"),
+            HeadTitleRule(prefix="Ban ", title_vi="Trưởng ban"),
+        ],
+    ),
+    "council_office": UnitKind(
+        title_vi="Văn phòng Đoàn ĐBQH và HĐND", head_titles=[HeadTitleRule(title_vi="Chánh Văn phòng")]
+    ),
+    "central_agency": UnitKind(
+        title_vi="Cơ quan ngành dọc", head_titles=[HeadTitleRule(prefix="Cục ", title_vi="Cục trưởng")]
+    ),
+    "district": UnitKind(
+        title_vi="Cấp huyện", head_titles=[HeadTitleRule(title_vi="Chủ tịch UBND")], local=True
+    ),
+    "commune": UnitKind(title_vi="Cấp xã", head_titles=[HeadTitleRule(title_vi="Chủ tịch UBND")], local=True),
+}
+
+
 class Unit(_Model):
     """A unit taking part in the campaign, with its validity dates and addresses."""
 
     code: str = Field(pattern=r"^[A-Z0-9_]+$")
     name_vi: str
-    kind: UnitKind
+    kind: str = Field(pattern=UNIT_KIND_CODE)  # a key of the campaign's unit kinds (Campaign.kinds)
     valid_from: date | None = None
     valid_until: date | None = None
     email: EmailStr
     head_email: EmailStr
     head_title_vi: str | None = None  # the head's title when the rule of readers.head_title gets it wrong
     status: Status = "confirmed"
+    _kind: UnitKind | None = PrivateAttr(None)  # set by the campaign from its kinds
+
+    @property
+    def kind_def(self) -> UnitKind:
+        """The unit's kind as its campaign defines it (a unit outside a campaign: the default kinds)."""
+        return self._kind or DEFAULT_UNIT_KINDS[self.kind]
 
     def valid_on(self, day: date) -> bool:
         """Whether the unit exists on ``day``."""
@@ -298,6 +345,7 @@ class Campaign(_Model):
     nominee_rules: NomineeRules = NomineeRules()
     reminders: Reminders = Reminders()
     calendar: WorkCalendar = WorkCalendar()
+    unit_kinds: dict[str, UnitKind] = {}  # kind code → kind, added to (or replacing) DEFAULT_UNIT_KINDS
     council: Council = Council()
     contacts: Contacts
     approvers: dict[str, Approver] = {}  # Airflow login → the person it stands for (readers.approver_name)
@@ -328,9 +376,32 @@ class Campaign(_Model):
             seen.add(unit.code)
         return value
 
+    @field_validator("unit_kinds")
+    @classmethod
+    def _kind_codes(cls, value: dict[str, UnitKind]) -> dict[str, UnitKind]:
+        bad = [code for code in value if not re.match(UNIT_KIND_CODE, code)]
+        if bad:
+            raise ValueError(
+                f"mã loại đơn vị {', '.join(bad)} không hợp lệ (chữ thường không dấu, số và _, tối đa 32 ký tự, ví dụ: department)"
+            )
+        return value
+
+    @property
+    def kinds(self) -> dict[str, UnitKind]:
+        """Kind code → kind: the default kinds, with the campaign file's ``unit_kinds`` added or replacing."""
+        return {**DEFAULT_UNIT_KINDS, **self.unit_kinds}
+
     @model_validator(mode="after")
     def _references(self) -> Campaign:
         codes = {u.code for u in self.units}
+        kinds = self.kinds
+        for each in self.units:
+            if each.kind not in kinds:
+                raise ValueError(
+                    f"units: loại đơn vị {each.kind!r} của {each.code} không có trong unit_kinds "
+                    f"(có: {', '.join(kinds)})"
+                )
+            each._kind = kinds[each.kind]
         for code, unit in self.assignments.items():
             if unit not in codes:
                 raise ValueError(f"assignments[{code!r}]: đơn vị {unit!r} không có trong danh sách units")
@@ -370,6 +441,11 @@ class Campaign(_Model):
     def rebuild_dag_id(self) -> str:
         """The campaign's "Lập lại báo cáo" DAG: a new build after the leader rejected the report."""
         return f"{self.dag_id}_rebuild_report"
+
+    @property
+    def setup_dag_id(self) -> str:
+        """The campaign's "Sổ thiết lập chiến dịch" DAG: export, check and apply the setup workbook."""
+        return f"{self.dag_id}_setup"
 
     @property
     def tz(self) -> ZoneInfo:

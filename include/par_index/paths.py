@@ -54,14 +54,15 @@ def criteria_override_dir() -> Path:
     return Path(folder).resolve() if folder else data_dir() / "criteria"
 
 
-def setup_dir(campaign_id: str) -> Path:
-    """Where a coordinator drops the setup workbooks of a campaign (e.g. the official Table 2)."""
-    return data_dir() / "setup" / campaign_id
-
-
 def inbox_dir(campaign_id: str) -> Path:
     """Where SNV drops what units send (any file name, any sub-folder)."""
     return data_dir() / "inbox" / campaign_id
+
+
+def setup_dir(campaign_id: str) -> Path:
+    """Where a coordinator exports and drops a campaign's workbooks: the setup workbook (par_index.setup_workbook,
+    with ``luu/`` holding the campaign file's previous versions) and the official Table 2 (catalogue_import)."""
+    return data_dir() / "setup" / campaign_id
 
 
 def archive_dir(campaign_id: str) -> Path:

@@ -35,19 +35,8 @@ MAIL_KINDS = {  # a mail template, as the summary and the dashboard name it
 
 
 # ---- salutations ------------------------------------------------------------------------------------------
-# The head's title by the unit's kind and the start of its name (the first that matches); else "Thủ trưởng".
-HEAD_TITLES = {
-    "department": (
-        ("Sở ", "Giám đốc"),
-        ("Văn phòng ", "Chánh Văn phòng"),
-        ("Thanh tra ", "Chánh Thanh tra"),
-        ("Ban ", "Trưởng ban"),
-    ),
-    "council_office": (("", "Chánh Văn phòng"),),
-    "central_agency": (("Cục ", "Cục trưởng"),),
-    "district": (("", "Chủ tịch UBND"),),
-    "commune": (("", "Chủ tịch UBND"),),
-}
+# The head's title by the unit's kind (Campaign.kinds: the campaign file's unit_kinds, or the defaults of
+# campaign.DEFAULT_UNIT_KINDS) and the start of its name (the first that matches); else "Thủ trưởng".
 ANY_HEAD = "Thủ trưởng"
 LOCAL_KINDS = (
     "Thành phố",
@@ -61,12 +50,12 @@ LOCAL_KINDS = (
 
 
 def head_title(unit: Unit) -> str:
-    """The title of the unit's head: the campaign file's ``head_title_vi``, else by kind (:data:`HEAD_TITLES`)."""
+    """The title of the unit's head: the campaign file's ``head_title_vi``, else by its kind's rules
+    (:attr:`Unit.kind_def <par_index.campaign.Unit.kind_def>`)."""
     if unit.head_title_vi:
         return unit.head_title_vi
-    return next(
-        (title for start, title in HEAD_TITLES.get(unit.kind, ()) if unit.name_vi.startswith(start)), ANY_HEAD
-    )
+    rules = unit.kind_def.head_titles
+    return next((rule.title_vi for rule in rules if unit.name_vi.startswith(rule.prefix)), ANY_HEAD)
 
 
 def _local_name(name: str) -> str:
@@ -86,7 +75,7 @@ def salutation(unit: Unit, head: bool = False) -> str:
     "Cục trưởng Cục Thuế tỉnh Hà Tĩnh", "Thủ trưởng <name>" for a central agency of another kind (or its
     ``head_title_vi``: "Giám đốc Công an tỉnh"), "Chủ tịch UBND huyện Hương Sơn".
     """
-    local = unit.kind in ("district", "commune")
+    local = unit.kind_def.local
     name = _local_name(unit.name_vi) if local else unit.name_vi
     if not head:
         return f"UBND {name}" if local else name

@@ -33,7 +33,15 @@ def test_every_campaign_file_fits_its_calendar():
         [
             f"{c.dag_id}{suffix}"
             for c in campaigns
-            for suffix in ("", "_deadlines", "_feedback", "_import_catalogue", "_rebuild_report", "_reminders")
+            for suffix in (
+                "",
+                "_deadlines",
+                "_feedback",
+                "_import_catalogue",
+                "_rebuild_report",
+                "_reminders",
+                "_setup",
+            )
         ]
         + ["par_reconcile"]
     )

@@ -27,6 +27,7 @@ from par_index.airflow.sensors import PhaseSensor
 from par_index.campaign import Campaign, PhaseKey, campaign_files, load_campaign, parse_duration
 from par_index.errors import CampaignError
 from par_index.mismatches import DEFAULT_TOLERANCE
+from par_index.paths import setup_dir
 from par_index.phase_registry import COLLECTED, PHASES
 from par_index.text import duration_vi, vn_date, vn_datetime, vn_weekday_datetime
 
@@ -421,7 +422,7 @@ def build_import_catalogue_dag(campaign: Campaign, path: Path) -> DAG:
             ),
         },
         tags=campaign_tags(campaign, "catalogue"),
-        default_args={"owner": OWNER, "retries": 0},
+        default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=1)},
     ) as dag:
 
         @task(task_display_name="Nạp Bảng 2: xem thay đổi / áp dụng / xuất")
@@ -452,6 +453,85 @@ def build_import_catalogue_dag(campaign: Campaign, path: Path) -> DAG:
             return result
 
         import_catalogue()
+    return dag
+
+
+def build_setup_dag(campaign: Campaign, path: Path) -> DAG:
+    """``<campaign DAG>_setup``: a coordinator exports the campaign to the setup workbook, checks an edited one
+    (the differences printed) or applies it to the campaign file (par_index.setup_workbook)."""
+    campaign_file = str(path)
+    folder = setup_dir(campaign.id)
+    with DAG(
+        dag_id=campaign.setup_dag_id,
+        auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
+        dag_display_name=f"Sổ thiết lập chiến dịch — {campaign.title_vi}",
+        description="Xuất, kiểm tra, áp dụng sổ Excel: đơn vị, loại đơn vị, đầu mối, Hội đồng, Phụ lục I, khảo sát",
+        doc_md=(
+            f"# Sổ thiết lập chiến dịch — {campaign.title_vi}\n"
+            "Sửa đơn vị, loại đơn vị, thủ trưởng, đầu mối, thành viên Hội đồng thẩm định, Phụ lục I và danh sách "
+            "khảo sát bằng Excel, không sửa tệp YAML. **Trigger** với tham số:\n\n"
+            f"1. *Xuất*: ghi sổ của chiến dịch hiện tại vào thư mục `{folder}`;\n"
+            "2. sửa sổ trong Excel, chép lại vào thư mục đó;\n"
+            "3. *Kiểm tra*: in lỗi (trang, dòng, cột) hoặc các thay đổi, chưa ghi gì;\n"
+            "4. *Áp dụng*: ghi tệp chiến dịch (bản trước lưu trong thư mục `luu`), danh sách khảo sát đưa vào "
+            "hộp thư đến như một tệp đơn vị gửi."
+        ),
+        schedule=None,
+        start_date=campaign.starts_at,
+        catchup=False,
+        max_active_runs=1,
+        params={
+            "action": Param(
+                "check",
+                type="string",
+                enum=["export", "check", "apply"],
+                values_display={
+                    "export": "Xuất sổ từ tệp chiến dịch",
+                    "check": "Kiểm tra (chỉ in thay đổi)",
+                    "apply": "Áp dụng vào tệp chiến dịch",
+                },
+                title="Thao tác",
+            ),
+            "file_name": Param(
+                f"so_thiet_lap_{campaign.id}.xlsx",
+                type="string",
+                pattern=r"^[^/\\]+\.xlsx$",
+                title="Tên tệp",
+                description=f"Trong thư mục {folder}",
+            ),
+        },
+        tags=campaign_tags(campaign, "setup"),
+        default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=1)},
+    ) as dag:
+
+        @task(task_display_name="Sổ thiết lập: xuất, kiểm tra hoặc áp dụng")
+        def setup_workbook(params=None):
+            """Run the chosen action on the workbook and log its lines; a workbook with errors fails the run
+            (its errors in the log), without retrying."""
+            from datetime import UTC, datetime
+
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from par_index.airflow.runtime import runtime
+            from par_index.errors import ParError
+            from par_index.setup_workbook import run_action
+
+            params = params or {}
+            try:
+                lines = run_action(
+                    Path(campaign_file),
+                    params["action"],
+                    params["file_name"],
+                    runtime().store_url,
+                    datetime.now(UTC),
+                )
+            except ParError as exc:
+                raise AirflowFailException(str(exc)) from exc
+            for line in lines:
+                log.info("%s", line)
+            return lines
+
+        setup_workbook()
     return dag
 
 
@@ -653,6 +733,7 @@ def _campaign_dags(path: Path) -> tuple[Campaign, list[DAG]]:
         build_feedback_dag(campaign, path),
         build_rebuild_dag(campaign, path),
         build_import_catalogue_dag(campaign, path),
+        build_setup_dag(campaign, path),
     ]
 
 

@@ -45,13 +45,6 @@ STATUS_OF_REASON = {
     "incomplete": "bad",
 }
 STATUS_ICONS = {"ok": "✓", "pending": "○", "late": "!", "bad": "✗", "none": "–"}
-KIND_TITLES = {
-    "department": "Sở, ban, ngành",
-    "council_office": "Văn phòng Đoàn ĐBQH và HĐND",
-    "central_agency": "Cơ quan ngành dọc",
-    "district": "Cấp huyện",
-    "commune": "Cấp xã",
-}
 OUTCOME_TITLES = {
     "sent": "Đã gửi",
     "failed": "Gửi lỗi (sẽ gửi lại)",
@@ -449,7 +442,7 @@ def _matrix(
                 "code": unit.code,
                 "name_vi": unit.name_vi,
                 "kind": unit.kind,
-                "kind_vi": KIND_TITLES.get(unit.kind, unit.kind),
+                "kind_vi": unit.kind_def.title_vi,
                 "nominees": nominees,
                 "survey": survey_cell,
                 "self_scores": scores,

@@ -262,6 +262,19 @@ def build(campaign: Campaign, template: Template, path: Path) -> Path:
     return path
 
 
+def filled_form(campaign: Campaign, kind: str, rows: list[tuple], path: Path) -> Path:
+    """A form of ``kind`` filled with ``rows`` (its template's layout and lists, no example sheet): what a unit
+    would send, for a file the pipeline itself drops into the inbox (the setup workbook's survey roster)."""
+    template = next(t for t in _templates(campaign) if t.kind == kind)
+    wb = Workbook()
+    form = wb.active
+    form.title = "Biểu mẫu"
+    _form_sheet(form, template, _lists_sheet(wb, campaign), (), tuple(rows))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
 def write_templates(campaign: Campaign, folder: Path) -> dict[str, Path]:
     """Write every form template of ``campaign`` into ``folder``; returns form kind → path."""
     return {t.kind: build(campaign, t, folder / t.file_name) for t in _templates(campaign)}
