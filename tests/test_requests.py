@@ -1,0 +1,270 @@
+"""Requests ("yêu cầu", issue 18 part 2): validation with every problem at once, the per-campaign number, the
+due day on a working day, idempotent creation, the mail to each recipient unit, answers recognised by file name."""
+
+import unicodedata
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from par_index import requests
+from par_index.errors import RequestError
+from par_index.notify import SmtpSettings
+from par_index.runtime import Runtime
+from par_index.service import prepare
+from par_index.store import session_scope
+from par_index.store.models import Nominee, Notification, ReceivedFile, RequestRecipient, RequestRow
+from sqlalchemy import func, select
+from support.received_mail import read_mails
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+NOW = datetime(2023, 12, 25, 9, 0, tzinfo=TZ)  # a Monday
+COORDINATOR = "cchc.snv@hatinh.example"
+EVIDENCE = {
+    "requester": COORDINATOR,
+    "recipients": ["STP", "STC"],
+    "kind": "evidence",
+    "criteria": ["1.p1.1", "1.p2.1"],
+    "text": "Đề nghị cung cấp tài liệu kiểm chứng cho các tiêu chí dưới đây.",
+    "due": "2024-01-05",
+}
+
+
+@pytest.fixture
+def store(runtime, campaign):
+    prepare(campaign, runtime)
+    return runtime
+
+
+def _create(rt, campaign, form, now=NOW):
+    with session_scope(rt.store_url) as s:
+        return requests.create(s, campaign, form, now)
+
+
+def _nominee(rt, campaign, unit_code, email, name):
+    with session_scope(rt.store_url) as s:
+        f = ReceivedFile(
+            campaign_id=campaign.id,
+            sha256="0" * 64,
+            original_name=f"phu_luc_iv_{unit_code}.xlsx",
+            archived_as="x",
+            size_bytes=1,
+            arrived_at=NOW,
+            registered_at=NOW,
+            form_kind="nominees",
+            unit_code=unit_code,
+            status="accepted",
+        )
+        s.add(f)
+        s.flush()
+        s.add(
+            Nominee(
+                campaign_id=campaign.id,
+                unit_code=unit_code,
+                file_id=f.id,
+                full_name=name,
+                position="Chuyên viên",
+                areas=["6"],
+                email=email,
+                council_member=False,
+            )
+        )
+
+
+def test_labels_and_numbers_in_file_names():
+    assert requests.label(1) == "YC-01"
+    assert requests.label(12) == "YC-12"
+    assert requests.numbers_in("tra loi YC-01.pdf") == [1]
+    assert requests.numbers_in("YC01_STC.docx") == [1]
+    assert requests.numbers_in("Trả lời yc 3 và YC_12.xlsx") == [3, 12]
+    assert requests.numbers_in("thư mục/YC-02 (bản sửa).docx") == [2]
+    assert requests.numbers_in("Phu_luc_II_STC.xlsx") == []
+    assert requests.numbers_in("bicycle 5.pdf") == []  # "yc" inside a word is not a request number
+    assert requests.numbers_in("YC-00.pdf") == []
+
+
+def test_a_valid_request_is_numbered_per_campaign_and_tracked_per_unit(store, campaign):
+    made = _create(store, campaign, EVIDENCE)
+    assert (made.number, made.label, made.created, made.due, made.due_note) == (
+        1,
+        "YC-01",
+        True,
+        date(2024, 1, 5),
+        None,
+    )
+    again = _create(store, campaign, dict(EVIDENCE, recipients=["STC", "STP"]))  # same request, other order
+    assert (again.number, again.created) == (1, False)
+    second = _create(store, campaign, dict(EVIDENCE, recipients=["SKHDT"]))
+    assert (second.label, second.created) == ("YC-02", True)
+    with session_scope(store.store_url) as s:
+        row = requests.by_number(s, campaign, 1)
+        assert (row.requester_name, row.requester_unit, row.criteria) == (
+            "Phòng Cải cách hành chính, Sở Nội vụ",
+            "SNV",
+            ["1.p1.1", "1.p2.1"],
+        )
+        assert [r.unit_code for r in requests.recipients_of(s, row)] == ["STC", "STP"]
+        assert s.scalar(select(func.count()).select_from(RequestRow)) == 2
+
+
+def test_a_due_day_off_moves_to_the_next_working_day_with_a_note(store, campaign):
+    made = _create(store, campaign, dict(EVIDENCE, due="30/12/2023"))  # Saturday, then Sunday and New Year
+    assert made.due == date(2024, 1, 2)
+    assert made.due_note == (
+        "Hạn thứ Bảy, 30/12/2023 là ngày nghỉ: chuyển sang ngày làm việc kế tiếp, thứ Ba, 02/01/2024."
+    )
+
+
+def test_every_problem_is_reported_at_once_and_nothing_is_stored(store, campaign):
+    bad = {
+        "requester": "ai.do@hatinh.example",
+        "recipients": ["STP", "SXX"],
+        "kind": "evidence",
+        "criteria": ["1.p1.1", "9.9"],
+        "text": "   ",
+        "due": "2023-12-22",
+        "attachment": "khong_co.pdf",
+    }
+    with pytest.raises(RequestError) as caught:
+        _create(store, campaign, bad)
+    folder = requests.requests_dir(campaign)
+    assert caught.value.message == (
+        "Yêu cầu không hợp lệ, chưa được lưu:\n"
+        "- [REQ001] Người yêu cầu: “ai.do@hatinh.example” không phải điều phối viên của chiến dịch hay công chức "
+        "đầu mối (Phụ lục IV) của đơn vị chủ trì lĩnh vực.\n"
+        "- [REQ002] Đơn vị nhận: không có đơn vị mã SXX trong chiến dịch.\n"
+        "- [REQ004] Tiêu chí: mã 9.9 không có trong bộ tiêu chí par_province_2022.\n"
+        "- [REQ005] Nội dung: chưa nhập nội dung yêu cầu.\n"
+        "- [REQ006] Hạn trả lời: ngày 22/12/2023 đã qua (hôm nay là 25/12/2023).\n"
+        f"- [REQ007] Tệp đính kèm: không có tệp “khong_co.pdf” trong thư mục {folder}."
+    )
+    with session_scope(store.store_url) as s:
+        assert s.scalar(select(func.count()).select_from(RequestRow)) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"requester": ""}, "[REQ001] Người yêu cầu: chưa nhập hộp thư của người yêu cầu."),
+        ({"recipients": []}, "[REQ002] Đơn vị nhận: chưa chọn đơn vị nhận."),
+        ({"kind": ""}, "[REQ003] Loại yêu cầu: chưa chọn loại yêu cầu."),
+        (
+            {"kind": "gift"},
+            "[REQ003] Loại yêu cầu: “gift” không phải loại yêu cầu; chọn một trong: evidence, task, budget, "
+            "funding_advice, other.",
+        ),
+        ({"criteria": []}, "[REQ004] Tiêu chí: yêu cầu tài liệu kiểm chứng phải nêu tiêu chí."),
+        ({"text": "x" * 4001}, "[REQ005] Nội dung: dài 4001 ký tự, tối đa 4000."),
+        ({"due": ""}, "[REQ006] Hạn trả lời: chưa nhập hạn trả lời."),
+        (
+            {"due": "31/02/2024"},
+            "[REQ006] Hạn trả lời: “31/02/2024” không phải ngày (nhập theo dạng dd/mm/yyyy).",
+        ),
+        (
+            {"attachment": "../bi_mat.pdf"},
+            "[REQ007] Tệp đính kèm: “../bi_mat.pdf” nằm ngoài thư mục {folder}.",
+        ),
+    ],
+)
+def test_each_bad_field_has_its_message(store, campaign, change, message):
+    with session_scope(store.store_url) as s:
+        problems = requests.validate(s, campaign, EVIDENCE | change, NOW.date())
+    assert [str(p) for p in problems] == [message.format(folder=requests.requests_dir(campaign))]
+
+
+def test_attachment_size_limits(store, campaign):
+    folder = requests.requests_dir(campaign)
+    folder.mkdir(parents=True)
+    (folder / "rong.pdf").write_bytes(b"")
+    with open(folder / "lon.pdf", "wb") as handle:
+        handle.truncate(requests.MAX_ATTACHMENT_BYTES + 1)
+    with session_scope(store.store_url) as s:
+        empty = requests.validate(s, campaign, EVIDENCE | {"attachment": "rong.pdf"}, NOW.date())
+        large = requests.validate(s, campaign, EVIDENCE | {"attachment": "lon.pdf"}, NOW.date())
+    assert [str(p) for p in empty] == ["[REQ007] Tệp đính kèm: tệp “rong.pdf” rỗng."]
+    assert [str(p) for p in large] == ["[REQ007] Tệp đính kèm: tệp “lon.pdf” nặng 20.0 MB, tối đa 20 MB."]
+
+
+def test_a_nominee_of_an_area_owning_unit_may_ask_others_may_not(store, campaign):
+    _nominee(store, campaign, "STC", "nguyen.tc@hatinh.example", "Nguyễn Thị Tài Chính")
+    _nominee(store, campaign, "SYT", "le.yt@hatinh.example", "Lê Văn Y Tế")  # SYT owns no area
+    budget = {
+        "requester": "nguyen.tc@hatinh.example",
+        "recipients": ["SNV"],
+        "kind": "budget",
+        "text": "Đề nghị Sở Nội vụ gửi dự thảo dự toán kinh phí.",
+        "due": date(2024, 1, 10),
+    }
+    made = _create(store, campaign, budget)
+    with session_scope(store.store_url) as s:
+        row = requests.by_number(s, campaign, made.number)
+        assert (row.requester_name, row.requester_unit, row.criteria) == ("Nguyễn Thị Tài Chính", "STC", [])
+        problems = requests.validate(s, campaign, budget | {"requester": "le.yt@hatinh.example"}, NOW.date())
+    assert [p.code for p in problems] == ["REQ001"]
+
+
+def test_the_request_is_mailed_once_to_each_unit_with_the_requester_in_copy(store, campaign, sink):
+    controller, folder = sink
+    rt = Runtime(store.store_url, SmtpSettings("127.0.0.1", controller.port, sender=COORDINATOR))
+    attachments = requests.requests_dir(campaign)
+    attachments.mkdir(parents=True)
+    (attachments / "mau_tai_lieu.pdf").write_bytes(b"%PDF-1.4 mau")
+    made = requests.submit(campaign, rt, EVIDENCE | {"attachment": "mau_tai_lieu.pdf"}, NOW)
+    assert made == {"number": 1, "label": "YC-01", "created": True, "due": "2024-01-05", "due_note": None}
+    assert requests.send(campaign, rt, 1, NOW) == {"label": "YC-01", "mail": {"sent": 2}}
+    assert requests.send(campaign, rt, 1, NOW) == {"label": "YC-01", "mail": {"already_sent": 2}}
+    mails = read_mails(folder)
+    assert sorted(m["To"] for m in mails) == [
+        "stc@hatinh.example, cchc.snv@hatinh.example",
+        "stp@hatinh.example, cchc.snv@hatinh.example",
+    ]
+    [mail] = [m for m in mails if m["To"].startswith("stc@")]
+    assert mail["Subject"] == (
+        "[Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh] Yêu cầu YC-01: Cung cấp tài liệu kiểm chứng cho tiêu chí (mục 2a) "
+        "— hạn 05/01/2024"
+    )
+    text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert unicodedata.normalize("NFC", text) == text
+    assert text.startswith(
+        "Kính gửi: Sở Tài chính\n\n"
+        "Phòng Cải cách hành chính, Sở Nội vụ (Sở Nội vụ) gửi đơn vị yêu cầu số YC-01: Cung cấp tài liệu kiểm "
+        "chứng cho tiêu chí (mục 2a).\n\n"
+        "Tiêu chí:\n"
+        "- 1.p1.1. Ban hành kế hoạch CCHC năm đúng thời hạn\n"
+        "- 1.p2.1. Báo cáo CCHC định kỳ đầy đủ, đúng hạn\n\n"
+        "Nội dung: Đề nghị cung cấp tài liệu kiểm chứng cho các tiêu chí dưới đây.\n\n"
+        "Hạn trả lời: thứ Sáu, 05/01/2024.\n\n"
+        "Tài liệu kèm theo: mau_tai_lieu.pdf (đính kèm thư này).\n\n"
+        "Cách trả lời: gửi tệp trả lời (mọi định dạng) về Sở Nội vụ qua Hệ thống quản lý văn bản của tỉnh như "
+        "các biểu mẫu khác; tên tệp phải có số yêu cầu “YC-01”, ví dụ “YC-01_STC.pdf”."
+    )
+    [part] = list(mail.iter_attachments())
+    assert (part.get_filename(), part.get_content()) == ("mau_tai_lieu.pdf", b"%PDF-1.4 mau")
+    with session_scope(rt.store_url) as s:
+        keys = s.scalars(select(Notification.key).where(Notification.template == "request")).all()
+    assert sorted(keys) == ["ha_tinh_2023:request:YC-01:STC", "ha_tinh_2023:request:YC-01:STP"]
+
+
+def test_answers_are_recorded_once_per_unit(store, campaign):
+    _create(store, campaign, EVIDENCE)
+    _create(store, campaign, dict(EVIDENCE, recipients=["SKHDT"], due="2024-01-08"))
+    at = datetime(2024, 1, 3, 10, 0, tzinfo=TZ)
+    with session_scope(store.store_url) as s:
+        first = requests.record_answer(s, campaign, "tra loi YC-01.pdf", "STC", None, at)
+        only = requests.record_answer(s, campaign, "yc2 - so KHDT.docx", None, None, at)
+        unknown = requests.record_answer(s, campaign, "YC-07.pdf", "STC", None, at)
+        unresolved = requests.record_answer(s, campaign, "YC-01.pdf", None, None, at)
+        again = requests.record_answer(s, campaign, "YC01_STC.docx", "STC", None, at)
+        still_open = requests.open_requests(s, campaign, date(2024, 1, 8))
+    assert (first.answered, first.unknown, first.unresolved) == ([("YC-01", "STC")], [], [])
+    assert only.answered == [("YC-02", "SKHDT")]
+    assert (unknown.answered, unknown.unknown) == ([], ["YC-07"])
+    assert (unresolved.answered, unresolved.unresolved) == ([], ["YC-01"])
+    assert again.answered == []  # already answered: a second file changes nothing
+    assert [(o.label, o.unit_code, o.due, o.overdue) for o in still_open] == [
+        ("YC-01", "STP", date(2024, 1, 5), True)
+    ]
+    with session_scope(store.store_url) as s:
+        answered = s.scalars(
+            select(RequestRecipient.unit_code).where(RequestRecipient.answered_at.is_not(None))
+        ).all()
+    assert sorted(answered) == ["SKHDT", "STC"]
