@@ -268,3 +268,31 @@ def test_answers_are_recorded_once_per_unit(store, campaign):
             select(RequestRecipient.unit_code).where(RequestRecipient.answered_at.is_not(None))
         ).all()
     assert sorted(answered) == ["SKHDT", "STC"]
+
+
+def test_the_request_dag_is_a_vietnamese_form_of_two_tasks(campaign):
+    from pathlib import Path
+
+    from par_index.airflow.dag_factory import build_request_dag
+    from support.campaigns import HA_TINH_2023
+
+    dag = build_request_dag(campaign, Path(HA_TINH_2023))
+    assert (dag.dag_id, dag.dag_display_name, dag.schedule) == (
+        "par_ha_tinh_2023_request",
+        "Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh — Gửi yêu cầu",
+        None,
+    )
+    assert sorted(dag.tags) == ["2023", "ha_tinh", "par-index", "request"]
+    assert [(t.task_id, t.task_display_name) for t in dag.topological_sort()] == [
+        ("store_request", "Kiểm tra và lưu yêu cầu"),
+        ("mail_request", "Gửi thư yêu cầu đến đơn vị"),
+    ]
+    params = dag.params
+    assert list(params.keys()) == ["requester", "recipients", "kind", "criteria", "text", "due", "attachment"]
+    kind = params.get_param("kind").schema
+    assert kind["enum"] == list(requests.KINDS)
+    assert kind["values_display"] == requests.KINDS  # the DAG file's copy is the library's
+    recipients = params.get_param("recipients").schema
+    assert recipients["examples"] == [u.code for u in campaign.active_units]
+    assert recipients["values_display"]["STC"] == "Sở Tài chính (STC)"
+    assert params.get_param("due").schema["format"] == "date"
