@@ -296,3 +296,92 @@ def test_the_request_dag_is_a_vietnamese_form_of_two_tasks(campaign):
     assert recipients["examples"] == [u.code for u in campaign.active_units]
     assert recipients["values_display"]["STC"] == "Sở Tài chính (STC)"
     assert params.get_param("due").schema["format"] == "date"
+
+
+def _drop(campaign, name: str, content: bytes = b"%PDF-1.4 tra loi") -> None:
+    import os
+
+    from par_index.paths import inbox_dir
+
+    path = inbox_dir(campaign.id) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    when = datetime(2024, 1, 3, 10, 0, tzinfo=TZ).timestamp()
+    os.utime(path, (when, when))
+
+
+def test_answers_in_the_inbox_are_archived_and_mark_the_unit_whatever_the_file_name(store, campaign):
+    from par_index.intake.inbox import ingest
+    from par_index.store.models import IntakeIssue
+
+    _create(store, campaign, EVIDENCE)  # YC-01 to STC and STP
+    _create(store, campaign, dict(EVIDENCE, recipients=["SKHDT"], due="2024-01-08"))  # YC-02
+    _drop(campaign, "Sở Tư pháp/Tra loi  yc-01.PDF")  # the unit's folder, odd spacing and case
+    _drop(campaign, "YC01_STC.docx", b"PK answer")  # the unit's code in the name
+    _drop(campaign, "Trả lời YC-2.xlsx", b"not a workbook")  # the only recipient; never read as a form
+    _drop(campaign, "YC-07 bao cao.pdf", b"unknown number")
+    _drop(campaign, "YC-01.pdf", b"which unit?")
+    later = datetime(2024, 1, 4, 9, 0, tzinfo=TZ)
+    for _ in range(2):  # a rerun registers, answers and mails nothing again
+        with session_scope(store.store_url) as s:
+            ingest(s, campaign, None, later)
+    with session_scope(store.store_url) as s:
+        files = {
+            f.original_name: (f.form_kind, f.unit_code, f.status, bool(f.archived_as))
+            for f in s.scalars(select(ReceivedFile))
+        }
+        issues = {
+            (s.get(ReceivedFile, i.file_id).original_name, i.code, i.severity, i.message)
+            for i in s.scalars(select(IntakeIssue))
+        }
+        answered = sorted(
+            (r.unit_code, s.get(ReceivedFile, r.answer_file_id).original_name)
+            for r in s.scalars(select(RequestRecipient).where(RequestRecipient.answered_at.is_not(None)))
+        )
+        mails = sorted(
+            (n.key, n.recipients, n.subject)
+            for n in s.scalars(select(Notification).where(Notification.template == "request_answered"))
+        )
+    assert files == {
+        "Sở Tư pháp/Tra loi  yc-01.PDF": ("request_answer", "STP", "accepted", True),
+        "YC01_STC.docx": ("request_answer", "STC", "accepted", True),
+        "Trả lời YC-2.xlsx": ("request_answer", "SKHDT", "accepted", True),
+        "YC-07 bao cao.pdf": ("request_answer", None, "rejected", True),
+        "YC-01.pdf": ("request_answer", None, "rejected", True),
+    }
+    assert issues == {
+        (
+            "YC-07 bao cao.pdf",
+            "REQ008",
+            "error",
+            "Tên tệp nêu số yêu cầu YC-07 nhưng chiến dịch không có yêu cầu số này (các yêu cầu hiện có: YC-01, "
+            "YC-02); kiểm tra lại số trong tên tệp.",
+        ),
+        (
+            "YC-01.pdf",
+            "REQ010",
+            "error",
+            "Không xác định được đơn vị trả lời YC-01 (gửi cho STC, STP): ghi mã đơn vị vào tên tệp, ví dụ "
+            "“YC-01_STC.pdf”.",
+        ),
+    }
+    assert answered == [
+        ("SKHDT", "Trả lời YC-2.xlsx"),
+        ("STC", "YC01_STC.docx"),
+        ("STP", "Sở Tư pháp/Tra loi  yc-01.PDF"),
+    ]
+    title = "[Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh]"
+    assert mails == [
+        (
+            f"ha_tinh_2023:request:YC-01:{unit}:answered:{COORDINATOR}",
+            [COORDINATOR],
+            f"{title} {name} đã trả lời yêu cầu YC-01",
+        )
+        for unit, name in [("STC", "Sở Tài chính"), ("STP", "Sở Tư pháp")]
+    ] + [
+        (
+            f"ha_tinh_2023:request:YC-02:SKHDT:answered:{COORDINATOR}",
+            [COORDINATOR],
+            f"{title} Sở Kế hoạch và Đầu tư đã trả lời yêu cầu YC-02",
+        )
+    ]

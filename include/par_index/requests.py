@@ -46,6 +46,7 @@ FIELDS = {
     "text": "Nội dung",
     "due": "Hạn trả lời",
     "attachment": "Tệp đính kèm",
+    "answer": "Tệp trả lời",
 }
 MAX_TEXT = 4000
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # what provincial mail servers accept
@@ -80,6 +81,7 @@ class Problem:
     code: str
     field: str
     message: str
+    severity: str = "error"
 
     def __str__(self) -> str:
         """The message as a user reads it: code, field title and why."""
@@ -416,20 +418,72 @@ def open_requests(session: Session, campaign: Campaign, today: date) -> list[Ope
     ]
 
 
+ANSWER_KIND = "request_answer"  # a received file that answers requests (its name holds their numbers)
+
+
+def answering_unit(campaign: Campaign, name: str, candidates: list[str]) -> str | None:
+    """Which of ``candidates`` (recipient units) a file answers for: a unit named by one of its folders (code or
+    exact name), else a unit code written in the file name ("YC01_STC.docx"), else the only candidate."""
+    path = Path(name)
+    named = [u.code for part in path.parts[:-1] if (u := campaign.unit_for(part)) is not None]
+    tokens = {t.upper() for t in re.split(r"[^0-9A-Za-z]+", path.stem) if t}
+    named += [c for c in candidates if c in tokens]
+    chosen = [c for c in dict.fromkeys(named) if c in candidates]
+    if len(chosen) == 1:
+        return chosen[0]
+    return candidates[0] if len(set(candidates)) == 1 and not chosen else None
+
+
+def judge_answer(session: Session, campaign: Campaign, name: str) -> tuple[str | None, list[Problem]]:
+    """The unit a file naming requests answers for, and its problems (REQ008 a number the campaign has no
+    request for: an error unless another number is known; REQ010 the answering unit cannot be told)."""
+    numbers = numbers_in(name)
+    rows = {n: by_number(session, campaign, n) for n in numbers}
+    known = {n: r for n, r in rows.items() if r is not None}
+    unknown = [label(n) for n, r in rows.items() if r is None]
+    problems = []
+    if unknown:
+        existing = session.scalars(
+            select(RequestRow.number).where(RequestRow.campaign_id == campaign.id).order_by(RequestRow.number)
+        ).all()
+        problems.append(
+            Problem(
+                "REQ008",
+                "answer",
+                f"tên tệp nêu số yêu cầu {', '.join(unknown)} nhưng chiến dịch không có yêu cầu số này (các yêu cầu "
+                f"hiện có: {', '.join(label(n) for n in existing) or 'chưa có'}); kiểm tra lại số trong tên tệp.",
+                "warning" if known else "error",
+            )
+        )
+    recipients = [r.unit_code for row in known.values() for r in recipients_of(session, row)]
+    unit = answering_unit(campaign, name, recipients) if known else None
+    if known and unit is None:
+        asked = ", ".join(sorted(set(recipients)))
+        problems.append(
+            Problem(
+                "REQ010",
+                "answer",
+                f"không xác định được đơn vị trả lời {', '.join(label(n) for n in known)} (gửi cho {asked}): ghi mã "
+                f"đơn vị vào tên tệp, ví dụ “{label(min(known))}_{sorted(set(recipients))[0]}.pdf”.",
+            )
+        )
+    return unit, problems
+
+
 @dataclass(frozen=True)
 class Answer:
-    """What an inbox file naming requests did: numbers it answered (for which unit), numbers unknown."""
+    """What a file naming requests did: the (label, unit) it answered now, the labels it could not use."""
 
-    answered: list[tuple[str, str]]  # (label, unit code) newly answered
+    answered: list[tuple[str, str]]
     unknown: list[str]  # labels of numbers the campaign has no request for
-    unresolved: list[str]  # labels whose answering unit could not be told (several recipients, no sender)
+    unresolved: list[str]  # labels whose answering unit could not be told
 
 
 def record_answer(
     session: Session, campaign: Campaign, name: str, unit_code: str | None, file_id: int | None, at: datetime
 ) -> Answer:
-    """Mark the requests a received file names as answered by its unit (the sender the inbox resolved, else the
-    request's only recipient); idempotent: an answered unit stays answered by its first file."""
+    """Mark the requests a received file names as answered by its unit (``unit_code``, else
+    :func:`answering_unit`); idempotent: an answered unit stays answered by its first file."""
     answered, unknown, unresolved = [], [], []
     for number in numbers_in(name):
         row = by_number(session, campaign, number)
@@ -437,10 +491,8 @@ def record_answer(
             unknown.append(label(number))
             continue
         targets = recipients_of(session, row)
-        if unit_code is not None:
-            targets = [t for t in targets if t.unit_code == unit_code]
-        elif len(targets) != 1:
-            targets = []
+        unit = unit_code or answering_unit(campaign, name, [t.unit_code for t in targets])
+        targets = [t for t in targets if t.unit_code == unit]
         if not targets:
             unresolved.append(label(number))
             continue
@@ -450,6 +502,39 @@ def record_answer(
                 answered.append((label(number), target.unit_code))
     session.flush()
     return Answer(answered, unknown, unresolved)
+
+
+def enqueue_answered(
+    session: Session, campaign: Campaign, answer: Answer, name: str, at: datetime
+) -> dict[str, str]:
+    """Tell each requester, once per request and unit, that the unit answered (the file's name and arrival)."""
+    from par_index.notify import enqueue, ledger_key
+
+    queued = {}
+    for request_label, unit_code in answer.answered:
+        row = by_number(session, campaign, int(request_label.split("-")[1]))
+        if row is None:
+            continue
+        key = ledger_key(
+            campaign, "request", request_label, unit_code, "answered", recipient=row.requester_email
+        )
+        queued[key] = enqueue(
+            session,
+            campaign,
+            key=key,
+            template="request_answered",
+            recipients=[row.requester_email],
+            phase="request",
+            unit_code=unit_code,
+            rung=request_label,
+            now=at,
+            unit=campaign.unit_by_code[unit_code],
+            file_name=name,
+            arrived_at=at,
+            ui_url=campaign.ui_link(),
+            **mail_context(campaign, row),
+        )
+    return queued
 
 
 # ---- the tasks of the request DAG --------------------------------------------------------------------------------
