@@ -385,3 +385,58 @@ def test_answers_in_the_inbox_are_archived_and_mark_the_unit_whatever_the_file_n
             f"{title} Sở Kế hoạch và Đầu tư đã trả lời yêu cầu YC-02",
         )
     ]
+
+
+def test_reminders_follow_the_campaign_ladder_on_working_days(store, campaign):
+    """Made Monday 25/12/2023, due Friday 05/01/2024; 30/12–01/01 are a weekend and New Year's Day. STC answers on
+    03/01 and is reminded no more; STP is reminded to the escalation to its head."""
+    from datetime import timedelta
+
+    from par_index import reminders
+    from par_index.notify import enqueue
+
+    _create(store, campaign, EVIDENCE)
+    sent = []
+    day = date(2023, 12, 26)
+    while day <= date(2024, 1, 12):
+        run = datetime.combine(day, datetime.min.time(), tzinfo=TZ).replace(hour=8)
+        with session_scope(store.store_url) as s:
+            if day == date(2024, 1, 3):
+                requests.record_answer(s, campaign, "YC-01_STC.pdf", None, None, run)
+            for mail in reminders.request_mails(s, campaign, reminders._History(s, campaign), run):
+                enqueue(
+                    s,
+                    campaign,
+                    key=mail.key,
+                    template=mail.template,
+                    recipients=mail.recipients,
+                    phase=mail.phase,
+                    unit_code=mail.unit_code,
+                    rung=mail.rung,
+                    now=run,
+                    **mail.context,
+                )
+                sent.append((day.strftime("%d/%m"), mail.rung, mail.unit_code, mail.recipients[0]))
+        day += timedelta(days=1)
+    assert sent == [
+        ("29/12", "YC-01:before-7d", "STC", "stc@hatinh.example"),
+        ("29/12", "YC-01:before-7d", "STP", "stp@hatinh.example"),
+        ("02/01", "YC-01:before-3d", "STC", "stc@hatinh.example"),
+        ("02/01", "YC-01:before-3d", "STP", "stp@hatinh.example"),
+        ("04/01", "YC-01:before-1d", "STP", "stp@hatinh.example"),
+        ("05/01", "YC-01:due", "STP", "stp@hatinh.example"),
+        ("08/01", "YC-01:overdue-1", "STP", "stp@hatinh.example"),
+        ("09/01", "YC-01:overdue-2", "STP", "stp@hatinh.example"),
+        ("10/01", "YC-01:overdue-3", "STP", "stp@hatinh.example"),
+        ("11/01", "YC-01:escalation", "STP", "lanhdao.stp@hatinh.example"),
+    ]
+    with session_scope(store.store_url) as s:
+        due_day, escalation = (
+            s.scalar(select(Notification).where(Notification.key == f"ha_tinh_2023:request:YC-01:{rung}:STP"))
+            for rung in ("due", "escalation")
+        )
+    assert due_day.subject == "[Hạn cuối hôm nay] Yêu cầu YC-01 — Sở Tư pháp — hạn 05/01/2024"
+    assert escalation.recipients == ["lanhdao.stp@hatinh.example", COORDINATOR]
+    assert escalation.subject == "[Quá hạn] Yêu cầu YC-01 — Sở Tư pháp — hạn 05/01/2024"
+    assert "Yêu cầu YC-01 đã quá hạn trả lời (thứ Sáu, 05/01/2024)." in escalation.body_text
+    assert "Hôm nay là hạn cuối trả lời yêu cầu YC-01: thứ Sáu, 05/01/2024." in due_day.body_text
