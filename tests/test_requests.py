@@ -440,3 +440,34 @@ def test_reminders_follow_the_campaign_ladder_on_working_days(store, campaign):
     assert escalation.subject == "[Quá hạn] Yêu cầu YC-01 — Sở Tư pháp — hạn 05/01/2024"
     assert "Yêu cầu YC-01 đã quá hạn trả lời (thứ Sáu, 05/01/2024)." in escalation.body_text
     assert "Hôm nay là hạn cuối trả lời yêu cầu YC-01: thứ Sáu, 05/01/2024." in due_day.body_text
+
+
+def test_a_held_reminder_is_dropped_once_the_unit_answered(store, campaign):
+    from par_index import reminders
+    from par_index.notify import deliver_queued, enqueue
+    from par_index.service import ObsoleteRule
+
+    _create(store, campaign, dict(EVIDENCE, recipients=["STP"]))
+    run = datetime(2024, 1, 8, 8, 0, tzinfo=TZ)
+    with session_scope(store.store_url) as s:
+        [mail] = reminders.request_mails(s, campaign, reminders._History(s, campaign), run)
+        enqueue(
+            s,
+            campaign,
+            key=mail.key,
+            template=mail.template,
+            recipients=mail.recipients,
+            phase=mail.phase,
+            unit_code=mail.unit_code,
+            rung=mail.rung,
+            now=run,
+            **mail.context,
+        )
+        requests.record_answer(s, campaign, "YC-01.pdf", None, None, run)  # the only recipient
+    settings = SmtpSettings("127.0.0.1", 9)  # never reached: the reminder is dropped first
+    assert deliver_queued(store.store_url, campaign, settings, obsolete=ObsoleteRule(campaign)) == {
+        "ha_tinh_2023:request:YC-01:overdue-1:STP": "dropped"
+    }
+    with session_scope(store.store_url) as s:
+        entry = s.scalar(select(Notification).where(Notification.template == "request_reminder"))
+    assert entry.error == "Không gửi nữa: Sở Tư pháp đã trả lời yêu cầu YC-01."

@@ -26,7 +26,7 @@ from par_index.errors import RequestError
 from par_index.files import sha256_of
 from par_index.paths import data_dir
 from par_index.runtime import Runtime
-from par_index.store.models import Nominee, RequestRecipient, RequestRow
+from par_index.store.models import Nominee, Notification, RequestRecipient, RequestRow
 from par_index.text import fold, nfc, vn_date, vn_weekday_date
 from par_index.workdays import is_working_day, next_working_day
 
@@ -535,6 +535,19 @@ def enqueue_answered(
             **mail_context(campaign, row),
         )
     return queued
+
+
+def answered_since(session: Session, campaign: Campaign, entry: Notification) -> str | None:
+    """Why a held request reminder should no longer go out (its unit answered since), or None."""
+    number = int((entry.rung or "").split(":")[0].removeprefix(f"{PREFIX}-") or 0)
+    row = by_number(session, campaign, number)
+    if row is None or entry.unit_code is None:
+        return None
+    target = session.get(RequestRecipient, (row.id, entry.unit_code))
+    if target is None or target.answered_at is None:
+        return None
+    unit = campaign.unit_by_code.get(entry.unit_code)
+    return f"Không gửi nữa: {unit.name_vi if unit else entry.unit_code} đã trả lời yêu cầu {label(number)}."
 
 
 # ---- the tasks of the request DAG --------------------------------------------------------------------------------
