@@ -471,3 +471,53 @@ def test_a_held_reminder_is_dropped_once_the_unit_answered(store, campaign):
     with session_scope(store.store_url) as s:
         entry = s.scalar(select(Notification).where(Notification.template == "request_reminder"))
     assert entry.error == "Không gửi nữa: Sở Tư pháp đã trả lời yêu cầu YC-01."
+
+
+def test_overdue_requests_join_the_criticism_list_and_a_budget_request_gives_the_budget_status(
+    store, campaign
+):
+    from par_index.report.document import request_lines
+    from par_index.report.figures import compute
+
+    budget_default = (
+        "Dự toán kinh phí triển khai xác định Chỉ số CCHC (Sở Nội vụ chủ trì, phối hợp Sở Tài chính): đang lập; "
+        "chưa có số, ngày văn bản."
+    )
+    as_of = datetime(2024, 1, 9, 9, 0, tzinfo=TZ)
+    with session_scope(store.store_url) as s:
+        assert (
+            compute(s, campaign, as_of).budget_line == budget_default
+        )  # no budget request: the campaign file
+    _create(store, campaign, EVIDENCE)  # YC-01 to STC, STP, due 05/01
+    _create(
+        store,
+        campaign,
+        {
+            "requester": COORDINATOR,
+            "recipients": ["STC"],
+            "kind": "budget",
+            "text": "Đề nghị Sở Tài chính cho ý kiến về dự toán kinh phí năm 2024.",
+            "due": "2024-01-10",
+        },
+    )  # YC-02, not overdue on 09/01
+    with session_scope(store.store_url) as s:
+        requests.record_answer(
+            s, campaign, "YC-01_STC.pdf", None, None, datetime(2024, 1, 4, 9, 0, tzinfo=TZ)
+        )
+        figures = compute(s, campaign, as_of)
+    assert [(o.label, o.unit_code) for o in figures.overdue_requests] == [("YC-01", "STP")]
+    assert request_lines(figures) == [
+        "Yêu cầu YC-01 — Cung cấp tài liệu kiểm chứng cho tiêu chí (mục 2a) (hạn 05/01/2024): chưa trả lời: "
+        "Sở Tư pháp."
+    ]
+    assert figures.budget_line == (
+        "Dự toán kinh phí triển khai xác định Chỉ số CCHC (Sở Nội vụ chủ trì, phối hợp Sở Tài chính): theo yêu "
+        "cầu YC-02 (hạn 10/01/2024), Sở Tài chính chưa trả lời."
+    )
+    with session_scope(store.store_url) as s:
+        requests.record_answer(s, campaign, "YC-02.docx", None, None, datetime(2024, 1, 10, 15, 0, tzinfo=TZ))
+        late = compute(s, campaign, datetime(2024, 1, 12, 9, 0, tzinfo=TZ))
+    assert late.budget_line == (
+        "Dự toán kinh phí triển khai xác định Chỉ số CCHC (Sở Nội vụ chủ trì, phối hợp Sở Tài chính): theo yêu "
+        "cầu YC-02 (hạn 10/01/2024), Sở Tài chính đã trả lời ngày 10/01/2024."
+    )

@@ -418,6 +418,38 @@ def open_requests(session: Session, campaign: Campaign, today: date) -> list[Ope
     ]
 
 
+@dataclass(frozen=True)
+class RequestStatus:
+    """A request as the report and the dashboard show it: each recipient unit with when it answered."""
+
+    label: str
+    kind: str
+    kind_title: str
+    due: date
+    units: list[tuple[str, datetime | None]]  # (unit code, answered at) in code order
+
+    def open_units(self) -> list[str]:
+        """The recipient units that have not answered."""
+        return [code for code, at in self.units if at is None]
+
+
+def statuses(session: Session, campaign: Campaign, kind: str | None = None) -> list[RequestStatus]:
+    """Every request of the campaign (of ``kind`` when given), by number, with each unit's answer."""
+    query = select(RequestRow).where(RequestRow.campaign_id == campaign.id).order_by(RequestRow.number)
+    if kind:
+        query = query.where(RequestRow.kind == kind)
+    return [
+        RequestStatus(
+            label(row.number),
+            row.kind,
+            KINDS[row.kind],
+            row.due,
+            [(r.unit_code, r.answered_at) for r in recipients_of(session, row)],
+        )
+        for row in session.scalars(query)
+    ]
+
+
 ANSWER_KIND = "request_answer"  # a received file that answers requests (its name holds their numbers)
 
 
