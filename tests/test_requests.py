@@ -521,3 +521,58 @@ def test_overdue_requests_join_the_criticism_list_and_a_budget_request_gives_the
         "Dự toán kinh phí triển khai xác định Chỉ số CCHC (Sở Nội vụ chủ trì, phối hợp Sở Tài chính): theo yêu "
         "cầu YC-02 (hạn 10/01/2024), Sở Tài chính đã trả lời ngày 10/01/2024."
     )
+
+
+def test_the_dashboard_shows_open_requests_per_unit_and_the_budget_status(store, campaign):
+    from par_index.dashboard import data, html
+
+    _create(store, campaign, EVIDENCE)  # YC-01 to STC, STP, due 05/01
+    _create(
+        store,
+        campaign,
+        {
+            "requester": COORDINATOR,
+            "recipients": ["STC"],
+            "kind": "budget",
+            "text": "Đề nghị Sở Tài chính cho ý kiến về dự toán kinh phí năm 2024.",
+            "due": "2024-01-10",
+        },
+    )
+    with session_scope(store.store_url) as s:
+        requests.record_answer(
+            s, campaign, "YC-01_STP.pdf", None, None, datetime(2024, 1, 4, 9, 0, tzinfo=TZ)
+        )
+    overview = data.build_overview(campaign, store.store_url, datetime(2024, 1, 8, 9, 0, tzinfo=TZ))
+    assert overview["requests_open"] == 2
+    assert overview["requests"] == [
+        {
+            "unit_code": "STC",
+            "unit_name": "Sở Tài chính",
+            "open": [
+                {
+                    "label": "YC-01",
+                    "kind_vi": "Cung cấp tài liệu kiểm chứng cho tiêu chí (mục 2a)",
+                    "due_vi": "05/01/2024",
+                    "overdue": True,
+                },
+                {
+                    "label": "YC-02",
+                    "kind_vi": "Lập dự toán kinh phí — Sở Nội vụ phối hợp Sở Tài chính (mục 1c)",
+                    "due_vi": "10/01/2024",
+                    "overdue": False,
+                },
+            ],
+            "overdue": 1,
+        }
+    ]
+    assert overview["budget_vi"] == "Theo yêu cầu YC-02 (hạn 10/01/2024), Sở Tài chính chưa trả lời."
+    page = html.render_overview(overview, campaigns=[], base="", ui_base="/", nonce="n")
+    assert "Yêu cầu chưa trả lời, theo đơn vị (2)" in page
+    assert "<p>Dự toán kinh phí: Theo yêu cầu YC-02 (hạn 10/01/2024), Sở Tài chính chưa trả lời.</p>" in page
+    assert (
+        '<td class="num">05/01/2024</td><td class="st st-bad"><span class="ic" aria-hidden="true">✗</span>Quá hạn</td>'
+        in page
+    )
+    empty = data.build_overview(campaign, store.store_url, datetime(2023, 12, 21, 9, 0, tzinfo=TZ))
+    assert (empty["requests_open"], empty["requests"]) == (0, [])  # as of a moment before the requests
+    assert empty["budget_vi"] == "Đang lập (theo tệp chiến dịch)."

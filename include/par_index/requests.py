@@ -403,18 +403,27 @@ class OpenRequest:
     overdue: bool
 
 
-def open_requests(session: Session, campaign: Campaign, today: date) -> list[OpenRequest]:
+def open_requests(
+    session: Session, campaign: Campaign, today: date, until: datetime | None = None
+) -> list[OpenRequest]:
     """Every (request, unit) not answered yet, by request number then unit; ``overdue`` once its due day passed
-    on ``today``."""
-    rows = session.execute(
+    on ``today``. With ``until``: as of that moment (requests made by then, answers received by then)."""
+    query = (
         select(RequestRow, RequestRecipient)
         .join(RequestRecipient, RequestRecipient.request_id == RequestRow.id)
-        .where(RequestRow.campaign_id == campaign.id, RequestRecipient.answered_at.is_(None))
+        .where(RequestRow.campaign_id == campaign.id)
         .order_by(RequestRow.number, RequestRecipient.unit_code)
-    ).all()
+    )
+    if until is None:
+        query = query.where(RequestRecipient.answered_at.is_(None))
+    else:
+        query = query.where(
+            RequestRow.created_at <= until,
+            (RequestRecipient.answered_at.is_(None)) | (RequestRecipient.answered_at > until),
+        )
     return [
         OpenRequest(r.number, label(r.number), r.kind, KINDS[r.kind], u.unit_code, r.due, r.due < today)
-        for r, u in rows
+        for r, u in session.execute(query).all()
     ]
 
 
@@ -433,21 +442,43 @@ class RequestStatus:
         return [code for code, at in self.units if at is None]
 
 
-def statuses(session: Session, campaign: Campaign, kind: str | None = None) -> list[RequestStatus]:
-    """Every request of the campaign (of ``kind`` when given), by number, with each unit's answer."""
+def statuses(
+    session: Session, campaign: Campaign, kind: str | None = None, until: datetime | None = None
+) -> list[RequestStatus]:
+    """Every request of the campaign (of ``kind`` when given), by number, with each unit's answer; with
+    ``until``, as of that moment (requests made by then, answers received by then)."""
     query = select(RequestRow).where(RequestRow.campaign_id == campaign.id).order_by(RequestRow.number)
     if kind:
         query = query.where(RequestRow.kind == kind)
+    if until is not None:
+        query = query.where(RequestRow.created_at <= until)
     return [
         RequestStatus(
             label(row.number),
             row.kind,
             KINDS[row.kind],
             row.due,
-            [(r.unit_code, r.answered_at) for r in recipients_of(session, row)],
+            [
+                (r.unit_code, r.answered_at if until is None or (r.answered_at or until) <= until else None)
+                for r in recipients_of(session, row)
+            ],
         )
         for row in session.scalars(query)
     ]
+
+
+def budget_status(campaign: Campaign, request: RequestStatus, as_of: datetime) -> str:
+    """A budget request's status in words: "theo yêu cầu YC-03 (hạn 10/01/2024), Sở Tài chính đã trả lời ngày
+    08/01/2024" / "… chưa trả lời (quá hạn)"."""
+    names = campaign.unit_names
+    today = as_of.astimezone(campaign.tz).date()
+    parts = [
+        f"{names.get(code, code)} đã trả lời ngày {vn_date(at.astimezone(campaign.tz))}"
+        if at is not None
+        else f"{names.get(code, code)} chưa trả lời" + (" (quá hạn)" if request.due < today else "")
+        for code, at in request.units
+    ]
+    return f"theo yêu cầu {request.label} (hạn {vn_date(request.due)}), {', '.join(parts)}"
 
 
 ANSWER_KIND = "request_answer"  # a received file that answers requests (its name holds their numbers)

@@ -168,7 +168,9 @@ class ReportFigures:
         if self.budget_requests:
             return (
                 f"{b.title_vi} ({who}): "
-                + "; ".join(budget_request_status(self.campaign, r, self.as_of) for r in self.budget_requests)
+                + "; ".join(
+                    requests.budget_status(self.campaign, r, self.as_of) for r in self.budget_requests
+                )
                 + "."
             )
         document = (
@@ -177,20 +179,6 @@ class ReportFigures:
             else (b.document or "chưa có số, ngày văn bản")
         )
         return f"{b.title_vi} ({who}): {BUDGET_STATUS_TITLES[b.status].lower()}; {document}."
-
-
-def budget_request_status(campaign: Campaign, request: RequestStatus, as_of: datetime) -> str:
-    """A budget request's status in words: "theo yêu cầu YC-03 (hạn 10/01/2024), Sở Tài chính đã trả lời ngày
-    08/01/2024" / "… chưa trả lời (quá hạn)"."""
-    names = campaign.unit_names
-    today = as_of.astimezone(campaign.tz).date()
-    parts = [
-        f"{names.get(code, code)} đã trả lời ngày {vn_date(at.astimezone(campaign.tz))}"
-        if at is not None
-        else f"{names.get(code, code)} chưa trả lời" + (" (quá hạn)" if request.due < today else "")
-        for code, at in request.units
-    ]
-    return f"theo yêu cầu {request.label} (hạn {vn_date(request.due)}), {', '.join(parts)}"
 
 
 def leaf_scores(session: Session, campaign: Campaign, source: str) -> dict[str, Score]:
