@@ -209,6 +209,7 @@ def test_the_request_is_mailed_once_to_each_unit_with_the_requester_in_copy(stor
     attachments.mkdir(parents=True)
     (attachments / "mau_tai_lieu.pdf").write_bytes(b"%PDF-1.4 mau")
     made = requests.submit(campaign, rt, EVIDENCE | {"attachment": "mau_tai_lieu.pdf"}, NOW)
+    (attachments / "mau_tai_lieu.pdf").write_bytes(b"changed after the request was made")
     assert made == {"number": 1, "label": "YC-01", "created": True, "due": "2024-01-05", "due_note": None}
     assert requests.send(campaign, rt, 1, NOW) == {"label": "YC-01", "mail": {"sent": 2}}
     assert requests.send(campaign, rt, 1, NOW) == {"label": "YC-01", "mail": {"already_sent": 2}}

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from par_index.campaign import Campaign
 from par_index.errors import RequestError
-from par_index.files import sha256_of
+from par_index.files import copy_whole, sha256_of
 from par_index.paths import data_dir
 from par_index.runtime import Runtime
 from par_index.store.models import Nominee, Notification, RequestRecipient, RequestRow
@@ -48,6 +48,9 @@ FIELDS = {
     "attachment": "Tệp đính kèm",
     "answer": "Tệp trả lời",
 }
+KEPT = (
+    ".da_luu"  # requests_dir's sub-folder where each attachment is kept by its SHA-256 when a request is made
+)
 MAX_TEXT = 4000
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # what provincial mail servers accept
 _NUMBER = re.compile(r"(?<![a-z0-9])yc[\s._-]*0*(\d{1,4})(?!\d)")
@@ -312,6 +315,9 @@ def create(session: Session, campaign: Campaign, form: Mapping, now: datetime | 
     )
     session.add(row)
     session.flush()
+    kept = attachment_path(campaign, row)
+    if draft.attachment and kept and not kept.exists():  # what is mailed is what was validated
+        copy_whole(draft.attachment, kept)
     for code in dict.fromkeys(draft.recipients):
         session.add(RequestRecipient(request_id=row.id, unit_code=code))
     session.flush()
@@ -347,8 +353,11 @@ def criteria_named(campaign: Campaign, codes: list[str]) -> list[tuple[str, str]
 
 
 def attachment_path(campaign: Campaign, row: RequestRow) -> Path | None:
-    """The request's attachment as placed by the requester."""
-    return requests_dir(campaign) / row.attachment_name if row.attachment_name else None
+    """The request's attachment as it was when the request was created, kept by its SHA-256 (the requester may
+    change or remove the file in the folder afterwards)."""
+    if not (row.attachment_name and row.attachment_sha256):
+        return None
+    return requests_dir(campaign) / KEPT / row.attachment_sha256 / row.attachment_name
 
 
 def mail_context(campaign: Campaign, row: RequestRow) -> dict:
