@@ -17,18 +17,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from par_index.campaign import Campaign
 from par_index.errors import RequestError
-from par_index.files import copy_whole, sha256_of
 from par_index.paths import data_dir
-from par_index.runtime import Runtime
 from par_index.store.models import Nominee, Notification, RequestRecipient, RequestRow
 from par_index.text import fold, nfc, vn_date, vn_weekday_date
 from par_index.workdays import is_working_day, next_working_day
+
+if TYPE_CHECKING:
+    from par_index.runtime import Runtime
 
 PREFIX = "YC"
 KINDS = {
@@ -281,6 +283,8 @@ class Created:
 def create(session: Session, campaign: Campaign, form: Mapping, now: datetime | None = None) -> Created:
     """Validate ``form`` and store the request with one row per recipient unit; the same request again returns
     the first. Raises :class:`RequestError` listing every problem (nothing stored)."""
+    from par_index.files import copy_whole, sha256_of
+
     now = now or datetime.now(UTC)
     draft = validate(session, campaign, form, now.astimezone(campaign.tz).date())
     if isinstance(draft, list):
