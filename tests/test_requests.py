@@ -577,3 +577,14 @@ def test_the_dashboard_shows_open_requests_per_unit_and_the_budget_status(store,
     empty = data.build_overview(campaign, store.store_url, datetime(2023, 12, 21, 9, 0, tzinfo=TZ))
     assert (empty["requests_open"], empty["requests"]) == (0, [])  # as of a moment before the requests
     assert empty["budget_vi"] == "Đang lập (theo tệp chiến dịch)."
+
+
+def test_the_reminder_run_plans_request_reminders_with_the_phases(store, campaign):
+    from par_index import reminders
+
+    _create(store, campaign, dict(EVIDENCE, recipients=["STP"]))
+    with session_scope(store.store_url) as s:
+        planned = reminders.plan(s, campaign, datetime(2024, 1, 8, 8, 0, tzinfo=TZ))
+    assert [(m.key, m.template, m.recipients) for m in planned if m.phase == "request"] == [
+        ("ha_tinh_2023:request:YC-01:overdue-1:STP", "request_reminder", ["stp@hatinh.example", COORDINATOR])
+    ]
