@@ -32,7 +32,7 @@ def test_no_import_errors_and_one_dag_per_campaign_file(dagbag):
         f"{yaml.safe_load(p.read_text())['campaign']['year']}"
         for p in (ROOT / "include" / "campaigns").glob("*.yaml")
     }
-    # each campaign's DAG, its deadlines, feedback, import, rebuild, reminders and setup DAGs, and the on-demand reconciliation
+    # each campaign's DAG, its deadlines, feedback, import, rebuild, reminders, request and setup DAGs, and the on-demand reconciliation
     assert sorted(dagbag.dag_ids) == sorted(
         [
             f"{c}{suffix}"
@@ -44,6 +44,7 @@ def test_no_import_errors_and_one_dag_per_campaign_file(dagbag):
                 "_import_catalogue",
                 "_rebuild_report",
                 "_reminders",
+                "_request",
                 "_setup",
             )
         ]
@@ -65,6 +66,9 @@ DISPLAY_NAMES = {
     ("par_ha_tinh_2023_import_catalogue", "import_catalogue"): "Nạp Bảng 2: xem thay đổi / áp dụng / xuất",
     ("par_ha_tinh_2023_setup", None): "Sổ thiết lập chiến dịch — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
     ("par_ha_tinh_2023_setup", "setup_workbook"): "Sổ thiết lập: xuất, kiểm tra hoặc áp dụng",
+    ("par_ha_tinh_2023_request", None): "Gửi yêu cầu — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
+    ("par_ha_tinh_2023_request", "store_request"): "Kiểm tra và lưu yêu cầu",
+    ("par_ha_tinh_2023_request", "mail_request"): "Gửi thư yêu cầu đến đơn vị",
     ("par_ha_tinh_2023_feedback", None): "Trả lời người gửi tệp — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
     ("par_ha_tinh_2023_feedback", "answer_senders"): "Đọc tệp mới và trả lời người gửi",
     ("par_ha_tinh_2023_reminders", None): "Nhắc việc — Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh",
@@ -184,6 +188,8 @@ def test_a_second_campaign_file_yields_a_second_dag_without_code_change(tmp_path
         "par_ha_tinh_2024_import_catalogue",
         "par_ha_tinh_2023_setup",
         "par_ha_tinh_2024_setup",
+        "par_ha_tinh_2023_request",
+        "par_ha_tinh_2024_request",
         "par_reconcile",
     }
     assert dags["par_ha_tinh_2024"].start_date.year == 2024
@@ -267,6 +273,7 @@ DAG_FILE_DAGS = {
         "par_ha_tinh_2023_import_catalogue",
         "par_ha_tinh_2023_rebuild_report",
         "par_ha_tinh_2023_reminders",
+        "par_ha_tinh_2023_request",
         "par_ha_tinh_2023_setup",
         "par_reconcile",
     ],

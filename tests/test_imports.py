@@ -42,6 +42,7 @@ ENTRY_POINTS = {
             "par_index.dashboard.html",
             "par_index.nominee_rules",
             "par_index.phases",
+            "par_index.requests",
             "par_index.runtime",
             "par_index.store",
             "par_index.store.db",

@@ -5,7 +5,7 @@ kind; the report's approver named as a person, not as an Airflow login."""
 import email
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from email import policy
 from types import SimpleNamespace
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from par_index import reminders
+from par_index import reminders, requests
 from par_index.campaign import Campaign, Unit
 from par_index.catalogue import YAML_LOADER
 from par_index.notify import SmtpSettings, build_message, render
@@ -100,6 +100,9 @@ AUDIENCE = {
     "portal_accounts": "units",
     "report_delivery": "units",
     "council_notice": "units",
+    "request": "units",
+    "request_reminder": "units",
+    "request_answered": "units",  # to the requester: a coordinator or an area owner's nominee
     "file_feedback": "units/coordinators",  # to the unit, or to the coordinators when its unit cannot be read
 }
 UNIT_TEMPLATES = (
@@ -130,6 +133,21 @@ FIGURES = SimpleNamespace(
     leaves=list(range(45)),
     open_mismatches=2,
     survey_rate=Decimal("96.5"),
+)
+
+
+# A request (par_index.requests) from SKHDT's nominee to the unit: evidence for a criterion of Table 2 (directive 2a).
+REQUEST = SimpleNamespace(
+    number=3,
+    kind="evidence",
+    requester_name="Lê Văn Dương",
+    requester_email="duong.lv.hd.skhdt@hatinh.example",
+    requester_unit="SKHDT",
+    criteria=["8.p1.1"],
+    text="Đề nghị cung cấp quyết định phê duyệt kế hoạch năm 2023.",
+    due=date(2024, 1, 5),
+    due_note="",
+    attachment_name=None,
 )
 
 
@@ -164,6 +182,7 @@ def _context(campaign: Campaign, template: str, unit: Unit) -> dict:
         "status": _state(unit).units[unit.code],
         "reason": REASON_TITLES["missing"],
     }
+    request = requests.mail_context(campaign, REQUEST)  # type: ignore[arg-type]  # a stored row's fields
     coordinators = {
         "recipient_name": coordinator.name,
         "state": _state(unit),
@@ -223,6 +242,15 @@ def _context(campaign: Campaign, template: str, unit: Unit) -> dict:
             "figures": FIGURES,
             "approver": "Nguyễn Văn A, Giám đốc Sở Nội vụ",
         },
+        "request": {"unit": unit} | request,
+        "request_reminder": request
+        | {
+            "unit": unit,
+            "rung_kind": "overdue",
+            "rung_sentence": "Yêu cầu YC-03 đã quá hạn trả lời (05/01/2024).",
+        },
+        "request_answered": request
+        | {"unit": unit, "file_name": "YC-03_439.pdf", "arrived_at": datetime(2024, 1, 4, 10, tzinfo=HANOI)},
     }[template] | {"campaign": campaign}
 
 
@@ -260,6 +288,9 @@ def _salutation(campaign: Campaign, template: str, unit: Unit) -> str:
             "report_approval": "Giám đốc Sở Nội vụ",
             "report_delivery": "Văn phòng UBND tỉnh",
             "council_notice": "đồng chí Lê Văn Dương (Chánh Văn phòng Sở Kế hoạch và Đầu tư)",
+            "request": MAILBOX[unit.code],
+            "request_reminder": MAILBOX[unit.code],
+            "request_answered": "đồng chí Lê Văn Dương (Sở Kế hoạch và Đầu tư)",
         }[template]
     )
 

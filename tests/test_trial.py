@@ -99,6 +99,7 @@ def test_dag_factory_builds_the_trial_dags_from_the_extra_folder(tmp_path, monke
         "par_ha_tinh_thu_nghiem_rebuild_report",
         "par_ha_tinh_thu_nghiem_import_catalogue",
         "par_ha_tinh_thu_nghiem_setup",
+        "par_ha_tinh_thu_nghiem_request",
     }
     dag = dags["par_ha_tinh_thu_nghiem"]
     assert dag.dag_display_name == "Chiến dịch Chỉ số CCHC 2023 — Tỉnh Hà Tĩnh (thử nghiệm)"

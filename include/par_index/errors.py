@@ -36,3 +36,9 @@ class ReportStateError(ParError):
     """A decision or delivery asked of a report build that is not in the state it needs."""
 
     code = "REP000"
+
+
+class RequestError(ParError):
+    """A request ("yêu cầu") that cannot be created: the message lists every problem, one a line."""
+
+    code = "REQ000"

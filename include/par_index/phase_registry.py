@@ -120,3 +120,12 @@ BLANK_FORMS = {
         "DANH SÁCH NGƯỜI TRẢ LỜI PHIẾU KHẢO SÁT XÃ HỘI HỌC",
     ),
 }
+# The kinds of request (par_index.requests) with their titles in the request form and mails: the request DAG's
+# form reads them here, without loading the store.
+REQUEST_KINDS = {
+    "evidence": "Cung cấp tài liệu kiểm chứng cho tiêu chí (mục 2a)",
+    "task": "Giao nhiệm vụ cho công chức đầu mối (mục 1c)",
+    "budget": "Lập dự toán kinh phí — Sở Nội vụ phối hợp Sở Tài chính (mục 1c)",
+    "funding_advice": "Tham mưu UBND tỉnh bố trí kinh phí — Sở Tài chính (mục 1d)",
+    "other": "Yêu cầu khác",
+}

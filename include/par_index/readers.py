@@ -31,6 +31,9 @@ MAIL_KINDS = {  # a mail template, as the summary and the dashboard name it
     "report_approval": "trình lãnh đạo phê duyệt báo cáo",
     "report_rejected": "báo cáo bị từ chối",
     "report_delivery": "gửi báo cáo UBND tỉnh",
+    "request": "yêu cầu gửi đơn vị",
+    "request_reminder": "nhắc đơn vị trả lời yêu cầu",
+    "request_answered": "báo người yêu cầu: đơn vị đã trả lời",
 }
 
 

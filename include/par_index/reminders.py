@@ -26,19 +26,28 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from par_index import requests
 from par_index.campaign import Campaign, Ladder, parse_duration
 from par_index.intake.templates import template_for
 from par_index.notify import SENT, TO_DELIVER, bounced, ledger_key
 from par_index.phase_registry import COLLECTED, REGISTRY
 from par_index.phases import REASON_TITLES, PhaseState, evaluate
-from par_index.store.models import Nominee, Notification, PortalAccount, SurveyProgress, SurveyRespondent
-from par_index.text import duration_vi, vn_weekday_datetime
+from par_index.store.models import (
+    Nominee,
+    Notification,
+    PortalAccount,
+    RequestRecipient,
+    RequestRow,
+    SurveyProgress,
+    SurveyRespondent,
+)
+from par_index.text import duration_vi, vn_weekday_date, vn_weekday_datetime
 from par_index.workdays import add_working_days, is_working_day, previous_working_day
 
 
@@ -71,11 +80,29 @@ class Mail:
 
 def rungs(campaign: Campaign, phase: str) -> list[Rung]:
     """The phase's reminder ladder: each rung's kind and moment."""
-    ladder = campaign.ladder_for(phase)
+    return ladder_rungs(
+        campaign,
+        campaign.ladder_for(phase),
+        campaign.due_anchor(phase),
+        campaign.deadline_at(phase),
+        campaign.starts_at,
+    )
+
+
+def ladder_rungs(
+    campaign: Campaign,
+    ladder: Ladder,
+    anchor: datetime,
+    deadline: datetime,
+    start: datetime,
+    with_start: bool = True,
+) -> list[Rung]:
+    """A ladder's rungs for one deadline (``anchor``: where the 'before' steps count back from), none before
+    ``start``; the first notice at ``start`` unless ``with_start`` is False (a request's own mail is its first
+    notice). A ladder in whole days keeps to the campaign's working days (the module docstring)."""
     if ladder.by_working_days:
-        return _working_rungs(campaign, phase, ladder)
-    anchor, deadline = campaign.due_anchor(phase), campaign.deadline_at(phase)
-    steps = [Rung("start", campaign.starts_at)] if ladder.at_start else []
+        return _working_rungs(campaign, ladder, anchor, deadline, start, with_start)
+    steps = [Rung("start", start)] if ladder.at_start and with_start else []
     steps += [Rung(f"before-{b}", anchor - parse_duration(b)) for b in ladder.before]
     if ladder.on_due_day:
         steps.append(Rung("due", anchor))
@@ -83,20 +110,27 @@ def rungs(campaign: Campaign, phase: str) -> list[Rung]:
     steps += [Rung(f"overdue-{k}", deadline + every * (k - 1)) for k in range(1, ladder.overdue_times + 1)]
     if ladder.escalate:
         steps.append(Rung("escalation", deadline + every * ladder.overdue_times))
-    return sorted((r for r in steps if r.at >= campaign.starts_at), key=lambda r: r.at)
+    return sorted((r for r in steps if r.at >= start), key=lambda r: r.at)
 
 
-def _working_rungs(campaign: Campaign, phase: str, ladder: Ladder) -> list[Rung]:
+def _working_rungs(
+    campaign: Campaign,
+    ladder: Ladder,
+    anchor: datetime,
+    deadline: datetime,
+    start: datetime,
+    with_start: bool,
+) -> list[Rung]:
     """The ladder on working days (the rules of the module docstring)."""
     cal, tz = campaign.calendar, campaign.tz
-    anchor, deadline = campaign.due_anchor(phase).astimezone(tz), campaign.deadline_at(phase).astimezone(tz)
+    anchor, deadline = anchor.astimezone(tz), deadline.astimezone(tz)
 
     def earlier(moment: datetime) -> datetime:
         if is_working_day(moment.date(), cal):
             return moment
         return datetime.combine(previous_working_day(moment.date(), cal), moment.timetz())
 
-    steps = [Rung("start", campaign.starts_at)] if ladder.at_start else []
+    steps = [Rung("start", start)] if ladder.at_start and with_start else []
     steps += [Rung(f"before-{b}", earlier(anchor - parse_duration(b))) for b in ladder.before]
     if ladder.on_due_day:
         due = earlier(anchor)
@@ -109,7 +143,7 @@ def _working_rungs(campaign: Campaign, phase: str, ladder: Ladder) -> list[Rung]
     if ladder.escalate:
         steps.append(Rung("escalation", add_working_days(deadline, days * ladder.overdue_times, cal)))
     kept: dict[datetime, Rung] = {}
-    for rung in sorted((r for r in steps if r.at >= campaign.starts_at), key=lambda r: r.at):
+    for rung in sorted((r for r in steps if r.at >= start), key=lambda r: r.at):
         kept.setdefault(rung.at, rung)
     return list(kept.values())
 
@@ -168,6 +202,7 @@ def plan(session: Session, campaign: Campaign, now: datetime) -> list[Mail]:
             if mail.recipients:
                 mails.append(mail)
     mails += _portal_account_notices(session, campaign, history)
+    mails += request_mails(session, campaign, history, now)
     return mails
 
 
@@ -346,6 +381,70 @@ def _portal_account_notices(session: Session, campaign: Campaign, history: _Hist
                     "unit": campaign.unit_by_code[nominee.unit_code],
                     "nominee": nominee,
                     "accounts": accounts[nominee.unit_code],
+                },
+            )
+        )
+    return mails
+
+
+def request_rungs(campaign: Campaign, row: RequestRow) -> list[Rung]:
+    """A request's ladder: the campaign's default ladder counted from its due day, from when it was made (its own
+    mail is the first notice)."""
+    anchor = datetime.combine(row.due, time(0, 0), tzinfo=campaign.tz)
+    return ladder_rungs(
+        campaign, campaign.reminders.ladder, anchor, requests.due_at(campaign, row), row.created_at, False
+    )
+
+
+def request_sentence(campaign: Campaign, row: RequestRow, rung: Rung) -> str:
+    """The sentence of a request reminder for one rung."""
+    number, due = requests.label(row.number), vn_weekday_date(row.due)
+    if rung.kind == "before":
+        anchor = datetime.combine(row.due, time(0, 0), tzinfo=campaign.tz)
+        return f"Còn {duration_vi(anchor - rung.at)} nữa là đến hạn trả lời yêu cầu {number}: {due}."
+    if rung.kind == "due":
+        return f"Hôm nay là hạn cuối trả lời yêu cầu {number}: {due}."
+    return f"Yêu cầu {number} đã quá hạn trả lời ({due})."
+
+
+def request_mails(session: Session, campaign: Campaign, history: _History, now: datetime) -> list[Mail]:
+    """For each unit that has not answered a request: the latest step of the request's ladder due at ``now``,
+    once, on working days (the escalation to the unit's head, the requester in copy)."""
+    if campaign.reminders.ladder.by_working_days and not is_working_day(
+        now.astimezone(campaign.tz).date(), campaign.calendar
+    ):
+        return []
+    mails = []
+    rows = {r.id: r for r in session.scalars(select(RequestRow).where(RequestRow.campaign_id == campaign.id))}
+    for recipient in session.scalars(
+        select(RequestRecipient)
+        .where(RequestRecipient.request_id.in_(rows), RequestRecipient.answered_at.is_(None))
+        .order_by(RequestRecipient.request_id, RequestRecipient.unit_code)
+    ):
+        row = rows[recipient.request_id]
+        due = [r for r in request_rungs(campaign, row) if r.at <= now]
+        unit = campaign.unit_by_code.get(recipient.unit_code)
+        if not due or unit is None:
+            continue
+        rung, number = due[-1], requests.label(row.number)
+        key = ledger_key(campaign, "request", number, rung.name, unit.code)
+        to = [unit.head_email if rung.kind == "escalation" else unit.email, row.requester_email]
+        to = [r for r in to if r.lower() not in history.bounced]
+        if key in history.keys or not to:
+            continue
+        mails.append(
+            Mail(
+                key,
+                "request_reminder",
+                to,
+                "request",
+                unit.code,
+                f"{number}:{rung.name}",
+                requests.mail_context(campaign, row)
+                | {
+                    "unit": unit,
+                    "rung_kind": rung.kind,
+                    "rung_sentence": request_sentence(campaign, row, rung),
                 },
             )
         )

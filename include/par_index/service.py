@@ -299,6 +299,10 @@ class ObsoleteRule:
 
     def __call__(self, session, entry: Notification) -> str | None:
         """Why ``entry`` should no longer go out, or None."""
+        if entry.template == "request_reminder":
+            from par_index.requests import answered_since
+
+            return answered_since(session, self.campaign, entry)
         if (
             entry.template not in OBSOLETE_WHEN_COMPLIED
             or not entry.unit_code

@@ -16,6 +16,7 @@ GOOD_DAGS = {
     "par_ha_tinh_2023_rebuild_report",
     "par_ha_tinh_2023_import_catalogue",
     "par_ha_tinh_2023_reminders",
+    "par_ha_tinh_2023_request",
     "par_ha_tinh_2023_setup",
     "par_reconcile",
 }

@@ -40,6 +40,7 @@ def test_every_campaign_file_fits_its_calendar():
                 "_import_catalogue",
                 "_rebuild_report",
                 "_reminders",
+                "_request",
                 "_setup",
             )
         ]

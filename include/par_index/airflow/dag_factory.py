@@ -28,7 +28,7 @@ from par_index.campaign import Campaign, PhaseKey, campaign_files, load_campaign
 from par_index.errors import CampaignError
 from par_index.mismatches import DEFAULT_TOLERANCE
 from par_index.paths import setup_dir
-from par_index.phase_registry import COLLECTED, PHASES
+from par_index.phase_registry import COLLECTED, PHASES, REQUEST_KINDS
 from par_index.text import duration_vi, vn_date, vn_datetime, vn_weekday_datetime
 
 log = logging.getLogger(__name__)
@@ -535,6 +535,108 @@ def build_setup_dag(campaign: Campaign, path: Path) -> DAG:
     return dag
 
 
+def build_request_dag(campaign: Campaign, path: Path) -> DAG:
+    """``<campaign DAG>_request``: a coordinator, or an area owner's nominee, sends units a request ("yêu cầu")
+    through a Vietnamese form; it is validated and stored (every problem listed in the log, nothing stored), then
+    mailed to each recipient unit once."""
+    campaign_file = str(path)
+    units = [u.code for u in campaign.active_units]
+    coordinators = [c.email for c in campaign.contacts.coordinators]
+    with DAG(
+        dag_id=f"{campaign.dag_id}_request",
+        auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
+        dag_display_name=f"Gửi yêu cầu — {campaign.title_vi}",
+        description="Yêu cầu đơn vị cung cấp tài liệu kiểm chứng, giao nhiệm vụ, lập dự toán, tham mưu kinh phí",
+        doc_md=(
+            f"# Gửi yêu cầu — {campaign.title_vi}\n"
+            "Bấm **Trigger**, điền biểu mẫu: người yêu cầu (hộp thư của điều phối viên, hoặc của công chức đầu mối "
+            "của đơn vị chủ trì lĩnh vực đã cử theo Phụ lục IV), đơn vị nhận, loại yêu cầu, tiêu chí, nội dung, hạn "
+            "trả lời, tệp đính kèm (đặt trước vào thư mục `requests/<mã chiến dịch>/` của thư mục dữ liệu). Hạn rơi "
+            "vào ngày nghỉ được chuyển sang ngày làm việc kế tiếp (ghi chú trong thư). Biểu mẫu sai: lần chạy thất "
+            "bại, nhật ký liệt kê mọi lỗi (REQ001–REQ007), không lưu gì. Gửi lại đúng yêu cầu đã có: không tạo "
+            "yêu cầu mới, không gửi thư lần hai. Mỗi yêu cầu có số “YC-01”, “YC-02”…; đơn vị trả lời bằng tệp có "
+            "số đó trong tên, gửi về Sở Nội vụ như các biểu mẫu khác."
+        ),
+        schedule=None,
+        start_date=campaign.starts_at,
+        catchup=False,
+        max_active_runs=1,
+        params={
+            "requester": Param(
+                coordinators[0],
+                type="string",
+                title="Người yêu cầu (hộp thư)",
+                description="Điều phối viên, hoặc công chức đầu mối (Phụ lục IV) của đơn vị chủ trì lĩnh vực",
+                examples=coordinators,
+            ),
+            "recipients": Param(
+                [],
+                type="array",
+                title="Đơn vị nhận",
+                description="Một hoặc nhiều đơn vị; mỗi đơn vị được theo dõi riêng",
+                examples=units,
+                values_display={u.code: f"{u.name_vi} ({u.code})" for u in campaign.active_units},
+            ),
+            "kind": Param(
+                "evidence",
+                type="string",
+                title="Loại yêu cầu",
+                enum=list(REQUEST_KINDS),
+                values_display=REQUEST_KINDS,
+            ),
+            "criteria": Param(
+                "",
+                type="string",
+                title="Tiêu chí",
+                description="Mã tiêu chí theo Bảng 2, cách nhau bởi dấu phẩy (bắt buộc với tài liệu kiểm chứng)",
+            ),
+            "text": Param("", type="string", title="Nội dung yêu cầu", format="multiline"),
+            "due": Param(
+                None,
+                type=["null", "string"],
+                format="date",
+                title="Hạn trả lời",
+                description="Không sớm hơn hôm nay; ngày nghỉ được chuyển sang ngày làm việc kế tiếp",
+            ),
+            "attachment": Param(
+                None,
+                type=["null", "string"],
+                title="Tệp đính kèm (không bắt buộc)",
+                description=f"Tên tệp trong thư mục requests/{campaign.id}/ của thư mục dữ liệu; tối đa 20 MB",
+            ),
+        },
+        tags=campaign_tags(campaign, "request"),
+        default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=1)},
+    ) as dag:
+
+        @task(task_display_name="Kiểm tra và lưu yêu cầu")
+        def store_request(params=None):
+            """Validate the form and store the request; an invalid form fails the run without retrying, the log
+            listing every problem in Vietnamese (nothing stored)."""
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from par_index.airflow.runtime import runtime
+            from par_index.errors import RequestError
+            from par_index.requests import submit
+
+            try:
+                return submit(load_campaign(campaign_file), runtime(), dict(params or {}))
+            except RequestError as exc:
+                log.error("%s", exc.message)
+                raise AirflowFailException(str(exc)) from exc
+
+        @task(task_display_name="Gửi thư yêu cầu đến đơn vị")
+        def mail_request(made: dict):
+            """Mail the request to each recipient unit (requester in copy), once per unit whatever the retries."""
+            from par_index.airflow.runtime import runtime
+            from par_index.requests import send
+
+            return send(load_campaign(campaign_file), runtime(), made["number"])
+
+        mail_request(store_request())  # type: ignore[arg-type]  # TaskFlow: an XComArg stands for the dict
+    return dag
+
+
 def build_reminder_dag(campaign: Campaign, path: Path) -> DAG:
     """The campaign's reminder DAG: reminders, overdue notices and the leader's reports on the ladder's
     ticks."""
@@ -734,6 +836,7 @@ def _campaign_dags(path: Path) -> tuple[Campaign, list[DAG]]:
         build_rebuild_dag(campaign, path),
         build_import_catalogue_dag(campaign, path),
         build_setup_dag(campaign, path),
+        build_request_dag(campaign, path),
     ]
 
 

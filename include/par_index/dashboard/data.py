@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, event, func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from par_index import collection_failures, phases
+from par_index import collection_failures, phases, requests
 from par_index.campaign import Campaign, PhaseKey
 from par_index.mismatches import CATEGORY_TITLES, DEFAULT_TOLERANCE
 from par_index.phase_registry import BLANK_FORMS, COLLECTED, PHASES, REGISTRY
@@ -298,6 +298,9 @@ def build_overview(
         "mail_totals": {},
         "collection_failures": [],
         "files": [],
+        "requests": [],
+        "requests_open": 0,
+        "budget_vi": _budget_vi(campaign, []),
     }
     engine = read_engine(store_url)
     if not _has_store(campaign, engine):
@@ -351,6 +354,8 @@ def build_overview(
             for f in collection_failures.recent(s, campaign, now)
         ]
         files = _files(campaign, queries.received_files(s, campaign, until=now))
+        open_requests = requests.open_requests(s, campaign, now.date(), until=now)
+        budget = requests.statuses(s, campaign, "budget", until=now)
         mail_totals = dict(
             s.execute(
                 select(Notification.outcome, func.count())
@@ -364,6 +369,9 @@ def build_overview(
     overview["deadlines"] = [_deadline(campaign, p, states[p], outcomes.get(p), now) for p in PHASES]
     overview["units"] = _matrix(campaign, states, points, found, last_run is not None, files)
     overview["files"] = files
+    overview["requests"] = _requests(campaign, open_requests)
+    overview["requests_open"] = len(open_requests)
+    overview["budget_vi"] = _budget_vi(campaign, budget, now)
     overview["mismatches"], overview["mismatch_groups"] = _mismatches(campaign, found, CATEGORY_TITLES)
     if last_run is not None:
         overview["reconciliation"] = {
@@ -391,6 +399,40 @@ def build_overview(
         k: {"count": v, "outcome_vi": OUTCOME_TITLES.get(k, k)} for k, v in mail_totals.items()
     }
     return nfc_tree(overview)
+
+
+def _requests(campaign: Campaign, items: list[requests.OpenRequest]) -> list[dict]:
+    """Open requests grouped by unit, in the campaign's unit order: number, kind, due day, overdue marker."""
+    by_unit: dict[str, list[dict]] = defaultdict(list)
+    for o in items:
+        by_unit[o.unit_code].append(
+            {"label": o.label, "kind_vi": o.kind_title, "due_vi": vn_date(o.due), "overdue": o.overdue}
+        )
+    return [
+        {
+            "unit_code": u.code,
+            "unit_name": u.name_vi,
+            "open": by_unit[u.code],
+            "overdue": sum(i["overdue"] for i in by_unit[u.code]),
+        }
+        for u in campaign.active_units
+        if u.code in by_unit
+    ]
+
+
+def _budget_vi(campaign: Campaign, budget: list[requests.RequestStatus], now: datetime | None = None) -> str:
+    """The budget estimate's status: from its requests when there are any, else the campaign file's."""
+    from par_index.campaign import BUDGET_STATUS_TITLES
+
+    if budget and now is not None:
+        text = "; ".join(requests.budget_status(campaign, r, now) for r in budget)
+        return f"{text[:1].upper()}{text[1:]}."
+    b = campaign.budget
+    return (
+        f"{BUDGET_STATUS_TITLES[b.status]} (theo tệp chiến dịch)"
+        + (f": {b.document}" if b.document else "")
+        + "."
+    )
 
 
 def _matrix(

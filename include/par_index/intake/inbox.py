@@ -26,6 +26,7 @@ from sqlalchemy import delete, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from par_index import requests
 from par_index.campaign import Campaign
 from par_index.files import copy_whole, sha256_of
 from par_index.intake.forms import ParsedForm, parse_form
@@ -328,6 +329,30 @@ def _take(
     )
     if existing is not None:  # the same file touched again
         return existing.form_kind or "unknown", None, existing.id
+    if requests.numbers_in(found.name):  # an answer to requests ("YC-01"), whatever its format: never parsed
+        unit, problems = requests.judge_answer(session, campaign, found.name)
+        form = ParsedForm(
+            requests.ANSWER_KIND,
+            unit_code=unit,
+            issues=[Issue(p.code, p.message[:1].upper() + p.message[1:], p.severity) for p in problems],
+        )
+        result = _register(
+            session,
+            campaign,
+            found.name,
+            found.path.suffix.lower(),
+            digest,
+            found.size,
+            found.arrived,
+            form,
+            found.path,
+        )
+        if result.status == "accepted":
+            answer = requests.record_answer(
+                session, campaign, found.name, unit, result.file_id, found.arrived
+            )
+            requests.enqueue_answered(session, campaign, answer, found.name, found.arrived)
+        return form.kind, result, result.file_id
     try:
         form = parse_form(read_sheets(found.path), campaign, roster=_roster(session, campaign))
     except UnreadableFile as exc:
@@ -522,7 +547,7 @@ def _register(
                 criterion_code=issue.criterion,
             )
         )
-    if row.status == "accepted":
+    if row.status == "accepted" and form.kind != requests.ANSWER_KIND:  # answers never supersede each other
         _apply(session, campaign, row, form)
     return IntakeResult(row.id, row.original_name, form.kind, form.unit_code, row.status, form.issues)
 

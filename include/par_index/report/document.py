@@ -97,7 +97,7 @@ def context(figures: ReportFigures) -> dict:
         + "."
         for phase, rows in figures.late.items()
         if rows
-    ]
+    ] + request_lines(figures)
     lacking = figures.lacking_evidence
     limitations = [
         *figures.phase_warnings,
@@ -177,6 +177,18 @@ def context(figures: ReportFigures) -> dict:
         ]
         or ["Không có."],
     }
+
+
+def request_lines(figures: ReportFigures) -> list[str]:
+    """The criticism list's lines on requests: each request past its due day, with the units that have not
+    answered it."""
+    names = figures.campaign.unit_names
+    by_request: dict[str, list[str]] = {}
+    titles: dict[str, str] = {}
+    for o in figures.overdue_requests:
+        by_request.setdefault(o.label, []).append(names.get(o.unit_code, o.unit_code))
+        titles[o.label] = f"Yêu cầu {o.label} — {o.kind_title} (hạn {vn_date(o.due)})"
+    return [f"{titles[n]}: chưa trả lời: {'; '.join(units)}." for n, units in by_request.items()]
 
 
 def build_document(figures: ReportFigures, path: Path, template: Path = TEMPLATE) -> Path:

@@ -11,10 +11,12 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from par_index import requests
 from par_index.campaign import BUDGET_STATUS_TITLES, Campaign
 from par_index.mismatches import CATEGORY_TITLES, DISAGREEMENTS
 from par_index.phase_registry import COLLECTED
 from par_index.phases import PhaseState, evaluate, explained
+from par_index.requests import OpenRequest, RequestStatus
 from par_index.store import queries
 from par_index.store.models import LateUnit, Mismatch, Nominee, PhaseOutcome, Reconciliation, Score
 from par_index.text import vn_date
@@ -85,6 +87,8 @@ class ReportFigures:
     difficulties: dict[str, str] = field(
         default_factory=dict
     )  # unit → its Appendix II "Khó khăn, vướng mắc, đề xuất"
+    overdue_requests: list[OpenRequest] = field(default_factory=list)  # requests past due, not answered
+    budget_requests: list[RequestStatus] = field(default_factory=list)  # requests of the budget kind
 
     @property
     def phase_warnings(self) -> list[str]:
@@ -153,12 +157,22 @@ class ReportFigures:
 
     @property
     def budget_line(self) -> str:
-        """The report's sentence on the budget: its title, who leads it, its status and its document."""
+        """The report's sentence on the budget: its title, who leads it, its status and its document. When a
+        budget request was made (requests.py), its status comes from the request (answered or not, due day);
+        otherwise from the campaign file's ``budget:`` section."""
         b = self.campaign.budget
         names = self.campaign.unit_by_code
         who = f"{names[self.campaign.budget_unit].name_vi} chủ trì" + (
             f", phối hợp {names[b.with_unit].name_vi}" if b.with_unit else ""
         )
+        if self.budget_requests:
+            return (
+                f"{b.title_vi} ({who}): "
+                + "; ".join(
+                    requests.budget_status(self.campaign, r, self.as_of) for r in self.budget_requests
+                )
+                + "."
+            )
         document = (
             f"{b.document}, ngày {vn_date(b.dated)}"
             if b.document and b.dated
@@ -239,4 +253,10 @@ def compute(session: Session, campaign: Campaign, now: datetime) -> ReportFigure
             select(func.max(Reconciliation.finished_at)).where(Reconciliation.campaign_id == campaign.id)
         ),
         queries.unit_difficulties(session, campaign),
+        [
+            o
+            for o in requests.open_requests(session, campaign, now.astimezone(campaign.tz).date())
+            if o.overdue
+        ],
+        requests.statuses(session, campaign, "budget"),
     )

@@ -367,6 +367,21 @@ def _late_sheet(ws, figures: ReportFigures) -> None:
             ):
                 put_cell(ws, row, col, value, alignment=WRAP)
             row += 1
+    for o in figures.overdue_requests:  # requests past due, not answered (requests.py)
+        unit = campaign.unit_by_code.get(o.unit_code)
+        for col, value in enumerate(
+            [
+                f"Yêu cầu {o.label}: {o.kind_title}",
+                vn_date(o.due),
+                o.unit_code,
+                unit.name_vi if unit else o.unit_code,
+                "Quá hạn",
+                "Chưa trả lời yêu cầu.",
+            ],
+            1,
+        ):
+            put_cell(ws, row, col, value, alignment=WRAP)
+        row += 1
 
 
 def _nominee_sheet(ws, session: Session, campaign: Campaign) -> None:

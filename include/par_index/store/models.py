@@ -358,3 +358,40 @@ class ReportVersion(Base):
     path: Mapped[str] = mapped_column(String(1024))
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RequestRow(Base):
+    """A request ("yêu cầu", requests.py) a coordinator or an area owner's nominee sends to units: its number per
+    campaign (shown as "YC-01"), kind, criteria, text, due day and optional attachment (kept by SHA-256).
+    ``fingerprint`` makes creating the same request twice return the first."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "number"),
+        UniqueConstraint("campaign_id", "fingerprint"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    number: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(32))  # evidence | task | budget | funding_advice | other
+    requester_email: Mapped[str] = mapped_column(String(255))
+    requester_name: Mapped[str] = mapped_column(String(255))
+    requester_unit: Mapped[str | None] = mapped_column(String(32))
+    criteria: Mapped[list] = mapped_column(JSON)
+    text: Mapped[str] = mapped_column(Text)
+    due: Mapped[date]
+    due_note: Mapped[str | None] = mapped_column(Text)  # why the due day differs from the one asked for
+    attachment_name: Mapped[str | None] = mapped_column(String(255))
+    attachment_sha256: Mapped[str | None] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RequestRecipient(Base):
+    """One recipient unit of a request, tracked on its own: answered when a file naming the request arrives."""
+
+    __tablename__ = "request_recipients"
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer_file_id: Mapped[int | None] = mapped_column(ForeignKey("received_files.id", ondelete="SET NULL"))
