@@ -144,6 +144,7 @@ def test_the_leader_rejects_then_approves_the_rebuilt_report_in_the_airflow_ui(
         first = Approval(api, campaign.dag_id, run["dag_run_id"])
 
         def approval_mails(number: int):
+            """The "[Trình duyệt]" mails of that build at the SMTP sink."""
             return [
                 m
                 for m in read_mails(mail)
@@ -151,7 +152,8 @@ def test_the_leader_rejects_then_approves_the_rebuilt_report_in_the_airflow_ui(
                 and f"(bản lần {number})" in str(m["Subject"])
             ]
 
-        def link_of(message) -> str:  # the leader's way in: the link of the approval mail
+        def link_of(message) -> str:
+            """The leader's way in: the Required actions link of the approval mail."""
             text = message.get_body(("plain",)).get_content()
             [link] = set(re.findall(rf"{re.escape(stack.API)}/dags/\S+/required_actions\S*", text))
             return link
@@ -240,6 +242,7 @@ def test_the_leader_rejects_then_approves_the_rebuilt_report_in_the_airflow_ui(
             assert second.task()["state"] == "success"
 
             def rebuild_state():
+                """The rebuild run's state once it has ended, else None."""
                 ended = api.call("GET", f"/dags/{campaign.rebuild_dag_id}/dagRuns/{rebuild['dag_run_id']}")
                 return ended["state"] if ended["state"] in ("success", "failed") else None
 
