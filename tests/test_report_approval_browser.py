@@ -87,6 +87,7 @@ def _answer(page, link: str, option: str, reason: str, shot: str) -> None:
     with page.expect_response(lambda r: r.request.method == "PATCH" and "/hitlDetails" in r.url) as sent:
         page.get_by_role("button", name=option, exact=True).click()
     assert sent.value.status == 200, sent.value.text()  # Airflow took the answer
+    expect(page.get_by_text("approve_report response successful")).to_be_visible()  # Airflow's notice
     page.screenshot(path=str(SHOTS / f"hitl-{shot}-after.png"), full_page=True)
 
 
@@ -186,6 +187,11 @@ def test_the_leader_rejects_then_approves_the_rebuilt_report_in_the_airflow_ui(
                 assert [(b.number, b.status, b.decided_by) for b in s.scalars(select(ReportBuild))] == [
                     (1, "awaiting", None)
                 ]
+            page.goto(link.split("/required_actions")[0])  # the task's log, where the leader reads why
+            expect(page.get_by_text("chưa ghi nhận quyết định", exact=False).first).to_be_visible(
+                timeout=60_000
+            )
+            page.screenshot(path=str(SHOTS / "hitl-refusal-log.png"), full_page=True)
             page.goto(link)  # the page asks again: the form, empty
             expect(page.get_by_role("button", name="Từ chối", exact=True)).to_be_enabled(timeout=60_000)
             page.screenshot(path=str(SHOTS / "hitl-asked-again.png"), full_page=True)
