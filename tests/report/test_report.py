@@ -561,6 +561,11 @@ def test_the_approval_task_asks_again_after_a_rejection_without_reason(report, c
     operator = ReportApprovalOperator(
         task_id="approve_report", campaign=campaign, campaign_file=str(HA_TINH_2023)
     )
+    # "Lý do" may be left empty in the form ("null" in its type): a required field would disable "Phê duyệt" too
+    assert (operator.params["reason"], operator.params.get_param("reason").schema) == (
+        None,
+        {"type": ["null", "string"], "title": "Lý do (bắt buộc khi từ chối)", "maxLength": 2000},
+    )
     asked_again = []
     monkeypatch.setattr(operator, "execute", lambda context: asked_again.append(context) or "waiting")
     leader = {"id": "giamdoc", "name": "giamdoc"}

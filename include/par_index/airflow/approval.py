@@ -3,7 +3,8 @@ the link. The decision (who, when, why) is recorded in the campaign store; a rej
 after fixes a coordinator triggers the campaign's "Lập lại báo cáo" DAG (a new build, asked again).
 
 Airflow 3.3.2's form cannot make a field required for one option only (the options are not part of the params
-schema), so a rejection without a reason is refused after the decision: it is not recorded, the log says so, and
+schema; a required field disables every option until filled), so the reason is optional in the form and a
+rejection without a reason is refused after the decision: it is not recorded, the log says so, and
 the same request is asked again (the task waits for input anew)."""
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ class ReportApprovalRequest(BaseNotifier):
         self.log.info("Approval request for report build %s: %s", result["build"], result["mail"])
 
 
+def reason_param() -> Param:
+    """The form's "Lý do" field. Optional in the schema ("null" allowed): Airflow's form marks a field whose type
+    excludes null as required and then disables every option until it is filled, so "Phê duyệt" would need a
+    reason too; a rejection without one is refused by :class:`ReportApprovalOperator` instead (REP005)."""
+    return Param(None, type=["null", "string"], title="Lý do (bắt buộc khi từ chối)", maxLength=2000)
+
+
 class ReportApprovalOperator(ApprovalOperator):
     """'Phê duyệt' lets the delivery run; 'Từ chối' (with a reason) records the reason and skips it."""
 
@@ -54,7 +62,7 @@ class ReportApprovalOperator(ApprovalOperator):
                 "gửi. Từ chối: bắt buộc ghi lý do (từ chối không có lý do thì không được ghi nhận và hệ thống hỏi "
                 "lại); Phòng CCHC sửa rồi lập lại báo cáo."
             ),
-            params={"reason": Param("", type="string", title="Lý do (bắt buộc khi từ chối)", maxLength=2000)},
+            params={"reason": reason_param()},
             notifiers=[ReportApprovalRequest(campaign_file=campaign_file)],
             **kwargs,
         )
