@@ -420,27 +420,25 @@ class Api:
 
 class Leader:
     """SNV's leader answering the report approval through the REST API, as in the UI's Required Actions page:
-    with ``reject_first``, rejects the first build with that reason, then approves the rebuilt one."""
+    with ``reject_first``, rejects the campaign run's build with that reason, then approves the rebuilt one.
 
-    # A person reads the report before deciding. An answer within a second or two of the task parking races
-    # Airflow 3.3.2's scheduler: the executor's "finished" event for the parked attempt arrives after the API has
-    # already queued the resume, and the scheduler then sets the task up for retry (the answer is lost and asked
-    # again). The pause keeps the demo as slow as a person.
-    READING_SECONDS = 10
+    The leader answers as soon as the question shows. Airflow 3.3.2 may lose an answer given within a second or two
+    of the task parking (https://github.com/apache/airflow/issues/72716: a stale "finished" event fails the resumed
+    attempt, which retries and asks again); the question then comes back on a new try and the leader gives the same
+    decision again, so each build is decided once (tests/test_report_approval_browser.py shows it in the UI)."""
 
     def __init__(self, api: Api, reject_first: str | None = None):
-        self.api, self.reject_first, self.decisions = api, reject_first, []
+        self.api, self.reject_first, self.decisions = api, reject_first, {}
 
     def __call__(self, dag_id: str, run_id: str, ti: dict) -> None:
-        time.sleep(self.READING_SECONDS)
-        reject = bool(self.reject_first) and not self.decisions
+        reject = bool(self.reject_first) and not dag_id.endswith("_rebuild_report")
         option, reason = ("Từ chối", self.reject_first) if reject else ("Phê duyệt", "")
         self.api.call(
             "PATCH",
             f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/-1/hitlDetails",
             json={"chosen_options": [option], "params_input": {"reason": reason}},
         )
-        self.decisions.append(option)
+        self.decisions[dag_id] = option
         say(f"  Lãnh đạo Sở: {option}{f' — lý do: {reason}' if reason else ''}")
 
     def run(self, campaign, logical_date: str, timeout: float = 480) -> tuple[str, list[dict]]:
@@ -448,7 +446,7 @@ class Leader:
         cáo" DAG (one action: a new build) and the leader decides again. The campaign run's state and tasks; the
         state is the rebuild run's when that one did not succeed."""
         run_id, state, tasks = self.api.run_dag(campaign.dag_id, logical_date, timeout, on_input=self)
-        if state == "success" and self.decisions == ["Từ chối"]:
+        if state == "success" and self.decisions.get(campaign.dag_id) == "Từ chối":
             say(f"Phòng CCHC sửa theo lý do từ chối và bấm Trigger ở DAG {campaign.rebuild_dag_id}")
             self.api.wait_for_dag(campaign.rebuild_dag_id)
             _, rebuilt, steps = self.api.run_dag(campaign.rebuild_dag_id, None, timeout, on_input=self)
