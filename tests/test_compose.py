@@ -56,6 +56,8 @@ def test_the_official_stack_with_celery_and_a_mail_catcher():
         "/opt/par/include",
         "/opt/par/data/inbox",
         "/opt/par/data/reports",
+        "/opt/par/data/setup",
+        "/opt/par/data",  # shared by every component: the imported Table 2, the blank forms, the archive
     } <= mounts
 
 

@@ -160,6 +160,11 @@ def test_every_problem_is_reported_at_once_and_nothing_is_stored(store, campaign
             {"due": "31/02/2024"},
             "[REQ006] Hạn trả lời: “31/02/2024” không phải ngày (nhập theo dạng dd/mm/yyyy).",
         ),
+        (  # the last deadline of the directive: SNV's report to the PPC, 20/01/2024
+            {"due": "22/01/2024"},
+            "[REQ006] Hạn trả lời: ngày 22/01/2024 sau hạn cuối của chiến dịch (20/01/2024): sau hạn đó hệ thống "
+            "không còn nhắc việc; chọn một ngày đến hết hạn cuối.",
+        ),
         (
             {"attachment": "../bi_mat.pdf"},
             "[REQ007] Tệp đính kèm: “../bi_mat.pdf” nằm ngoài thư mục {folder}.",

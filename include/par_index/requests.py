@@ -155,6 +155,12 @@ def _due(value: object) -> date | None:
         return datetime.strptime(text, "%d/%m/%Y").date()
 
 
+def last_due_day(campaign: Campaign) -> date:
+    """The latest due day a request may have: the campaign's last deadline (local day). Reminders run until the
+    overdue ladder after it (Campaign.ends_at), so a request due then is reminded in full."""
+    return max(campaign.deadline_at(p) for p in campaign.deadlines).astimezone(campaign.tz).date()
+
+
 def validate(  # noqa: C901 - one check per field, every problem kept
     session: Session, campaign: Campaign, form: Mapping, today: date
 ) -> Draft | list[Problem]:
@@ -223,6 +229,15 @@ def validate(  # noqa: C901 - one check per field, every problem kept
         elif asked < today:
             problems.append(
                 Problem("REQ006", "due", f"ngày {vn_date(asked)} đã qua (hôm nay là {vn_date(today)}).")
+            )
+        elif asked > (last := last_due_day(campaign)):
+            problems.append(
+                Problem(
+                    "REQ006",
+                    "due",
+                    f"ngày {vn_date(asked)} sau hạn cuối của chiến dịch ({vn_date(last)}): sau hạn đó hệ thống "
+                    "không còn nhắc việc; chọn một ngày đến hết hạn cuối.",
+                )
             )
     attachment = _attachment(campaign, form.get("attachment"), problems)
     if problems or asked is None or who is None:

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from par_index.store import session_scope
 from par_index.store.models import Notification, RequestRow
+from par_index.trial import write_trial
 from par_index_dev import mail_sink
 from sqlalchemy import select
+from support.campaigns import HA_TINH_2023
 from support.databases import fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +28,7 @@ from sqlalchemy import select
 from airflow.dag_processing.dagbag import DagBag
 from airflow.models import TaskInstance
 from airflow.utils.session import create_session
-dag = DagBag(dag_folder={dags!r}).dags["par_ha_tinh_2023_request"]
+dag = DagBag(dag_folder={dags!r}).dags["par_ha_tinh_thu_nghiem_request"]
 run = dag.test(run_conf={conf!r})
 with create_session() as session:
     tis = session.scalars(select(TaskInstance).where(TaskInstance.run_id == run.run_id)).all()
@@ -40,11 +42,14 @@ def _state(value: str) -> str:
 
 @pytest.mark.slow
 def test_the_request_form_runs_under_airflow(tmp_path):
+    """On the trial campaign dated from today (a request is due between today and the campaign's last deadline)."""
+    trial = write_trial(HA_TINH_2023, tmp_path / "campaigns", date.today())
     store = fresh_database(tmp_path / "data", "par_store")
     env = {
         **os.environ,
         "AIRFLOW_HOME": str(tmp_path / "airflow"),
         "PAR_DATA_DIR": str(tmp_path / "data"),
+        "PAR_EXTRA_CAMPAIGNS_DIR": str(trial.parent),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": fresh_database(tmp_path / "airflow", "airflow_meta"),
@@ -57,7 +62,7 @@ def test_the_request_form_runs_under_airflow(tmp_path):
     subprocess.run(
         [str(BIN / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True, timeout=300
     )
-    due = (date.today() + timedelta(days=60)).isoformat()
+    due = (date.today() + timedelta(days=14)).isoformat()  # the trial's last deadline: today + 31 days
     good = {
         "requester": "cchc.snv@hatinh.example",
         "recipients": ["STC"],
@@ -101,5 +106,5 @@ def test_the_request_form_runs_under_airflow(tmp_path):
         (1, "budget", "SNV")
     ]  # the bad form stored nothing
     assert [(m.key, m.recipients, m.outcome) for m in mails] == [
-        ("ha_tinh_2023:request:YC-01:STC", ["stc@hatinh.example", "cchc.snv@hatinh.example"], "sent")
+        ("ha_tinh_thu_nghiem:request:YC-01:STC", ["stc@hatinh.example", "cchc.snv@hatinh.example"], "sent")
     ]
