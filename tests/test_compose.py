@@ -110,7 +110,7 @@ def test_every_connection_and_variable_the_code_reads_is_defined():
     for conn_id in connections:
         assert f"AIRFLOW_CONN_{conn_id.upper()}" in COMMON_ENV, conn_id
     variables = set(re.findall(r'os\.environ(?:\.get\(|\[)"(PAR_[A-Z_]+)"', code))
-    assert variables == {"PAR_DATA_DIR", "PAR_CAMPAIGNS_DIR", "PAR_EXTRA_CAMPAIGNS_DIR"}
+    assert variables == {"PAR_DATA_DIR", "PAR_CAMPAIGNS_DIR", "PAR_EXTRA_CAMPAIGNS_DIR", "PAR_CRITERIA_DIR"}
     assert variables <= set(COMMON_ENV), variables - set(COMMON_ENV)
     text = (ROOT / "docker-compose.yaml").read_text()
     required = set(re.findall(r"\$\{([A-Z_]+)\}", text))  # ${VAR} without a default must come from .env

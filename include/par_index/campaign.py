@@ -443,6 +443,16 @@ class Campaign(_Model):
         return f"{self.dag_id}_rebuild_report"
 
     @property
+    def request_dag_id(self) -> str:
+        """The campaign's "Gửi yêu cầu" DAG: a coordinator or a nominee sends units a request (par_index.requests)."""
+        return f"{self.dag_id}_request"
+
+    @property
+    def import_catalogue_dag_id(self) -> str:
+        """The campaign's "Nạp Bảng 2 chính thức" DAG: the official Table 2 loaded from a workbook."""
+        return f"{self.dag_id}_import_catalogue"
+
+    @property
     def setup_dag_id(self) -> str:
         """The campaign's "Sổ thiết lập chiến dịch" DAG: export, check and apply the setup workbook."""
         return f"{self.dag_id}_setup"

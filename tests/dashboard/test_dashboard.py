@@ -325,7 +325,7 @@ def test_app_answers_json_and_pages_with_a_strict_policy(client, campaign):
     )
 
 
-def test_the_blank_forms_are_linked_and_downloaded_up_to_date(client, sample_run, campaign):
+def test_the_coordinators_actions_and_the_blank_forms_are_linked(client, sample_run, campaign):
     from par_index.intake.templates import blank_forms
 
     client.cookies.clear()
@@ -340,6 +340,13 @@ def test_the_blank_forms_are_linked_and_downloaded_up_to_date(client, sample_run
             "/campaigns/ha_tinh_2023/forms/survey_roster",
             "DANH SÁCH NGƯỜI TRẢ LỜI PHIẾU KHẢO SÁT XÃ HỘI HỌC",
         ),
+    ]
+    actions = re.search(r'<p class="sub" id="thao-tac">(.*?)</p>', page, re.S).group(1)  # type: ignore[union-attr]
+    assert re.findall(r'<a href="([^"]*)" data-top>([^<]*)</a>', actions) == [
+        ("/dags/par_ha_tinh_2023_request", "Gửi yêu cầu"),
+        ("/dags/par_ha_tinh_2023_setup", "Sổ thiết lập chiến dịch"),
+        ("/dags/par_ha_tinh_2023_import_catalogue", "Nạp Bảng 2 chính thức"),
+        ("/dags/par_ha_tinh_2023_rebuild_report", "Lập lại báo cáo"),
     ]
     got = client.get("/campaigns/ha_tinh_2023/forms/appendix_iv", headers=auth)
     folder = sample_run.data_dir / "forms" / "ha_tinh_2023"

@@ -386,7 +386,7 @@ def build_import_catalogue_dag(campaign: Campaign, path: Path) -> DAG:
     campaign_file = str(path)
     folder = f"<thư mục dữ liệu>/setup/{campaign.id}/"
     with DAG(
-        dag_id=f"{campaign.dag_id}_import_catalogue",
+        dag_id=campaign.import_catalogue_dag_id,
         auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
         dag_display_name=f"Nạp Bảng 2 chính thức — {campaign.title_vi}",
         description="Nạp Bảng 2 (mã, tên, điểm tối đa, phương pháp) từ bảng tính: xem thay đổi rồi áp dụng",
@@ -543,7 +543,7 @@ def build_request_dag(campaign: Campaign, path: Path) -> DAG:
     units = [u.code for u in campaign.active_units]
     coordinators = [c.email for c in campaign.contacts.coordinators]
     with DAG(
-        dag_id=f"{campaign.dag_id}_request",
+        dag_id=campaign.request_dag_id,
         auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
         dag_display_name=f"Gửi yêu cầu — {campaign.title_vi}",
         description="Yêu cầu đơn vị cung cấp tài liệu kiểm chứng, giao nhiệm vụ, lập dự toán, tham mưu kinh phí",

@@ -152,6 +152,13 @@ def describe(campaign: Campaign) -> dict:
             "note_vi": catalogue.note_vi,
         },
         "inferred_vi": inferred,
+        # what a coordinator does in the Airflow UI, without a developer (each a manual DAG with a Vietnamese form)
+        "actions": [
+            {"title_vi": "Gửi yêu cầu", "dag_id": campaign.request_dag_id},
+            {"title_vi": "Sổ thiết lập chiến dịch", "dag_id": campaign.setup_dag_id},
+            {"title_vi": "Nạp Bảng 2 chính thức", "dag_id": campaign.import_catalogue_dag_id},
+            {"title_vi": "Lập lại báo cáo", "dag_id": campaign.rebuild_dag_id},
+        ],
         "blank_forms": [  # downloaded from the dashboard (regenerated when stale)
             {"kind": kind, "title_vi": title, "file_name": file_name}
             for kind, (file_name, title) in BLANK_FORMS.items()
