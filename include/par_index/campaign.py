@@ -443,6 +443,13 @@ class Campaign(_Model):
         return f"{self.dag_id}_rebuild_report"
 
     @property
+    def last_due_day(self) -> date:
+        """The campaign's last deadline, as a local day: the latest due day of a request (par_index.requests).
+        Reminders run until the overdue ladder after it (:attr:`ends_at`), so a request due then is reminded in
+        full."""
+        return max(self.deadline_at(p) for p in PHASES).astimezone(self.tz).date()
+
+    @property
     def request_dag_id(self) -> str:
         """The campaign's "Gửi yêu cầu" DAG: a coordinator or a nominee sends units a request (par_index.requests)."""
         return f"{self.dag_id}_request"

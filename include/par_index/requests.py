@@ -155,12 +155,6 @@ def _due(value: object) -> date | None:
         return datetime.strptime(text, "%d/%m/%Y").date()
 
 
-def last_due_day(campaign: Campaign) -> date:
-    """The latest due day a request may have: the campaign's last deadline (local day). Reminders run until the
-    overdue ladder after it (Campaign.ends_at), so a request due then is reminded in full."""
-    return max(campaign.deadline_at(p) for p in campaign.deadlines).astimezone(campaign.tz).date()
-
-
 def validate(  # noqa: C901 - one check per field, every problem kept
     session: Session, campaign: Campaign, form: Mapping, today: date
 ) -> Draft | list[Problem]:
@@ -230,7 +224,7 @@ def validate(  # noqa: C901 - one check per field, every problem kept
             problems.append(
                 Problem("REQ006", "due", f"ngày {vn_date(asked)} đã qua (hôm nay là {vn_date(today)}).")
             )
-        elif asked > (last := last_due_day(campaign)):
+        elif asked > (last := campaign.last_due_day):
             problems.append(
                 Problem(
                     "REQ006",

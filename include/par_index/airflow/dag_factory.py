@@ -596,7 +596,10 @@ def build_request_dag(campaign: Campaign, path: Path) -> DAG:
                 type=["null", "string"],
                 format="date",
                 title="Hạn trả lời",
-                description="Không sớm hơn hôm nay; ngày nghỉ được chuyển sang ngày làm việc kế tiếp",
+                description=(
+                    f"Từ hôm nay đến hạn cuối của chiến dịch ({vn_date(campaign.last_due_day)}); ngày nghỉ được "
+                    "chuyển sang ngày làm việc kế tiếp"
+                ),
             ),
             "attachment": Param(
                 None,
