@@ -334,15 +334,37 @@ def _approval_and_delivery(campaign: Campaign, campaign_file: str):
     return approve_report
 
 
+def _on_demand_dag(
+    campaign: Campaign, dag_id: str, title_vi: str, *, kind: str, description: str, doc_md: str, params=None
+) -> DAG:
+    """A campaign's DAG a coordinator triggers from the UI ("<title> — <campaign>"): no schedule, one run at a
+    time, tagged ``kind``, every task retried twice (a form that is wrong fails without retrying)."""
+    return DAG(
+        dag_id=dag_id,
+        auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
+        dag_display_name=f"{title_vi} — {campaign.title_vi}",
+        description=description,
+        doc_md=doc_md,
+        schedule=None,
+        start_date=campaign.starts_at,
+        catchup=False,
+        max_active_runs=1,
+        params=params or {},
+        tags=campaign_tags(campaign, kind),
+        default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=1)},
+    )
+
+
 def build_rebuild_dag(campaign: Campaign, path: Path) -> DAG:
     """``<campaign DAG>_rebuild_report``: after the leader rejected the report, one Trigger by a coordinator
     makes a new build from the store and asks the leader again; refused unless the latest build was rejected
     (never two builds awaiting the leader)."""
     campaign_file = str(path)
-    with DAG(
-        dag_id=campaign.rebuild_dag_id,
-        auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
-        dag_display_name=f"Lập lại báo cáo — {campaign.title_vi}",
+    with _on_demand_dag(
+        campaign,
+        campaign.rebuild_dag_id,
+        "Lập lại báo cáo",
+        kind="report",
         description="Sau khi Lãnh đạo Sở từ chối: lập bản báo cáo mới từ dữ liệu đã sửa và trình duyệt lại",
         doc_md=(
             f"# Lập lại báo cáo — {campaign.title_vi}\n"
@@ -352,12 +374,6 @@ def build_rebuild_dag(campaign: Campaign, path: Path) -> DAG:
             "chờ Lãnh đạo Sở quyết định ở mục *Required actions*; phê duyệt thì gửi UBND tỉnh. Bản mới nhất "
             "đang chờ duyệt, đã phê duyệt hay chưa lập thì lần chạy bị từ chối (REP006), không lập bản thứ hai."
         ),
-        schedule=None,
-        start_date=campaign.starts_at,
-        catchup=False,
-        max_active_runs=1,
-        tags=campaign_tags(campaign, "report"),
-        default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=1)},
     ) as dag:
 
         @task(task_display_name="Lập lại báo cáo từ kho dữ liệu")
@@ -385,10 +401,11 @@ def build_import_catalogue_dag(campaign: Campaign, path: Path) -> DAG:
     catalogue and remaps the stored codes; without a file name, the current catalogue is exported to start from."""
     campaign_file = str(path)
     folder = f"<thư mục dữ liệu>/setup/{campaign.id}/"
-    with DAG(
-        dag_id=campaign.import_catalogue_dag_id,
-        auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
-        dag_display_name=f"Nạp Bảng 2 chính thức — {campaign.title_vi}",
+    with _on_demand_dag(
+        campaign,
+        campaign.import_catalogue_dag_id,
+        "Nạp Bảng 2 chính thức",
+        kind="catalogue",
         description="Nạp Bảng 2 (mã, tên, điểm tối đa, phương pháp) từ bảng tính: xem thay đổi rồi áp dụng",
         doc_md=(
             f"# Nạp Bảng 2 chính thức — {campaign.title_vi}\n"
@@ -403,10 +420,6 @@ def build_import_catalogue_dag(campaign: Campaign, path: Path) -> DAG:
             "mục đã nạp thôi là tạm tính, mã tạm trong kho dữ liệu được đổi sang mã chính thức. Chạy lại không đổi "
             "gì thêm."
         ),
-        schedule=None,
-        start_date=campaign.starts_at,
-        catchup=False,
-        max_active_runs=1,
         params={
             "file_name": Param(
                 "",
@@ -421,8 +434,6 @@ def build_import_catalogue_dag(campaign: Campaign, path: Path) -> DAG:
                 description="Tắt: chỉ xem thay đổi (chạy thử); bật: ghi danh mục và đổi mã trong kho dữ liệu",
             ),
         },
-        tags=campaign_tags(campaign, "catalogue"),
-        default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=1)},
     ) as dag:
 
         @task(task_display_name="Nạp Bảng 2: xem thay đổi / áp dụng / xuất")
@@ -461,10 +472,11 @@ def build_setup_dag(campaign: Campaign, path: Path) -> DAG:
     (the differences printed) or applies it to the campaign file (par_index.setup_workbook)."""
     campaign_file = str(path)
     folder = setup_dir(campaign.id)
-    with DAG(
-        dag_id=campaign.setup_dag_id,
-        auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
-        dag_display_name=f"Sổ thiết lập chiến dịch — {campaign.title_vi}",
+    with _on_demand_dag(
+        campaign,
+        campaign.setup_dag_id,
+        "Sổ thiết lập chiến dịch",
+        kind="setup",
         description="Xuất, kiểm tra, áp dụng sổ Excel: đơn vị, loại đơn vị, đầu mối, Hội đồng, Phụ lục I, khảo sát",
         doc_md=(
             f"# Sổ thiết lập chiến dịch — {campaign.title_vi}\n"
@@ -476,10 +488,6 @@ def build_setup_dag(campaign: Campaign, path: Path) -> DAG:
             "4. *Áp dụng*: ghi tệp chiến dịch (bản trước lưu trong thư mục `luu`), danh sách khảo sát đưa vào "
             "hộp thư đến như một tệp đơn vị gửi."
         ),
-        schedule=None,
-        start_date=campaign.starts_at,
-        catchup=False,
-        max_active_runs=1,
         params={
             "action": Param(
                 "check",
@@ -500,8 +508,6 @@ def build_setup_dag(campaign: Campaign, path: Path) -> DAG:
                 description=f"Trong thư mục {folder}",
             ),
         },
-        tags=campaign_tags(campaign, "setup"),
-        default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=1)},
     ) as dag:
 
         @task(task_display_name="Sổ thiết lập: xuất, kiểm tra hoặc áp dụng")
@@ -542,10 +548,11 @@ def build_request_dag(campaign: Campaign, path: Path) -> DAG:
     campaign_file = str(path)
     units = [u.code for u in campaign.active_units]
     coordinators = [c.email for c in campaign.contacts.coordinators]
-    with DAG(
-        dag_id=campaign.request_dag_id,
-        auto_register=False,  # registered by the DAG file; one that failed half-built is dropped
-        dag_display_name=f"Gửi yêu cầu — {campaign.title_vi}",
+    with _on_demand_dag(
+        campaign,
+        campaign.request_dag_id,
+        "Gửi yêu cầu",
+        kind="request",
         description="Yêu cầu đơn vị cung cấp tài liệu kiểm chứng, giao nhiệm vụ, lập dự toán, tham mưu kinh phí",
         doc_md=(
             f"# Gửi yêu cầu — {campaign.title_vi}\n"
@@ -557,10 +564,6 @@ def build_request_dag(campaign: Campaign, path: Path) -> DAG:
             "yêu cầu mới, không gửi thư lần hai. Mỗi yêu cầu có số “YC-01”, “YC-02”…; đơn vị trả lời bằng tệp có "
             "số đó trong tên, gửi về Sở Nội vụ như các biểu mẫu khác."
         ),
-        schedule=None,
-        start_date=campaign.starts_at,
-        catchup=False,
-        max_active_runs=1,
         params={
             "requester": Param(
                 coordinators[0],
@@ -608,8 +611,6 @@ def build_request_dag(campaign: Campaign, path: Path) -> DAG:
                 description=f"Tên tệp trong thư mục requests/{campaign.id}/ của thư mục dữ liệu; tối đa 20 MB",
             ),
         },
-        tags=campaign_tags(campaign, "request"),
-        default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=1)},
     ) as dag:
 
         @task(task_display_name="Kiểm tra và lưu yêu cầu")
