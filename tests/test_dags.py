@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support.campaigns import HA_TINH_2023
+from support.campaigns import CAMPAIGN_DAG_SUFFIXES, HA_TINH_2023
 
 PHASES_COLLECTED = ("nominees", "survey", "self_scores")
 
@@ -34,21 +34,7 @@ def test_no_import_errors_and_one_dag_per_campaign_file(dagbag):
     }
     # each campaign's DAG, its deadlines, feedback, import, rebuild, reminders, request and setup DAGs, and the on-demand reconciliation
     assert sorted(dagbag.dag_ids) == sorted(
-        [
-            f"{c}{suffix}"
-            for c in campaign_ids
-            for suffix in (
-                "",
-                "_deadlines",
-                "_feedback",
-                "_import_catalogue",
-                "_rebuild_report",
-                "_reminders",
-                "_request",
-                "_setup",
-            )
-        ]
-        + ["par_reconcile"]
+        [f"{c}{suffix}" for c in campaign_ids for suffix in CAMPAIGN_DAG_SUFFIXES] + ["par_reconcile"]
     )
 
 

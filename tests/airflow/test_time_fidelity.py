@@ -16,6 +16,7 @@ from par_index.airflow.time_fidelity import (
 from par_index.campaign import campaign_files, load_campaign
 from par_index.paths import CAMPAIGNS_DIR
 from par_index.phase_registry import COLLECTED
+from support.campaigns import CAMPAIGN_DAG_SUFFIXES
 
 
 def _dags(folder=None):
@@ -30,21 +31,7 @@ def test_every_campaign_file_fits_its_calendar():
     assert len(campaigns) == len(list(CAMPAIGNS_DIR.glob("*.yaml")))  # every file was checked
     # the deadlines and reminders DAGs are checked too
     assert sorted(dags) == sorted(
-        [
-            f"{c.dag_id}{suffix}"
-            for c in campaigns
-            for suffix in (
-                "",
-                "_deadlines",
-                "_feedback",
-                "_import_catalogue",
-                "_rebuild_report",
-                "_reminders",
-                "_request",
-                "_setup",
-            )
-        ]
-        + ["par_reconcile"]
+        [f"{c.dag_id}{suffix}" for c in campaigns for suffix in CAMPAIGN_DAG_SUFFIXES] + ["par_reconcile"]
     )
 
 
